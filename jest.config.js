@@ -1,0 +1,36 @@
+// Jest projects: `unit` and `integration` (in-process stack, embedded database) and
+// `e2e` (real processes) make up `npm test`; `postgres` runs the integration and e2e
+// suites again against a PostgreSQL server (a fresh database per test file).
+'use strict';
+
+// ESM-only packages that must be transformed to CommonJS for jest.
+const esmPackages = ['jose', 'graphql-ws', 'canonicalize', '@prisma/schema-engine-wasm'];
+const base = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.(t|j|mj)s$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+};
+
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+    },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.ts'] },
+    {
+      ...base,
+      displayName: 'postgres',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.e2e.ts'],
+      setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
+    },
+  ],
+};
