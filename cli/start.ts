@@ -1,0 +1,4 @@
+// `npm start` (whole stack), `npm run start:gateway`, `npm run start:subgraph -- <plane>`.
+import { runProcess } from '../lib/runtime/process-runner';
+
+void runProcess(process.argv.slice(2));

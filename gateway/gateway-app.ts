@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { ApolloGateway } from '@apollo/gateway';
+import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { Express } from 'express';
+import { PLANES } from '../lib/config/config';
+import type { Plane } from '../lib/config/config';
+import type { Database } from '../lib/db/database';
+import { formatGraphQLError } from '../lib/errors';
+import { SUPERGRAPH_FILE } from '../lib/federation/compose-supergraph';
+import { errorBody, notFound } from '../lib/http/error-body';
+import { HttpMetrics } from '../lib/http/metrics';
+import { requestLog } from '../lib/http/request-log';
+import type { RequestLocals } from '../lib/http/request-log';
+import type { Logger } from '../lib/logger';
+import { createRestRouter } from '../rest-adapter/rest-router';
+import type { GatewayContext } from './gateway-context';
+import { checkReadiness } from './readiness';
+import { SubgraphDataSource } from './subgraph-data-source';
+
+export interface GatewayAppOptions {
+  db: Database;
+  log: Logger;
+  production: boolean;
+  /** GraphQL endpoint of each plane. */
+  subgraphUrl(plane: Plane): string;
+  /** Fetch over the mTLS pool to the planes, with the per-call timeout applied. */
+  fetcher: Fetcher;
+  readinessTimeoutMs: number;
+  /** Observes each query plan (tests use it to see which planes a query touches). */
+  onQueryPlan?: Experimental_DidResolveQueryPlanCallback;
+}
+
+export interface GatewayApp {
+  app: Express;
+  apollo: ApolloServer<GatewayContext>;
+  stop(): Promise<void>;
+}
+
+/** Builds the gateway: Apollo over the committed supergraph, health, metrics and the REST mount point. */
+export async function createGatewayApp(options: GatewayAppOptions): Promise<GatewayApp> {
+  const { log } = options;
+  let supergraphLoaded = false;
+  const gateway = new ApolloGateway({
+    supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
+    buildService: ({ name }) => new SubgraphDataSource(options.subgraphUrl(name as Plane), options.fetcher),
+    experimental_didResolveQueryPlan: options.onQueryPlan,
+    experimental_didUpdateSupergraph: () => {
+      supergraphLoaded = true;
+    },
+    logger: log.child({ component: 'apollo-gateway' }),
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) =>
+      formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'gateway error')),
+  });
+  await apollo.start();
+  supergraphLoaded = true;
+
+  const metrics = new HttpMetrics();
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requestLog(log, metrics.observe));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await checkReadiness({
+      db: options.db,
+      planes: PLANES,
+      healthUrl: (plane) => new URL('/healthz', options.subgraphUrl(plane)).toString(),
+      fetcher: options.fetcher,
+      supergraphLoaded: () => supergraphLoaded,
+      timeoutMs: options.readinessTimeoutMs,
+    });
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'unavailable', reasons: report.reasons });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => {
+        const locals = res.locals as RequestLocals;
+        return { requestId: locals.requestId, log: locals.log };
+      },
+    }),
+  );
+  app.use('/v1', createRestRouter({ apollo }));
+  app.use(notFound);
+  app.use(errorBody);
+
+  return {
+    app,
+    apollo,
+    stop: async () => {
+      await apollo.stop();
+    },
+  };
+}

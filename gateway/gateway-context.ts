@@ -1,0 +1,7 @@
+import type { Logger } from '../lib/logger';
+
+/** Per-request context of the gateway's Apollo server. */
+export interface GatewayContext {
+  requestId: string;
+  log: Logger;
+}

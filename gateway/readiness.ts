@@ -1,0 +1,41 @@
+import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Plane } from '../lib/config/config';
+import type { Database } from '../lib/db/database';
+
+export interface ReadinessReport {
+  ready: boolean;
+  reasons: string[];
+}
+
+export interface ReadinessDependencies {
+  db: Database;
+  planes: readonly Plane[];
+  healthUrl(plane: Plane): string;
+  fetcher: Fetcher;
+  supergraphLoaded(): boolean;
+  timeoutMs: number;
+}
+
+/** Checks the database, every plane and the supergraph; lists what is not ready. */
+export async function checkReadiness(deps: ReadinessDependencies): Promise<ReadinessReport> {
+  const withTimeout = <T>(promise: Promise<T>): Promise<T> =>
+    Promise.race([
+      promise,
+      new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), deps.timeoutMs).unref()),
+    ]);
+  const checks: Array<Promise<string | undefined>> = [
+    withTimeout(deps.db.ping()).then(
+      () => undefined,
+      (error: Error) => `database: ${error.message.split('\n')[0]}`,
+    ),
+    ...deps.planes.map((plane) =>
+      withTimeout(deps.fetcher(deps.healthUrl(plane), { method: 'GET' })).then(
+        (response) => (response.ok ? undefined : `${plane} plane: HTTP ${response.status}`),
+        (error: Error) => `${plane} plane: ${error.message}`,
+      ),
+    ),
+  ];
+  const reasons = (await Promise.all(checks)).filter((reason): reason is string => reason !== undefined);
+  if (!deps.supergraphLoaded()) reasons.push('supergraph: not loaded');
+  return { ready: reasons.length === 0, reasons };
+}

@@ -1,0 +1,151 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The five planes, in the order their default ports are assigned. */
+export const PLANES = ['identity', 'control', 'execution', 'data', 'audit'] as const;
+export type Plane = (typeof PLANES)[number];
+
+/** First default port of the subgraphs when they run as separate processes. */
+export const DEFAULT_SUBGRAPH_BASE_PORT = 4101;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().min(1).max(3_600_000);
+
+const tlsFileVariables = [
+  'TLS_CA_FILE',
+  'TLS_SERVER_CERT_FILE',
+  'TLS_SERVER_KEY_FILE',
+  'TLS_CLIENT_CERT_FILE',
+  'TLS_CLIENT_KEY_FILE',
+] as const;
+
+const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(4000),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'a postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: positiveMs.default(5000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SUBGRAPH_HOST: z.string().min(1).default('127.0.0.1'),
+  SUBGRAPH_PORT: port.optional(),
+  SUBGRAPH_URLS: z.string().optional(),
+  SUBGRAPH_TIMEOUT_MS: positiveMs.default(10_000),
+  GATEWAY_CLIENT_CN: z.string().min(1).default('ecs-gateway'),
+  SHUTDOWN_TIMEOUT_MS: positiveMs.default(10_000),
+  TLS_CA_FILE: z.string().min(1).optional(),
+  TLS_SERVER_CERT_FILE: z.string().min(1).optional(),
+  TLS_SERVER_KEY_FILE: z.string().min(1).optional(),
+  TLS_CLIENT_CERT_FILE: z.string().min(1).optional(),
+  TLS_CLIENT_KEY_FILE: z.string().min(1).optional(),
+});
+
+export interface TlsFilesConfig {
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
+/** All configuration of a process, read and validated once at start-up. */
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  databaseConnectTimeoutMs: number;
+  logLevel: string;
+  subgraphHost: string;
+  /** Port of a subgraph run as its own process; `undefined` means the plane's default. */
+  subgraphPort: number | undefined;
+  /** Where the gateway reaches each plane when the subgraphs run as separate processes. */
+  subgraphUrls: Record<Plane, string>;
+  subgraphTimeoutMs: number;
+  gatewayClientCommonName: string;
+  shutdownTimeoutMs: number;
+  /** Certificate files; `undefined` means a development PKI under `<dataDir>/pki`. */
+  tlsFiles: TlsFilesConfig | undefined;
+  pkiDir: string;
+}
+
+/** A configuration problem, reported as one line naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function defaultSubgraphPort(plane: Plane): number {
+  return DEFAULT_SUBGRAPH_BASE_PORT + PLANES.indexOf(plane);
+}
+
+function parseSubgraphUrls(raw: string | undefined, host: string): Record<Plane, string> {
+  const urls = Object.fromEntries(
+    PLANES.map((plane) => [plane, `https://${host}:${defaultSubgraphPort(plane)}/graphql`]),
+  ) as Record<Plane, string>;
+  if (!raw) return urls;
+  for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const [plane, url] = entry.split('=', 2) as [string, string | undefined];
+    if (!(PLANES as readonly string[]).includes(plane) || !url || !/^https:\/\/\S+$/.test(url)) {
+      throw new ConfigError(
+        `SUBGRAPH_URLS: "${entry}" is not <plane>=https://host:port/graphql with plane one of ${PLANES.join(', ')}`,
+      );
+    }
+    urls[plane as Plane] = url;
+  }
+  return urls;
+}
+
+function parseTlsFiles(env: z.infer<typeof environmentSchema>): TlsFilesConfig | undefined {
+  const given = tlsFileVariables.filter((name) => env[name] !== undefined);
+  if (given.length === 0) return undefined;
+  if (given.length !== tlsFileVariables.length) {
+    const missing = tlsFileVariables.filter((name) => env[name] === undefined);
+    throw new ConfigError(`${missing.join(', ')}: set all of ${tlsFileVariables.join(', ')} or none`);
+  }
+  return {
+    caFile: env.TLS_CA_FILE!,
+    serverCertFile: env.TLS_SERVER_CERT_FILE!,
+    serverKeyFile: env.TLS_SERVER_KEY_FILE!,
+    clientCertFile: env.TLS_CLIENT_CERT_FILE!,
+    clientKeyFile: env.TLS_CLIENT_KEY_FILE!,
+  };
+}
+
+/** Reads and validates the environment; throws a `ConfigError` naming the first bad variable. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`${variable}: ${issue.message} (got ${JSON.stringify(present[variable])})`);
+  }
+  const env = parsed.data;
+  const dataDir = path.resolve(env.DATA_DIR);
+  return {
+    nodeEnv: env.NODE_ENV,
+    host: env.HOST,
+    port: env.PORT,
+    dataDir,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    databaseConnectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+    logLevel: env.LOG_LEVEL,
+    subgraphHost: env.SUBGRAPH_HOST,
+    subgraphPort: env.SUBGRAPH_PORT,
+    subgraphUrls: parseSubgraphUrls(env.SUBGRAPH_URLS, env.SUBGRAPH_HOST),
+    subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    gatewayClientCommonName: env.GATEWAY_CLIENT_CN,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    tlsFiles: parseTlsFiles(env),
+    pkiDir: path.join(dataDir, 'pki'),
+  };
+}

@@ -1,0 +1,49 @@
+import http from 'node:http';
+import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
+import { createGatewayApp } from '../../gateway/gateway-app';
+import type { Config, Plane } from '../config/config';
+import type { Logger } from '../logger';
+import { closeServer, listen } from './close-server';
+import type { SharedServices } from './shared-services';
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+/** Starts the gateway's HTTP server (GraphQL, REST, health, metrics) on `port`. */
+export async function startGatewayServer(options: {
+  config: Config;
+  port: number;
+  services: SharedServices;
+  log: Logger;
+  urlOf(plane: Plane): string;
+  onQueryPlan?: Experimental_DidResolveQueryPlanCallback;
+}): Promise<RunningGateway> {
+  const { config, services } = options;
+  const gateway = await createGatewayApp({
+    db: services.db,
+    log: options.log,
+    production: config.nodeEnv === 'production',
+    subgraphUrl: options.urlOf,
+    fetcher: services.fetcher,
+    readinessTimeoutMs: Math.min(config.subgraphTimeoutMs, 5000),
+    onQueryPlan: options.onQueryPlan,
+  });
+  const server = http.createServer(gateway.app);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  const port = await listen(server, options.port, config.host);
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return {
+    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
+    port,
+    server,
+    close: async () => {
+      await closeServer(server, config.shutdownTimeoutMs);
+      await gateway.stop();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Agent } from 'undici';
+import type { Config } from '../config/config';
+import { openDatabase } from '../db/database';
+import type { Database } from '../db/database';
+import { timedFetcher } from '../http/timed-fetcher';
+import type { Logger } from '../logger';
+import { createMtlsAgent, fetchWithAgent } from '../tls/mtls';
+import { loadTlsMaterial } from '../tls/tls-material';
+import type { TlsMaterial } from '../tls/tls-material';
+
+/** What every process opens once: the database (migrated), TLS material and the mTLS pool. */
+export interface SharedServices {
+  db: Database;
+  tls: TlsMaterial;
+  agent: Agent;
+  /** Fetch over mTLS with the subgraph timeout. */
+  fetcher: Fetcher;
+  close(): Promise<void>;
+}
+
+export async function openSharedServices(config: Config, log: Logger): Promise<SharedServices> {
+  const tls = await loadTlsMaterial({ files: config.tlsFiles, pkiDir: config.pkiDir });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+  });
+  try {
+    const applied = await db.migrate();
+    if (applied.length) log.info({ migrations: applied }, 'applied database migrations');
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const agent = createMtlsAgent(tls);
+  const fetcher = timedFetcher(fetchWithAgent(agent) as unknown as Fetcher, config.subgraphTimeoutMs);
+  return {
+    db,
+    tls,
+    agent,
+    fetcher,
+    close: async () => {
+      await agent.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { Server } from 'node:http';
+import type { Config, Plane } from '../config/config';
+import type { Logger } from '../logger';
+import { createPlaneClient } from '../subgraph/plane-client';
+import type { PlaneFetch } from '../subgraph/plane-client';
+import { createSubgraphApp } from '../subgraph/subgraph-app';
+import { createMtlsServer } from '../tls/mtls';
+import { PLANE_DEFINITIONS } from '../../subgraphs/registry';
+import { closeServer, listen } from './close-server';
+import type { SharedServices } from './shared-services';
+
+export interface RunningSubgraph {
+  plane: Plane;
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Starts one plane on its own loopback HTTPS port, accepting only the gateway's client certificate. */
+export async function startSubgraphServer(options: {
+  plane: Plane;
+  port: number;
+  config: Config;
+  services: SharedServices;
+  log: Logger;
+  /** GraphQL URL of each plane, for calls between planes. */
+  urlOf(plane: Plane): string;
+}): Promise<RunningSubgraph> {
+  const { plane, config, services } = options;
+  const subgraph = await createSubgraphApp(PLANE_DEFINITIONS[plane], {
+    db: services.db,
+    log: options.log,
+    production: config.nodeEnv === 'production',
+    planeClient: (requestId) =>
+      createPlaneClient({
+        urlOf: options.urlOf,
+        fetch: services.fetcher as unknown as PlaneFetch,
+        timeoutMs: config.subgraphTimeoutMs,
+        requestId,
+      }),
+  });
+  const server = createMtlsServer(services.tls, subgraph.app, {
+    allowedClientCommonNames: [config.gatewayClientCommonName],
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = await listen(server, options.port, config.subgraphHost);
+  return {
+    plane,
+    url: `https://${urlHost(config.subgraphHost)}:${port}/graphql`,
+    server,
+    close: async () => {
+      await closeServer(server, config.shutdownTimeoutMs);
+      await subgraph.apollo.stop();
+    },
+  };
+}
+
+/** A wildcard bind address is reached on loopback; the development certificate names 127.0.0.1. */
+function urlHost(bindHost: string): string {
+  if (bindHost === '0.0.0.0') return '127.0.0.1';
+  if (bindHost === '::') return '[::1]';
+  return bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+}

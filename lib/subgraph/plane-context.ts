@@ -1,0 +1,29 @@
+import type { Database } from '../db/database';
+import type { Logger } from '../logger';
+import type { PlaneClient } from './plane-client';
+
+/** What every resolver of every plane receives. */
+export interface PlaneContext {
+  db: Database;
+  log: Logger;
+  /** Id of the HTTP request, propagated from the gateway. */
+  requestId: string;
+  /** Shared by every evidence event of one governed action. */
+  correlationId: string;
+  /** Subject recorded as `actor` in evidence. */
+  actor: string;
+  /** Calls to other planes, carrying this request's id. */
+  planes: PlaneClient;
+  /** Per-request memo for DataLoaders, so `_entities` batches hit the database once. */
+  loaders: Map<string, unknown>;
+}
+
+/** Returns the request's loader under `key`, creating it on first use. */
+export function loaderFor<T>(context: PlaneContext, key: string, create: () => T): T {
+  let loader = context.loaders.get(key) as T | undefined;
+  if (!loader) {
+    loader = create();
+    context.loaders.set(key, loader);
+  }
+  return loader;
+}

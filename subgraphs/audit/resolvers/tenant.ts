@@ -1,0 +1,20 @@
+import DataLoader from 'dataloader';
+import { pageSize } from '../../../lib/graphql/page-size';
+import { loaderFor } from '../../../lib/subgraph/plane-context';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { findLatestEventsOfTenants } from '../data/events';
+import type { StoredEvent } from '../data/events';
+
+function latestEventsLoader(context: PlaneContext, last: number): DataLoader<string, StoredEvent[]> {
+  return loaderFor(
+    context,
+    `audit.tenantEvents.${last}`,
+    () => new DataLoader((tenantIds: readonly string[]) => findLatestEventsOfTenants({ db: context.db, tenantIds, last })),
+  );
+}
+
+export const TenantResolvers = {
+  __resolveReference: (reference: { id: string }) => reference,
+  events: (tenant: { id: string }, args: { last?: number | null }, context: PlaneContext) =>
+    latestEventsLoader(context, pageSize(args.last ?? 20, 'last')).load(tenant.id),
+};

@@ -1,0 +1,92 @@
+import type { Database } from '../../../lib/db/database';
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import { appendEvidence } from '../../../lib/evidence/ledger';
+import { Prisma } from '../../../prisma/generated/client';
+import type { Tenant } from '../../../prisma/generated/client';
+
+export type { Tenant };
+
+export async function getTenant({ db, id }: { db: Database; id: string }): Promise<Tenant> {
+  const tenant = await db.prisma.tenant.findUnique({ where: { id } });
+  if (!tenant) throw new EcsError(ErrorCode.NotFound, `tenant ${id} not found`);
+  return tenant;
+}
+
+/** Tenants by id, for `_entities` batches: one query per batch, in the order asked. */
+export async function getTenantsByIds({
+  db,
+  ids,
+}: {
+  db: Database;
+  ids: readonly string[];
+}): Promise<Array<Tenant | null>> {
+  const rows = await db.prisma.tenant.findMany({ where: { id: { in: [...ids] } } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+/** One page of tenants ordered by id, starting after `afterId`; fetches one extra row to know if more follow. */
+export async function findTenants({
+  db,
+  first,
+  afterId,
+}: {
+  db: Database;
+  first: number;
+  afterId: string | undefined;
+}): Promise<{ items: Tenant[]; hasMore: boolean }> {
+  const rows = await db.prisma.tenant.findMany({
+    where: afterId === undefined ? {} : { id: { gt: afterId } },
+    orderBy: { id: 'asc' },
+    take: first + 1,
+  });
+  return { items: rows.slice(0, first), hasMore: rows.length > first };
+}
+
+export interface CreateTenantData {
+  id: string;
+  authorityBinding: string;
+  jurisdiction: string;
+  classificationCeiling: string;
+  policyBaseline: string;
+}
+
+/** Creates a tenant and its `tenant.create` evidence in one transaction. */
+export async function createTenant({
+  db,
+  data,
+  actor,
+  correlationId,
+}: {
+  db: Database;
+  data: CreateTenantData;
+  actor: string;
+  correlationId: string;
+}): Promise<Tenant> {
+  try {
+    return await db.prisma.$transaction(async (tx) => {
+      const tenant = await tx.tenant.create({ data: { ...data, status: 'active' } });
+      await appendEvidence(tx, {
+        tenantId: tenant.id,
+        eventType: 'tenant.create',
+        actor,
+        outcome: 'accepted',
+        correlationId,
+        details: {
+          action: 'tenant.create',
+          resource_id: tenant.id,
+          jurisdiction: tenant.jurisdiction,
+          classification_ceiling: tenant.classificationCeiling,
+          policy_baseline: tenant.policyBaseline,
+          authority_binding: tenant.authorityBinding,
+        },
+      });
+      return tenant;
+    });
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      throw new EcsError(ErrorCode.Conflict, `tenant ${data.id} already exists`, { field: 'id' });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { CLASSIFICATIONS } from '../../../lib/domain/classification';
+import { RESOURCE_NAME } from '../../../lib/domain/identifiers';
+import { isJurisdiction } from '../../../lib/domain/jurisdiction';
+import { parseInput } from '../../../lib/graphql/parse-input';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { createBucket } from '../data/buckets';
+
+const createBucketInput = z.object({
+  name: z.string().regex(RESOURCE_NAME, 'must be 3-63 lowercase letters, digits or hyphens'),
+  tenantId: z.string().min(1).max(63),
+  jurisdiction: z.string().refine(isJurisdiction, 'must be an ISO 3166-1 alpha-2 code, EU or EEA'),
+  defaultClassification: z.enum(CLASSIFICATIONS).nullish(),
+  versioning: z.boolean().nullish(),
+});
+
+export const MutationResolvers = {
+  createBucket: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+    const input = parseInput(createBucketInput, args.input);
+    await context.planes.assertTenantExists(input.tenantId);
+    return createBucket({
+      db: context.db,
+      data: {
+        ...input,
+        defaultClassification: input.defaultClassification ?? 'internal',
+        versioning: input.versioning ?? false,
+      },
+      actor: context.actor,
+      correlationId: context.correlationId,
+    });
+  },
+};

@@ -1,0 +1,18 @@
+import DataLoader from 'dataloader';
+import { loaderFor } from '../../../lib/subgraph/plane-context';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { findBucketsOfTenants } from '../data/buckets';
+import type { Bucket } from '../data/buckets';
+
+function bucketsLoader(context: PlaneContext): DataLoader<string, Bucket[]> {
+  return loaderFor(
+    context,
+    'data.tenantBuckets',
+    () => new DataLoader((tenantIds: readonly string[]) => findBucketsOfTenants({ db: context.db, tenantIds })),
+  );
+}
+
+export const TenantResolvers = {
+  __resolveReference: (reference: { id: string }) => reference,
+  buckets: (tenant: { id: string }, _: unknown, context: PlaneContext) => bucketsLoader(context).load(tenant.id),
+};

@@ -1,0 +1,18 @@
+import DataLoader from 'dataloader';
+import { loaderFor } from '../../../lib/subgraph/plane-context';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { getApiKeysByIds } from '../data/api-keys';
+import type { ApiKey } from '../data/api-keys';
+
+export function apiKeyLoader(context: PlaneContext): DataLoader<string, ApiKey | null> {
+  return loaderFor(
+    context,
+    'identity.apiKey',
+    () => new DataLoader((ids: readonly string[]) => getApiKeysByIds({ db: context.db, ids })),
+  );
+}
+
+export const ApiKeyResolvers = {
+  __resolveReference: (reference: { id: string }, context: PlaneContext) =>
+    apiKeyLoader(context).load(reference.id),
+};

@@ -1,0 +1,18 @@
+import DataLoader from 'dataloader';
+import { loaderFor } from '../../../lib/subgraph/plane-context';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { findApiKeysOfTenants } from '../data/api-keys';
+import type { ApiKey } from '../data/api-keys';
+
+function apiKeysLoader(context: PlaneContext): DataLoader<string, ApiKey[]> {
+  return loaderFor(
+    context,
+    'identity.tenantApiKeys',
+    () => new DataLoader((tenantIds: readonly string[]) => findApiKeysOfTenants({ db: context.db, tenantIds })),
+  );
+}
+
+export const TenantResolvers = {
+  __resolveReference: (reference: { id: string }) => reference,
+  apiKeys: (tenant: { id: string }, _: unknown, context: PlaneContext) => apiKeysLoader(context).load(tenant.id),
+};
