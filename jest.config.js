@@ -4,11 +4,12 @@
 'use strict';
 
 // ESM-only packages that must be transformed to CommonJS for jest.
-const esmPackages = ['jose', 'graphql-ws', 'canonicalize', '@prisma/schema-engine-wasm'];
+// PGlite's CommonJS build uses dynamic import(), which jest only supports when transformed.
+const esmPackages = ['jose', 'graphql-ws', 'canonicalize', '@prisma/schema-engine-wasm', '@electric-sql/pglite'];
 const base = {
   testEnvironment: 'node',
   transform: {
-    '^.+\\.(t|j|mj)s$': [
+    '^.+\\.(t|j|mj|cj)s$': [
       '@swc/jest',
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
     ],
@@ -18,6 +19,8 @@ const base = {
 };
 
 module.exports = {
+  // Suites start whole stacks (PGlite, five planes, TLS); the machine is small and shared.
+  testTimeout: 60_000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
@@ -29,7 +32,11 @@ module.exports = {
     {
       ...base,
       displayName: 'postgres',
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.e2e.ts'],
+      testMatch: [
+        '<rootDir>/test/integration/**/*.test.ts',
+        '<rootDir>/test/e2e/**/*.e2e.ts',
+        '<rootDir>/test/postgres/**/*.test.ts',
+      ],
       setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
     },
   ],

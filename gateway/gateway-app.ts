@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -44,9 +45,12 @@ export interface GatewayApp {
 export async function createGatewayApp(options: GatewayAppOptions): Promise<GatewayApp> {
   const { log } = options;
   let supergraphLoaded = false;
+  // @apollo/gateway otherwise starts a metrics exporter to Apollo's servers and probes
+  // cloud metadata endpoints (169.254.169.254, ...): a sovereign gateway sends nothing out.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
-    buildService: ({ name }) => new SubgraphDataSource(options.subgraphUrl(name as Plane), options.fetcher),
+    buildService: ({ name }) => new SubgraphDataSource(options.subgraphUrl(name as Plane), options.fetcher, name as Plane),
     experimental_didResolveQueryPlan: options.onQueryPlan,
     experimental_didUpdateSupergraph: () => {
       supergraphLoaded = true;
@@ -57,6 +61,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     gateway,
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
+    // The process runner owns SIGTERM/SIGINT and stops servers in order.
+    stopOnTerminationSignals: false,
+    // Never report usage to Apollo, even when APOLLO_KEY happens to be set.
+    plugins: [ApolloServerPluginUsageReportingDisabled()],
     formatError: (formatted, error) =>
       formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'gateway error')),
   });

@@ -31,11 +31,17 @@ export async function checkReadiness(deps: ReadinessDependencies): Promise<Readi
     ...deps.planes.map((plane) =>
       withTimeout(deps.fetcher(deps.healthUrl(plane), { method: 'GET' })).then(
         (response) => (response.ok ? undefined : `${plane} plane: HTTP ${response.status}`),
-        (error: Error) => `${plane} plane: ${error.message}`,
+        (error: Error) => `${plane} plane: ${describeFailure(error)}`,
       ),
     ),
   ];
   const reasons = (await Promise.all(checks)).filter((reason): reason is string => reason !== undefined);
   if (!deps.supergraphLoaded()) reasons.push('supergraph: not loaded');
   return { ready: reasons.length === 0, reasons };
+}
+
+/** fetch() hides the reason in `cause` (ECONNREFUSED, certificate errors, ...). */
+function describeFailure(error: Error): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? error.message;
 }

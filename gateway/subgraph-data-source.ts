@@ -1,5 +1,8 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
+import { GraphQLError } from 'graphql';
+import type { Plane } from '../lib/config/config';
+import { EcsError, ErrorCode } from '../lib/errors';
 import type { GatewayContext } from './gateway-context';
 
 /**
@@ -7,8 +10,26 @@ import type { GatewayContext } from './gateway-context';
  * so the plane's log lines join the gateway's.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(url: string, fetcher: Fetcher) {
+  constructor(
+    url: string,
+    fetcher: Fetcher,
+    private readonly plane: Plane,
+  ) {
     super({ url, fetcher });
+  }
+
+  /** A plane that cannot be reached is reported by name, without transport details. */
+  override async process(
+    options: Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0],
+  ): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    try {
+      return await super.process(options);
+    } catch (error) {
+      if (error instanceof GraphQLError && error.extensions?.response) throw error;
+      const context = options.context as Partial<GatewayContext>;
+      context.log?.warn({ err: error, plane: this.plane }, 'plane unreachable');
+      throw new EcsError(ErrorCode.DependencyUnavailable, `the ${this.plane} plane is not reachable`).toGraphQLError();
+    }
   }
 
   override willSendRequest({

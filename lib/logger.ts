@@ -4,7 +4,12 @@ import type { Logger } from 'pino';
 export type { Logger };
 
 /** One JSON logger per process; planes and requests take children of it. */
-export function createLogger(options: { level: string; name?: string }): Logger {
+export function createLogger(options: {
+  level: string;
+  name?: string;
+  /** Where lines go. @default standard output */
+  destination?: pino.DestinationStream;
+}): Logger {
   return pino({
     level: options.level,
     base: { service: options.name ?? 'ecs-gateway' },
@@ -13,5 +18,5 @@ export function createLogger(options: { level: string; name?: string }): Logger 
       paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
       censor: '[redacted]',
     },
-  });
+  }, options.destination);
 }

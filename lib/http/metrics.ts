@@ -18,7 +18,7 @@ export class HttpMetrics {
 
   /** Records a finished request; the route label is the first path segment, to bound cardinality. */
   observe = (req: Request, res: Response, seconds: number): void => {
-    const route = /^\/(graphql|v1|healthz|readyz|metrics|\.well-known)\b/.exec(req.path)?.[1] ?? 'other';
+    const route = /^\/(graphql|v1|healthz|readyz|metrics|\.well-known)\b/.exec(req.originalUrl)?.[1] ?? 'other';
     this.duration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
   };
 }

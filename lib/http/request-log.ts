@@ -11,6 +11,8 @@ export interface RequestLocals {
 export function requestLog(log: Logger, observe?: (req: Request, res: Response, seconds: number) => void) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
+    // Captured now: routers mounted on a prefix rewrite req.path while they run.
+    const path = req.path;
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const locals = res.locals as RequestLocals;
     locals.requestId = requestId;
@@ -20,7 +22,7 @@ export function requestLog(log: Logger, observe?: (req: Request, res: Response, 
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       observe?.(req, res, seconds);
       locals.log.info(
-        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
+        { method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
         'request',
       );
     });

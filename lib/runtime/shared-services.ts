@@ -35,7 +35,7 @@ export async function openSharedServices(config: Config, log: Logger): Promise<S
     throw error;
   }
   const agent = createMtlsAgent(tls);
-  const fetcher = timedFetcher(fetchWithAgent(agent) as unknown as Fetcher, config.subgraphTimeoutMs);
+  const fetcher = timedFetcher(fetchWithAgent(agent), config.subgraphTimeoutMs);
   return {
     db,
     tls,

@@ -51,7 +51,8 @@ export async function ensureDevPki(dir: string): Promise<TlsMaterial> {
     if (verdict === 'fresh') return toMaterial(current as PkiPems);
     const pems = verdict === 'create' ? await createPki() : await renewLeaves(current as PkiPems);
     for (const [name, file] of Object.entries(PKI_FILES)) {
-      await writeFileAtomic(path.join(dir, file), pems[name as keyof PkiPems]);
+      const pem = pems[name as keyof PkiPems];
+      if (pem !== current[name as keyof PkiPems]) await writeFileAtomic(path.join(dir, file), pem);
     }
     return toMaterial(pems);
   });
@@ -86,7 +87,12 @@ function assess(pems: Partial<PkiPems>, now: number): Verdict {
   return usable ? 'fresh' : 'renew-leaves';
 }
 
-function isUsableLeaf(ca: NodeCertificate, certPem: string | undefined, keyPem: string | undefined, now: number): boolean {
+function isUsableLeaf(
+  ca: NodeCertificate,
+  certPem: string | undefined,
+  keyPem: string | undefined,
+  now: number,
+): boolean {
   if (!certPem || !keyPem) return false;
   try {
     const cert = new NodeCertificate(certPem);

@@ -1,0 +1,150 @@
+import { Agent, fetch as undiciFetch } from 'undici';
+import { createLogger } from '../../lib/logger';
+import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import type { TestStack } from '../support/test-stack';
+
+describe('gateway HTTP surface', () => {
+  let env: TestStack;
+  const lines: Array<Record<string, unknown>> = [];
+
+  beforeAll(async () => {
+    // Capture the JSON log lines instead of printing them.
+    const destination = { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) };
+    env = await startTestStack({ log: createLogger({ level: 'debug', destination }) });
+  });
+  afterAll(() => env.stop());
+
+  it('answers /healthz and /readyz', async () => {
+    const health = await fetch(`${env.url}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${env.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', reasons: [] });
+  });
+
+  it('returns the caller X-Request-Id, logs one line with it and propagates it to the planes', async () => {
+    const requestId = `req-${uniqueId()}`;
+    const response = await fetch(`${env.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      body: JSON.stringify({ query: CREATE_TENANT, variables: { input: tenantInput(uniqueId()) } }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toBe(requestId);
+    const mine = lines.filter((line) => line.requestId === requestId);
+    expect(mine.filter((line) => line.msg === 'request')).toHaveLength(1);
+    expect(mine.find((line) => line.msg === 'request')).toMatchObject({ method: 'POST', path: '/graphql', status: 200 });
+    expect(mine.some((line) => line.msg === 'subgraph request' && line.plane === 'control')).toBe(true);
+  });
+
+  it('makes up a request id when the caller sends none or an unsafe one', async () => {
+    const none = await fetch(`${env.url}/healthz`);
+    expect(none.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const unsafe = await fetch(`${env.url}/healthz`, { headers: { 'x-request-id': 'a b\tc' } });
+    expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const response = await fetch(`${env.url}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toContain('ecs_http_request_duration_seconds_bucket');
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('answers unknown paths and versions with the error body', async () => {
+    for (const path of ['/v2/tenants', '/nothing']) {
+      const response = await fetch(`${env.url}${path}`);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ code: 'ECS_NOT_FOUND', message: expect.stringContaining(path) });
+    }
+  });
+
+  it('reports 503 on /readyz naming a plane that stopped answering, and callers get an error naming the plane', async () => {
+    const audit = env.stack.subgraphs.audit;
+    await audit.close();
+    const ready = await fetch(`${env.url}/readyz`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { status: string; reasons: string[] };
+    expect(body.status).toBe('unavailable');
+    expect(body.reasons).toHaveLength(1);
+    expect(body.reasons[0]).toMatch(/^audit plane: /);
+
+    const failed = await env.gql(`{ event(id: "00000000-0000-0000-0000-000000000000") { id } }`);
+    expect(failed.errors?.[0]?.extensions?.code).toBe('ECS_DEPENDENCY_UNAVAILABLE');
+    expect(failed.errors?.[0]?.message).toBe('the audit plane is not reachable');
+    expect(JSON.stringify(failed.errors)).not.toMatch(/stack|ECONNREFUSED|127\.0\.0\.1/);
+  });
+});
+
+describe('subgraph transport', () => {
+  let env: TestStack;
+  beforeAll(async () => {
+    env = await startTestStack();
+  });
+  afterAll(() => env.stop());
+
+  const query = JSON.stringify({ query: '{ _service { sdl } }' });
+
+  it('refuses plain HTTP on a subgraph port', async () => {
+    const url = env.stack.subgraphs.control.url.replace('https:', 'http:');
+    await expect(
+      undiciFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query }),
+    ).rejects.toThrow();
+  });
+
+  it('refuses TLS without a client certificate', async () => {
+    const agent = new Agent({ connect: { ca: env.stack.services.tls.ca } });
+    try {
+      await expect(
+        undiciFetch(env.stack.subgraphs.execution.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: query,
+          dispatcher: agent,
+        }),
+      ).rejects.toThrow();
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('refuses a client certificate from another CA', async () => {
+    const other = await startTestStack();
+    const foreign = other.stack.services.tls;
+    const agent = new Agent({
+      connect: { ca: env.stack.services.tls.ca, cert: foreign.clientCert, key: foreign.clientKey },
+    });
+    try {
+      await expect(
+        undiciFetch(env.stack.subgraphs.data.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: query,
+          dispatcher: agent,
+        }),
+      ).rejects.toThrow();
+    } finally {
+      await agent.close();
+      await other.stop();
+    }
+  });
+
+  it('serves the gateway certificate', async () => {
+    const tls = env.stack.services.tls;
+    const agent = new Agent({ connect: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } });
+    try {
+      const response = await undiciFetch(env.stack.subgraphs.identity.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: query,
+        dispatcher: agent,
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { data: { _service: { sdl: string } } };
+      expect(body.data._service.sdl).toContain('type ApiKey');
+    } finally {
+      await agent.close();
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
+import { createLogger } from '../../lib/logger';
+import type { Logger } from '../../lib/logger';
+import { startStack } from '../../lib/runtime/stack';
+import type { RunningStack } from '../../lib/runtime/stack';
+import { makeTempDir } from './temp-dir';
+import { testConfig } from './test-config';
+import { createTestDatabase } from './test-database';
+
+export interface GraphQLResult<T = Record<string, unknown>> {
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+}
+
+export interface TestStack {
+  stack: RunningStack;
+  url: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
+  stop(): Promise<void>;
+}
+
+/** The whole stack in this process on ephemeral ports, on the embedded database or a fresh PostgreSQL one. */
+export async function startTestStack(
+  options: { onQueryPlan?: Experimental_DidResolveQueryPlanCallback; log?: Logger } = {},
+): Promise<TestStack> {
+  const dir = await makeTempDir();
+  const database = await createTestDatabase();
+  const config = testConfig({ dataDir: dir.path, databaseUrl: database.databaseUrl });
+  const log = options.log ?? createLogger({ level: 'silent' });
+  const stack = await startStack(config, log, { onQueryPlan: options.onQueryPlan });
+  const url = stack.gateway.url;
+  return {
+    stack,
+    url,
+    dataDir: dir.path,
+    databaseUrl: database.databaseUrl,
+    gql: async (query, variables) => {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GraphQLResult<never>;
+    },
+    stop: async () => {
+      await stack.stop();
+      await database.drop();
+      await dir.remove();
+    },
+  };
+}
+
+/** A tenant id no other suite uses. */
+export function uniqueId(prefix = 't'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+export const CREATE_TENANT = `mutation CreateTenant($input: CreateTenantInput!) {
+  createTenant(input: $input) { id status jurisdiction classificationCeiling }
+}`;
+
+export function tenantInput(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, authorityBinding: 'auth-dev-001', jurisdiction: 'DE', policyBaseline: 'ecs-baseline-v1', ...overrides };
+}
+
+export const CREATE_WORKLOAD = `mutation CreateWorkload($input: CreateWorkloadInput!) {
+  createWorkload(input: $input) { id tenantId status }
+}`;
+
+export const PINNED_IMAGE = `registry.example.eu/app@sha256:${'ab'.repeat(32)}`;
