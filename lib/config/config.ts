@@ -8,8 +8,16 @@ export type Plane = (typeof PLANES)[number];
 /** First default port of the subgraphs when they run as separate processes. */
 export const DEFAULT_SUBGRAPH_BASE_PORT = 4101;
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveMs = z.coerce.number().int().min(1).max(3_600_000);
+const port = z.coerce
+  .number({ error: 'must be a port number from 0 to 65535' })
+  .int('must be a port number from 0 to 65535')
+  .min(0, 'must be a port number from 0 to 65535')
+  .max(65535, 'must be a port number from 0 to 65535');
+const positiveMs = z.coerce
+  .number({ error: 'must be a number of milliseconds from 1 to 3600000' })
+  .int('must be a whole number of milliseconds')
+  .min(1, 'must be at least 1 ms')
+  .max(3_600_000, 'must be at most 3600000 ms (one hour)');
 
 const tlsFileVariables = [
   'TLS_CA_FILE',
@@ -28,7 +36,7 @@ const environmentSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\/\S+$/, 'a postgresql:// URL')
     .optional(),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_POOL_SIZE: z.coerce.number({ error: 'must be a number from 1 to 200' }).int().min(1).max(200).default(10),
   DATABASE_CONNECT_TIMEOUT_MS: positiveMs.default(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SUBGRAPH_HOST: z.string().min(1).default('127.0.0.1'),
