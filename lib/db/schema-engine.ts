@@ -56,11 +56,10 @@ interface WasmBindings {
   SchemaEngine: { new: typeof SchemaEngine.new };
 }
 
-let bindings: Promise<WasmBindings> | undefined;
-
 /**
  * Instantiates Prisma's schema engine compiled to WebAssembly. The package targets
- * bundlers, so the module is wired by hand; the native engine is not needed.
+ * bundlers, so the module is wired by hand; the native engine is not needed. Not cached:
+ * the engine runs once at start-up and its memory should be collectable afterwards.
  */
 async function loadBindings(): Promise<WasmBindings> {
   const bgPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
@@ -78,8 +77,7 @@ export async function openSchemaEngine(
   adapterFactory: SqlMigrationAwareDriverAdapterFactory,
   log: (message: string) => void = () => undefined,
 ): Promise<SchemaEngine> {
-  bindings ??= loadBindings();
-  const bg = await bindings;
+  const bg = await loadBindings();
   const files = await readSchemaFiles();
   return bg.SchemaEngine.new(
     { datamodels: files.map((file) => [file.path, file.content]) },
