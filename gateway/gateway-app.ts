@@ -24,6 +24,8 @@ import { SubgraphDataSource } from './subgraph-data-source';
 
 export interface GatewayAppOptions {
   db: Database;
+  /** Public keys of the service's signatures, served at /.well-known/jwks.json. */
+  jwks(): { keys: unknown[] };
   log: Logger;
   production: boolean;
   /** GraphQL endpoint of each plane. */
@@ -89,6 +91,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       timeoutMs: options.readinessTimeoutMs,
     });
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'unavailable', reasons: report.reasons });
+  });
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.setHeader('cache-control', 'public, max-age=300');
+    res.json(options.jwks());
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

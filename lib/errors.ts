@@ -14,6 +14,8 @@ export const ErrorCode = {
   MissingAuthority: 'ECS_MISSING_AUTHORITY',
   /** A pagination cursor that this service did not issue, or issued for other arguments. */
   InvalidCursor: 'ECS_INVALID_CURSOR',
+  /** A cursor older than its lifetime (24 hours); start the listing again. */
+  CursorExpired: 'ECS_CURSOR_EXPIRED',
   /** `first`/`limit` outside 1..1000. */
   InvalidPageSize: 'ECS_INVALID_PAGE_SIZE',
   /** No such resource, or not visible to the caller. */
@@ -37,6 +39,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   ECS_MISSING_AUTHORITY: 400,
   ECS_INVALID_CURSOR: 400,
   ECS_INVALID_PAGE_SIZE: 400,
+  ECS_CURSOR_EXPIRED: 410,
   ECS_NOT_FOUND: 404,
   ECS_CONFLICT: 409,
   ECS_UNAUTHENTICATED: 401,

@@ -45,6 +45,7 @@ const environmentSchema = z.object({
   SUBGRAPH_TIMEOUT_MS: positiveMs.default(10_000),
   GATEWAY_CLIENT_CN: z.string().min(1).default('ecs-gateway'),
   SHUTDOWN_TIMEOUT_MS: positiveMs.default(10_000),
+  SIGNING_KEYS_FILE: z.string().min(1).optional(),
   TLS_CA_FILE: z.string().min(1).optional(),
   TLS_SERVER_CERT_FILE: z.string().min(1).optional(),
   TLS_SERVER_KEY_FILE: z.string().min(1).optional(),
@@ -81,6 +82,8 @@ export interface Config {
   /** Certificate files; `undefined` means a development PKI under `<dataDir>/pki`. */
   tlsFiles: TlsFilesConfig | undefined;
   pkiDir: string;
+  /** Private JWK set of the service's signing keys (checkpoints, bundles, cursors). */
+  signingKeysFile: string;
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -155,5 +158,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     tlsFiles: parseTlsFiles(env),
     pkiDir: path.join(dataDir, 'pki'),
+    signingKeysFile: path.resolve(env.SIGNING_KEYS_FILE ?? path.join(dataDir, 'keys', 'signing-keys.json')),
   };
 }

@@ -79,6 +79,7 @@ export const ENVELOPE_FIELDS = new Set([
 /** `tenant_id` of events in the platform chain; never a valid tenant id. */
 export const PLATFORM_TENANT = '_platform';
 
+/** One chain per tenant plus the platform chain (for events with no tenant). */
 export function chainIdFor(tenantId: string | undefined): string {
-  return tenantId === undefined ? 'ecs:platform' : `ecs:tenant:${tenantId}`;
+  return tenantId === undefined || tenantId === PLATFORM_TENANT ? 'ecs:platform' : `ecs:tenant:${tenantId}`;
 }

@@ -91,19 +91,19 @@ export async function appendEvidence(
   return event;
 }
 
+/** Creates the chain head on first use and locks it (until the transaction ends) in one round trip. */
 async function lockChainHead(
   tx: LedgerTransaction,
   chainId: string,
   tenantId: string,
 ): Promise<{ sequence: number; eventHash: string | undefined }> {
-  await tx.$executeRaw`
+  const rows = await tx.$queryRaw<Array<{ sequence: number; event_hash: string }>>`
     INSERT INTO audit_chain_heads (chain_id, tenant_id, sequence, event_hash)
     VALUES (${chainId}, ${tenantId}, 0, '')
-    ON CONFLICT (chain_id) DO NOTHING`;
-  const rows = await tx.$queryRaw<Array<{ sequence: number; event_hash: string }>>`
-    SELECT sequence, event_hash FROM audit_chain_heads WHERE chain_id = ${chainId} FOR UPDATE`;
+    ON CONFLICT (chain_id) DO UPDATE SET chain_id = EXCLUDED.chain_id
+    RETURNING sequence, event_hash`;
   const row = rows[0];
-  if (!row) throw new Error(`chain head ${chainId} vanished`);
+  if (!row) throw new Error(`chain head ${chainId} could not be locked`);
   return { sequence: row.sequence, eventHash: row.event_hash || undefined };
 }
 

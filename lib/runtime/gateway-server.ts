@@ -25,6 +25,7 @@ export async function startGatewayServer(options: {
   const { config, services } = options;
   const gateway = await createGatewayApp({
     db: services.db,
+    jwks: () => services.keys.jwks,
     log: options.log,
     production: config.nodeEnv === 'production',
     subgraphUrl: options.urlOf,

@@ -90,6 +90,7 @@ function printUrls(base: string, ms: number, database: string): void {
       `  REST         ${base}/v1/...`,
       `  Health       ${base}/healthz  ${base}/readyz`,
       `  Metrics      ${base}/metrics`,
+      `  JWKS         ${base}/.well-known/jwks.json`,
     ].join('\n'),
   );
 }

@@ -4,6 +4,8 @@ import type { Config } from '../config/config';
 import { openDatabase } from '../db/database';
 import type { Database } from '../db/database';
 import { timedFetcher } from '../http/timed-fetcher';
+import { loadSigningKeys } from '../keys/signing-keys';
+import type { SigningKeys } from '../keys/signing-keys';
 import type { Logger } from '../logger';
 import { createMtlsAgent, fetchWithAgent } from '../tls/mtls';
 import { loadTlsMaterial } from '../tls/tls-material';
@@ -13,6 +15,7 @@ import type { TlsMaterial } from '../tls/tls-material';
 export interface SharedServices {
   db: Database;
   tls: TlsMaterial;
+  keys: SigningKeys;
   agent: Agent;
   /** Fetch over mTLS with the subgraph timeout. */
   fetcher: Fetcher;
@@ -21,6 +24,7 @@ export interface SharedServices {
 
 export async function openSharedServices(config: Config, log: Logger): Promise<SharedServices> {
   const tls = await loadTlsMaterial({ files: config.tlsFiles, pkiDir: config.pkiDir });
+  const keys = await loadSigningKeys(config.signingKeysFile);
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -39,6 +43,7 @@ export async function openSharedServices(config: Config, log: Logger): Promise<S
   return {
     db,
     tls,
+    keys,
     agent,
     fetcher,
     close: async () => {

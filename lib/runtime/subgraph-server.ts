@@ -29,6 +29,7 @@ export async function startSubgraphServer(options: {
   const { plane, config, services } = options;
   const subgraph = await createSubgraphApp(PLANE_DEFINITIONS[plane], {
     db: services.db,
+    keys: services.keys,
     log: options.log,
     production: config.nodeEnv === 'production',
     planeClient: (requestId) =>

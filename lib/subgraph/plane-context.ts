@@ -1,4 +1,6 @@
 import type { Database } from '../db/database';
+import type { CursorCodec } from '../graphql/signed-cursor';
+import type { SigningKeys } from '../keys/signing-keys';
 import type { Logger } from '../logger';
 import type { PlaneClient } from './plane-client';
 
@@ -6,6 +8,8 @@ import type { PlaneClient } from './plane-client';
 export interface PlaneContext {
   db: Database;
   log: Logger;
+  keys: SigningKeys;
+  cursors: CursorCodec;
   /** Id of the HTTP request, propagated from the gateway. */
   requestId: string;
   /** Shared by every evidence event of one governed action. */

@@ -14,6 +14,8 @@ import type { Plane } from '../config/config';
 import type { Database } from '../db/database';
 import { formatGraphQLError } from '../errors';
 import { requestIdFrom } from '../http/request-id';
+import { CursorCodec } from '../graphql/signed-cursor';
+import type { SigningKeys } from '../keys/signing-keys';
 import type { Logger } from '../logger';
 import type { PlaneClient } from './plane-client';
 import type { PlaneContext } from './plane-context';
@@ -28,6 +30,7 @@ export interface PlaneDefinition {
 export interface SubgraphDependencies {
   db: Database;
   log: Logger;
+  keys: SigningKeys;
   production: boolean;
   /** Builds the client a request uses to call other planes. */
   planeClient(requestId: string): PlaneClient;
@@ -63,6 +66,7 @@ export async function createSubgraphApp(
       formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'resolver failed')),
   });
   await apollo.start();
+  const cursors = new CursorCodec(deps.keys.derivedSecret('cursor'));
 
   const app = express();
   app.disable('x-powered-by');
@@ -79,6 +83,8 @@ export async function createSubgraphApp(
         log.debug({ requestId }, 'subgraph request');
         return {
           db: deps.db,
+          keys: deps.keys,
+          cursors,
           log: log.child({ requestId }),
           requestId,
           correlationId: requestIdFrom(req.headers['x-correlation-id'] ?? requestId),

@@ -41,7 +41,7 @@ describe('_entities for every @key', () => {
       input: { name: bucketName, tenantId, jurisdiction: 'DE' },
     });
     const events = await env.gql<{ events: { items: Array<{ id: string }> } }>(
-      `query($t: ID!) { events(tenantId: $t) { items { id } } }`,
+      `query($t: ID!) { events(filter: { tenantId: $t }) { items { id } } }`,
       { t: tenantId },
     );
     eventId = events.data!.events.items[0]!.id;

@@ -1,6 +1,7 @@
 import type { Database } from '../../../lib/db/database';
 import { ENVELOPE_FIELDS, chainIdFor } from '../../../lib/evidence/evidence-event';
 import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
+import type { Prisma } from '../../../prisma/generated/client';
 
 /** A stored event: its canonical text parsed back, with the fields outside the envelope apart. */
 export interface StoredEvent {
@@ -9,11 +10,13 @@ export interface StoredEvent {
   canonical: string;
 }
 
-function toStoredEvent(row: { canonical: string }): StoredEvent {
+export function toStoredEvent(row: { canonical: string }): StoredEvent {
   const envelope = JSON.parse(row.canonical) as EvidenceEvent;
   const details = Object.fromEntries(Object.entries(envelope).filter(([key]) => !ENVELOPE_FIELDS.has(key)));
   return { envelope, details, canonical: row.canonical };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Events by id, for `_entities` batches: one query per batch, in the order asked. */
 export async function getEventsByIds({
@@ -23,8 +26,10 @@ export async function getEventsByIds({
   db: Database;
   ids: readonly string[];
 }): Promise<Array<StoredEvent | null>> {
-  const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
-  const rows = await db.prisma.evidenceEvent.findMany({ where: { id: { in: valid } }, select: { id: true, canonical: true } });
+  const rows = await db.prisma.evidenceEvent.findMany({
+    where: { id: { in: ids.filter((id) => UUID.test(id)) } },
+    select: { id: true, canonical: true },
+  });
   const byId = new Map(rows.map((row) => [row.id, toStoredEvent(row)]));
   return ids.map((id) => byId.get(id) ?? null);
 }
@@ -49,35 +54,57 @@ export async function findLatestEventsOfTenants({
   return chainIds.map((chainId) => rows.filter((row) => row.chain_id === chainId).map(toStoredEvent));
 }
 
+export interface EventFilter {
+  tenantId?: string;
+  eventTypes?: string[];
+  outcomes?: string[];
+  occurredFrom?: Date;
+  occurredTo?: Date;
+  correlationId?: string;
+  fromSequence?: number;
+  toSequence?: number;
+}
+
 export interface EventPosition {
   chainId: string;
   sequence: number;
 }
 
-/** One page of events ordered by (chain, sequence) after `after`; one extra row tells if more follow. */
+function whereOf(filter: EventFilter, after: EventPosition | undefined): Prisma.EvidenceEventWhereInput {
+  const and: Prisma.EvidenceEventWhereInput[] = [];
+  if (filter.tenantId !== undefined) and.push({ chainId: chainIdFor(filter.tenantId) });
+  if (filter.eventTypes) and.push({ eventType: { in: filter.eventTypes } });
+  if (filter.outcomes) and.push({ outcome: { in: filter.outcomes } });
+  if (filter.occurredFrom) and.push({ occurredAt: { gte: filter.occurredFrom } });
+  if (filter.occurredTo) and.push({ occurredAt: { lt: filter.occurredTo } });
+  if (filter.correlationId !== undefined) and.push({ correlationId: filter.correlationId });
+  if (filter.fromSequence !== undefined) and.push({ sequence: { gte: filter.fromSequence } });
+  if (filter.toSequence !== undefined) and.push({ sequence: { lte: filter.toSequence } });
+  if (after) {
+    and.push({
+      OR: [{ chainId: { gt: after.chainId } }, { chainId: after.chainId, sequence: { gt: after.sequence } }],
+    });
+  }
+  return { AND: and };
+}
+
+/**
+ * One page of events ordered by (chain, sequence) after `after` (keyset pagination, so
+ * appends while paging neither repeat nor skip an event); one extra row tells if more follow.
+ */
 export async function findEvents({
   db,
-  tenantId,
+  filter,
   first,
   after,
 }: {
   db: Database;
-  tenantId: string | undefined;
+  filter: EventFilter;
   first: number;
   after: EventPosition | undefined;
 }): Promise<{ items: StoredEvent[]; hasMore: boolean }> {
   const rows = await db.prisma.evidenceEvent.findMany({
-    where: {
-      ...(tenantId === undefined ? {} : { chainId: chainIdFor(tenantId) }),
-      ...(after
-        ? {
-            OR: [
-              { chainId: { gt: after.chainId } },
-              { chainId: after.chainId, sequence: { gt: after.sequence } },
-            ],
-          }
-        : {}),
-    },
+    where: whereOf(filter, after),
     orderBy: [{ chainId: 'asc' }, { sequence: 'asc' }],
     take: first + 1,
     select: { canonical: true },

@@ -1,45 +1,95 @@
+import { z } from 'zod';
 import { EcsError, ErrorCode } from '../../../lib/errors';
+import type { JsonObject } from '../../../lib/evidence/canonical-json';
 import { pageSize } from '../../../lib/graphql/page-size';
+import { parseInput } from '../../../lib/graphql/parse-input';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { findArtifact } from '../data/artifacts';
+import { signChainHead, verifyChain } from '../data/chain';
 import { findEvents } from '../data/events';
-import type { EventPosition } from '../data/events';
+import type { EventFilter, EventPosition } from '../data/events';
 import { eventLoader } from './evidence-event';
 
-function encodePosition(position: EventPosition): string {
-  return Buffer.from(JSON.stringify([position.chainId, position.sequence]), 'utf8').toString('base64url');
+const sequence = z.number().int().min(1).max(2 ** 31 - 1);
+const eventFilter = z
+  .object({
+    tenantId: z.string().min(1).max(63).nullish(),
+    eventTypes: z.array(z.string().min(1).max(100)).min(1).max(50).nullish(),
+    outcomes: z.array(z.enum(['accepted', 'refused', 'failed'])).min(1).nullish(),
+    occurredFrom: z.date().nullish(),
+    occurredTo: z.date().nullish(),
+    correlationId: z.string().min(1).max(200).nullish(),
+    fromSequence: sequence.nullish(),
+    toSequence: sequence.nullish(),
+  })
+  .nullish();
+
+/** Drops nulls so equal filters give equal cursor scopes. */
+function normalise(filter: z.infer<typeof eventFilter>): EventFilter {
+  return Object.fromEntries(Object.entries(filter ?? {}).filter(([, value]) => value !== null && value !== undefined));
 }
 
-function decodePosition(cursor: string | null | undefined): EventPosition | undefined {
-  if (cursor === null || cursor === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && Number.isInteger(parsed[1])) {
-      return { chainId: parsed[0], sequence: parsed[1] as number };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new EcsError(ErrorCode.InvalidCursor, 'cursor is not one this service issued', { field: 'after' });
+function scopeOf(filter: EventFilter): JsonObject {
+  return {
+    listing: 'events',
+    filter: Object.fromEntries(
+      Object.entries(filter).map(([key, value]) => [key, value instanceof Date ? value.toISOString() : value]),
+    ) as JsonObject,
+  };
 }
 
 export const QueryResolvers = {
   event: (_: unknown, args: { id: string }, context: PlaneContext) => eventLoader(context).load(args.id),
+
   events: async (
     _: unknown,
-    args: { tenantId?: string | null; first?: number | null; after?: string | null },
+    args: { filter?: unknown; first?: number | null; after?: string | null },
     context: PlaneContext,
   ) => {
-    const { items, hasMore } = await findEvents({
-      db: context.db,
-      tenantId: args.tenantId ?? undefined,
-      first: pageSize(args.first),
-      after: decodePosition(args.after),
-    });
+    const filter = normalise(parseInput(eventFilter, args.filter));
+    const scope = scopeOf(filter);
+    let after: EventPosition | undefined;
+    if (args.after !== null && args.after !== undefined) {
+      const position = context.cursors.decode(args.after, scope);
+      if (typeof position.c !== 'string' || typeof position.s !== 'number') {
+        throw new EcsError(ErrorCode.InvalidCursor, 'cursor is not one this service issued', { field: 'after' });
+      }
+      after = { chainId: position.c, sequence: position.s };
+    }
+    const { items, hasMore } = await findEvents({ db: context.db, filter, first: pageSize(args.first), after });
     const last = items[items.length - 1];
     return {
       items,
       nextCursor:
-        hasMore && last ? encodePosition({ chainId: last.envelope.chain_id, sequence: last.envelope.sequence }) : null,
+        hasMore && last ? context.cursors.encode({ c: last.envelope.chain_id, s: last.envelope.sequence }, scope) : null,
     };
   },
+
+  evidence: (_: unknown, args: { pointer: string; tenantId: string }, context: PlaneContext) =>
+    findArtifact({ db: context.db, pointer: args.pointer, tenantId: args.tenantId }),
+
+  verifyChain: (
+    _: unknown,
+    args: { tenantId: string; fromSequence?: number | null; toSequence?: number | null },
+    context: PlaneContext,
+  ) => {
+    const range = parseInput(
+      z
+        .object({ fromSequence: sequence.nullish(), toSequence: sequence.nullish() })
+        .refine((value) => !value.fromSequence || !value.toSequence || value.fromSequence <= value.toSequence, {
+          message: 'must not be below fromSequence',
+          path: ['toSequence'],
+        }),
+      { fromSequence: args.fromSequence, toSequence: args.toSequence },
+    );
+    return verifyChain({
+      db: context.db,
+      tenantId: args.tenantId,
+      fromSequence: range.fromSequence ?? undefined,
+      toSequence: range.toSequence ?? undefined,
+    });
+  },
+
+  chainHead: (_: unknown, args: { tenantId: string }, context: PlaneContext) =>
+    signChainHead({ db: context.db, keys: context.keys, tenantId: args.tenantId }),
 };

@@ -1,0 +1,25 @@
+import type { Database } from '../db/database';
+import { EcsError, ErrorCode } from '../errors';
+import type { ErrorCode as ErrorCodeType } from '../errors';
+import type { EvidenceInput, Refusal } from './evidence-event';
+import { appendEvidence } from './ledger';
+
+/**
+ * Writes a refusal's evidence in its own transaction and returns the error to throw,
+ * carrying the evidence pointer. When the evidence cannot be written the caller still
+ * gets a refusal (no evidence, no action), marked as a dependency failure.
+ */
+export async function recordRefusal(
+  db: Database,
+  input: EvidenceInput & { refusal: Refusal },
+  error: { code: ErrorCodeType; message: string },
+): Promise<EcsError> {
+  try {
+    const event = await db.prisma.$transaction((tx) => appendEvidence(tx, { ...input, outcome: 'refused' }));
+    return new EcsError(error.code, error.message, { evidencePointer: event.evidence_pointer });
+  } catch (cause) {
+    return new EcsError(ErrorCode.DependencyUnavailable, `${error.message} (the refusal could not be recorded)`, {
+      internal: cause,
+    });
+  }
+}

@@ -1,0 +1,94 @@
+import { generateKeyPairSync, hkdfSync } from 'node:crypto';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CompactSign, calculateJwkThumbprint, compactVerify, importJWK } from 'jose';
+import type { JWK } from 'jose';
+
+/** The algorithm of every signature the service makes (checkpoints, bundles, cursors derive from it). */
+export const SIGNING_ALG = 'EdDSA';
+
+interface StoredKey {
+  kid: string;
+  createdAt: string;
+  privateJwk: JWK;
+}
+
+/** The service's signing keys: the newest signs, all stay published so old signatures verify. */
+export interface SigningKeys {
+  readonly kid: string;
+  /** Public keys of every key, newest last, for `/.well-known/jwks.json` and bundles. */
+  readonly jwks: { keys: JWK[] };
+  /** Signs `payload` as a compact JWS (`EdDSA`, `kid` of the current key, `typ`). */
+  sign(payload: Uint8Array, typ: string): Promise<string>;
+  /** Verifies a compact JWS made by one of these keys; returns the payload. */
+  verify(jws: string): Promise<Uint8Array>;
+  /** A 32-byte secret for one purpose (e.g. cursor MACs), derived from the current key. */
+  derivedSecret(purpose: string): Buffer;
+}
+
+async function createKey(): Promise<StoredKey> {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const privateJwk = privateKey.export({ format: 'jwk' }) as JWK;
+  const kid = await calculateJwkThumbprint({ kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x });
+  return { kid, createdAt: new Date().toISOString(), privateJwk: { ...privateJwk, kid, alg: SIGNING_ALG } };
+}
+
+/** Reads the key file; on first use creates it atomically, so concurrent starts agree on one key. */
+async function readOrCreate(file: string): Promise<StoredKey[]> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as StoredKey[];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(temp, JSON.stringify([await createKey()], null, 2), { mode: 0o600 });
+  try {
+    await link(temp, file); // fails if another process created the file first
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await rm(temp, { force: true });
+  }
+  return JSON.parse(await readFile(file, 'utf8')) as StoredKey[];
+}
+
+/** Appends a new key (it becomes the signing key); older keys stay for verification. */
+export async function rotateSigningKey(file: string): Promise<string> {
+  const keys = await readOrCreate(file);
+  const next = await createKey();
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify([...keys, next], null, 2), { mode: 0o600 });
+  await rename(temp, file);
+  return next.kid;
+}
+
+export async function loadSigningKeys(file: string): Promise<SigningKeys> {
+  const stored = await readOrCreate(file);
+  if (stored.length === 0) throw new Error(`signing key file ${file} holds no key`);
+  const current = stored[stored.length - 1]!;
+  const privateKey = await importJWK(current.privateJwk, SIGNING_ALG);
+  const publicJwks = stored.map(({ privateJwk }) => {
+    const { d: _private, ...publicJwk } = privateJwk;
+    return { ...publicJwk, use: 'sig' };
+  });
+  const publicKeys = new Map(
+    await Promise.all(publicJwks.map(async (jwk) => [jwk.kid!, await importJWK(jwk, SIGNING_ALG)] as const)),
+  );
+  const secret = Buffer.from(current.privateJwk.d!, 'base64url');
+  return {
+    kid: current.kid,
+    jwks: { keys: publicJwks },
+    sign: (payload, typ) =>
+      new CompactSign(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: current.kid, typ }).sign(privateKey),
+    verify: async (jws) => {
+      const { payload } = await compactVerify(jws, async (header) => {
+        const key = header.kid ? publicKeys.get(header.kid) : undefined;
+        if (!key) throw new Error('unknown signing key');
+        return key;
+      }, { algorithms: [SIGNING_ALG] });
+      return payload;
+    },
+    derivedSecret: (purpose) => Buffer.from(hkdfSync('sha256', secret, 'ecs-gateway', purpose, 32)),
+  };
+}

@@ -1,0 +1,159 @@
+import type { Database } from '../../../lib/db/database';
+import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-json';
+import { ChainVerifier } from '../../../lib/evidence/chain-verifier';
+import { chainIdFor } from '../../../lib/evidence/evidence-event';
+import { EVIDENCE_POINTER_PREFIX } from '../../../lib/evidence/ledger';
+import type { SigningKeys } from '../../../lib/keys/signing-keys';
+
+/** Events read per round trip while verifying. */
+const BATCH = 2000;
+
+export interface ChainVerification {
+  tenantId: string;
+  chainId: string;
+  valid: boolean;
+  checked: number;
+  fromSequence: number;
+  toSequence: number | null;
+  firstBadSequence: number | null;
+  reason: string | null;
+}
+
+const eventColumns = {
+  id: true,
+  chainId: true,
+  sequence: true,
+  tenantId: true,
+  eventType: true,
+  outcome: true,
+  evidencePointer: true,
+  prevHash: true,
+  eventHash: true,
+  canonical: true,
+} as const;
+
+/**
+ * Recomputes a chain from the stored events between two sequences: hashes, links,
+ * sequence continuity, stored columns against the hashed event, and each evidence
+ * pointer against its artifact. Reads in batches, so memory stays flat for long chains.
+ */
+export async function verifyChain({
+  db,
+  tenantId,
+  fromSequence = 1,
+  toSequence,
+}: {
+  db: Database;
+  tenantId: string;
+  fromSequence?: number;
+  toSequence?: number;
+}): Promise<ChainVerification> {
+  const chainId = chainIdFor(tenantId);
+  const head = await db.prisma.evidenceEvent.aggregate({ where: { chainId }, _max: { sequence: true } });
+  const headSequence = head._max.sequence ?? 0;
+  const to = toSequence ?? headSequence;
+  const result = (verifier: ChainVerifier): ChainVerification => ({
+    tenantId,
+    chainId,
+    valid: !verifier.failure,
+    checked: verifier.checked,
+    fromSequence,
+    toSequence: to,
+    firstBadSequence: verifier.failure?.sequence ?? null,
+    reason: verifier.failure?.reason ?? null,
+  });
+
+  const verifier = new ChainVerifier();
+  if (fromSequence > 1) {
+    // A range starts after the event before it, whose own hash is recomputed too.
+    const before = await db.prisma.evidenceEvent.findUnique({
+      where: { chainId_sequence: { chainId, sequence: fromSequence - 1 } },
+      select: eventColumns,
+    });
+    if (!before) {
+      verifier.fail(fromSequence - 1, `sequence ${fromSequence - 1} is missing`);
+      return result(verifier);
+    }
+    if (!verifier.anchor(before.canonical, before)) return result(verifier);
+  }
+
+  let next = fromSequence;
+  while (next <= to && !verifier.failure) {
+    const rows = await db.prisma.evidenceEvent.findMany({
+      where: { chainId, sequence: { gte: next, lte: to } },
+      orderBy: { sequence: 'asc' },
+      take: BATCH,
+      select: eventColumns,
+    });
+    if (rows.length === 0) break;
+    const artifacts = await db.prisma.evidenceArtifact.findMany({
+      where: { pointer: { in: [...new Set(rows.map((row) => row.evidencePointer))] } },
+      select: { pointer: true, tenantId: true, content: true },
+    });
+    const byPointer = new Map(artifacts.map((artifact) => [artifact.pointer, artifact]));
+    for (const row of rows) {
+      if (!verifier.push(row.canonical, row)) break;
+      const artifact = byPointer.get(row.evidencePointer);
+      if (!artifact || artifact.tenantId !== row.tenantId) {
+        verifier.fail(row.sequence, 'evidence artifact is missing');
+        break;
+      }
+      if (`${EVIDENCE_POINTER_PREFIX}${sha256Digest(artifact.content)}` !== row.evidencePointer) {
+        verifier.fail(row.sequence, 'evidence artifact does not match its pointer');
+        break;
+      }
+    }
+    next = rows[rows.length - 1]!.sequence + 1;
+  }
+  if (!verifier.failure && (verifier.head?.sequence ?? fromSequence - 1) < to) {
+    verifier.fail((verifier.head?.sequence ?? fromSequence - 1) + 1, 'events are missing at the end of the range');
+  }
+  return result(verifier);
+}
+
+export interface ChainCheckpoint {
+  chainId: string;
+  tenantId: string;
+  sequence: number;
+  headHash: string | null;
+  issuedAt: string;
+  kid: string;
+  jws: string;
+}
+
+/** The chain's latest event, signed as a checkpoint (`typ: ecs-checkpoint+jws`). */
+export async function signChainHead({
+  db,
+  keys,
+  tenantId,
+}: {
+  db: Database;
+  keys: SigningKeys;
+  tenantId: string;
+}): Promise<ChainCheckpoint> {
+  const chainId = chainIdFor(tenantId);
+  const head = await db.prisma.evidenceEvent.findFirst({
+    where: { chainId },
+    orderBy: { sequence: 'desc' },
+    select: { sequence: true, eventHash: true },
+  });
+  const issuedAt = new Date().toISOString();
+  const statement = {
+    checkpoint_type: 'ecs.chain-checkpoint',
+    chain_id: chainId,
+    tenant_id: tenantId,
+    sequence: head?.sequence ?? 0,
+    head_hash: head?.eventHash ?? null,
+    issued_at: issuedAt,
+  };
+  const jws = await keys.sign(Buffer.from(canonicalJson(statement), 'utf8'), 'ecs-checkpoint+jws');
+  return {
+    chainId,
+    tenantId,
+    sequence: statement.sequence,
+    headHash: statement.head_hash,
+    issuedAt,
+    kid: keys.kid,
+    jws,
+  };
+}
