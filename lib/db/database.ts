@@ -3,10 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../prisma/generated/client';
+import { Client } from 'pg';
 import { applyMigrations } from './migrate';
+import type { MigrationConnection } from './migrate';
 
 export type DatabaseKind = 'pglite' | 'postgresql';
 
@@ -46,9 +47,14 @@ async function openPglite(dataDir: string): Promise<Database> {
     await (await PGlite.create(dir)).close();
   }
   const pglite = await PGlite.create(dir);
-  const factory = new PrismaPGlite(pglite);
-  const prisma = new PrismaClient({ adapter: factory });
-  return wrap('pglite', prisma, factory, async () => {
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const connection: MigrationConnection = {
+    exec: async (script) => {
+      await pglite.exec(script);
+    },
+    query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
+  };
+  return wrap('pglite', prisma, async (work) => work(connection), async () => {
     await prisma.$disconnect();
     await pglite.close();
   });
@@ -60,22 +66,37 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
   };
-  const factory = new PrismaPg(poolConfig);
-  const prisma = new PrismaClient({ adapter: factory });
-  return wrap('postgresql', prisma, factory, () => prisma.$disconnect());
+  const prisma = new PrismaClient({ adapter: new PrismaPg(poolConfig) });
+  // Migrations run on a connection of their own: scripts with several statements
+  // (functions, triggers) need PostgreSQL's simple query protocol.
+  const withConnection = async <T>(work: (connection: MigrationConnection) => Promise<T>): Promise<T> => {
+    const client = new Client({ connectionString: url, connectionTimeoutMillis: poolConfig.connectionTimeoutMillis });
+    await client.connect();
+    try {
+      return await work({
+        exec: async (script) => {
+          await client.query(script);
+        },
+        query: async <R>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as R[],
+      });
+    } finally {
+      await client.end();
+    }
+  };
+  return wrap('postgresql', prisma, withConnection, () => prisma.$disconnect());
 }
 
 function wrap(
   kind: DatabaseKind,
   prisma: PrismaClient,
-  factory: SqlMigrationAwareDriverAdapterFactory,
+  withConnection: <T>(work: (connection: MigrationConnection) => Promise<T>) => Promise<T>,
   close: () => Promise<void>,
 ): Database {
   let closed: Promise<void> | undefined;
   return {
     kind,
     prisma,
-    migrate: () => applyMigrations(factory),
+    migrate: () => withConnection((connection) => applyMigrations(connection)),
     ping: async () => {
       await prisma.$queryRaw`SELECT 1`;
     },

@@ -8,6 +8,9 @@ import type {
   SchemaEngine,
 } from '@prisma/schema-engine-wasm/schema_engine_bg';
 
+// Development tooling only (npm run migrate:create): the running service applies
+// migrations with lib/db/migrate.ts and never loads the schema engine.
+
 /** Where the Prisma schema files and migrations of the project live. */
 export const PRISMA_DIR = path.resolve(__dirname, '..', '..', 'prisma');
 export const SCHEMA_DIR = path.join(PRISMA_DIR, 'schema');

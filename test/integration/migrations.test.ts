@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openDatabase } from '../../lib/db/database';
-import { MIGRATIONS_DIR, readMigrations } from '../../lib/db/schema-engine';
+import { MIGRATIONS_DIR, readLocalMigrations } from '../../lib/db/migrate';
 import { makeTempDir } from '../support/temp-dir';
 import { createTestDatabase } from '../support/test-database';
 
@@ -13,7 +13,7 @@ describe('migrations', () => {
     const database = await createTestDatabase();
     const db = await openDatabase({ dataDir: dir.path, databaseUrl: database.databaseUrl });
     try {
-      const all = (await readMigrations()).migrationDirectories.map((migration) => migration.path);
+      const all = (await readLocalMigrations()).map((migration) => migration.name);
       expect(all.length).toBeGreaterThan(0);
       expect(await db.migrate()).toEqual(all);
       expect(await db.migrate()).toEqual([]);

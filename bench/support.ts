@@ -1,0 +1,308 @@
+// Shared helpers of the benchmarks: a fresh database per backend (cleaned up even on
+// failure or Ctrl-C), a realistic evidence input, statistics, tables and an RSS sampler.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { Client } from 'pg';
+import { openDatabase } from '../lib/db/database';
+import type { Database, DatabaseKind } from '../lib/db/database';
+import type { EvidenceInput } from '../lib/evidence/evidence-event';
+import { createPostgresDatabase, postgresAdminUrl } from '../test/support/test-database';
+
+export type { Database, DatabaseKind };
+
+// ---------------------------------------------------------------------------------------
+// Cleanup that also runs on SIGINT / SIGTERM, and a process that always exits by itself.
+
+const cleanups = new Set<() => Promise<void>>();
+let exiting = false;
+
+async function runCleanups(): Promise<void> {
+  for (const cleanup of [...cleanups].reverse()) {
+    cleanups.delete(cleanup);
+    await cleanup().catch((error: unknown) => console.error('[bench] cleanup failed:', error));
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (exiting) return;
+    exiting = true;
+    console.error(`\n[bench] ${signal}: cleaning up`);
+    const force = setTimeout(() => process.exit(signal === 'SIGINT' ? 130 : 143), 15_000);
+    void runCleanups().finally(() => {
+      clearTimeout(force);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  });
+}
+
+/**
+ * Runs a benchmark's main function; exits with 1 on failure. If something (a pool, a
+ * timer) still keeps the process alive 10 s after the work is done, says so and exits.
+ */
+export function runMain(main: () => Promise<void>): void {
+  main()
+    .catch((error: unknown) => {
+      console.error('\n[bench] FAILED:', error);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      await runCleanups();
+      setTimeout(() => {
+        console.error('[bench] WARNING: open handles kept the process alive 10 s after the end; forcing exit');
+        process.exit(process.exitCode ?? 0);
+      }, 10_000).unref();
+    });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------------------
+// Backends.
+
+export const ALL_BACKENDS: DatabaseKind[] = ['pglite', 'postgresql'];
+
+/** `--backend=pglite|postgresql` (repeatable or comma-separated); both by default. */
+export function backendsFromArgs(argv = process.argv.slice(2)): DatabaseKind[] {
+  const chosen = argv
+    .filter((arg) => arg.startsWith('--backend='))
+    .flatMap((arg) => arg.slice('--backend='.length).split(','))
+    .map((name) => (name === 'pg' || name === 'postgres' ? 'postgresql' : name));
+  for (const name of chosen) {
+    if (!ALL_BACKENDS.includes(name as DatabaseKind)) throw new Error(`unknown backend "${name}"`);
+  }
+  return chosen.length ? ALL_BACKENDS.filter((kind) => chosen.includes(kind)) : ALL_BACKENDS;
+}
+
+export interface Backend {
+  kind: DatabaseKind;
+  db: Database;
+  /** URL of the fresh PostgreSQL database (postgresql only). */
+  databaseUrl?: string;
+  /** How the schema was created (normally `db.migrate()`). */
+  migrationNote: string;
+}
+
+/**
+ * Opens a fresh database of one kind (a temporary DATA_DIR for PGlite, a fresh
+ * `ecs_test_<random>` database on PostgreSQL), migrates it, runs `work`, and removes
+ * the database again whatever happens.
+ */
+export async function withBackend<T>(
+  kind: DatabaseKind,
+  work: (backend: Backend) => Promise<T>,
+  options: { poolSize?: number } = {},
+): Promise<T> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ecs-bench-'));
+  const removeDir = () => rm(dataDir, { recursive: true, force: true });
+  cleanups.add(removeDir);
+  let dropDatabase: (() => Promise<void>) | undefined;
+  let closeDb: (() => Promise<void>) | undefined;
+  try {
+    let databaseUrl: string | undefined;
+    if (kind === 'postgresql') {
+      const created = await createPostgresDatabase().catch((error: unknown) => {
+        throw new Error(`cannot create a database on ${postgresAdminUrl()} (set ECS_TEST_POSTGRES_URL): ${String(error)}`);
+      });
+      databaseUrl = created.databaseUrl;
+      dropDatabase = () => withTimeout(created.drop(), 30_000, 'DROP DATABASE');
+      cleanups.add(dropDatabase);
+    }
+    const db = await openDatabase({ dataDir, databaseUrl, poolSize: options.poolSize });
+    closeDb = () => withTimeout(db.close(), 30_000, 'closing the database');
+    cleanups.add(closeDb);
+    const migrationNote = await migrate(db, databaseUrl);
+    return await work({ kind, db, databaseUrl, migrationNote });
+  } finally {
+    // Order matters: close the client before dropping its database / removing its files.
+    for (const cleanup of [closeDb, dropDatabase, removeDir]) {
+      if (!cleanup || !cleanups.has(cleanup)) continue;
+      cleanups.delete(cleanup);
+      await cleanup().catch((error: unknown) => console.error(`[bench] cleanup of ${kind} failed:`, error));
+    }
+  }
+}
+
+/**
+ * `db.migrate()`. On PostgreSQL, if it fails (as it did when these benchmarks were written:
+ * `@prisma/adapter-pg`'s executeScript splits migration scripts on ";", which cuts the
+ * plpgsql body of the append-only trigger function), the same migration files are applied
+ * with a plain `pg` client on a reset schema instead, loudly, so the ledger can still be
+ * measured with exactly the committed schema.
+ */
+async function migrate(db: Database, databaseUrl: string | undefined): Promise<string> {
+  try {
+    const applied = await db.migrate();
+    return `db.migrate() applied ${applied.length} migration(s)`;
+  } catch (error) {
+    if (db.kind !== 'postgresql' || !databaseUrl) throw error;
+    const first = String((error as Error).message ?? error).split('\n').slice(0, 2).join(' ');
+    console.error(
+      `\n[bench] WARNING: db.migrate() FAILED on PostgreSQL: ${first}\n` +
+        '[bench] WARNING: applying prisma/migrations/*/migration.sql with a plain pg client instead (benchmark-only workaround)\n',
+    );
+    const dir = path.resolve(__dirname, '..', 'prisma', 'migrations');
+    const names = (await readdir(dir, { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+      for (const name of names) await client.query(await readFile(path.join(dir, name, 'migration.sql'), 'utf8'));
+    } finally {
+      await client.end();
+    }
+    return `WORKAROUND: db.migrate() failed on PostgreSQL; ${names.length} migration file(s) applied with pg`;
+  }
+}
+
+/** Short description of the environment, printed above the tables. */
+export function environment(): string {
+  const cpus = os.cpus();
+  return `node ${process.version}, ${cpus.length} x ${cpus[0]?.model.trim() ?? 'cpu'}, load average ${os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')}`;
+}
+
+export async function postgresVersion(databaseUrl: string): Promise<string> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+    return `PostgreSQL ${rows[0]?.server_version ?? '?'}`;
+  } finally {
+    await client.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Workload.
+
+const CLASSIFICATIONS = ['public', 'internal', 'restricted', 'confidential'];
+const JURISDICTIONS = ['EU', 'EU-DE', 'EU-FR', 'EU-NL'];
+
+/** A `workload.admit` event as `createWorkload` (subgraphs/execution) appends it. */
+export function workloadAdmission(tenantId: string, n: number): EvidenceInput {
+  return {
+    tenantId,
+    eventType: 'workload.admit',
+    actor: `spiffe://ecs.example.eu/tenant/${tenantId}/sa/deployer-${n % 3}`,
+    outcome: 'accepted',
+    correlationId: randomUUID(),
+    details: {
+      action: 'workload.deploy',
+      workload_id: randomUUID(),
+      envelope_type: n % 5 === 0 ? 'vm' : 'oci-container',
+      image_ref: `registry.ecs.example.eu/${tenantId}/service-${n % 17}@sha256:${randomBytes(32).toString('hex')}`,
+      classification: CLASSIFICATIONS[n % CLASSIFICATIONS.length]!,
+      jurisdiction: JURISDICTIONS[n % JURISDICTIONS.length]!,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics, formatting, memory.
+
+export const now = (): number => performance.now();
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export function fmt(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return '-';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export const mb = (bytes: number): string => `${fmt(bytes / 1024 / 1024)} MB`;
+
+/** A Markdown table with aligned columns (numbers right-aligned). */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((row) => /^[-\d.,×x% ]*(MB|ms|s)?$/.test(row[i] ?? '')));
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((width, i) => (numeric[i] ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+let gcFunction: (() => void) | undefined;
+/** Full garbage collection (enables `--expose-gc` at run time if needed). */
+export function collectGarbage(): void {
+  if (!gcFunction) {
+    v8.setFlagsFromString('--expose-gc');
+    gcFunction = vm.runInNewContext('gc') as () => void;
+  }
+  gcFunction();
+}
+
+/** Samples `process.memoryUsage()` every `intervalMs` until stopped. */
+export function sampleMemory(intervalMs = 100): {
+  stop(): { samples: Array<{ t: number; rss: number; heapUsed: number }>; peakRss: number; peakHeap: number };
+} {
+  const started = now();
+  const samples: Array<{ t: number; rss: number; heapUsed: number }> = [];
+  const take = () => {
+    const usage = process.memoryUsage();
+    samples.push({ t: now() - started, rss: usage.rss, heapUsed: usage.heapUsed });
+  };
+  take();
+  const timer = setInterval(take, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return {
+        samples,
+        peakRss: Math.max(...samples.map((sample) => sample.rss)),
+        peakHeap: Math.max(...samples.map((sample) => sample.heapUsed)),
+      };
+    },
+  };
+}
+
+/** Samples PostgreSQL sessions of one database waiting on a lock (pg_stat_activity). */
+export async function sampleLockWaits(
+  databaseUrl: string,
+  intervalMs = 50,
+): Promise<{ stop(): Promise<{ max: number; mean: number; samples: number }> }> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  const counts: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { rows } = await client.query<{ waiting: string }>(
+        `SELECT count(*) AS waiting FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
+      );
+      counts.push(Number(rows[0]?.waiting ?? 0));
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop.catch(() => undefined);
+      await client.end();
+      const sum = counts.reduce((a, b) => a + b, 0);
+      return { max: counts.length ? Math.max(...counts) : 0, mean: counts.length ? sum / counts.length : 0, samples: counts.length };
+    },
+  };
+}
