@@ -13,6 +13,7 @@ import {
   backendsFromArgs,
   environment,
   fmt,
+  measureCpu,
   now,
   percentile,
   postgresVersion,
@@ -62,6 +63,7 @@ interface ScenarioResult {
   latencies: number[];
   errors: string[];
   lockWaits?: { max: number; mean: number };
+  cpu: { processPercent: number; machinePercent: number };
   verified: string;
 }
 
@@ -94,6 +96,7 @@ async function runScenario(backend: Backend, index: number, scenario: Scenario):
   const latencies: number[] = [];
   let remaining = EVENTS[backend.kind];
   const lockSampler = backend.databaseUrl ? await sampleLockWaits(backend.databaseUrl) : undefined;
+  const cpu = measureCpu();
   const started = now();
   await Promise.all(writers.map(async (tenant) => {
     while (remaining > 0 && errors.length < MAX_ERRORS) {
@@ -102,6 +105,7 @@ async function runScenario(backend: Backend, index: number, scenario: Scenario):
     }
   }));
   const seconds = (now() - started) / 1000;
+  const cpuUsed = cpu.stop();
   const lockWaits = await lockSampler?.stop();
 
   // Correctness under load: verify the first and the last tenant's chain.
@@ -126,6 +130,7 @@ async function runScenario(backend: Backend, index: number, scenario: Scenario):
     latencies: latencies.sort((a, b) => a - b),
     errors,
     lockWaits,
+    cpu: cpuUsed,
     verified: `${checked.length} chain(s) ok (${verified.join(' + ')} ev)`,
   };
 }
@@ -135,7 +140,7 @@ async function benchBackend(kind: DatabaseKind): Promise<{ kind: DatabaseKind; h
     kind,
     async (backend) => {
       const version = backend.databaseUrl ? await postgresVersion(backend.databaseUrl) : 'PGlite (in-process, single connection)';
-      const header = `${kind}: ${version}${kind === 'postgresql' ? `, pool ${POOL_SIZE}` : ''}; ${backend.migrationNote}`;
+      const header = `${kind}: ${version}${kind === 'postgresql' ? `, pool ${POOL_SIZE}` : ''}; ${backend.location}; ${backend.migrationNote}`;
       console.log(`\n## ${header}`);
       // Global warm-up: query plans, connections, JIT.
       await Promise.all(Array.from({ length: 8 }, async (_, w) => {
@@ -177,12 +182,14 @@ function report(all: Array<{ kind: DatabaseKind; header: string; results: Scenar
         fmt(percentile(r.latencies, 99), 1),
         fmt(r.latencies[r.latencies.length - 1] ?? NaN, 1),
         fmt(r.errors.length),
+        `${fmt(r.cpu.processPercent)}%`,
+        `${fmt(r.cpu.machinePercent)}%`,
         r.lockWaits ? `${fmt(r.lockWaits.mean, 1)} / ${fmt(r.lockWaits.max)}` : '-',
       ]);
     }
   }
   return table(
-    ['backend', 'scenario', 'events', 'events/s', 'vs 1 tenant', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'lock waiters mean / max'],
+    ['backend', 'scenario', 'events', 'events/s', 'vs 1 tenant', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'node CPU', 'machine CPU', 'lock waiters mean / max'],
     rows,
   );
 }
@@ -200,7 +207,9 @@ runMain(async () => {
   console.log(
     '\nevents/s: committed appends per second (one transaction each); latency: one append transaction, ' +
       'including waiting for a connection / the PGlite mutex and the chain-head lock; lock waiters: PostgreSQL ' +
-      'sessions of the benchmark database waiting on a lock (pg_stat_activity, sampled every 50 ms).',
+      'sessions of the benchmark database waiting on a lock (pg_stat_activity, sampled every 50 ms); node CPU: ' +
+      'this process (100% = one core saturated; PGlite runs inside it); machine CPU: all cores, including ' +
+      'PostgreSQL and anything else running on the machine.',
   );
   for (const { header } of all) console.log(`- ${header}`);
   const failed = all.flatMap(({ kind, results }) => results.flatMap((r) => r.errors.map((e) => `${kind} / ${r.scenario.name}: ${e}`)));

@@ -1,7 +1,7 @@
 // Shared helpers of the benchmarks: a fresh database per backend (cleaned up even on
 // failure or Ctrl-C), a realistic evidence input, statistics, tables and an RSS sampler.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -90,8 +90,10 @@ export interface Backend {
   db: Database;
   /** URL of the fresh PostgreSQL database (postgresql only). */
   databaseUrl?: string;
-  /** How the schema was created (normally `db.migrate()`). */
+  /** What `db.migrate()` did. */
   migrationNote: string;
+  /** Where the data lives (temporary directory or database name). */
+  location: string;
 }
 
 /**
@@ -122,8 +124,9 @@ export async function withBackend<T>(
     const db = await openDatabase({ dataDir, databaseUrl, poolSize: options.poolSize });
     closeDb = () => withTimeout(db.close(), 30_000, 'closing the database');
     cleanups.add(closeDb);
-    const migrationNote = await migrate(db, databaseUrl);
-    return await work({ kind, db, databaseUrl, migrationNote });
+    const migrationNote = await migrate(db);
+    const location = databaseUrl ? `database ${new URL(databaseUrl).pathname.slice(1)}` : `DATA_DIR ${dataDir}`;
+    return await work({ kind, db, databaseUrl, migrationNote, location });
   } finally {
     // Order matters: close the client before dropping its database / removing its files.
     for (const cleanup of [closeDb, dropDatabase, removeDir]) {
@@ -134,39 +137,10 @@ export async function withBackend<T>(
   }
 }
 
-/**
- * `db.migrate()`. On PostgreSQL, if it fails (as it did when these benchmarks were written:
- * `@prisma/adapter-pg`'s executeScript splits migration scripts on ";", which cuts the
- * plpgsql body of the append-only trigger function), the same migration files are applied
- * with a plain `pg` client on a reset schema instead, loudly, so the ledger can still be
- * measured with exactly the committed schema.
- */
-async function migrate(db: Database, databaseUrl: string | undefined): Promise<string> {
-  try {
-    const applied = await db.migrate();
-    return `db.migrate() applied ${applied.length} migration(s)`;
-  } catch (error) {
-    if (db.kind !== 'postgresql' || !databaseUrl) throw error;
-    const first = String((error as Error).message ?? error).split('\n').slice(0, 2).join(' ');
-    console.error(
-      `\n[bench] WARNING: db.migrate() FAILED on PostgreSQL: ${first}\n` +
-        '[bench] WARNING: applying prisma/migrations/*/migration.sql with a plain pg client instead (benchmark-only workaround)\n',
-    );
-    const dir = path.resolve(__dirname, '..', 'prisma', 'migrations');
-    const names = (await readdir(dir, { withFileTypes: true }))
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => entry.name)
-      .sort();
-    const client = new Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-      for (const name of names) await client.query(await readFile(path.join(dir, name, 'migration.sql'), 'utf8'));
-    } finally {
-      await client.end();
-    }
-    return `WORKAROUND: db.migrate() failed on PostgreSQL; ${names.length} migration file(s) applied with pg`;
-  }
+/** `db.migrate()`, as every process does first; fails the benchmark when it fails. */
+async function migrate(db: Database): Promise<string> {
+  const applied = await db.migrate();
+  return `db.migrate() applied ${applied.length} migration(s)`;
 }
 
 /** Short description of the environment, printed above the tables. */
@@ -250,6 +224,37 @@ export function collectGarbage(): void {
     gcFunction = vm.runInNewContext('gc') as () => void;
   }
   gcFunction();
+}
+
+/** CPU used by this process and by the whole machine (percent of one core / of all cores) between start and stop. */
+export function measureCpu(): { stop(): { processPercent: number; machinePercent: number } } {
+  const wallStart = now();
+  const processStart = process.cpuUsage();
+  const machineStart = machineTimes();
+  return {
+    stop() {
+      const wallMs = now() - wallStart;
+      const used = process.cpuUsage(processStart);
+      const machine = machineTimes();
+      const busy = machine.busy - machineStart.busy;
+      const total = machine.total - machineStart.total;
+      return {
+        processPercent: ((used.user + used.system) / 1000 / wallMs) * 100,
+        machinePercent: total > 0 ? (busy / total) * 100 : NaN,
+      };
+    },
+  };
+}
+
+function machineTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const cpu of os.cpus()) {
+    const { user, nice, sys, idle, irq } = cpu.times;
+    busy += user + nice + sys + irq;
+    total += user + nice + sys + idle + irq;
+  }
+  return { busy, total };
 }
 
 /** Samples `process.memoryUsage()` every `intervalMs` until stopped. */

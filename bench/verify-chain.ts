@@ -1,0 +1,173 @@
+// Chain verification throughput over one long tenant chain, with the process's memory
+// sampled every 100 ms during verification to show that it stays flat (verifyChain reads
+// in batches). The chain is filled through `appendEvidence` (real hashes and artifacts),
+// 500 appends per transaction, and the fill rate is reported too.
+//
+//   npx tsx bench/verify-chain.ts [--backend=pglite|postgresql] [--events=N] [--pglite-events=N]
+//
+// PostgreSQL: 100,000 events. PGlite: 100,000 events if the fill is projected to take at
+// most 2 minutes after the first 5,000 events, otherwise 20,000 (printed); --pglite-events
+// fixes the number.
+import { appendEvidence } from '../lib/evidence/ledger';
+import { verifyChain } from '../subgraphs/audit/data/chain';
+import {
+  backendsFromArgs,
+  collectGarbage,
+  environment,
+  fmt,
+  mb,
+  now,
+  postgresVersion,
+  runMain,
+  sampleMemory,
+  table,
+  withBackend,
+  workloadAdmission,
+} from './support';
+import type { Backend, DatabaseKind } from './support';
+
+const TENANT = 'bench-verify';
+const BATCH = 500;
+const FULL = 100_000;
+const REDUCED = 20_000;
+const PGLITE_FILL_BUDGET_S = 120;
+const PROBE = 5_000;
+
+function numberArg(name: string): number | undefined {
+  const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
+  if (!arg) return undefined;
+  const value = Number(arg.slice(name.length + 3));
+  if (!Number.isInteger(value) || value <= 0 || value % BATCH !== 0) {
+    throw new Error(`--${name} must be a positive multiple of ${BATCH}`);
+  }
+  return value;
+}
+
+interface Fill {
+  events: number;
+  seconds: number;
+  note: string;
+}
+
+interface Verification {
+  label: string;
+  events: number;
+  seconds: number;
+  rssBefore: number;
+  peakRss: number;
+  peakHeap: number;
+  /** RSS at 25, 50, 75 and 100 % of the verification time. */
+  rssAt: number[];
+}
+
+async function fill(backend: Backend): Promise<Fill> {
+  const { db, kind } = backend;
+  const fixed = kind === 'postgresql' ? (numberArg('events') ?? FULL) : numberArg('pglite-events');
+  let target = fixed ?? FULL;
+  let note = fixed ? 'fixed' : kind === 'postgresql' ? 'full' : '';
+  let appended = 0;
+  const started = now();
+  let lastReport = started;
+  while (appended < target) {
+    await db.prisma.$transaction(
+      async (tx) => {
+        for (let i = 0; i < BATCH; i++) await appendEvidence(tx, workloadAdmission(TENANT, appended + i));
+      },
+      { timeout: 600_000, maxWait: 60_000 },
+    );
+    appended += BATCH;
+    if (fixed === undefined && kind === 'pglite' && appended === PROBE) {
+      const projected = (FULL / PROBE) * ((now() - started) / 1000);
+      target = projected <= PGLITE_FILL_BUDGET_S ? FULL : REDUCED;
+      note =
+        target === FULL
+          ? `full (fill projected at ${fmt(projected)} s)`
+          : `REDUCED to ${fmt(REDUCED)}: filling ${fmt(FULL)} was projected at ${fmt(projected)} s > ${PGLITE_FILL_BUDGET_S} s`;
+      console.log(`  ${kind}: ${note}`);
+    }
+    if (now() - lastReport > 15_000 || appended === target) {
+      lastReport = now();
+      const seconds = (now() - started) / 1000;
+      console.log(`  ${kind}: filled ${fmt(appended)} / ${fmt(target)} events, ${fmt(appended / seconds)} events/s`);
+    }
+  }
+  return { events: appended, seconds: (now() - started) / 1000, note };
+}
+
+async function measure(backend: Backend, label: string, toSequence: number | undefined, expected: number): Promise<Verification> {
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const rssBefore = process.memoryUsage().rss;
+  const sampler = sampleMemory(100);
+  const started = now();
+  const result = await verifyChain({ db: backend.db, tenantId: TENANT, toSequence });
+  const seconds = (now() - started) / 1000;
+  const memory = sampler.stop();
+  if (!result.valid || result.checked !== expected) {
+    throw new Error(`verifyChain on ${backend.kind} (${label}) is NOT valid: ${JSON.stringify({ ...result, expected })}`);
+  }
+  const total = memory.samples[memory.samples.length - 1]!.t;
+  const rssAt = [0.25, 0.5, 0.75, 1].map((fraction) => memory.samples.find((sample) => sample.t >= fraction * total)!.rss);
+  console.log(
+    `  ${backend.kind}: verified ${label}: ${fmt(result.checked)} events in ${fmt(seconds, 1)} s, ` +
+      `${fmt(result.checked / seconds)} events/s, RSS ${mb(rssBefore)} -> peak ${mb(memory.peakRss)}`,
+  );
+  return { label, events: result.checked, seconds, rssBefore, peakRss: memory.peakRss, peakHeap: memory.peakHeap, rssAt };
+}
+
+async function benchBackend(kind: DatabaseKind) {
+  return withBackend(kind, async (backend) => {
+    const version = backend.databaseUrl ? await postgresVersion(backend.databaseUrl) : 'PGlite (in-process)';
+    const header = `${kind}: ${version}; ${backend.location}; ${backend.migrationNote}`;
+    console.log(`\n## ${header}`);
+    const filled = await fill(backend);
+    // Warm-up (untimed): query plans, first pages in cache.
+    await verifyChain({ db: backend.db, tenantId: TENANT, toSequence: 4_000 });
+    const tenth = filled.events / 10;
+    const verifications = [
+      await measure(backend, `first 10% (1..${fmt(tenth)})`, tenth, tenth),
+      await measure(backend, `whole chain (1..${fmt(filled.events)})`, undefined, filled.events),
+    ];
+    return { kind, header, filled, verifications };
+  });
+}
+
+runMain(async () => {
+  const backends = backendsFromArgs();
+  console.log(`# verify-chain: ${environment()}`);
+  const all = [];
+  for (const kind of backends) all.push(await benchBackend(kind));
+
+  console.log('\n### verify-chain: fill (appendEvidence, 500 appends per transaction, one tenant)\n');
+  console.log(
+    table(
+      ['backend', 'chain events', 'fill time s', 'fill events/s', 'note'],
+      all.map(({ kind, filled }) => [kind, fmt(filled.events), fmt(filled.seconds, 1), fmt(filled.events / filled.seconds), filled.note]),
+    ),
+  );
+  console.log('\n### verify-chain: verification (verifyChain, memory sampled every 100 ms)\n');
+  console.log(
+    table(
+      ['backend', 'range', 'events', 'time s', 'events/s', 'RSS before', 'peak RSS', 'peak - before', 'RSS at 25/50/75/100% of run', 'peak heap'],
+      all.flatMap(({ kind, verifications }) =>
+        verifications.map((v) => [
+          kind,
+          v.label,
+          fmt(v.events),
+          fmt(v.seconds, 1),
+          fmt(v.events / v.seconds),
+          mb(v.rssBefore),
+          mb(v.peakRss),
+          mb(v.peakRss - v.rssBefore),
+          v.rssAt.map((rss) => fmt(rss / 1024 / 1024)).join(' / ') + ' MB',
+          mb(v.peakHeap),
+        ]),
+      ),
+    ),
+  );
+  console.log(
+    '\nRSS is the whole benchmark process (on PGlite it includes the embedded database and its buffer cache; ' +
+      'PostgreSQL runs in its own processes). A full GC runs before each measurement.',
+  );
+  for (const { header } of all) console.log(`- ${header}`);
+});
