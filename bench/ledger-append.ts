@@ -11,6 +11,7 @@ import { appendEvidence } from '../lib/evidence/ledger';
 import { verifyChain } from '../subgraphs/audit/data/chain';
 import {
   backendsFromArgs,
+  checkBackends,
   environment,
   fmt,
   measureCpu,
@@ -48,7 +49,7 @@ function numberArg(name: string, fallback: number): number {
 /** Timed events per scenario (warm-up events come on top). */
 const EVENTS: Record<DatabaseKind, number> = {
   postgresql: numberArg('events', 2000),
-  pglite: numberArg('pglite-events', 1000),
+  pglite: numberArg('pglite-events', 2000),
 };
 
 /** Pool size of the PostgreSQL client: the application default. */
@@ -196,6 +197,7 @@ function report(all: Array<{ kind: DatabaseKind; header: string; results: Scenar
 
 runMain(async () => {
   const backends = backendsFromArgs();
+  await checkBackends(backends);
   console.log(`# ledger-append: ${environment()}`);
   console.log(
     `events per scenario: ${backends.map((kind) => `${kind} ${fmt(EVENTS[kind])}`).join(', ')} (+ 2 warm-up events per writer)`,

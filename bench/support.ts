@@ -21,6 +21,15 @@ export type { Database, DatabaseKind };
 const cleanups = new Set<() => Promise<void>>();
 let exiting = false;
 
+/** Runs `cleanup` on exit, failure or Ctrl-C unless unregistered first. */
+export function registerCleanup(cleanup: () => Promise<void>): void {
+  cleanups.add(cleanup);
+}
+
+export function unregisterCleanup(cleanup: () => Promise<void>): void {
+  cleanups.delete(cleanup);
+}
+
 async function runCleanups(): Promise<void> {
   for (const cleanup of [...cleanups].reverse()) {
     cleanups.delete(cleanup);
@@ -48,7 +57,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 export function runMain(main: () => Promise<void>): void {
   main()
     .catch((error: unknown) => {
-      console.error('\n[bench] FAILED:', error);
+      // After Ctrl-C the database is closed under the running work: not a benchmark failure.
+      if (!exiting) console.error('\n[bench] FAILED:', error);
       process.exitCode = 1;
     })
     .finally(async () => {
@@ -83,6 +93,22 @@ export function backendsFromArgs(argv = process.argv.slice(2)): DatabaseKind[] {
     if (!ALL_BACKENDS.includes(name as DatabaseKind)) throw new Error(`unknown backend "${name}"`);
   }
   return chosen.length ? ALL_BACKENDS.filter((kind) => chosen.includes(kind)) : ALL_BACKENDS;
+}
+
+/** Fails early (before minutes of PGlite work) when PostgreSQL is asked for but not reachable. */
+export async function checkBackends(kinds: DatabaseKind[]): Promise<void> {
+  if (!kinds.includes('postgresql')) return;
+  const client = new Client({ connectionString: postgresAdminUrl(), connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL at ${postgresAdminUrl()} is not reachable (set ECS_TEST_POSTGRES_URL, or pass --backend=pglite): ${String(error)}`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 export interface Backend {

@@ -8,19 +8,26 @@
 // PostgreSQL: 100,000 events. PGlite: 100,000 events if the fill is projected to take at
 // most 2 minutes after the first 5,000 events, otherwise 20,000 (printed); --pglite-events
 // fixes the number.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { appendEvidence } from '../lib/evidence/ledger';
 import { verifyChain } from '../subgraphs/audit/data/chain';
 import {
   backendsFromArgs,
+  checkBackends,
   collectGarbage,
   environment,
   fmt,
   mb,
   now,
   postgresVersion,
+  registerCleanup,
   runMain,
   sampleMemory,
   table,
+  unregisterCleanup,
   withBackend,
   workloadAdmission,
 } from './support';
@@ -115,6 +122,16 @@ async function measure(backend: Backend, label: string, toSequence: number | und
   return { label, events: result.checked, seconds, rssBefore, peakRss: memory.peakRss, peakHeap: memory.peakHeap, rssAt };
 }
 
+async function plannerStatistics(backend: Backend): Promise<string> {
+  const rows = await backend.db.prisma.$queryRawUnsafe<Array<{ autovacuum: string; analyzed: boolean | null }>>(
+    `SELECT current_setting('autovacuum') AS autovacuum,
+            (SELECT last_autoanalyze IS NOT NULL OR last_analyze IS NOT NULL
+               FROM pg_stat_user_tables WHERE relname = 'audit_evidence_events') AS analyzed`,
+  );
+  const row = rows[0];
+  return `autovacuum ${row?.autovacuum ?? '?'}, evidence table ${row?.analyzed ? 'analysed' : 'never analysed'} after the fill`;
+}
+
 async function benchBackend(kind: DatabaseKind) {
   return withBackend(kind, async (backend) => {
     const version = backend.databaseUrl ? await postgresVersion(backend.databaseUrl) : 'PGlite (in-process)';
@@ -124,20 +141,23 @@ async function benchBackend(kind: DatabaseKind) {
     // Warm-up (untimed): query plans, first pages in cache.
     await verifyChain({ db: backend.db, tenantId: TENANT, toSequence: 4_000 });
     const tenth = filled.events / 10;
+    // Planner statistics as the fill left them: with autovacuum off (as on the local test
+    // server) or not yet run, the tables have never been analysed.
+    const stats = await plannerStatistics(backend);
+    console.log(`  ${kind}: before verification: ${stats}`);
     const verifications = [
       await measure(backend, `first 10% (1..${fmt(tenth)})`, tenth, tenth),
       await measure(backend, `whole chain (1..${fmt(filled.events)})`, undefined, filled.events),
     ];
-    return { kind, header, filled, verifications };
+    await backend.db.prisma.$executeRawUnsafe('ANALYZE audit_evidence_events, audit_evidence_artifacts');
+    verifications.push(await measure(backend, `whole chain, after ANALYZE`, undefined, filled.events));
+    return { kind, header: `${header}; ${stats}`, filled, verifications };
   });
 }
 
-runMain(async () => {
-  const backends = backendsFromArgs();
-  console.log(`# verify-chain: ${environment()}`);
-  const all = [];
-  for (const kind of backends) all.push(await benchBackend(kind));
+type BackendResult = Awaited<ReturnType<typeof benchBackend>>;
 
+function report(all: BackendResult[]): void {
   console.log('\n### verify-chain: fill (appendEvidence, 500 appends per transaction, one tenant)\n');
   console.log(
     table(
@@ -166,8 +186,48 @@ runMain(async () => {
     ),
   );
   console.log(
-    '\nRSS is the whole benchmark process (on PGlite it includes the embedded database and its buffer cache; ' +
-      'PostgreSQL runs in its own processes). A full GC runs before each measurement.',
+    '\nRSS is the whole benchmark process, one process per backend (on PGlite it includes the embedded database ' +
+      'and its buffer cache; PostgreSQL runs in its own processes). A full GC runs before each measurement.',
   );
   for (const { header } of all) console.log(`- ${header}`);
+}
+
+/** Runs this file for one backend in a child process (clean RSS), returning its results. */
+async function runChild(kind: DatabaseKind): Promise<BackendResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ecs-bench-result-'));
+  const resultFile = path.join(dir, 'result.json');
+  const args = process.argv.slice(2).filter((arg) => !arg.startsWith('--backend=') && !arg.startsWith('--result-file='));
+  const child = spawn(process.execPath, [...process.execArgv, __filename, `--backend=${kind}`, `--result-file=${resultFile}`, ...args], {
+    stdio: 'inherit',
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ? 1 : code)));
+  const stopChild = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  registerCleanup(stopChild);
+  try {
+    const code = await exited;
+    if (code !== 0) throw new Error(`verify-chain on ${kind} exited with code ${code}`);
+    return JSON.parse(await readFile(resultFile, 'utf8')) as BackendResult;
+  } finally {
+    unregisterCleanup(stopChild);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+runMain(async () => {
+  const backends = backendsFromArgs();
+  await checkBackends(backends);
+  const resultFile = process.argv.slice(2).find((arg) => arg.startsWith('--result-file='))?.slice('--result-file='.length);
+  if (!resultFile) console.log(`# verify-chain: ${environment()}`);
+  if (backends.length > 1) {
+    const all: BackendResult[] = [];
+    for (const kind of backends) all.push(await runChild(kind));
+    report(all);
+    return;
+  }
+  const result = await benchBackend(backends[0]!);
+  if (resultFile) await writeFile(resultFile, JSON.stringify(result));
+  else report([result]);
 });

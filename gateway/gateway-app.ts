@@ -6,18 +6,20 @@ import { ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
+import type { IdentityTokens } from '../lib/auth/identity-token';
 import { PLANES } from '../lib/config/config';
 import type { Plane } from '../lib/config/config';
 import type { Database } from '../lib/db/database';
-import { formatGraphQLError } from '../lib/errors';
+import { EcsError, ErrorCode, formatGraphQLError } from '../lib/errors';
 import { SUPERGRAPH_FILE } from '../lib/federation/compose-supergraph';
-import { errorBody, notFound } from '../lib/http/error-body';
+import { errorBody, notFound, sendError } from '../lib/http/error-body';
 import { HttpMetrics } from '../lib/http/metrics';
 import { requestLog } from '../lib/http/request-log';
-import type { RequestLocals } from '../lib/http/request-log';
+
 import type { Logger } from '../lib/logger';
 import { createRestRouter } from '../rest-adapter/rest-router';
+import type { AuthenticatedLocals } from './authenticate';
 import type { GatewayContext } from './gateway-context';
 import { checkReadiness } from './readiness';
 import { SubgraphDataSource } from './subgraph-data-source';
@@ -33,6 +35,9 @@ export interface GatewayAppOptions {
   /** Fetch over the mTLS pool to the planes, with the per-call timeout applied. */
   fetcher: Fetcher;
   readinessTimeoutMs: number;
+  /** Middleware that authenticates a request or answers 401 (see authenticate.ts). */
+  authenticate: RequestHandler;
+  identityTokens: IdentityTokens;
   /** Observes each query plan (tests use it to see which planes a query touches). */
   onQueryPlan?: Experimental_DidResolveQueryPlanCallback;
 }
@@ -52,7 +57,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
-    buildService: ({ name }) => new SubgraphDataSource(options.subgraphUrl(name as Plane), options.fetcher, name as Plane),
+    buildService: ({ name }) => new SubgraphDataSource(options.subgraphUrl(name as Plane), options.fetcher, name as Plane, options.identityTokens),
     experimental_didResolveQueryPlan: options.onQueryPlan,
     experimental_didUpdateSupergraph: () => {
       supergraphLoaded = true;
@@ -96,20 +101,26 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     res.setHeader('cache-control', 'public, max-age=300');
     res.json(options.jwks());
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', options.authenticate, async (_req, res) => {
+    const { caller } = res.locals as AuthenticatedLocals;
+    if (!caller.roles.includes('platform-admin') || caller.tenantId !== undefined) {
+      sendError(res, new EcsError(ErrorCode.Forbidden, 'metrics are for platform administrators'));
+      return;
+    }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(
     '/graphql',
+    options.authenticate,
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ res }) => {
-        const locals = res.locals as RequestLocals;
-        return { requestId: locals.requestId, log: locals.log };
+        const locals = res.locals as AuthenticatedLocals;
+        return { requestId: locals.requestId, log: locals.log, caller: locals.caller };
       },
     }),
   );
-  app.use('/v1', createRestRouter({ apollo }));
+  app.use('/v1', options.authenticate, createRestRouter({ apollo }));
   app.use(notFound);
   app.use(errorBody);
 

@@ -1,6 +1,8 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
+import { IDENTITY_HEADER } from '../lib/auth/identity-token';
+import type { IdentityTokens } from '../lib/auth/identity-token';
 import type { Plane } from '../lib/config/config';
 import { EcsError, ErrorCode } from '../lib/errors';
 import type { GatewayContext } from './gateway-context';
@@ -14,6 +16,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     url: string,
     fetcher: Fetcher,
     private readonly plane: Plane,
+    private readonly identityTokens: IdentityTokens,
   ) {
     super({ url, fetcher });
   }
@@ -32,10 +35,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
   }
 
-  override willSendRequest({
+  override async willSendRequest({
     request,
     context,
-  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]): void {
-    if (context.requestId) request.http?.headers.set('x-request-id', context.requestId);
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]): Promise<void> {
+    const headers = request.http?.headers;
+    if (!headers) return;
+    if (context.requestId) headers.set('x-request-id', context.requestId);
+    // No caller, no identity: the plane then refuses the call.
+    if (context.caller) headers.set(IDENTITY_HEADER, await this.identityTokens.sign(context.caller, this.plane));
   }
 }

@@ -2,7 +2,7 @@ import type { ApolloServer } from '@apollo/server';
 import express, { Router } from 'express';
 import type { Request, Response } from 'express';
 import type { GatewayContext } from '../gateway/gateway-context';
-import type { RequestLocals } from '../lib/http/request-log';
+import type { AuthenticatedLocals } from '../gateway/authenticate';
 import { executeOperation } from './execute-operation';
 import { createTenantRoute, getTenantRoute, listTenantsRoute } from './tenant-routes';
 
@@ -22,8 +22,8 @@ const ROUTES: Array<{ method: 'get' | 'post'; path: string; handler: Handler }> 
 export function createRestRouter({ apollo }: { apollo: ApolloServer<GatewayContext> }): Router {
   const rest: RestContext = {
     execute: (_req, res, query, variables) => {
-      const locals = res.locals as RequestLocals;
-      return executeOperation(apollo, { requestId: locals.requestId, log: locals.log }, query, variables);
+      const locals = res.locals as AuthenticatedLocals;
+      return executeOperation(apollo, { requestId: locals.requestId, log: locals.log, caller: locals.caller }, query, variables);
     },
   };
   const router = Router();

@@ -46,6 +46,21 @@ const environmentSchema = z.object({
   GATEWAY_CLIENT_CN: z.string().min(1).default('ecs-gateway'),
   SHUTDOWN_TIMEOUT_MS: positiveMs.default(10_000),
   SIGNING_KEYS_FILE: z.string().min(1).optional(),
+  OIDC_ISSUER: z.string().url('must be the issuer URL exactly as in the tokens').optional(),
+  OIDC_JWKS_URI: z.string().url('must be a URL').optional(),
+  OIDC_JWKS_FILE: z.string().min(1).optional(),
+  OIDC_AUDIENCE: z.string().min(1).default('ecs-gateway'),
+  OIDC_ALGORITHMS: z
+    .string()
+    .regex(/^(RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA)(,(RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA))*$/, 'must be a comma list of asymmetric JWS algorithms (RS256, PS256, ES256, EdDSA, ...)')
+    .default('RS256,PS256,ES256,EdDSA'),
+  OIDC_TOKEN_TYPES: z.string().min(1).default('at+jwt'),
+  OIDC_CLOCK_SKEW_S: z.coerce.number({ error: 'must be seconds from 0 to 300' }).int().min(0).max(300).default(30),
+  OIDC_MAX_TOKEN_AGE_S: z.coerce.number({ error: 'must be seconds' }).int().min(1).optional(),
+  OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+  OIDC_TENANT_CLAIM: z.string().min(1).default('tenant_id'),
+  OIDC_JURISDICTION_CLAIM: z.string().min(1).default('jurisdiction'),
+  DEV_ISSUER: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   TLS_CA_FILE: z.string().min(1).optional(),
   TLS_SERVER_CERT_FILE: z.string().min(1).optional(),
   TLS_SERVER_KEY_FILE: z.string().min(1).optional(),
@@ -84,6 +99,22 @@ export interface Config {
   pkiDir: string;
   /** Private JWK set of the service's signing keys (checkpoints, bundles, cursors). */
   signingKeysFile: string;
+  oidc: OidcConfig;
+  /** The development token issuer: on unless an external issuer is configured or DEV_ISSUER=false. */
+  devIssuer: { enabled: boolean; keyFile: string };
+}
+
+export interface OidcConfig {
+  /** External issuer; `undefined` when only the development issuer and API keys are trusted. */
+  issuer: string | undefined;
+  jwksUri: string | undefined;
+  jwksFile: string | undefined;
+  audience: string;
+  algorithms: string[];
+  tokenTypes: string[];
+  clockSkewSeconds: number;
+  maxTokenAgeSeconds: number | undefined;
+  claims: { roles: string; tenant: string; jurisdiction: string };
 }
 
 /** A configuration problem, reported as one line naming the variable. */
@@ -128,6 +159,29 @@ function parseTlsFiles(env: z.infer<typeof environmentSchema>): TlsFilesConfig |
   };
 }
 
+function parseOidc(env: z.infer<typeof environmentSchema>): OidcConfig {
+  if (env.OIDC_ISSUER !== undefined && env.OIDC_JWKS_URI === undefined && env.OIDC_JWKS_FILE === undefined) {
+    throw new ConfigError('OIDC_JWKS_URI: set it (or OIDC_JWKS_FILE) with OIDC_ISSUER');
+  }
+  if (env.OIDC_ISSUER === undefined && (env.OIDC_JWKS_URI !== undefined || env.OIDC_JWKS_FILE !== undefined)) {
+    throw new ConfigError('OIDC_ISSUER: required when OIDC_JWKS_URI or OIDC_JWKS_FILE is set');
+  }
+  if (env.OIDC_ISSUER !== undefined && env.DEV_ISSUER === 'true') {
+    throw new ConfigError('DEV_ISSUER: the development issuer is off whenever OIDC_ISSUER is configured');
+  }
+  return {
+    issuer: env.OIDC_ISSUER,
+    jwksUri: env.OIDC_JWKS_URI,
+    jwksFile: env.OIDC_JWKS_FILE === undefined ? undefined : path.resolve(env.OIDC_JWKS_FILE),
+    audience: env.OIDC_AUDIENCE,
+    algorithms: env.OIDC_ALGORITHMS.split(','),
+    tokenTypes: env.OIDC_TOKEN_TYPES.split(',').map((type) => type.trim()).filter(Boolean),
+    clockSkewSeconds: env.OIDC_CLOCK_SKEW_S,
+    maxTokenAgeSeconds: env.OIDC_MAX_TOKEN_AGE_S,
+    claims: { roles: env.OIDC_ROLES_CLAIM, tenant: env.OIDC_TENANT_CLAIM, jurisdiction: env.OIDC_JURISDICTION_CLAIM },
+  };
+}
+
 /** Reads and validates the environment; throws a `ConfigError` naming the first bad variable. */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(
@@ -159,5 +213,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     tlsFiles: parseTlsFiles(env),
     pkiDir: path.join(dataDir, 'pki'),
     signingKeysFile: path.resolve(env.SIGNING_KEYS_FILE ?? path.join(dataDir, 'keys', 'signing-keys.json')),
+    oidc: parseOidc(env),
+    devIssuer: {
+      enabled: env.OIDC_ISSUER === undefined && env.DEV_ISSUER !== 'false',
+      keyFile: path.join(dataDir, 'keys', 'dev-issuer.json'),
+    },
   };
 }

@@ -4,6 +4,7 @@ import { createGatewayApp } from '../../gateway/gateway-app';
 import type { Config, Plane } from '../config/config';
 import type { Logger } from '../logger';
 import { closeServer, listen } from './close-server';
+import { createGatewayAuth } from './gateway-auth';
 import type { SharedServices } from './shared-services';
 
 export interface RunningGateway {
@@ -23,9 +24,13 @@ export async function startGatewayServer(options: {
   onQueryPlan?: Experimental_DidResolveQueryPlanCallback;
 }): Promise<RunningGateway> {
   const { config, services } = options;
+  const auth = await createGatewayAuth(config, services, options.urlOf);
+  const jwks = { keys: [...services.keys.jwks.keys, ...(auth.devIssuer?.jwks.keys ?? [])] };
   const gateway = await createGatewayApp({
     db: services.db,
-    jwks: () => services.keys.jwks,
+    jwks: () => jwks,
+    authenticate: auth.authenticate,
+    identityTokens: services.identityTokens,
     log: options.log,
     production: config.nodeEnv === 'production',
     subgraphUrl: options.urlOf,

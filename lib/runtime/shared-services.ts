@@ -1,8 +1,10 @@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import type { Agent } from 'undici';
+import { IdentityTokens } from '../auth/identity-token';
 import type { Config } from '../config/config';
 import { openDatabase } from '../db/database';
 import type { Database } from '../db/database';
+import { RefusalThrottle } from '../evidence/refusal-throttle';
 import { timedFetcher } from '../http/timed-fetcher';
 import { loadSigningKeys } from '../keys/signing-keys';
 import type { SigningKeys } from '../keys/signing-keys';
@@ -16,6 +18,8 @@ export interface SharedServices {
   db: Database;
   tls: TlsMaterial;
   keys: SigningKeys;
+  identityTokens: IdentityTokens;
+  throttle: RefusalThrottle;
   agent: Agent;
   /** Fetch over mTLS with the subgraph timeout. */
   fetcher: Fetcher;
@@ -44,6 +48,8 @@ export async function openSharedServices(config: Config, log: Logger): Promise<S
     db,
     tls,
     keys,
+    identityTokens: new IdentityTokens(keys.derivedSecret('identity')),
+    throttle: new RefusalThrottle(db),
     agent,
     fetcher,
     close: async () => {

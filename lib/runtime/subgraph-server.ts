@@ -27,17 +27,24 @@ export async function startSubgraphServer(options: {
   urlOf(plane: Plane): string;
 }): Promise<RunningSubgraph> {
   const { plane, config, services } = options;
-  const subgraph = await createSubgraphApp(PLANE_DEFINITIONS[plane], {
+  const definition = PLANE_DEFINITIONS[plane];
+  await definition.seed?.({ db: services.db, devIssuerEnabled: config.devIssuer.enabled });
+  const subgraph = await createSubgraphApp(definition, {
     db: services.db,
     keys: services.keys,
+    identityTokens: services.identityTokens,
+    throttle: services.throttle,
     log: options.log,
     production: config.nodeEnv === 'production',
-    planeClient: (requestId) =>
+    planeClient: (requestId, correlationId) =>
       createPlaneClient({
+        self: plane,
         urlOf: options.urlOf,
         fetch: services.fetcher as unknown as PlaneFetch,
         timeoutMs: config.subgraphTimeoutMs,
         requestId,
+        correlationId,
+        identityTokens: services.identityTokens,
       }),
   });
   const server = createMtlsServer(services.tls, subgraph.app, {

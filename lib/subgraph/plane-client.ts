@@ -1,3 +1,7 @@
+import type { Caller } from '../auth/caller';
+import { IDENTITY_HEADER } from '../auth/identity-token';
+import type { IdentityTokens } from '../auth/identity-token';
+import type { CallerRole } from '../auth/permissions';
 import type { Plane } from '../config/config';
 import { EcsError, ErrorCode } from '../errors';
 
@@ -19,27 +23,67 @@ export interface PlaneClient {
   tenant(id: string): Promise<TenantFacts | null>;
   /** Throws `ECS_NOT_FOUND` for an unknown tenant. */
   assertTenantExists(id: string): Promise<TenantFacts>;
+  /** Asks the identity plane whether an authority binding covers an action now. */
+  decideAuthority(bindingId: string, action: string): Promise<AuthorityDecision>;
+  /** Asks the identity plane which key a presented API key secret is, and whether it is usable. */
+  lookupApiKey(presented: string): Promise<ApiKeyLookupResult>;
 }
 
+export interface ApiKeyLookupResult {
+  ok: boolean;
+  reason: string | null;
+  apiKeyId: string | null;
+  tenantId: string | null;
+  scopes: string[] | null;
+  expiresAt: string | null;
+}
+
+const API_KEY_QUERY = `query ApiKeyLookup($key: String!) {
+  apiKeyLookup(key: $key) { ok reason apiKeyId tenantId scopes expiresAt }
+}`;
+
 export interface PlaneClientOptions {
+  /** The calling plane (or the gateway); it calls as `service:<name>`. */
+  self: Plane | 'gateway';
   urlOf(plane: Plane): string;
   fetch: PlaneFetch;
   timeoutMs: number;
   requestId: string;
+  correlationId: string;
+  identityTokens: IdentityTokens;
 }
+
+export interface AuthorityDecision {
+  allowed: boolean;
+  snapshotId: string | null;
+  reasonCode: string | null;
+  reason: string | null;
+}
+
+const AUTHORITY_QUERY = `query AuthorityDecision($bindingId: ID!, $action: String!) {
+  authorityDecision(bindingId: $bindingId, action: $action) { allowed snapshotId reasonCode reason }
+}`;
 
 const TENANT_QUERY = `query TenantFacts($id: ID!) {
   tenant(id: $id) { id status jurisdiction classificationCeiling policyBaseline authorityBinding }
 }`;
 
+const SERVICE_ROLES: CallerRole[] = ['service'];
+
 export function createPlaneClient(options: PlaneClientOptions): PlaneClient {
+  const service: Caller = { subject: `service:${options.self}`, roles: SERVICE_ROLES, authMethod: 'service' };
   async function request<T>(plane: Plane, query: string, variables: Record<string, unknown>): Promise<T> {
     let response: { status: number; json(): Promise<unknown> };
     let body: { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
     try {
       response = await options.fetch(options.urlOf(plane), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-request-id': options.requestId },
+        headers: {
+          'content-type': 'application/json',
+          'x-request-id': options.requestId,
+          'x-correlation-id': options.correlationId,
+          [IDENTITY_HEADER]: await options.identityTokens.sign(service, plane),
+        },
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(options.timeoutMs),
       });
@@ -61,6 +105,14 @@ export function createPlaneClient(options: PlaneClientOptions): PlaneClient {
     async tenant(id) {
       const data = await request<{ tenant: TenantFacts | null }>('control', TENANT_QUERY, { id });
       return data.tenant;
+    },
+    async decideAuthority(bindingId, action) {
+      const data = await request<{ authorityDecision: AuthorityDecision }>('identity', AUTHORITY_QUERY, { bindingId, action });
+      return data.authorityDecision;
+    },
+    async lookupApiKey(presented) {
+      const data = await request<{ apiKeyLookup: ApiKeyLookupResult }>('identity', API_KEY_QUERY, { key: presented });
+      return data.apiKeyLookup;
     },
     async assertTenantExists(id) {
       const tenant = await this.tenant(id);

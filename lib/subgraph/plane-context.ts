@@ -1,3 +1,4 @@
+import type { Caller } from '../auth/caller';
 import type { Database } from '../db/database';
 import type { CursorCodec } from '../graphql/signed-cursor';
 import type { SigningKeys } from '../keys/signing-keys';
@@ -14,8 +15,8 @@ export interface PlaneContext {
   requestId: string;
   /** Shared by every evidence event of one governed action. */
   correlationId: string;
-  /** Subject recorded as `actor` in evidence. */
-  actor: string;
+  /** The verified caller, forwarded by the gateway or another plane. */
+  caller: Caller;
   /** Calls to other planes, carrying this request's id. */
   planes: PlaneClient;
   /** Per-request memo for DataLoaders, so `_entities` batches hit the database once. */

@@ -13,11 +13,14 @@ import { parse } from 'graphql';
 import type { Plane } from '../config/config';
 import type { Database } from '../db/database';
 import { formatGraphQLError } from '../errors';
-import { requestIdFrom } from '../http/request-id';
 import { CursorCodec } from '../graphql/signed-cursor';
 import type { SigningKeys } from '../keys/signing-keys';
 import type { Logger } from '../logger';
+import type { IdentityTokens } from '../auth/identity-token';
+import type { RefusalThrottle } from '../evidence/refusal-throttle';
 import type { PlaneClient } from './plane-client';
+import { requireIdentity } from './require-identity';
+import type { IdentifiedLocals } from './require-identity';
 import type { PlaneContext } from './plane-context';
 
 export interface PlaneDefinition {
@@ -25,15 +28,21 @@ export interface PlaneDefinition {
   /** Absolute path of the plane's `schema.graphql`. */
   schemaPath: string;
   resolvers: GraphQLResolverMap<PlaneContext>;
+  /** Runs once when the plane starts (seeding what a new data directory needs). */
+  seed?(options: { db: Database; devIssuerEnabled: boolean }): Promise<void>;
 }
 
 export interface SubgraphDependencies {
   db: Database;
   log: Logger;
   keys: SigningKeys;
+  /** Verifies the caller the gateway (or another plane) forwards. */
+  identityTokens: IdentityTokens;
+  /** Bounded evidence for requests without a valid identity. */
+  throttle: RefusalThrottle;
   production: boolean;
   /** Builds the client a request uses to call other planes. */
-  planeClient(requestId: string): PlaneClient;
+  planeClient(requestId: string, correlationId: string): PlaneClient;
 }
 
 export interface SubgraphApp {
@@ -75,23 +84,20 @@ export async function createSubgraphApp(
   });
   app.use(
     '/graphql',
+    requireIdentity(definition.plane, deps),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const requestId = requestIdFrom(req.headers['x-request-id']);
-        res.setHeader('x-request-id', requestId);
-        log.debug({ requestId }, 'subgraph request');
+      context: async ({ res }) => {
+        const { requestId, correlationId, caller } = res.locals as IdentifiedLocals;
         return {
           db: deps.db,
           keys: deps.keys,
           cursors,
           log: log.child({ requestId }),
           requestId,
-          correlationId: requestIdFrom(req.headers['x-correlation-id'] ?? requestId),
-          // TODO(identity propagation): the actor becomes the verified caller once the
-          // gateway forwards a signed identity; until then actions are recorded as anonymous.
-          actor: 'anonymous',
-          planes: deps.planeClient(requestId),
+          correlationId,
+          caller,
+          planes: deps.planeClient(requestId, correlationId),
           loaders: new Map(),
         };
       },

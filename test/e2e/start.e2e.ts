@@ -5,6 +5,7 @@ import {
   getJson,
   killAllServerProcesses,
   pollReadyz,
+  adminHeaders,
   postGraphQL,
   spawnServerProcess,
   startServerProcess,
@@ -91,26 +92,27 @@ describe('npm start: the whole stack in one process', () => {
 
   it('returns the X-Request-Id sent to /graphql, and makes one up for an unusable value', async () => {
     const sent = `e2e-${uniqueId('req')}`;
-    const kept = await postGraphQL(server!.origin, '{ __typename }', undefined, { 'x-request-id': sent });
+    const kept = await postGraphQL(server!.origin, '{ __typename }', undefined, { 'x-request-id': sent, ...(await adminHeaders(dataDir.path)) });
     expect(kept.status).toBe(200);
     expect(kept.body).toEqual({ data: { __typename: 'Query' } });
     expect(kept.headers.get('x-request-id')).toBe(sent);
 
-    const replaced = await postGraphQL(server!.origin, '{ __typename }', undefined, { 'x-request-id': 'not a token!' });
+    const replaced = await postGraphQL(server!.origin, '{ __typename }', undefined, { 'x-request-id': 'not a token!', ...(await adminHeaders(dataDir.path)) });
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
   it('stores a tenant and a workload through POST /graphql, then stops on SIGTERM with exit code 0', async () => {
-    const tenant = await postGraphQL(server!.origin, CREATE_TENANT, { input: tenantInput(tenantId) });
+    const tenant = await postGraphQL(server!.origin, CREATE_TENANT, { input: tenantInput(tenantId) }, await adminHeaders(dataDir.path));
     expect(tenant.body.errors).toBeUndefined();
     const workload = await postGraphQL<{ createWorkload: { id: string; tenantId: string; status: string } }>(
       server!.origin,
       CREATE_WORKLOAD,
       { input: { tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } },
+      await adminHeaders(dataDir.path),
     );
     expect(workload.body.errors).toBeUndefined();
     workloadId = workload.body.data!.createWorkload.id;
-    const overview = await postGraphQL<TenantOverview>(server!.origin, TENANT_OVERVIEW, { id: tenantId });
+    const overview = await postGraphQL<TenantOverview>(server!.origin, TENANT_OVERVIEW, { id: tenantId }, await adminHeaders(dataDir.path));
     expect(overview.body.errors).toBeUndefined();
     before = overview.body.data!;
     expect(before.tenant!.workloads.map((w) => w.id)).toEqual([workloadId]);
@@ -129,7 +131,7 @@ describe('npm start: the whole stack in one process', () => {
     const readyz = await pollReadyz(server.origin, Date.now() + 30_000);
     expect(readyz.status).toBe(200);
 
-    const after = await postGraphQL<TenantOverview>(server.origin, TENANT_OVERVIEW, { id: tenantId });
+    const after = await postGraphQL<TenantOverview>(server.origin, TENANT_OVERVIEW, { id: tenantId }, await adminHeaders(dataDir.path));
     expect(after.body.errors).toBeUndefined();
     const tenant = after.body.data!.tenant;
     expect(tenant).toMatchObject({ id: tenantId, jurisdiction: 'DE', status: 'active' });

@@ -1,4 +1,6 @@
 import { Agent, fetch } from 'undici';
+import type { Caller } from '../../lib/auth/caller';
+import { IDENTITY_HEADER } from '../../lib/auth/identity-token';
 import type { Plane } from '../../lib/config/config';
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
@@ -15,10 +17,20 @@ describe('_entities for every @key', () => {
   const bucketName = uniqueId('b');
   let eventId: string;
 
-  async function entities(plane: Plane, representations: unknown[], selection: string): Promise<{ data?: { _entities: unknown[] }; errors?: unknown }> {
+  const platformAdmin: Caller = { subject: 'admin', roles: ['platform-admin'], authMethod: 'dev-issuer' };
+
+  async function entities(
+    plane: Plane,
+    representations: unknown[],
+    selection: string,
+    caller: Caller = platformAdmin,
+  ): Promise<{ data?: { _entities: unknown[] }; errors?: unknown }> {
     const response = await fetch(env.stack.subgraphs[plane].url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        [IDENTITY_HEADER]: await env.stack.services.identityTokens.sign(caller, plane),
+      },
       body: JSON.stringify({
         query: `query($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`,
         variables: { r: representations },
@@ -82,5 +94,23 @@ describe('_entities for every @key', () => {
     expect(events.data!._entities).toEqual([{ id: eventId, tenantId }, null]);
     const tenants = await entities('audit', [{ __typename: 'Tenant', id: tenantId }], '... on Tenant { events(last: 1) { eventType } }');
     expect(tenants.data!._entities).toEqual([{ events: [{ eventType: 'storage.bucket.create' }] }]);
+  });
+
+  it("returns nothing for another tenant's entities (checklist 14: BOLA through federation)", async () => {
+    const stranger: Caller = { subject: 'eve', roles: ['tenant-admin'], tenantId: 'other-tenant', authMethod: 'dev-issuer' };
+    const cases: Array<[Plane, unknown, string]> = [
+      ['control', { __typename: 'Tenant', id: tenantId }, '... on Tenant { id }'],
+      ['execution', { __typename: 'Workload', id: workloadId }, '... on Workload { id }'],
+      ['data', { __typename: 'Bucket', name: bucketName }, '... on Bucket { name }'],
+      ['audit', { __typename: 'EvidenceEvent', id: eventId }, '... on EvidenceEvent { id }'],
+    ];
+    for (const [plane, representation, selection] of cases) {
+      const result = await entities(plane, [representation], selection, stranger);
+      expect(result.data!._entities).toEqual([null]);
+    }
+    const lists = await entities('execution', [{ __typename: 'Tenant', id: tenantId }], '... on Tenant { workloads { id } }', stranger);
+    expect(lists.data!._entities).toEqual([{ workloads: [] }]);
+    const events = await entities('audit', [{ __typename: 'Tenant', id: tenantId }], '... on Tenant { events { id } }', stranger);
+    expect(events.data!._entities).toEqual([{ events: [] }]);
   });
 });

@@ -1,4 +1,7 @@
 import { Agent, fetch as undiciFetch } from 'undici';
+import { randomBytes } from 'node:crypto';
+import type { Caller } from '../../lib/auth/caller';
+import { IDENTITY_HEADER, IdentityTokens } from '../../lib/auth/identity-token';
 import { createLogger } from '../../lib/logger';
 import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
@@ -26,7 +29,7 @@ describe('gateway HTTP surface', () => {
     const requestId = `req-${uniqueId()}`;
     const response = await fetch(`${env.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId, authorization: `Bearer ${env.adminToken}` },
       body: JSON.stringify({ query: CREATE_TENANT, variables: { input: tenantInput(uniqueId()) } }),
     });
     expect(response.status).toBe(200);
@@ -44,8 +47,11 @@ describe('gateway HTTP surface', () => {
     expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('serves Prometheus metrics', async () => {
-    const response = await fetch(`${env.url}/metrics`);
+  it('serves Prometheus metrics to platform administrators only', async () => {
+    expect((await fetch(`${env.url}/metrics`)).status).toBe(401);
+    const auditor = await env.token('auditor');
+    expect((await fetch(`${env.url}/metrics`, { headers: { authorization: `Bearer ${auditor}` } })).status).toBe(403);
+    const response = await fetch(`${env.url}/metrics`, { headers: { authorization: `Bearer ${env.adminToken}` } });
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(text).toContain('ecs_http_request_duration_seconds_bucket');
@@ -130,13 +136,41 @@ describe('subgraph transport', () => {
     }
   });
 
-  it('serves the gateway certificate', async () => {
+  it('refuses the gateway certificate without a forwarded identity, or with a forged or misaddressed one', async () => {
     const tls = env.stack.services.tls;
     const agent = new Agent({ connect: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } });
+    const admin: Caller = { subject: 'admin', roles: ['platform-admin'], authMethod: 'dev-issuer' };
+    const call = (headers: Record<string, string>) =>
+      undiciFetch(env.stack.subgraphs.identity.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: query,
+        dispatcher: agent,
+      });
+    try {
+      const forged = await new IdentityTokens(randomBytes(32)).sign(admin, 'identity');
+      const misaddressed = await env.stack.services.identityTokens.sign(admin, 'control');
+      const attempts: Array<Record<string, string>> = [{}, { [IDENTITY_HEADER]: forged }, { [IDENTITY_HEADER]: misaddressed }, { [IDENTITY_HEADER]: "garbage" }];
+      for (const headers of attempts) {
+        const refused = await call(headers);
+        expect(refused.status).toBe(401);
+        const body = (await refused.json()) as { errors: Array<{ extensions: { code: string; evidence_pointer: string } }> };
+        expect(body.errors[0]!.extensions.code).toBe('ECS_UNAUTHENTICATED');
+        expect(body.errors[0]!.extensions.evidence_pointer).toMatch(/^eosc:\/\/evidence\/sha256:/);
+      }
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('serves the gateway certificate with an identity signed for the plane', async () => {
+    const tls = env.stack.services.tls;
+    const agent = new Agent({ connect: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } });
+    const admin: Caller = { subject: 'admin', roles: ['platform-admin'], authMethod: 'dev-issuer' };
     try {
       const response = await undiciFetch(env.stack.subgraphs.identity.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: await env.stack.services.identityTokens.sign(admin, 'identity') },
         body: query,
         dispatcher: agent,
       });

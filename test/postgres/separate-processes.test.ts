@@ -5,6 +5,7 @@ import {
   freePorts,
   killAllServerProcesses,
   pollReadyz,
+  adminHeaders,
   postGraphQL,
   startServerProcess,
 } from '../support/spawn-server';
@@ -100,15 +101,15 @@ describe('gateway and five subgraphs as separate processes on PostgreSQL', () =>
   });
 
   it('answers a query planned across control, execution and audit', async () => {
-    const tenant = await postGraphQL(gateway.origin, CREATE_TENANT, { input: tenantInput(tenantId) });
+    const tenant = await postGraphQL(gateway.origin, CREATE_TENANT, { input: tenantInput(tenantId) }, await adminHeaders(dataDir.path));
     expect(tenant.body.errors).toBeUndefined();
     const workload = await postGraphQL<{ createWorkload: { id: string } }>(gateway.origin, CREATE_WORKLOAD, {
       input: { tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' },
-    });
+    }, await adminHeaders(dataDir.path));
     expect(workload.body.errors).toBeUndefined();
     workloadId = workload.body.data!.createWorkload.id;
 
-    const result = await postGraphQL<TenantOverview>(gateway.origin, TENANT_OVERVIEW, { id: tenantId });
+    const result = await postGraphQL<TenantOverview>(gateway.origin, TENANT_OVERVIEW, { id: tenantId }, await adminHeaders(dataDir.path));
     expect(result.status).toBe(200);
     expect(result.body.errors).toBeUndefined();
     expect(result.body.data!.tenant).toEqual({
@@ -128,8 +129,9 @@ describe('gateway and five subgraphs as separate processes on PostgreSQL', () =>
     expect(replica.origin).not.toBe(gateway.origin);
     expect((await pollReadyz(replica.origin, Date.now() + 20_000)).status).toBe(200);
 
+    const headers = await adminHeaders(dataDir.path);
     const [fromFirst, fromReplica] = await Promise.all(
-      [gateway, replica].map((server) => postGraphQL<TenantOverview>(server.origin, TENANT_OVERVIEW, { id: tenantId })),
+      [gateway, replica].map((server) => postGraphQL<TenantOverview>(server.origin, TENANT_OVERVIEW, { id: tenantId }, headers)),
     );
     expect(fromReplica!.body.errors).toBeUndefined();
     expect(fromReplica!.body.data!.tenant!.workloads.map((w) => w.id)).toEqual([workloadId]);
@@ -137,7 +139,7 @@ describe('gateway and five subgraphs as separate processes on PostgreSQL', () =>
 
     expectExitCode(await replica.stop('SIGTERM'), 0, replica);
     // The first gateway is unaffected.
-    expect((await postGraphQL(gateway.origin, '{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
+    expect((await postGraphQL(gateway.origin, '{ __typename }', undefined, await adminHeaders(dataDir.path))).body).toEqual({ data: { __typename: 'Query' } });
   });
 
   it(`answers /readyz with 503 naming the ${KILLED_PLANE} plane once that process is killed`, async () => {
@@ -152,6 +154,7 @@ describe('gateway and five subgraphs as separate processes on PostgreSQL', () =>
       gateway.origin,
       `query($id: ID!) { tenant(id: $id) { id workloads { id } } }`,
       { id: tenantId },
+      await adminHeaders(dataDir.path),
     );
     expect(tenant.body).toEqual({ data: { tenant: { id: tenantId, workloads: [{ id: workloadId }] } } });
   });

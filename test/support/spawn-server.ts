@@ -1,3 +1,4 @@
+import { devIssuerFile, loadDevIssuer } from '../../lib/auth/dev-issuer';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -354,4 +355,14 @@ export function expectExitCode(actual: number | null, expected: number, server: 
     throw new Error(`expected exit code ${expected}, got ${String(actual)}; output:\n${server.output()}`);
   }
   expect(actual).toBe(expected);
+}
+
+/**
+ * `Authorization` for a platform administrator, from the development issuer whose key the
+ * server created under DATA_DIR (what `npx ecs token --role platform-admin` prints).
+ */
+export async function adminHeaders(dataDir: string): Promise<Record<string, string>> {
+  const issuer = await loadDevIssuer(devIssuerFile(dataDir));
+  const token = await issuer.mint({ subject: 'e2e-admin', roles: ['platform-admin'], audience: 'ecs-gateway', ttlSeconds: 600 });
+  return { authorization: `Bearer ${token}` };
 }

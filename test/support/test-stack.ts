@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
+import { loadDevIssuer } from '../../lib/auth/dev-issuer';
+import type { Role } from '../../lib/auth/token-verifier';
 import { createLogger } from '../../lib/logger';
 import type { Logger } from '../../lib/logger';
 import { startStack } from '../../lib/runtime/stack';
@@ -18,7 +20,18 @@ export interface TestStack {
   url: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** A platform administrator's bearer token (development issuer). */
+  adminToken: string;
+  /** A token from the development issuer for a role, optionally of a tenant. */
+  token(role: Role, tenantId?: string, options?: { ttlSeconds?: number; subject?: string }): Promise<string>;
+  /** GraphQL as the platform administrator. */
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
+  /** GraphQL with the given credentials (`Bearer ...` token or `{ apiKey }`), or none. */
+  gqlAs<T = Record<string, unknown>>(
+    credential: string | { apiKey: string } | undefined,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLResult<T> & { status: number }>;
   stop(): Promise<void>;
 }
 
@@ -32,19 +45,32 @@ export async function startTestStack(
   const log = options.log ?? createLogger({ level: 'silent' });
   const stack = await startStack(config, log, { onQueryPlan: options.onQueryPlan });
   const url = stack.gateway.url;
+  const issuer = await loadDevIssuer(config.devIssuer.keyFile);
+  const token: TestStack['token'] = (role, tenantId, tokenOptions = {}) =>
+    issuer.mint({
+      subject: tokenOptions.subject ?? `${role}${tenantId ? `@${tenantId}` : ''}`,
+      roles: [role],
+      ...(tenantId ? { tenantId } : {}),
+      audience: config.oidc.audience,
+      ttlSeconds: tokenOptions.ttlSeconds ?? 3600,
+    });
+  const adminToken = await token('platform-admin');
+  const gqlAs: TestStack['gqlAs'] = async (credential, query, variables) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (typeof credential === 'string') headers.authorization = `Bearer ${credential}`;
+    else if (credential) headers['x-api-key'] = credential.apiKey;
+    const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    return { ...((await response.json()) as GraphQLResult<never>), status: response.status };
+  };
   return {
     stack,
     url,
     dataDir: dir.path,
     databaseUrl: database.databaseUrl,
-    gql: async (query, variables) => {
-      const response = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await response.json()) as GraphQLResult<never>;
-    },
+    adminToken,
+    token,
+    gql: (query, variables) => gqlAs(adminToken, query, variables),
+    gqlAs,
     stop: async () => {
       await stack.stop();
       await database.drop();

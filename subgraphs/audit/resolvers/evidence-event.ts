@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { getEventsByIds } from '../data/events';
@@ -18,7 +19,11 @@ const field =
     event.envelope[name] ?? null;
 
 export const EvidenceEventResolvers = {
-  __resolveReference: (reference: { id: string }, context: PlaneContext) => eventLoader(context).load(reference.id),
+  /** Another tenant's event resolves to nothing (no BOLA through federation). */
+  __resolveReference: async (reference: { id: string }, context: PlaneContext) => {
+    const event = await eventLoader(context).load(reference.id);
+    return event && canSee(context, 'evidence.read', event.envelope.tenant_id) ? event : null;
+  },
   id: field('id'),
   eventType: field('event_type'),
   occurredAt: field('occurred_at'),

@@ -3,6 +3,7 @@ import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { JsonObject } from '../../../lib/evidence/canonical-json';
 import { pageSize } from '../../../lib/graphql/page-size';
 import { parseInput } from '../../../lib/graphql/parse-input';
+import { authorize } from '../../../lib/subgraph/authorize';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findArtifact } from '../data/artifacts';
 import { signChainHead, verifyChain } from '../data/chain';
@@ -29,9 +30,10 @@ function normalise(filter: z.infer<typeof eventFilter>): EventFilter {
   return Object.fromEntries(Object.entries(filter ?? {}).filter(([, value]) => value !== null && value !== undefined));
 }
 
-function scopeOf(filter: EventFilter): JsonObject {
+function scopeOf(filter: EventFilter, context: PlaneContext): JsonObject {
   return {
     listing: 'events',
+    caller_tenant: context.caller.tenantId ?? null,
     filter: Object.fromEntries(
       Object.entries(filter).map(([key, value]) => [key, value instanceof Date ? value.toISOString() : value]),
     ) as JsonObject,
@@ -39,7 +41,11 @@ function scopeOf(filter: EventFilter): JsonObject {
 }
 
 export const QueryResolvers = {
-  event: (_: unknown, args: { id: string }, context: PlaneContext) => eventLoader(context).load(args.id),
+  event: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+    const event = await eventLoader(context).load(args.id);
+    if (event) await authorize(context, 'evidence.read', event.envelope.tenant_id);
+    return event;
+  },
 
   events: async (
     _: unknown,
@@ -47,7 +53,10 @@ export const QueryResolvers = {
     context: PlaneContext,
   ) => {
     const filter = normalise(parseInput(eventFilter, args.filter));
-    const scope = scopeOf(filter);
+    // A tenant's callers read their own chain; platform-wide auditors any chain, or all.
+    filter.tenantId ??= context.caller.tenantId;
+    await authorize(context, 'evidence.read', filter.tenantId);
+    const scope = scopeOf(filter, context);
     let after: EventPosition | undefined;
     if (args.after !== null && args.after !== undefined) {
       const position = context.cursors.decode(args.after, scope);
@@ -65,14 +74,17 @@ export const QueryResolvers = {
     };
   },
 
-  evidence: (_: unknown, args: { pointer: string; tenantId: string }, context: PlaneContext) =>
-    findArtifact({ db: context.db, pointer: args.pointer, tenantId: args.tenantId }),
+  evidence: async (_: unknown, args: { pointer: string; tenantId: string }, context: PlaneContext) => {
+    await authorize(context, 'evidence.read', args.tenantId);
+    return findArtifact({ db: context.db, pointer: args.pointer, tenantId: args.tenantId });
+  },
 
-  verifyChain: (
+  verifyChain: async (
     _: unknown,
     args: { tenantId: string; fromSequence?: number | null; toSequence?: number | null },
     context: PlaneContext,
   ) => {
+    await authorize(context, 'evidence.read', args.tenantId);
     const range = parseInput(
       z
         .object({ fromSequence: sequence.nullish(), toSequence: sequence.nullish() })
@@ -90,6 +102,8 @@ export const QueryResolvers = {
     });
   },
 
-  chainHead: (_: unknown, args: { tenantId: string }, context: PlaneContext) =>
-    signChainHead({ db: context.db, keys: context.keys, tenantId: args.tenantId }),
+  chainHead: async (_: unknown, args: { tenantId: string }, context: PlaneContext) => {
+    await authorize(context, 'evidence.read', args.tenantId);
+    return signChainHead({ db: context.db, keys: context.keys, tenantId: args.tenantId });
+  },
 };

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { pageSize } from '../../../lib/graphql/page-size';
+import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findLatestEventsOfTenants } from '../data/events';
@@ -16,5 +17,5 @@ function latestEventsLoader(context: PlaneContext, last: number): DataLoader<str
 export const TenantResolvers = {
   __resolveReference: (reference: { id: string }) => reference,
   events: (tenant: { id: string }, args: { last?: number | null }, context: PlaneContext) =>
-    latestEventsLoader(context, pageSize(args.last ?? 20, 'last')).load(tenant.id),
+    canSee(context, 'evidence.read', tenant.id) ? latestEventsLoader(context, pageSize(args.last ?? 20, 'last')).load(tenant.id) : [],
 };

@@ -25,18 +25,26 @@ export async function getTenantsByIds({
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-/** One page of tenants ordered by id, starting after `afterId`; fetches one extra row to know if more follow. */
+/**
+ * One page of tenants ordered by id, starting after `afterId`, optionally only `onlyId`;
+ * fetches one extra row to know if more follow.
+ */
 export async function findTenants({
   db,
   first,
   afterId,
+  onlyId,
 }: {
   db: Database;
   first: number;
   afterId: string | undefined;
+  onlyId?: string;
 }): Promise<{ items: Tenant[]; hasMore: boolean }> {
   const rows = await db.prisma.tenant.findMany({
-    where: afterId === undefined ? {} : { id: { gt: afterId } },
+    where: {
+      ...(afterId === undefined ? {} : { id: { gt: afterId } }),
+      ...(onlyId === undefined ? {} : { AND: [{ id: onlyId }] }),
+    },
     orderBy: { id: 'asc' },
     take: first + 1,
   });
@@ -57,11 +65,13 @@ export async function createTenant({
   data,
   actor,
   correlationId,
+  authoritySnapshotId,
 }: {
   db: Database;
   data: CreateTenantData;
   actor: string;
   correlationId: string;
+  authoritySnapshotId: string;
 }): Promise<Tenant> {
   try {
     return await db.prisma.$transaction(async (tx) => {
@@ -72,6 +82,7 @@ export async function createTenant({
         actor,
         outcome: 'accepted',
         correlationId,
+        authoritySnapshotId,
         details: {
           action: 'tenant.create',
           resource_id: tenant.id,

@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { actorOf } from '../../../lib/auth/caller';
 import { CLASSIFICATIONS } from '../../../lib/domain/classification';
 import { RESOURCE_NAME } from '../../../lib/domain/identifiers';
 import { isJurisdiction } from '../../../lib/domain/jurisdiction';
 import { parseInput } from '../../../lib/graphql/parse-input';
+import { authorize } from '../../../lib/subgraph/authorize';
+import { assertAuthority } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { createTenant } from '../data/tenants';
 
@@ -16,12 +19,20 @@ const createTenantInput = z.object({
 
 export const MutationResolvers = {
   createTenant: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+    await authorize(context, 'tenant.create', undefined);
     const input = parseInput(createTenantInput, args.input);
+    const authoritySnapshotId = await assertAuthority(context, {
+      bindingId: input.authorityBinding,
+      action: 'tenant.create',
+      tenantId: undefined,
+      eventType: 'tenant.create',
+    });
     return createTenant({
       db: context.db,
       data: { ...input, classificationCeiling: input.classificationCeiling ?? 'internal' },
-      actor: context.actor,
+      actor: actorOf(context.caller),
       correlationId: context.correlationId,
+      authoritySnapshotId,
     });
   },
 };

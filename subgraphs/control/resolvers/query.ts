@@ -1,14 +1,25 @@
 import { decodeKeyCursor, encodeKeyCursor } from '../../../lib/graphql/key-cursor';
 import { pageSize } from '../../../lib/graphql/page-size';
+import { authorize } from '../../../lib/subgraph/authorize';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findTenants } from '../data/tenants';
 import { tenantLoader } from './tenant';
 
 export const QueryResolvers = {
-  tenant: (_: unknown, args: { id: string }, context: PlaneContext) => tenantLoader(context).load(args.id),
+  tenant: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+    await authorize(context, 'tenant.read', args.id);
+    return tenantLoader(context).load(args.id);
+  },
+  /** Platform-wide callers list every tenant; everyone else sees their own. */
   tenants: async (_: unknown, args: { first?: number | null; after?: string | null }, context: PlaneContext) => {
+    await authorize(context, 'tenant.read', context.caller.tenantId);
     const first = pageSize(args.first);
-    const { items, hasMore } = await findTenants({ db: context.db, first, afterId: decodeKeyCursor(args.after) });
+    const { items, hasMore } = await findTenants({
+      db: context.db,
+      first,
+      afterId: decodeKeyCursor(args.after),
+      onlyId: context.caller.tenantId,
+    });
     const last = items[items.length - 1];
     return { items, nextCursor: hasMore && last ? encodeKeyCursor(last.id) : null };
   },

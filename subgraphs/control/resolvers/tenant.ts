@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { getTenantsByIds } from '../data/tenants';
@@ -9,6 +10,7 @@ export function tenantLoader(context: PlaneContext): DataLoader<string, Tenant |
 }
 
 export const TenantResolvers = {
+  /** Another tenant's entity resolves to nothing (no BOLA through federation). */
   __resolveReference: (reference: { id: string }, context: PlaneContext) =>
-    tenantLoader(context).load(reference.id),
+    canSee(context, 'tenant.read', reference.id) ? tenantLoader(context).load(reference.id) : null,
 };

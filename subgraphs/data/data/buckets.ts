@@ -48,11 +48,13 @@ export async function createBucket({
   data,
   actor,
   correlationId,
+  authoritySnapshotId,
 }: {
   db: Database;
   data: CreateBucketData;
   actor: string;
   correlationId: string;
+  authoritySnapshotId: string;
 }): Promise<Bucket> {
   try {
     return await db.prisma.$transaction(async (tx) => {
@@ -63,6 +65,7 @@ export async function createBucket({
         actor,
         outcome: 'accepted',
         correlationId,
+        authoritySnapshotId,
         details: {
           action: 'storage.bucket.create',
           bucket: bucket.name,

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { getBucketsByNames } from '../data/buckets';
@@ -13,7 +14,10 @@ export function bucketLoader(context: PlaneContext): DataLoader<string, Bucket |
 }
 
 export const BucketResolvers = {
-  __resolveReference: (reference: { name: string }, context: PlaneContext) =>
-    bucketLoader(context).load(reference.name),
+  /** Another tenant's bucket resolves to nothing (no BOLA through federation). */
+  __resolveReference: async (reference: { name: string }, context: PlaneContext) => {
+    const bucket = await bucketLoader(context).load(reference.name);
+    return bucket && canSee(context, 'storage.read', bucket.tenantId) ? bucket : null;
+  },
   tenant: (bucket: Bucket) => ({ __typename: 'Tenant', id: bucket.tenantId }),
 };

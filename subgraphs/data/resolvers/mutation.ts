@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { CLASSIFICATIONS } from '../../../lib/domain/classification';
 import { RESOURCE_NAME } from '../../../lib/domain/identifiers';
 import { isJurisdiction } from '../../../lib/domain/jurisdiction';
+import { actorOf } from '../../../lib/auth/caller';
 import { parseInput } from '../../../lib/graphql/parse-input';
+import { authorize } from '../../../lib/subgraph/authorize';
+import { assertAuthority } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { createBucket } from '../data/buckets';
 
@@ -17,7 +20,14 @@ const createBucketInput = z.object({
 export const MutationResolvers = {
   createBucket: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
     const input = parseInput(createBucketInput, args.input);
-    await context.planes.assertTenantExists(input.tenantId);
+    await authorize(context, 'storage.write', input.tenantId);
+    const tenant = await context.planes.assertTenantExists(input.tenantId);
+    const authoritySnapshotId = await assertAuthority(context, {
+      bindingId: tenant.authorityBinding,
+      action: 'storage.write',
+      tenantId: tenant.id,
+      eventType: 'storage.bucket.create',
+    });
     return createBucket({
       db: context.db,
       data: {
@@ -25,8 +35,9 @@ export const MutationResolvers = {
         defaultClassification: input.defaultClassification ?? 'internal',
         versioning: input.versioning ?? false,
       },
-      actor: context.actor,
+      actor: actorOf(context.caller),
       correlationId: context.correlationId,
+      authoritySnapshotId,
     });
   },
 };

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findBucketsOfTenants } from '../data/buckets';
@@ -14,5 +15,6 @@ function bucketsLoader(context: PlaneContext): DataLoader<string, Bucket[]> {
 
 export const TenantResolvers = {
   __resolveReference: (reference: { id: string }) => reference,
-  buckets: (tenant: { id: string }, _: unknown, context: PlaneContext) => bucketsLoader(context).load(tenant.id),
+  buckets: (tenant: { id: string }, _: unknown, context: PlaneContext) =>
+    canSee(context, 'storage.read', tenant.id) ? bucketsLoader(context).load(tenant.id) : [],
 };

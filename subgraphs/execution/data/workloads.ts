@@ -54,11 +54,13 @@ export async function createWorkload({
   data,
   actor,
   correlationId,
+  authoritySnapshotId,
 }: {
   db: Database;
   data: CreateWorkloadData;
   actor: string;
   correlationId: string;
+  authoritySnapshotId: string;
 }): Promise<Workload> {
   return db.prisma.$transaction(async (tx) => {
     const workload = await tx.workload.create({ data: { ...data, status: 'admitted' } });
@@ -68,6 +70,7 @@ export async function createWorkload({
       actor,
       outcome: 'accepted',
       correlationId,
+      authoritySnapshotId,
       details: {
         action: 'workload.deploy',
         workload_id: workload.id,

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { actorOf } from '../../../lib/auth/caller';
 import { CLASSIFICATIONS } from '../../../lib/domain/classification';
 import { isJurisdiction } from '../../../lib/domain/jurisdiction';
 import { parseInput } from '../../../lib/graphql/parse-input';
+import { authorize } from '../../../lib/subgraph/authorize';
+import { assertAuthority } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { createWorkload } from '../data/workloads';
 
@@ -20,7 +23,14 @@ const createWorkloadInput = z.object({
 export const MutationResolvers = {
   createWorkload: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
     const input = parseInput(createWorkloadInput, args.input);
-    await context.planes.assertTenantExists(input.tenantId);
+    await authorize(context, 'workload.deploy', input.tenantId);
+    const tenant = await context.planes.assertTenantExists(input.tenantId);
+    const authoritySnapshotId = await assertAuthority(context, {
+      bindingId: tenant.authorityBinding,
+      action: 'workload.deploy',
+      tenantId: tenant.id,
+      eventType: 'workload.refuse',
+    });
     return createWorkload({
       db: context.db,
       data: {
@@ -28,8 +38,9 @@ export const MutationResolvers = {
         policyRef: input.policyRef ?? null,
         classification: input.classification ?? 'internal',
       },
-      actor: context.actor,
+      actor: actorOf(context.caller),
       correlationId: context.correlationId,
+      authoritySnapshotId,
     });
   },
 };

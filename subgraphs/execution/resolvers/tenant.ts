@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { pageSize } from '../../../lib/graphql/page-size';
+import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findWorkloadsOfTenants } from '../data/workloads';
@@ -17,5 +18,5 @@ function workloadsLoader(context: PlaneContext, first: number): DataLoader<strin
 export const TenantResolvers = {
   __resolveReference: (reference: { id: string }) => reference,
   workloads: (tenant: { id: string }, args: { first?: number | null }, context: PlaneContext) =>
-    workloadsLoader(context, pageSize(args.first)).load(tenant.id),
+    canSee(context, 'workload.read', tenant.id) ? workloadsLoader(context, pageSize(args.first)).load(tenant.id) : [],
 };

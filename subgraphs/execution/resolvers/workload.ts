@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { getWorkloadsByIds } from '../data/workloads';
@@ -13,8 +14,11 @@ export function workloadLoader(context: PlaneContext): DataLoader<string, Worklo
 }
 
 export const WorkloadResolvers = {
-  __resolveReference: (reference: { id: string }, context: PlaneContext) =>
-    workloadLoader(context).load(reference.id),
+  /** Another tenant's workload resolves to nothing (no BOLA through federation). */
+  __resolveReference: async (reference: { id: string }, context: PlaneContext) => {
+    const workload = await workloadLoader(context).load(reference.id);
+    return workload && canSee(context, 'workload.read', workload.tenantId) ? workload : null;
+  },
   /** A reference the gateway completes from the control plane. */
   tenant: (workload: Workload) => ({ __typename: 'Tenant', id: workload.tenantId }),
 };

@@ -1,32 +1,122 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../../../lib/db/database';
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import { appendEvidence } from '../../../lib/evidence/ledger';
 import type { ApiKey } from '../../../prisma/generated/client';
 
 export type { ApiKey };
 
+/** API keys look like `ecs_<prefix>_<secret>`: the prefix finds the row, the secret is only stored hashed. */
+const KEY_FORMAT = /^ecs_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+/** `lastUsedAt` is written at most this often per key, so a busy key does not write on every request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
 /** API keys by id, for `_entities` batches: one query per batch, in the order asked. */
-export async function getApiKeysByIds({
-  db,
-  ids,
-}: {
-  db: Database;
-  ids: readonly string[];
-}): Promise<Array<ApiKey | null>> {
+export async function getApiKeysByIds({ db, ids }: { db: Database; ids: readonly string[] }): Promise<Array<ApiKey | null>> {
   const rows = await db.prisma.apiKey.findMany({ where: { id: { in: [...ids] } } });
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => byId.get(id) ?? null);
 }
 
 /** API keys of several tenants in one query, newest first. */
-export async function findApiKeysOfTenants({
-  db,
-  tenantIds,
-}: {
-  db: Database;
-  tenantIds: readonly string[];
-}): Promise<ApiKey[][]> {
+export async function findApiKeysOfTenants({ db, tenantIds }: { db: Database; tenantIds: readonly string[] }): Promise<ApiKey[][]> {
   const rows = await db.prisma.apiKey.findMany({
     where: { tenantId: { in: [...tenantIds] } },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
   });
   return tenantIds.map((tenantId) => rows.filter((row) => row.tenantId === tenantId));
+}
+
+export interface CreateApiKeyData {
+  tenantId: string;
+  name: string;
+  scopes: string[];
+  expiresAt: Date | null;
+}
+
+/** Creates a key; the secret is returned once and stored only as a SHA-256 hash. */
+export async function createApiKey({
+  db,
+  data,
+  actor,
+  correlationId,
+  authoritySnapshotId,
+}: {
+  db: Database;
+  data: CreateApiKeyData;
+  actor: string;
+  correlationId: string;
+  authoritySnapshotId: string;
+}): Promise<{ apiKey: ApiKey; secret: string }> {
+  const prefix = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
+  const secretPart = randomBytes(32).toString('base64url');
+  const apiKey = await db.prisma.$transaction(async (tx) => {
+    const created = await tx.apiKey.create({ data: { ...data, prefix, secretHash: hashSecret(secretPart) } });
+    await appendEvidence(tx, {
+      tenantId: data.tenantId,
+      eventType: 'apikey.create',
+      actor,
+      outcome: 'accepted',
+      correlationId,
+      authoritySnapshotId,
+      details: { action: 'apikey.manage', api_key_id: created.id, scope: data.scopes, expires_at: data.expiresAt?.toISOString() ?? null },
+    });
+    return created;
+  });
+  return { apiKey, secret: `ecs_${prefix}_${secretPart}` };
+}
+
+/** Revokes a key (idempotent); evidenced. */
+export async function revokeApiKey({
+  db,
+  key,
+  actor,
+  correlationId,
+}: {
+  db: Database;
+  key: ApiKey;
+  actor: string;
+  correlationId: string;
+}): Promise<ApiKey> {
+  if (key.revokedAt) return key;
+  return db.prisma.$transaction(async (tx) => {
+    const revoked = await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+    await appendEvidence(tx, {
+      tenantId: key.tenantId,
+      eventType: 'apikey.revoke',
+      actor,
+      outcome: 'accepted',
+      correlationId,
+      details: { action: 'apikey.manage', api_key_id: key.id },
+    });
+    return revoked;
+  });
+}
+
+export type ApiKeyResolution =
+  | { ok: true; key: ApiKey }
+  | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' | 'expired'; key?: ApiKey };
+
+/** Finds the key a presented secret belongs to and checks it is usable now. */
+export async function resolveApiKey({ db, presented, now = new Date() }: { db: Database; presented: string; now?: Date }): Promise<ApiKeyResolution> {
+  const match = KEY_FORMAT.exec(presented);
+  if (!match) return { ok: false, reason: 'malformed' };
+  const key = await db.prisma.apiKey.findUnique({ where: { prefix: match[1]! } });
+  const given = Buffer.from(hashSecret(match[2]!), 'hex');
+  if (!key || !timingSafeEqual(given, Buffer.from(key.secretHash, 'hex'))) return { ok: false, reason: 'unknown' };
+  if (key.revokedAt) return { ok: false, reason: 'revoked', key };
+  if (key.expiresAt && key.expiresAt <= now) return { ok: false, reason: 'expired', key };
+  if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await db.prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
+  }
+  return { ok: true, key };
+}
+
+export function assertKeyOfTenant(key: ApiKey | null, tenantId: string | undefined): ApiKey {
+  if (!key || (tenantId !== undefined && key.tenantId !== tenantId)) throw new EcsError(ErrorCode.NotFound, 'API key not found');
+  return key;
 }

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { getApiKeysByIds } from '../data/api-keys';
@@ -13,6 +14,8 @@ export function apiKeyLoader(context: PlaneContext): DataLoader<string, ApiKey |
 }
 
 export const ApiKeyResolvers = {
-  __resolveReference: (reference: { id: string }, context: PlaneContext) =>
-    apiKeyLoader(context).load(reference.id),
+  __resolveReference: async (reference: { id: string }, context: PlaneContext) => {
+    const key = await apiKeyLoader(context).load(reference.id);
+    return key && canSee(context, 'apikey.read', key.tenantId) ? key : null;
+  },
 };

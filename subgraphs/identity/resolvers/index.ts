@@ -1,11 +1,15 @@
 import { DateTimeScalar } from '../../../lib/graphql/date-time';
 import { ApiKeyResolvers } from './api-key';
+import { AuthorityBindingResolvers } from './authority-binding';
+import { MutationResolvers } from './mutation';
 import { QueryResolvers } from './query';
 import { TenantResolvers } from './tenant';
 
 export const resolvers = {
   DateTime: DateTimeScalar,
   Query: QueryResolvers,
+  Mutation: MutationResolvers,
   Tenant: TenantResolvers,
   ApiKey: ApiKeyResolvers,
+  AuthorityBinding: AuthorityBindingResolvers,
 };

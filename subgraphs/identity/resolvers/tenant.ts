@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findApiKeysOfTenants } from '../data/api-keys';
@@ -14,5 +15,6 @@ function apiKeysLoader(context: PlaneContext): DataLoader<string, ApiKey[]> {
 
 export const TenantResolvers = {
   __resolveReference: (reference: { id: string }) => reference,
-  apiKeys: (tenant: { id: string }, _: unknown, context: PlaneContext) => apiKeysLoader(context).load(tenant.id),
+  apiKeys: (tenant: { id: string }, _: unknown, context: PlaneContext) =>
+    canSee(context, 'apikey.read', tenant.id) ? apiKeysLoader(context).load(tenant.id) : [],
 };

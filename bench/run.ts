@@ -1,0 +1,65 @@
+// Runs the benchmarks one after the other, each in its own process.
+//
+//   npm run bench                                   # all
+//   npm run bench -- ledger-append                  # one (or several) by name
+//   npm run bench -- verify-chain --backend=pglite  # options are passed on
+//
+// Options understood by the benchmarks: --backend=pglite|postgresql, --events=N (PostgreSQL),
+// --pglite-events=N. PostgreSQL: ECS_TEST_POSTGRES_URL (default
+// postgresql://postgres@127.0.0.1:5432/test) must allow CREATE DATABASE.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+const BENCHMARKS: Record<string, string> = {
+  'ledger-append': 'ledger-append.ts',
+  'verify-chain': 'verify-chain.ts',
+};
+
+function usage(): string {
+  return `usage: npm run bench -- [${Object.keys(BENCHMARKS).join(' | ')} ...] [--backend=pglite|postgresql] [--events=N] [--pglite-events=N]`;
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(usage());
+    return 0;
+  }
+  const names = args.filter((arg) => !arg.startsWith('--'));
+  const options = args.filter((arg) => arg.startsWith('--'));
+  const unknown = names.filter((name) => !(name in BENCHMARKS));
+  if (unknown.length) {
+    console.error(`unknown benchmark(s): ${unknown.join(', ')}\n${usage()}`);
+    return 2;
+  }
+  const selected = names.length ? names : Object.keys(BENCHMARKS);
+  let running: ReturnType<typeof spawn> | undefined;
+  // Ctrl-C reaches the children directly (same process group); pass on a SIGTERM.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => running?.kill('SIGTERM'));
+
+  const failed: string[] = [];
+  for (const name of selected) {
+    const file = path.join(__dirname, BENCHMARKS[name]!);
+    const started = Date.now();
+    console.log(`\n=============== ${name} ===============`);
+    running = spawn(process.execPath, [...process.execArgv, file, ...options], { stdio: 'inherit' });
+    const child = running;
+    const code = await new Promise<number>((resolve) =>
+      child.once('exit', (exitCode, signal) => resolve(signal ? 1 : (exitCode ?? 1))),
+    );
+    running = undefined;
+    console.log(`\n[bench] ${name}: exit code ${code} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (code !== 0) failed.push(name);
+  }
+  if (failed.length) console.error(`[bench] FAILED: ${failed.join(', ')}`);
+  return failed.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,115 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Caller } from '../lib/auth/caller';
+import { DEV_ISSUER } from '../lib/auth/dev-issuer';
+import type { CallerRole } from '../lib/auth/permissions';
+import { TokenVerificationError } from '../lib/auth/token-verifier';
+import type { TokenVerifier } from '../lib/auth/token-verifier';
+import { ErrorCode } from '../lib/errors';
+import type { RefusalThrottle } from '../lib/evidence/refusal-throttle';
+import type { RequestLocals } from '../lib/http/request-log';
+
+export interface AuthenticatedLocals extends RequestLocals {
+  caller: Caller;
+}
+
+/** What the identity plane says about a presented API key. */
+export type ApiKeyLookup = { ok: true; caller: Caller } | { ok: false; reason: string };
+
+export interface AuthenticatorOptions {
+  verifier: TokenVerifier;
+  lookupApiKey(presented: string, requestId: string): Promise<ApiKeyLookup>;
+  throttle: RefusalThrottle;
+}
+
+class Unauthenticated extends Error {
+  constructor(
+    readonly reasonCode: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Turns a verified bearer token into a caller. */
+function callerFromToken(token: Awaited<ReturnType<TokenVerifier['verify']>>): Caller {
+  return {
+    subject: token.subject,
+    roles: token.roles as CallerRole[],
+    ...(token.tenantId ? { tenantId: token.tenantId } : {}),
+    ...(token.jurisdiction ? { jurisdiction: token.jurisdiction } : {}),
+    authMethod: token.issuer === DEV_ISSUER ? 'dev-issuer' : 'oidc',
+    issuer: token.issuer,
+    expiresAt: token.expiresAt.toISOString(),
+  };
+}
+
+async function identify(req: Request, requestId: string, options: AuthenticatorOptions): Promise<Caller> {
+  const authorization = req.headers.authorization;
+  const apiKey = req.headers['x-api-key'];
+  if (authorization !== undefined && apiKey !== undefined) {
+    throw new Unauthenticated('ambiguous_credentials', 'send either a bearer token or an API key, not both');
+  }
+  if (typeof apiKey === 'string') {
+    const lookup = await options.lookupApiKey(apiKey, requestId);
+    if (!lookup.ok) throw new Unauthenticated(`api_key_${lookup.reason}`, `API key is ${lookup.reason}`);
+    return lookup.caller;
+  }
+  if (typeof authorization === 'string') {
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization);
+    if (!match) throw new Unauthenticated('malformed_authorization', 'Authorization must be "Bearer <token>"');
+    try {
+      const caller = callerFromToken(await options.verifier.verify(match[1]!));
+      if (caller.roles.length === 0) throw new Unauthenticated('no_known_role', 'the token carries no known role');
+      return caller;
+    } catch (error) {
+      if (error instanceof Unauthenticated) throw error;
+      const failure = error instanceof TokenVerificationError ? error.failure : 'invalid';
+      throw new Unauthenticated(`token_${failure}`, error instanceof TokenVerificationError ? error.message : 'token is not valid');
+    }
+  }
+  throw new Unauthenticated('credentials_missing', 'authentication required: a bearer token or an API key');
+}
+
+/**
+ * Authenticates every request of the routes it guards. A request without valid
+ * credentials gets 401 with the error body and an evidence pointer (bounded evidence, see
+ * RefusalThrottle); GraphQL callers get the same as a GraphQL error.
+ */
+export function authenticate(options: AuthenticatorOptions) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const locals = res.locals as AuthenticatedLocals;
+    try {
+      locals.caller = await identify(req, locals.requestId, options);
+      next();
+      return;
+    } catch (error) {
+      if (!(error instanceof Unauthenticated)) {
+        next(error);
+        return;
+      }
+      const pointer = await options.throttle
+        .record(`${req.socket.remoteAddress ?? 'unknown'}:${error.reasonCode}`, {
+          actor: 'unauthenticated',
+          correlationId: locals.requestId,
+          eventType: 'authority.refusal',
+          refusal: {
+            reasonClass: 'authority_missing_or_invalid',
+            reasonCode: error.reasonCode,
+            subject: `${req.method} ${req.baseUrl || req.path}`,
+            reason: error.message,
+          },
+        })
+        .catch((cause: unknown) => {
+          locals.log.error({ err: cause }, 'refusal evidence not recorded');
+          return undefined;
+        });
+      res.setHeader('www-authenticate', 'Bearer realm="ecs-gateway"');
+      const body = { code: ErrorCode.Unauthenticated, message: error.message, ...(pointer ? { evidence_pointer: pointer } : {}) };
+      if (req.baseUrl === '/graphql') {
+        res.status(401).json({ errors: [{ message: error.message, extensions: { code: body.code, evidence_pointer: pointer } }] });
+      } else {
+        res.status(401).json(body);
+      }
+    }
+  };
+}

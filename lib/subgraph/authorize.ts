@@ -1,0 +1,80 @@
+import { mayPerform, withinTenant } from '../auth/caller';
+import type { Action } from '../auth/permissions';
+import { EcsError, ErrorCode } from '../errors';
+import type { ErrorCode as ErrorCodeType } from '../errors';
+import type { JsonObject } from '../evidence/canonical-json';
+import { chainIdFor } from '../evidence/evidence-event';
+import type { RefusalReasonClass } from '../evidence/evidence-event';
+import { recordRefusal } from '../evidence/refusal';
+import { actorOf } from '../auth/caller';
+import type { PlaneContext } from './plane-context';
+
+export interface RefusalDetails {
+  /** Tenant the action targeted; its chain receives the event when the tenant exists. */
+  tenantId: string | undefined;
+  action: string;
+  eventType: string;
+  reasonClass: RefusalReasonClass;
+  reasonCode: string;
+  reason: string;
+  code?: ErrorCodeType;
+  authoritySnapshotId?: string;
+  policySnapshotId?: string;
+  details?: JsonObject;
+}
+
+/**
+ * Records a refusal as evidence (in the target tenant's chain when that tenant has one,
+ * otherwise in the platform chain) and returns the error to throw, with its pointer.
+ */
+export async function refuse(context: PlaneContext, refusal: RefusalDetails): Promise<EcsError> {
+  let tenantId = refusal.tenantId;
+  if (tenantId !== undefined) {
+    const chain = await context.db.prisma.chainHead.findUnique({ where: { chainId: chainIdFor(tenantId) }, select: { chainId: true } });
+    if (!chain) tenantId = undefined;
+  }
+  return recordRefusal(
+    context.db,
+    {
+      tenantId,
+      eventType: refusal.eventType,
+      actor: actorOf(context.caller),
+      outcome: 'refused',
+      correlationId: context.correlationId,
+      authoritySnapshotId: refusal.authoritySnapshotId,
+      policySnapshotId: refusal.policySnapshotId,
+      refusal: { reasonClass: refusal.reasonClass, reasonCode: refusal.reasonCode, subject: refusal.action, reason: refusal.reason },
+      details: {
+        ...(refusal.tenantId !== undefined && tenantId === undefined ? { target_tenant_id: refusal.tenantId } : {}),
+        auth_method: context.caller.authMethod,
+        ...refusal.details,
+      },
+    },
+    { code: refusal.code ?? ErrorCode.Forbidden, message: refusal.reason },
+  );
+}
+
+/** Allows the caller to perform `action` on `tenantId`, or records the refusal and throws. */
+export async function authorize(context: PlaneContext, action: Action, tenantId: string | undefined): Promise<void> {
+  const { caller } = context;
+  const permitted = mayPerform(caller, action);
+  if (permitted && withinTenant(caller, tenantId)) return;
+  const byRole = caller.roles.length > 0 && mayPerform({ ...caller, scopes: undefined }, action);
+  throw await refuse(context, {
+    tenantId,
+    action,
+    eventType: 'authority.refusal',
+    reasonClass: 'authority_missing_or_invalid',
+    reasonCode: !permitted ? (byRole ? 'api_key_scope_missing' : 'role_not_permitted') : 'outside_tenant_scope',
+    reason: !permitted
+      ? `${caller.subject} may not perform ${action}`
+      : `${caller.subject} may not act on tenant ${tenantId ?? '(none)'}`,
+  });
+}
+
+/** True when the caller may see data of `tenantId` for `action` (no evidence: for filtering lists and joins). */
+export function canSee(context: PlaneContext, action: Action, tenantId: string): boolean {
+  return mayPerform(context.caller, action) && withinTenant(context.caller, tenantId);
+}
+
+export { EcsError };

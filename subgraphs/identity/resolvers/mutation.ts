@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { actorOf } from '../../../lib/auth/caller';
+import { API_KEY_SCOPES } from '../../../lib/auth/permissions';
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import { parseInput } from '../../../lib/graphql/parse-input';
+import { authorize } from '../../../lib/subgraph/authorize';
+import { assertAuthority } from '../../../lib/subgraph/governed-action';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { assertKeyOfTenant, createApiKey, revokeApiKey } from '../data/api-keys';
+import { ANY_ACTION, createBindingVersion } from '../data/authority-bindings';
+import { apiKeyLoader } from './api-key';
+
+const createApiKeyInput = z.object({
+  tenantId: z.string().min(1).max(63),
+  name: z.string().min(1).max(100),
+  scopes: z
+    .array(z.string().refine((scope) => (API_KEY_SCOPES as readonly string[]).includes(scope), 'is not an API key scope'))
+    .min(1, 'must name at least one action')
+    .max(API_KEY_SCOPES.length),
+  expiresAt: z.date().refine((date) => date.getTime() > Date.now(), 'must be in the future').nullish(),
+});
+
+const createBindingInput = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, dots, underscores or hyphens'),
+    subject: z.string().min(1).max(200),
+    scopes: z.array(z.string().regex(/^(\*|[a-z]+(\.[a-z-]+)+)$/, 'must be an action like workload.deploy, or *')).min(1).max(100),
+    issuer: z.string().min(1).max(300),
+    validFrom: z.date(),
+    validUntil: z.date(),
+    proofRef: z.string().min(1).max(500).nullish(),
+  })
+  .refine((input) => input.validUntil > input.validFrom, { message: 'must be after validFrom', path: ['validUntil'] });
+
+export const MutationResolvers = {
+  createApiKey: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+    const input = parseInput(createApiKeyInput, args.input);
+    await authorize(context, 'apikey.manage', input.tenantId);
+    const tenant = await context.planes.assertTenantExists(input.tenantId);
+    const authoritySnapshotId = await assertAuthority(context, {
+      bindingId: tenant.authorityBinding,
+      action: 'apikey.manage',
+      tenantId: tenant.id,
+      eventType: 'apikey.create',
+    });
+    return createApiKey({
+      db: context.db,
+      data: { tenantId: input.tenantId, name: input.name, scopes: [...new Set(input.scopes)], expiresAt: input.expiresAt ?? null },
+      actor: actorOf(context.caller),
+      correlationId: context.correlationId,
+      authoritySnapshotId,
+    });
+  },
+
+  revokeApiKey: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+    const key = assertKeyOfTenant(await apiKeyLoader(context).load(args.id), undefined);
+    await authorize(context, 'apikey.manage', key.tenantId);
+    return revokeApiKey({ db: context.db, key, actor: actorOf(context.caller), correlationId: context.correlationId });
+  },
+
+  createAuthorityBinding: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+    await authorize(context, 'authority.manage', undefined);
+    const input = parseInput(createBindingInput, args.input);
+    if (input.scopes.includes(ANY_ACTION) && input.scopes.length > 1) {
+      throw new EcsError(ErrorCode.ValidationFailed, 'scopes: * already covers every action', { field: 'scopes' });
+    }
+    return createBindingVersion({
+      db: context.db,
+      data: { ...input, proofRef: input.proofRef ?? null },
+      actor: actorOf(context.caller),
+      correlationId: context.correlationId,
+    });
+  },
+};

@@ -1,0 +1,92 @@
+// Access tokens from a real OpenID Provider (oidc-provider, client credentials, RFC 9068 JWT
+// access tokens) verified by the gateway's token verifier through the provider's JWKS endpoint.
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { createTokenVerifier } from '../../lib/auth/token-verifier';
+import { OIDC_AUDIENCE, OIDC_CLIENT_ID, startOidcServer } from '../support/oidc-server';
+import type { OidcServer } from '../support/oidc-server';
+
+describe('tokens from a real OpenID Provider', () => {
+  let provider: OidcServer;
+
+  beforeAll(async () => {
+    provider = await startOidcServer({ roles: ['auditor', 'provider-operator'], tenantId: 'acme' });
+  });
+
+  afterAll(async () => {
+    await provider?.stop();
+  });
+
+  it('issues an RS256 at+jwt access token for the ecs-gateway audience with the extra claims', async () => {
+    const token = await provider.getToken();
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'RS256', typ: 'at+jwt', kid: expect.any(String) });
+    expect(decodeJwt(token)).toMatchObject({
+      iss: provider.issuer,
+      aud: OIDC_AUDIENCE,
+      sub: OIDC_CLIENT_ID,
+      client_id: OIDC_CLIENT_ID,
+      roles: ['auditor', 'provider-operator'],
+      tenant_id: 'acme',
+      scope: 'ecs',
+    });
+    expect(provider.jwksUri).toBe(`${provider.issuer}/jwks`);
+  });
+
+  it('verifies the token with the issuer and jwks_uri from discovery', async () => {
+    const verifier = createTokenVerifier({
+      issuers: [{ issuer: provider.issuer, jwksUri: provider.jwksUri }],
+      audience: 'ecs-gateway',
+    });
+    const token = await provider.getToken();
+    const verified = await verifier.verify(token);
+    const claims = decodeJwt(token);
+    expect(verified).toEqual({
+      subject: OIDC_CLIENT_ID,
+      issuer: provider.issuer,
+      roles: ['auditor'],
+      tenantId: 'acme',
+      expiresAt: new Date(claims.exp! * 1000),
+      issuedAt: new Date(claims.iat! * 1000),
+      tokenId: claims.jti,
+    });
+    expect(claims.exp! - claims.iat!).toBe(300);
+    // A second token reuses the cached key set.
+    await expect(verifier.verify(await provider.getToken())).resolves.toMatchObject({ subject: OIDC_CLIENT_ID });
+  });
+
+  it('refuses the same token for another audience or issuer, or with a changed claim', async () => {
+    const token = await provider.getToken();
+    const otherAudience = createTokenVerifier({
+      issuers: [{ issuer: provider.issuer, jwksUri: provider.jwksUri }],
+      audience: 'billing-api',
+    });
+    await expect(otherAudience.verify(token)).rejects.toMatchObject({ failure: 'audience' });
+    const otherIssuer = createTokenVerifier({
+      issuers: [{ issuer: `${provider.issuer}/other`, jwksUri: provider.jwksUri }],
+      audience: 'ecs-gateway',
+    });
+    await expect(otherIssuer.verify(token)).rejects.toMatchObject({ failure: 'issuer' });
+    const verifier = createTokenVerifier({
+      issuers: [{ issuer: provider.issuer, jwksUri: provider.jwksUri }],
+      audience: 'ecs-gateway',
+    });
+    const [header, , signature] = token.split('.') as [string, string, string];
+    const escalated = { ...decodeJwt(token), roles: ['platform-admin'] };
+    const forged = `${header}.${Buffer.from(JSON.stringify(escalated)).toString('base64url')}.${signature}`;
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ failure: 'signature' });
+  });
+
+  it('issues tokens without roles or tenant when none are configured', async () => {
+    const plain = await startOidcServer();
+    try {
+      const verifier = createTokenVerifier({ issuers: [{ issuer: plain.issuer, jwksUri: plain.jwksUri }], audience: 'ecs-gateway' });
+      const verified = await verifier.verify(await plain.getToken());
+      expect(verified).toMatchObject({ subject: OIDC_CLIENT_ID, roles: [] });
+      expect(verified).not.toHaveProperty('tenantId');
+      // Each provider has its own key: a token of one does not verify as the other.
+      const crossed = createTokenVerifier({ issuers: [{ issuer: provider.issuer, jwksUri: plain.jwksUri }], audience: 'ecs-gateway' });
+      await expect(crossed.verify(await provider.getToken())).rejects.toMatchObject({ failure: 'signature' });
+    } finally {
+      await plain.stop();
+    }
+  });
+});
