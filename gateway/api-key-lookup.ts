@@ -35,8 +35,10 @@ export function createApiKeyLookup(
     } else {
       result = { ok: false, reason: answer.reason ?? 'unknown' };
     }
-    if (cache.size > 10_000) cache.clear();
-    cache.set(cacheKey, { until: now + ttlMs, result });
+    if (ttlMs > 0) {
+      if (cache.size > 10_000) cache.clear();
+      cache.set(cacheKey, { until: now + ttlMs, result });
+    }
     return result;
   };
 }

@@ -60,6 +60,7 @@ const environmentSchema = z.object({
   OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
   OIDC_TENANT_CLAIM: z.string().min(1).default('tenant_id'),
   OIDC_JURISDICTION_CLAIM: z.string().min(1).default('jurisdiction'),
+  API_KEY_CACHE_MS: z.coerce.number({ error: 'must be milliseconds from 0 to 60000' }).int().min(0).max(60_000).default(5000),
   DEV_ISSUER: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   TLS_CA_FILE: z.string().min(1).optional(),
   TLS_SERVER_CERT_FILE: z.string().min(1).optional(),
@@ -100,6 +101,8 @@ export interface Config {
   /** Private JWK set of the service's signing keys (checkpoints, bundles, cursors). */
   signingKeysFile: string;
   oidc: OidcConfig;
+  /** How long the gateway remembers an API key lookup (a revocation takes effect within it). */
+  apiKeyCacheMs: number;
   /** The development token issuer: on unless an external issuer is configured or DEV_ISSUER=false. */
   devIssuer: { enabled: boolean; keyFile: string };
 }
@@ -214,6 +217,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     pkiDir: path.join(dataDir, 'pki'),
     signingKeysFile: path.resolve(env.SIGNING_KEYS_FILE ?? path.join(dataDir, 'keys', 'signing-keys.json')),
     oidc: parseOidc(env),
+    apiKeyCacheMs: env.API_KEY_CACHE_MS,
     devIssuer: {
       enabled: env.OIDC_ISSUER === undefined && env.DEV_ISSUER !== 'false',
       keyFile: path.join(dataDir, 'keys', 'dev-issuer.json'),

@@ -50,6 +50,7 @@ export async function createGatewayAuth(config: Config, services: SharedServices
       correlationId: requestId,
       identityTokens: services.identityTokens,
     }),
+    config.apiKeyCacheMs,
   );
   return { authenticate: authenticate({ verifier, lookupApiKey, throttle: services.throttle }), devIssuer };
 }

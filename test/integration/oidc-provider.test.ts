@@ -2,6 +2,8 @@
 // access tokens) verified by the gateway's token verifier through the provider's JWKS endpoint.
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createTokenVerifier } from '../../lib/auth/token-verifier';
+import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import type { TestStack } from '../support/test-stack';
 import { OIDC_AUDIENCE, OIDC_CLIENT_ID, startOidcServer } from '../support/oidc-server';
 import type { OidcServer } from '../support/oidc-server';
 
@@ -88,5 +90,48 @@ describe('tokens from a real OpenID Provider', () => {
     } finally {
       await plain.stop();
     }
+  });
+});
+
+describe('the gateway trusting a real OpenID Provider', () => {
+  let provider: OidcServer;
+  let env: TestStack;
+
+  beforeAll(async () => {
+    provider = await startOidcServer({ roles: ['platform-admin'] });
+    env = await startTestStack({ env: { OIDC_ISSUER: provider.issuer, OIDC_JWKS_URI: provider.jwksUri } });
+  });
+
+  afterAll(async () => {
+    await env?.stop();
+    await provider?.stop();
+  });
+
+  it('accepts its access tokens end to end, through every plane', async () => {
+    const token = await provider.getToken();
+    const who = await env.gqlAs<{ whoami: Record<string, unknown> }>(token, '{ whoami { subject roles authMethod tenantId } }');
+    expect(who.errors).toBeUndefined();
+    expect(who.data!.whoami).toEqual({ subject: OIDC_CLIENT_ID, roles: ['platform-admin'], authMethod: 'oidc', tenantId: null });
+    // With an external issuer nothing is seeded: the platform records its own authority first.
+    const binding = await env.gqlAs(
+      token,
+      `mutation($i: CreateAuthorityBindingInput!) { createAuthorityBinding(input: $i) { id } }`,
+      { i: { id: 'board-2026', subject: 'acme-board', scopes: ['tenant.create'], issuer: provider.issuer, validFrom: new Date(Date.now() - 1000).toISOString(), validUntil: new Date(Date.now() + 86_400_000).toISOString() } },
+    );
+    expect(binding.errors).toBeUndefined();
+    const created = await env.gqlAs<{ createTenant: { id: string } }>(token, CREATE_TENANT, {
+      input: tenantInput(uniqueId(), { authorityBinding: 'board-2026' }),
+    });
+    expect(created.errors).toBeUndefined();
+    const seeded = await env.gqlAs<{ authorityBinding: unknown }>(token, '{ authorityBinding(id: "auth-dev-001") { id } }');
+    expect(seeded.data!.authorityBinding).toBeNull();
+  });
+
+  it('no longer trusts the development issuer once an external issuer is configured', async () => {
+    const devToken = await env.token('platform-admin');
+    const refused = await env.gqlAs(devToken, '{ whoami { subject } }');
+    expect(refused.status).toBe(401);
+    const jwks = (await (await fetch(`${env.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ alg: string }> };
+    expect(jwks.keys.map((key) => key.alg)).toEqual(['EdDSA']);
   });
 });

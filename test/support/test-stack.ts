@@ -37,11 +37,12 @@ export interface TestStack {
 
 /** The whole stack in this process on ephemeral ports, on the embedded database or a fresh PostgreSQL one. */
 export async function startTestStack(
-  options: { onQueryPlan?: Experimental_DidResolveQueryPlanCallback; log?: Logger } = {},
+  options: { onQueryPlan?: Experimental_DidResolveQueryPlanCallback; log?: Logger; env?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const dir = await makeTempDir();
   const database = await createTestDatabase();
-  const config = testConfig({ dataDir: dir.path, databaseUrl: database.databaseUrl });
+  // API key lookups are not cached in tests, so revocations show at once.
+  const config = testConfig({ dataDir: dir.path, databaseUrl: database.databaseUrl, env: { API_KEY_CACHE_MS: '0', ...options.env } });
   const log = options.log ?? createLogger({ level: 'silent' });
   const stack = await startStack(config, log, { onQueryPlan: options.onQueryPlan });
   const url = stack.gateway.url;
