@@ -3,6 +3,7 @@ import express, { Router } from 'express';
 import type { Request, Response } from 'express';
 import type { GatewayContext } from '../gateway/gateway-context';
 import type { AuthenticatedLocals } from '../gateway/authenticate';
+import { createBindingRoute, getBindingRoute, listBindingsRoute } from './authority-binding-routes';
 import { executeOperation } from './execute-operation';
 import { createTenantRoute, getTenantRoute, listTenantsRoute } from './tenant-routes';
 
@@ -17,6 +18,9 @@ const ROUTES: Array<{ method: 'get' | 'post'; path: string; handler: Handler }> 
   { method: 'post', path: '/tenants', handler: createTenantRoute },
   { method: 'get', path: '/tenants', handler: listTenantsRoute },
   { method: 'get', path: '/tenants/:id', handler: getTenantRoute },
+  { method: 'post', path: '/authority-bindings', handler: createBindingRoute },
+  { method: 'get', path: '/authority-bindings', handler: listBindingsRoute },
+  { method: 'get', path: '/authority-bindings/:id', handler: getBindingRoute },
 ];
 
 export function createRestRouter({ apollo }: { apollo: ApolloServer<GatewayContext> }): Router {

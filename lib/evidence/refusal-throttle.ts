@@ -12,7 +12,8 @@ export interface ThrottleOptions {
 
 interface SourceState {
   windowStart: number;
-  pointer: string;
+  /** Pointer of the source's latest event (pending while it is being written). */
+  pointer: Promise<string>;
   suppressed: number;
 }
 
@@ -30,7 +31,7 @@ export class RefusalThrottle {
   private readonly sources = new Map<string, SourceState>();
   private windowStart = 0;
   private writtenInWindow = 0;
-  private lastPointer: string | undefined;
+  private lastPointer: Promise<string> | undefined;
   private suppressedOverall = 0;
 
   constructor(
@@ -43,7 +44,8 @@ export class RefusalThrottle {
   }
 
   /** Returns the evidence pointer that accounts for this refusal. */
-  async record(source: string, event: { actor: string; correlationId: string; eventType: string; refusal: Refusal }): Promise<string> {
+  record(source: string, event: { actor: string; correlationId: string; eventType: string; refusal: Refusal }): Promise<string> {
+    // Decided synchronously, so concurrent refusals of one source share one event.
     const now = this.now();
     if (now - this.windowStart >= this.windowMs) {
       this.windowStart = now;
@@ -61,19 +63,26 @@ export class RefusalThrottle {
     this.writtenInWindow += 1;
     const suppressedBefore = (state?.suppressed ?? 0) + this.suppressedOverall;
     this.suppressedOverall = 0;
-    const written = await this.db.prisma.$transaction((tx) =>
-      appendEvidence(tx, {
-        tenantId: undefined,
-        eventType: event.eventType,
-        actor: event.actor,
-        outcome: 'refused',
-        correlationId: event.correlationId,
-        refusal: event.refusal,
-        details: { suppressed_before: suppressedBefore, throttle_window_ms: this.windowMs },
-      }),
-    );
-    this.sources.set(source, { windowStart: now, pointer: written.evidence_pointer, suppressed: 0 });
-    this.lastPointer = written.evidence_pointer;
-    return written.evidence_pointer;
+    const pointer = this.db.prisma
+      .$transaction((tx) =>
+        appendEvidence(tx, {
+          tenantId: undefined,
+          eventType: event.eventType,
+          actor: event.actor,
+          outcome: 'refused',
+          correlationId: event.correlationId,
+          refusal: event.refusal,
+          details: { suppressed_before: suppressedBefore, throttle_window_ms: this.windowMs },
+        }),
+      )
+      .then((written) => written.evidence_pointer);
+    this.sources.set(source, { windowStart: now, pointer, suppressed: 0 });
+    this.lastPointer = pointer;
+    // A failed write must not be handed to later callers as their pointer.
+    pointer.catch(() => {
+      if (this.sources.get(source)?.pointer === pointer) this.sources.delete(source);
+      if (this.lastPointer === pointer) this.lastPointer = undefined;
+    });
+    return pointer;
   }
 }
