@@ -12,6 +12,12 @@ export const ErrorCode = {
   ValidationFailed: 'ECS_VALIDATION_FAILED',
   /** A governed action names no valid authority binding. */
   MissingAuthority: 'ECS_MISSING_AUTHORITY',
+  /** A tenant names no existing policy baseline. */
+  MissingPolicy: 'ECS_MISSING_POLICY',
+  /** The policy in force refuses the action (the evidence names the Cedar policies). */
+  PolicyDenied: 'ECS_POLICY_DENIED',
+  /** The placement or data location is outside the permitted jurisdiction. */
+  JurisdictionDenied: 'ECS_JURISDICTION_DENIED',
   /** A pagination cursor that this service did not issue, or issued for other arguments. */
   InvalidCursor: 'ECS_INVALID_CURSOR',
   /** A cursor older than its lifetime (24 hours); start the listing again. */
@@ -37,6 +43,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   ECS_BAD_REQUEST: 400,
   ECS_VALIDATION_FAILED: 400,
   ECS_MISSING_AUTHORITY: 400,
+  ECS_MISSING_POLICY: 400,
+  ECS_POLICY_DENIED: 403,
+  ECS_JURISDICTION_DENIED: 403,
   ECS_INVALID_CURSOR: 400,
   ECS_INVALID_PAGE_SIZE: 400,
   ECS_CURSOR_EXPIRED: 410,

@@ -21,12 +21,12 @@ export interface TenantFacts {
 /** Service-to-service calls from one plane to another, over the same mTLS as the gateway. */
 export interface PlaneClient {
   tenant(id: string): Promise<TenantFacts | null>;
-  /** Throws `ECS_NOT_FOUND` for an unknown tenant. */
-  assertTenantExists(id: string): Promise<TenantFacts>;
   /** Asks the identity plane whether an authority binding covers an action now. */
   decideAuthority(bindingId: string, action: string): Promise<AuthorityDecision>;
   /** Asks the identity plane which key a presented API key secret is, and whether it is usable. */
   lookupApiKey(presented: string): Promise<ApiKeyLookupResult>;
+  /** The snapshot in force of a policy baseline (control plane), or null when there is no such baseline. */
+  currentPolicy(baseline: string): Promise<{ id: string; text: string } | null>;
 }
 
 export interface ApiKeyLookupResult {
@@ -37,6 +37,8 @@ export interface ApiKeyLookupResult {
   scopes: string[] | null;
   expiresAt: string | null;
 }
+
+const POLICY_QUERY = `query CurrentPolicy($name: ID!) { policyBaseline(name: $name) { current { id text } } }`;
 
 const API_KEY_QUERY = `query ApiKeyLookup($key: String!) {
   apiKeyLookup(key: $key) { ok reason apiKeyId tenantId scopes expiresAt }
@@ -114,10 +116,9 @@ export function createPlaneClient(options: PlaneClientOptions): PlaneClient {
       const data = await request<{ apiKeyLookup: ApiKeyLookupResult }>('identity', API_KEY_QUERY, { key: presented });
       return data.apiKeyLookup;
     },
-    async assertTenantExists(id) {
-      const tenant = await this.tenant(id);
-      if (!tenant) throw new EcsError(ErrorCode.NotFound, `tenant ${id} not found`, { field: 'tenantId' });
-      return tenant;
+    async currentPolicy(baseline) {
+      const data = await request<{ policyBaseline: { current: { id: string; text: string } } | null }>('control', POLICY_QUERY, { name: baseline });
+      return data.policyBaseline?.current ?? null;
     },
   };
 }

@@ -66,12 +66,14 @@ export async function createTenant({
   actor,
   correlationId,
   authoritySnapshotId,
+  policySnapshotId,
 }: {
   db: Database;
   data: CreateTenantData;
   actor: string;
   correlationId: string;
   authoritySnapshotId: string;
+  policySnapshotId: string;
 }): Promise<Tenant> {
   try {
     return await db.prisma.$transaction(async (tx) => {
@@ -83,6 +85,7 @@ export async function createTenant({
         outcome: 'accepted',
         correlationId,
         authoritySnapshotId,
+        policySnapshotId,
         details: {
           action: 'tenant.create',
           resource_id: tenant.id,
@@ -100,4 +103,63 @@ export async function createTenant({
     }
     throw error;
   }
+}
+
+/** The snapshot of a tenant recorded in lifecycle evidence. */
+function tenantSnapshot(tenant: Tenant): Record<string, string> {
+  return {
+    id: tenant.id,
+    authority_binding: tenant.authorityBinding,
+    jurisdiction: tenant.jurisdiction,
+    classification_ceiling: tenant.classificationCeiling,
+    policy_baseline: tenant.policyBaseline,
+    status: tenant.status,
+  };
+}
+
+export type TenantChange = Partial<Pick<Tenant, 'authorityBinding' | 'jurisdiction' | 'classificationCeiling' | 'policyBaseline' | 'status'>>;
+
+/**
+ * Changes a tenant (partially) with `eventType` evidence holding the before and after
+ * snapshots, in one transaction. The row is locked while changing so concurrent changes
+ * are recorded in order.
+ */
+export async function changeTenant({
+  db,
+  id,
+  change,
+  eventType,
+  action,
+  actor,
+  correlationId,
+  authoritySnapshotId,
+  policySnapshotId,
+}: {
+  db: Database;
+  id: string;
+  change: TenantChange;
+  eventType: string;
+  action: string;
+  actor: string;
+  correlationId: string;
+  authoritySnapshotId: string;
+  policySnapshotId: string | undefined;
+}): Promise<Tenant> {
+  return db.prisma.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM control_tenants WHERE id = ${id} FOR UPDATE`;
+    if (locked.length === 0) throw new EcsError(ErrorCode.NotFound, `tenant ${id} not found`);
+    const before = await tx.tenant.findUniqueOrThrow({ where: { id } });
+    const after = await tx.tenant.update({ where: { id }, data: change });
+    await appendEvidence(tx, {
+      tenantId: id,
+      eventType,
+      actor,
+      outcome: 'accepted',
+      correlationId,
+      authoritySnapshotId,
+      policySnapshotId,
+      details: { action, resource_id: id, before: tenantSnapshot(before), after: tenantSnapshot(after) },
+    });
+    return after;
+  });
 }

@@ -1,5 +1,6 @@
 import { DateTimeScalar } from '../../../lib/graphql/date-time';
 import { MutationResolvers } from './mutation';
+import { PolicyBaselineResolvers } from './policy-baseline';
 import { QueryResolvers } from './query';
 import { TenantResolvers } from './tenant';
 
@@ -8,4 +9,5 @@ export const resolvers = {
   Query: QueryResolvers,
   Mutation: MutationResolvers,
   Tenant: TenantResolvers,
+  PolicyBaseline: PolicyBaselineResolvers,
 };

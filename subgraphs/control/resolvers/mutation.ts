@@ -3,19 +3,76 @@ import { actorOf } from '../../../lib/auth/caller';
 import { CLASSIFICATIONS } from '../../../lib/domain/classification';
 import { RESOURCE_NAME } from '../../../lib/domain/identifiers';
 import { isJurisdiction } from '../../../lib/domain/jurisdiction';
+import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
-import { authorize } from '../../../lib/subgraph/authorize';
+import { authorize, refuse } from '../../../lib/subgraph/authorize';
 import { assertAuthority } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { createTenant } from '../data/tenants';
+import { findBaseline, publishBaseline } from '../data/policy-baselines';
+import { changeTenant, createTenant, getTenant } from '../data/tenants';
+import type { TenantChange } from '../data/tenants';
 
+const jurisdiction = z.string().refine(isJurisdiction, 'must be an ISO 3166-1 alpha-2 code, EU or EEA');
 const createTenantInput = z.object({
   id: z.string().regex(RESOURCE_NAME, 'must be 3-63 lowercase letters, digits or hyphens'),
   authorityBinding: z.string().min(1, 'is required').max(200),
-  jurisdiction: z.string().refine(isJurisdiction, 'must be an ISO 3166-1 alpha-2 code, EU or EEA'),
+  jurisdiction,
   classificationCeiling: z.enum(CLASSIFICATIONS).nullish(),
   policyBaseline: z.string().min(1, 'is required').max(200),
 });
+const updateTenantInput = z
+  .object({
+    authorityBinding: z.string().min(1).max(200).nullish(),
+    jurisdiction: jurisdiction.nullish(),
+    classificationCeiling: z.enum(CLASSIFICATIONS).nullish(),
+    policyBaseline: z.string().min(1).max(200).nullish(),
+  })
+  .strict();
+const publishInput = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,62}$/, 'must be 2-63 lowercase letters, digits, dots or hyphens'),
+  text: z.string().min(1).max(100_000),
+});
+
+/** The current snapshot of a baseline, or a refusal (with evidence) naming the missing baseline. */
+async function currentPolicySnapshot(context: PlaneContext, name: string, tenantId: string | undefined, eventType: string): Promise<string> {
+  const baseline = await findBaseline({ db: context.db, name });
+  if (baseline) return baseline.currentSnapshotId;
+  throw await refuse(context, {
+    tenantId,
+    action: eventType,
+    eventType,
+    reasonClass: 'policy_denied',
+    reasonCode: 'policy_baseline_unknown',
+    reason: `policy baseline ${name} does not exist`,
+    code: ErrorCode.MissingPolicy,
+  });
+}
+
+/** A lifecycle change: authorised, under the tenant's authority and policy, evidenced with before/after. */
+async function lifecycle(
+  context: PlaneContext,
+  id: string,
+  change: TenantChange,
+  action: 'tenant.update' | 'tenant.suspend' | 'tenant.delete',
+  eventType: string,
+) {
+  await authorize(context, action, id);
+  const tenant = await getTenant({ db: context.db, id });
+  const bindingId = change.authorityBinding ?? tenant.authorityBinding;
+  const authoritySnapshotId = await assertAuthority(context, { bindingId, action, tenantId: id, eventType });
+  const policySnapshotId = await currentPolicySnapshot(context, change.policyBaseline ?? tenant.policyBaseline, id, eventType);
+  return changeTenant({
+    db: context.db,
+    id,
+    change,
+    eventType,
+    action,
+    actor: actorOf(context.caller),
+    correlationId: context.correlationId,
+    authoritySnapshotId,
+    policySnapshotId,
+  });
+}
 
 export const MutationResolvers = {
   createTenant: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
@@ -27,12 +84,33 @@ export const MutationResolvers = {
       tenantId: undefined,
       eventType: 'tenant.create',
     });
+    const policySnapshotId = await currentPolicySnapshot(context, input.policyBaseline, undefined, 'tenant.create');
     return createTenant({
       db: context.db,
       data: { ...input, classificationCeiling: input.classificationCeiling ?? 'internal' },
       actor: actorOf(context.caller),
       correlationId: context.correlationId,
       authoritySnapshotId,
+      policySnapshotId,
     });
+  },
+
+  updateTenant: async (_: unknown, args: { id: string; input: unknown }, context: PlaneContext) => {
+    const input = parseInput(updateTenantInput, args.input);
+    const change = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null && value !== undefined)) as TenantChange;
+    if (Object.keys(change).length === 0) throw new EcsError(ErrorCode.ValidationFailed, 'input names no field to change', { field: 'input' });
+    return lifecycle(context, args.id, change, 'tenant.update', 'tenant.update');
+  },
+  suspendTenant: (_: unknown, args: { id: string }, context: PlaneContext) =>
+    lifecycle(context, args.id, { status: 'suspended' }, 'tenant.suspend', 'tenant.suspend'),
+  resumeTenant: (_: unknown, args: { id: string }, context: PlaneContext) =>
+    lifecycle(context, args.id, { status: 'active' }, 'tenant.suspend', 'tenant.resume'),
+  deleteTenant: (_: unknown, args: { id: string }, context: PlaneContext) =>
+    lifecycle(context, args.id, { status: 'deleted' }, 'tenant.delete', 'tenant.delete'),
+
+  publishPolicyBaseline: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+    await authorize(context, 'policy.manage', undefined);
+    const input = parseInput(publishInput, args.input);
+    return publishBaseline({ db: context.db, ...input, actor: actorOf(context.caller), correlationId: context.correlationId });
   },
 };

@@ -2,6 +2,7 @@ import { decodeKeyCursor, encodeKeyCursor } from '../../../lib/graphql/key-curso
 import { pageSize } from '../../../lib/graphql/page-size';
 import { authorize } from '../../../lib/subgraph/authorize';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { findBaseline, findBaselines, getSnapshot } from '../data/policy-baselines';
 import { findTenants } from '../data/tenants';
 import { tenantLoader } from './tenant';
 
@@ -22,5 +23,20 @@ export const QueryResolvers = {
     });
     const last = items[items.length - 1];
     return { items, nextCursor: hasMore && last ? encodeKeyCursor(last.id) : null };
+  },
+  /** Policy baselines are platform governance records, readable by every role. */
+  policyBaseline: async (_: unknown, args: { name: string }, context: PlaneContext) => {
+    await authorize(context, 'policy.read', context.caller.tenantId);
+    return findBaseline({ db: context.db, name: args.name });
+  },
+  policyBaselines: async (_: unknown, args: { first?: number | null; after?: string | null }, context: PlaneContext) => {
+    await authorize(context, 'policy.read', context.caller.tenantId);
+    const { items, hasMore } = await findBaselines({ db: context.db, first: pageSize(args.first), afterName: decodeKeyCursor(args.after) });
+    const last = items[items.length - 1];
+    return { items, nextCursor: hasMore && last ? encodeKeyCursor(last.name) : null };
+  },
+  policySnapshot: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+    await authorize(context, 'policy.read', context.caller.tenantId);
+    return getSnapshot({ db: context.db, id: args.id });
   },
 };

@@ -6,6 +6,7 @@ import { actorOf } from '../../../lib/auth/caller';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize } from '../../../lib/subgraph/authorize';
 import { assertAuthority } from '../../../lib/subgraph/governed-action';
+import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-guard';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { createBucket } from '../data/buckets';
 
@@ -21,13 +22,10 @@ export const MutationResolvers = {
   createBucket: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
     const input = parseInput(createBucketInput, args.input);
     await authorize(context, 'storage.write', input.tenantId);
-    const tenant = await context.planes.assertTenantExists(input.tenantId);
-    const authoritySnapshotId = await assertAuthority(context, {
-      bindingId: tenant.authorityBinding,
-      action: 'storage.write',
-      tenantId: tenant.id,
-      eventType: 'storage.bucket.create',
-    });
+    const governed = { action: 'storage.write', eventType: 'storage.bucket.create' };
+    const tenant = await tenantFacts(context, input.tenantId, governed);
+    await assertTenantActive(context, tenant, governed);
+    const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
     return createBucket({
       db: context.db,
       data: {

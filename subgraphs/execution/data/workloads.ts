@@ -40,6 +40,7 @@ export async function findWorkloadsOfTenants({
 }
 
 export interface CreateWorkloadData {
+  id: string;
   tenantId: string;
   envelopeType: string;
   imageRef: string;
@@ -55,12 +56,16 @@ export async function createWorkload({
   actor,
   correlationId,
   authoritySnapshotId,
+  policySnapshotId,
+  policyIds,
 }: {
   db: Database;
   data: CreateWorkloadData;
   actor: string;
   correlationId: string;
   authoritySnapshotId: string;
+  policySnapshotId: string;
+  policyIds: string[];
 }): Promise<Workload> {
   return db.prisma.$transaction(async (tx) => {
     const workload = await tx.workload.create({ data: { ...data, status: 'admitted' } });
@@ -71,7 +76,9 @@ export async function createWorkload({
       outcome: 'accepted',
       correlationId,
       authoritySnapshotId,
+      policySnapshotId,
       details: {
+        policy_ids: policyIds,
         action: 'workload.deploy',
         workload_id: workload.id,
         envelope_type: workload.envelopeType,
@@ -81,5 +88,71 @@ export async function createWorkload({
       },
     });
     return workload;
+  });
+}
+
+/** One page of a tenant's workloads, newest first, after the (createdAt, id) position. */
+export async function findWorkloads({
+  db,
+  tenantId,
+  first,
+  after,
+}: {
+  db: Database;
+  tenantId: string;
+  first: number;
+  after: { createdAt: Date; id: string } | undefined;
+}): Promise<{ items: Workload[]; hasMore: boolean }> {
+  const rows = await db.prisma.workload.findMany({
+    where: {
+      tenantId,
+      ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: first + 1,
+  });
+  return { items: rows.slice(0, first), hasMore: rows.length > first };
+}
+
+/** Sets a workload's status with `eventType` evidence, in one transaction. */
+export async function changeWorkloadStatus({
+  db,
+  workload,
+  status,
+  eventType,
+  action,
+  actor,
+  correlationId,
+  authoritySnapshotId,
+  detail,
+}: {
+  db: Database;
+  workload: Workload;
+  status: string;
+  eventType: string;
+  action: string;
+  actor: string;
+  correlationId: string;
+  authoritySnapshotId?: string;
+  detail?: string;
+}): Promise<Workload> {
+  return db.prisma.$transaction(async (tx) => {
+    const changed = await tx.workload.update({ where: { id: workload.id }, data: { status } });
+    await appendEvidence(tx, {
+      tenantId: workload.tenantId,
+      eventType,
+      actor,
+      outcome: 'accepted',
+      correlationId,
+      authoritySnapshotId,
+      details: {
+        action,
+        workload_id: workload.id,
+        previous_status: workload.status,
+        status,
+        ...(detail ? { detail } : {}),
+      },
+    });
+    return changed;
   });
 }

@@ -1,12 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { actorOf } from '../../../lib/auth/caller';
 import { CLASSIFICATIONS } from '../../../lib/domain/classification';
 import { isJurisdiction } from '../../../lib/domain/jurisdiction';
+import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize } from '../../../lib/subgraph/authorize';
-import { assertAuthority } from '../../../lib/subgraph/governed-action';
+import { assertAuthority, assertService } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { createWorkload } from '../data/workloads';
+import { tenantFacts } from '../../../lib/subgraph/tenant-guard';
+import { admitWorkload } from '../admission/admit-workload';
+import { changeWorkloadStatus, createWorkload } from '../data/workloads';
+import type { Workload } from '../data/workloads';
+import { workloadLoader } from './workload';
 
 const createWorkloadInput = z.object({
   tenantId: z.string().min(1).max(63),
@@ -20,27 +26,65 @@ const createWorkloadInput = z.object({
   jurisdiction: z.string().refine(isJurisdiction, 'must be an ISO 3166-1 alpha-2 code, EU or EEA'),
 });
 
+const statusReport = z.object({
+  workloadId: z.string().min(1).max(64),
+  status: z.enum(['running', 'failed', 'terminated']),
+  detail: z.string().max(500).nullish(),
+});
+
+async function existingWorkload(context: PlaneContext, id: string): Promise<Workload> {
+  const workload = await workloadLoader(context).load(id);
+  if (!workload) throw new EcsError(ErrorCode.NotFound, `workload ${id} not found`);
+  return workload;
+}
+
 export const MutationResolvers = {
   createWorkload: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
     const input = parseInput(createWorkloadInput, args.input);
     await authorize(context, 'workload.deploy', input.tenantId);
-    const tenant = await context.planes.assertTenantExists(input.tenantId);
-    const authoritySnapshotId = await assertAuthority(context, {
-      bindingId: tenant.authorityBinding,
-      action: 'workload.deploy',
-      tenantId: tenant.id,
-      eventType: 'workload.refuse',
-    });
+    const id = randomUUID();
+    const classification = input.classification ?? 'internal';
+    const admission = await admitWorkload(context, { ...input, id, classification });
     return createWorkload({
       db: context.db,
-      data: {
-        ...input,
-        policyRef: input.policyRef ?? null,
-        classification: input.classification ?? 'internal',
-      },
+      data: { ...input, id, policyRef: input.policyRef ?? null, classification },
+      actor: actorOf(context.caller),
+      correlationId: context.correlationId,
+      ...admission,
+    });
+  },
+
+  deleteWorkload: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+    const workload = await existingWorkload(context, args.id);
+    await authorize(context, 'workload.terminate', workload.tenantId);
+    if (workload.status === 'terminated') return workload;
+    const governed = { action: 'workload.terminate', eventType: 'workload.terminate' };
+    const tenant = await tenantFacts(context, workload.tenantId, governed);
+    const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
+    return changeWorkloadStatus({
+      db: context.db,
+      workload,
+      status: 'terminated',
+      ...governed,
       actor: actorOf(context.caller),
       correlationId: context.correlationId,
       authoritySnapshotId,
+    });
+  },
+
+  reportWorkloadStatus: async (_: unknown, args: { report: unknown }, context: PlaneContext) => {
+    await assertService(context, 'workload.report');
+    const report = parseInput(statusReport, args.report);
+    const workload = await existingWorkload(context, report.workloadId);
+    return changeWorkloadStatus({
+      db: context.db,
+      workload,
+      status: report.status,
+      eventType: 'workload.status.report',
+      action: 'workload.report',
+      actor: actorOf(context.caller),
+      correlationId: context.correlationId,
+      detail: report.detail ?? undefined,
     });
   },
 };

@@ -5,6 +5,7 @@ import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize } from '../../../lib/subgraph/authorize';
 import { assertAuthority } from '../../../lib/subgraph/governed-action';
+import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-guard';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { assertKeyOfTenant, createApiKey, revokeApiKey } from '../data/api-keys';
 import { ANY_ACTION, createBindingVersion } from '../data/authority-bindings';
@@ -36,13 +37,10 @@ export const MutationResolvers = {
   createApiKey: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
     const input = parseInput(createApiKeyInput, args.input);
     await authorize(context, 'apikey.manage', input.tenantId);
-    const tenant = await context.planes.assertTenantExists(input.tenantId);
-    const authoritySnapshotId = await assertAuthority(context, {
-      bindingId: tenant.authorityBinding,
-      action: 'apikey.manage',
-      tenantId: tenant.id,
-      eventType: 'apikey.create',
-    });
+    const governed = { action: 'apikey.manage', eventType: 'apikey.create' };
+    const tenant = await tenantFacts(context, input.tenantId, governed);
+    await assertTenantActive(context, tenant, governed);
+    const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
     return createApiKey({
       db: context.db,
       data: { tenantId: input.tenantId, name: input.name, scopes: [...new Set(input.scopes)], expiresAt: input.expiresAt ?? null },
