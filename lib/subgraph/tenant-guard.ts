@@ -11,11 +11,13 @@ export async function assertTenantActive(
   context: PlaneContext,
   tenant: TenantFacts,
   governed: { action: string; eventType: string },
+  snapshots: { authoritySnapshotId?: string; policySnapshotId?: string } = {},
 ): Promise<void> {
   if (tenant.status === 'active') return;
   throw await refuse(context, {
     tenantId: tenant.id,
     ...governed,
+    ...snapshots,
     reasonClass: 'policy_denied',
     reasonCode: `tenant_${tenant.status}`,
     reason: `tenant ${tenant.id} is ${tenant.status}`,

@@ -24,8 +24,8 @@ export const MutationResolvers = {
     await authorize(context, 'storage.write', input.tenantId);
     const governed = { action: 'storage.write', eventType: 'storage.bucket.create' };
     const tenant = await tenantFacts(context, input.tenantId, governed);
-    await assertTenantActive(context, tenant, governed);
     const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
+    await assertTenantActive(context, tenant, governed, { authoritySnapshotId });
     return createBucket({
       db: context.db,
       data: {

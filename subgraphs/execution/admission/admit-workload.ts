@@ -40,7 +40,6 @@ const GOVERNED = { action: 'workload.deploy', eventType: 'workload.refuse' } as 
  */
 export async function admitWorkload(context: PlaneContext, request: WorkloadRequest): Promise<Admission> {
   const tenant = await tenantFacts(context, request.tenantId, GOVERNED);
-  await assertTenantActive(context, tenant, GOVERNED);
   const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...GOVERNED });
   const failClosed = async (reasonCode: string, reason: string, policySnapshotId?: string) =>
     refuse(context, {
@@ -62,6 +61,7 @@ export async function admitWorkload(context: PlaneContext, request: WorkloadRequ
     throw await failClosed('policy_unavailable', 'the policy in force could not be loaded; the workload is refused');
   }
   if (!snapshot) throw await failClosed('policy_missing', `policy baseline ${tenant.policyBaseline} does not exist; the workload is refused`);
+  await assertTenantActive(context, tenant, GOVERNED, { authoritySnapshotId, policySnapshotId: snapshot.id });
   let compiled = compiledSnapshots.get(snapshot.id);
   if (!compiled) {
     const result = compilePolicy(snapshot.text);

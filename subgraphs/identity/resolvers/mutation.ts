@@ -39,8 +39,8 @@ export const MutationResolvers = {
     await authorize(context, 'apikey.manage', input.tenantId);
     const governed = { action: 'apikey.manage', eventType: 'apikey.create' };
     const tenant = await tenantFacts(context, input.tenantId, governed);
-    await assertTenantActive(context, tenant, governed);
     const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
+    await assertTenantActive(context, tenant, governed, { authoritySnapshotId });
     return createApiKey({
       db: context.db,
       data: { tenantId: input.tenantId, name: input.name, scopes: [...new Set(input.scopes)], expiresAt: input.expiresAt ?? null },
