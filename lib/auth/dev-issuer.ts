@@ -1,10 +1,10 @@
 // The development issuer: a local ES256 key that mints access tokens for `ecs token`, so the
 // gateway can be tried without an OIDC provider. Trust it only in development and tests.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SignJWT, calculateJwkThumbprint, importJWK } from 'jose';
 import type { JWK } from 'jose';
+import { readOrCreateKeyFile } from '../keys/key-file';
 
 export const DEV_ISSUER = 'urn:ecs-gateway:dev-issuer';
 const ALG = 'ES256';
@@ -63,22 +63,7 @@ function parse(file: string, text: string): StoredKey {
 
 /** Reads the key file; on first use creates it atomically (mode 0600), so concurrent starts agree. */
 async function readOrCreate(file: string): Promise<StoredKey> {
-  try {
-    return parse(file, await readFile(file, 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${Date.now()}.${randomUUID()}.tmp`;
-  await writeFile(temp, JSON.stringify(await createKey(), null, 2), { mode: 0o600 });
-  try {
-    await link(temp, file); // fails if another process created the file first
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await rm(temp, { force: true });
-  }
-  return parse(file, await readFile(file, 'utf8'));
+  return parse(file, await readOrCreateKeyFile(file, createKey));
 }
 
 export async function loadDevIssuer(file: string): Promise<DevIssuer> {

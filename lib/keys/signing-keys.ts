@@ -1,8 +1,8 @@
 import { generateKeyPairSync, hkdfSync } from 'node:crypto';
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { rename, writeFile } from 'node:fs/promises';
 import { CompactSign, calculateJwkThumbprint, compactVerify, importJWK } from 'jose';
 import type { JWK } from 'jose';
+import { readOrCreateKeyFile } from './key-file';
 
 /** The algorithm of every signature the service makes (checkpoints, bundles, cursors derive from it). */
 export const SIGNING_ALG = 'EdDSA';
@@ -35,22 +35,7 @@ async function createKey(): Promise<StoredKey> {
 
 /** Reads the key file; on first use creates it atomically, so concurrent starts agree on one key. */
 async function readOrCreate(file: string): Promise<StoredKey[]> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as StoredKey[];
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, JSON.stringify([await createKey()], null, 2), { mode: 0o600 });
-  try {
-    await link(temp, file); // fails if another process created the file first
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await rm(temp, { force: true });
-  }
-  return JSON.parse(await readFile(file, 'utf8')) as StoredKey[];
+  return JSON.parse(await readOrCreateKeyFile(file, async () => [await createKey()])) as StoredKey[];
 }
 
 /** Appends a new key (it becomes the signing key); older keys stay for verification. */

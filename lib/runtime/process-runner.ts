@@ -40,9 +40,15 @@ export async function runProcess(args: readonly string[]): Promise<void> {
     process.exit(1);
   }
   const log = createLogger({ level: config.logLevel, name: mode.kind === 'subgraph' ? `ecs-${mode.plane}` : 'ecs-gateway' });
+  // Signals are handled from the first moment: a SIGTERM during start-up waits for the
+  // start to finish and then stops cleanly.
+  let resolveStop: (stop: () => Promise<void>) => void = () => undefined;
+  const stopReady = new Promise<() => Promise<void>>((resolve) => {
+    resolveStop = resolve;
+  });
+  onSignals(log, async () => (await stopReady)());
   try {
-    const stop = await start(mode, config, log);
-    onSignals(log, stop);
+    resolveStop(await start(mode, config, log));
   } catch (error) {
     log.fatal({ err: error }, 'start-up failed');
     console.error(`start-up failed: ${error instanceof Error ? error.message : String(error)}`);
