@@ -1,3 +1,4 @@
+import { byKeys } from '../../../lib/db/by-keys';
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { appendEvidence } from '../../../lib/evidence/ledger';
@@ -21,8 +22,7 @@ export async function getTenantsByIds({
   ids: readonly string[];
 }): Promise<Array<Tenant | null>> {
   const rows = await db.prisma.tenant.findMany({ where: { id: { in: [...ids] } } });
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => byId.get(id) ?? null);
+  return byKeys(ids, rows, (row) => row.id);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { byKeys } from '../../../lib/db/by-keys';
 import type { Database } from '../../../lib/db/database';
 import { appendEvidence } from '../../../lib/evidence/ledger';
 import type { Workload } from '../../../prisma/generated/client';
@@ -13,8 +14,7 @@ export async function getWorkloadsByIds({
   ids: readonly string[];
 }): Promise<Array<Workload | null>> {
   const rows = await db.prisma.workload.findMany({ where: { id: { in: [...ids] } } });
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => byId.get(id) ?? null);
+  return byKeys(ids, rows, (row) => row.id);
 }
 
 /** The newest `first` workloads of each tenant, in one query for a whole batch of tenants. */

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { byKeys } from '../../../lib/db/by-keys';
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { appendEvidence } from '../../../lib/evidence/ledger';
@@ -18,8 +19,7 @@ function hashSecret(secret: string): string {
 /** API keys by id, for `_entities` batches: one query per batch, in the order asked. */
 export async function getApiKeysByIds({ db, ids }: { db: Database; ids: readonly string[] }): Promise<Array<ApiKey | null>> {
   const rows = await db.prisma.apiKey.findMany({ where: { id: { in: [...ids] } } });
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => byId.get(id) ?? null);
+  return byKeys(ids, rows, (row) => row.id);
 }
 
 /** API keys of several tenants in one query, newest first. */
