@@ -23,6 +23,7 @@ import {
   table,
   withBackend,
   workloadAdmission,
+  yieldToEventLoop,
 } from './support';
 import type { Backend, DatabaseKind } from './support';
 
@@ -103,6 +104,7 @@ async function runScenario(backend: Backend, index: number, scenario: Scenario):
     while (remaining > 0 && errors.length < MAX_ERRORS) {
       remaining -= 1;
       await appendOne(tenant, true, latencies);
+      await yieldToEventLoop();
     }
   }));
   const seconds = (now() - started) / 1000;

@@ -34,9 +34,16 @@ async function main(): Promise<number> {
   }
   const selected = names.length ? names : Object.keys(BENCHMARKS);
   let running: ReturnType<typeof spawn> | undefined;
-  // Ctrl-C reaches the children directly (same process group); pass on a SIGTERM.
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', () => running?.kill('SIGTERM'));
+  let interrupted = false;
+  // Ctrl-C reaches the children directly (same process group); pass on a SIGTERM. Either
+  // way, no further benchmark starts.
+  process.on('SIGINT', () => {
+    interrupted = true;
+  });
+  process.on('SIGTERM', () => {
+    interrupted = true;
+    running?.kill('SIGTERM');
+  });
 
   const failed: string[] = [];
   for (const name of selected) {
@@ -51,6 +58,7 @@ async function main(): Promise<number> {
     running = undefined;
     console.log(`\n[bench] ${name}: exit code ${code} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
     if (code !== 0) failed.push(name);
+    if (interrupted || code === 130 || code === 143) break;
   }
   if (failed.length) console.error(`[bench] FAILED: ${failed.join(', ')}`);
   return failed.length ? 1 : 0;

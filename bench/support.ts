@@ -1,12 +1,13 @@
 // Shared helpers of the benchmarks: a fresh database per backend (cleaned up even on
 // failure or Ctrl-C), a realistic evidence input, statistics, tables and an RSS sampler.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { Worker } from 'node:worker_threads';
 import { Client } from 'pg';
 import { openDatabase } from '../lib/db/database';
 import type { Database, DatabaseKind } from '../lib/db/database';
@@ -70,6 +71,13 @@ export function runMain(main: () => Promise<void>): void {
     });
 }
 
+/**
+ * Lets timers, I/O and signal handlers run. On PGlite a chain of queries never leaves the
+ * microtask queue (the database runs in-process), so without this a long benchmark loop
+ * would not even see Ctrl-C until it ends.
+ */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -111,6 +119,34 @@ export async function checkBackends(kinds: DatabaseKind[]): Promise<void> {
   }
 }
 
+const DATA_DIR_PREFIX = 'ecs-bench-';
+const OWNER_FILE = 'bench.pid';
+
+/**
+ * Removes data directories of earlier benchmark processes that are gone (killed with
+ * SIGKILL, e.g. by tsx when a PGlite loop did not answer Ctrl-C in time). Directories of
+ * live processes are left alone.
+ */
+async function removeStaleDataDirs(): Promise<void> {
+  const entries = await readdir(os.tmpdir()).catch(() => [] as string[]);
+  for (const entry of entries.filter((name) => name.startsWith(DATA_DIR_PREFIX))) {
+    const dir = path.join(os.tmpdir(), entry);
+    const owner = Number(await readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => NaN));
+    if (!Number.isInteger(owner) || owner === process.pid || isAlive(owner)) continue;
+    console.error(`[bench] removing ${dir}, left behind by process ${owner}`);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export interface Backend {
   kind: DatabaseKind;
   db: Database;
@@ -132,7 +168,9 @@ export async function withBackend<T>(
   work: (backend: Backend) => Promise<T>,
   options: { poolSize?: number } = {},
 ): Promise<T> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ecs-bench-'));
+  await removeStaleDataDirs();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), DATA_DIR_PREFIX));
+  await writeFile(path.join(dataDir, OWNER_FILE), String(process.pid));
   const removeDir = () => rm(dataDir, { recursive: true, force: true });
   cleanups.add(removeDir);
   let dropDatabase: (() => Promise<void>) | undefined;
@@ -227,6 +265,8 @@ export function percentile(sorted: number[], p: number): number {
 
 export function fmt(value: number, digits = 0): string {
   if (!Number.isFinite(value)) return '-';
+  const factor = 10 ** digits;
+  if (Math.round(value * factor) === 0) value = 0; // no "-0"
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
@@ -283,27 +323,45 @@ function machineTimes(): { busy: number; total: number } {
   return { busy, total };
 }
 
-/** Samples `process.memoryUsage()` every `intervalMs` until stopped. */
-export function sampleMemory(intervalMs = 100): {
-  stop(): { samples: Array<{ t: number; rss: number; heapUsed: number }>; peakRss: number; peakHeap: number };
-} {
-  const started = now();
-  const samples: Array<{ t: number; rss: number; heapUsed: number }> = [];
-  const take = () => {
-    const usage = process.memoryUsage();
-    samples.push({ t: now() - started, rss: usage.rss, heapUsed: usage.heapUsed });
-  };
+// The sampler runs in a worker thread: on PGlite a chain of queries resolves entirely in
+// microtasks (the database runs in-process), so timers of the main thread do not fire until
+// it ends. The resident set size is the whole process's, whichever thread reads it.
+const RSS_SAMPLER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { performance } = require('node:perf_hooks');
+const samples = [];
+const started = performance.now();
+const take = () => samples.push({ t: performance.now() - started, rss: process.memoryUsage.rss() });
+take();
+const timer = setInterval(take, workerData.intervalMs);
+parentPort.postMessage('started');
+parentPort.once('message', () => {
+  clearInterval(timer);
   take();
-  const timer = setInterval(take, intervalMs);
+  parentPort.postMessage(samples);
+});
+`;
+
+/** Samples the process's RSS every `intervalMs` (from a worker thread) until stopped. */
+export async function sampleRss(intervalMs = 100): Promise<{
+  stop(): Promise<{ samples: Array<{ t: number; rss: number }>; first: number; peak: number }>;
+}> {
+  const worker = new Worker(RSS_SAMPLER, { eval: true, workerData: { intervalMs } });
+  const started = new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  await started;
   return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return {
-        samples,
-        peakRss: Math.max(...samples.map((sample) => sample.rss)),
-        peakHeap: Math.max(...samples.map((sample) => sample.heapUsed)),
-      };
+    async stop() {
+      const result = new Promise<Array<{ t: number; rss: number }>>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      worker.postMessage('stop');
+      const samples = await result;
+      await worker.terminate();
+      return { samples, first: samples[0]!.rss, peak: Math.max(...samples.map((sample) => sample.rss)) };
     },
   };
 }

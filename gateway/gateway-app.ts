@@ -19,6 +19,8 @@ import { requestLog } from '../lib/http/request-log';
 
 import type { Logger } from '../lib/logger';
 import { createRestRouter } from '../rest-adapter/rest-router';
+import { createStorageRouter } from '../rest-adapter/storage-router';
+import type { Dispatcher } from 'undici';
 import type { AuthenticatedLocals } from './authenticate';
 import type { GatewayContext } from './gateway-context';
 import { checkReadiness } from './readiness';
@@ -38,6 +40,8 @@ export interface GatewayAppOptions {
   /** Middleware that authenticates a request or answers 401 (see authenticate.ts). */
   authenticate: RequestHandler;
   identityTokens: IdentityTokens;
+  /** The mTLS pool to the planes, for streaming storage objects (no overall timeout). */
+  storageDispatcher: Dispatcher;
   /** Observes each query plan (tests use it to see which planes a query touches). */
   onQueryPlan?: Experimental_DidResolveQueryPlanCallback;
 }
@@ -120,7 +124,8 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       },
     }),
   );
-  app.use('/v1', options.authenticate, createRestRouter({ apollo }));
+  app.use('/v1/storage', createStorageRouter({ ...options, dispatcher: options.storageDispatcher }));
+  app.use('/v1', createRestRouter({ apollo, authenticate: options.authenticate }));
   app.use(notFound);
   app.use(errorBody);
 

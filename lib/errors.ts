@@ -24,6 +24,10 @@ export const ErrorCode = {
   CursorExpired: 'ECS_CURSOR_EXPIRED',
   /** `first`/`limit` outside 1..1000. */
   InvalidPageSize: 'ECS_INVALID_PAGE_SIZE',
+  /** A request body over the size limit (REST: 1 MB). */
+  PayloadTooLarge: 'ECS_PAYLOAD_TOO_LARGE',
+  /** A request body that is not `application/json`, or a body where the route takes none. */
+  UnsupportedMediaType: 'ECS_UNSUPPORTED_MEDIA_TYPE',
   /** No such resource, or not visible to the caller. */
   NotFound: 'ECS_NOT_FOUND',
   /** The resource exists already (duplicate id or name). */
@@ -36,6 +40,43 @@ export const ErrorCode = {
   DependencyUnavailable: 'ECS_DEPENDENCY_UNAVAILABLE',
   /** Anything unexpected; details stay in the log. */
   Internal: 'ECS_INTERNAL',
+  // EOSC storage governance (ws2): machine-readable codes of refused object writes and deletes.
+  /** `x-eosc-jurisdiction` is absent. */
+  MissingJurisdiction: 'EOSC_MISSING_JURISDICTION',
+  /** `x-eosc-jurisdiction` is not an ISO 3166-1 alpha-2 code, EU, EEA or a comma list of them. */
+  InvalidJurisdiction: 'EOSC_INVALID_JURISDICTION',
+  /** The declared jurisdiction does not permit placement in the bucket (or the bucket lies outside the tenant). */
+  JurisdictionBlocked: 'EOSC_JURISDICTION_BLOCKED',
+  /** `x-eosc-retention-ttl` is absent. */
+  MissingRetention: 'EOSC_MISSING_RETENTION',
+  /** `x-eosc-retention-ttl` is neither an ISO 8601 duration nor an RFC 3339 timestamp. */
+  InvalidRetentionFormat: 'EOSC_INVALID_RETENTION_FORMAT',
+  /** `x-eosc-integrity` is absent. */
+  MissingIntegrity: 'EOSC_MISSING_INTEGRITY',
+  /** `x-eosc-integrity` is malformed or names an unsupported (or forbidden: md5, sha1) algorithm. */
+  IntegrityAlgorithmUnsupported: 'EOSC_INTEGRITY_ALGORITHM_UNSUPPORTED',
+  /** The bytes received do not hash to the declared `x-eosc-integrity`. */
+  IntegrityMismatch: 'EOSC_INTEGRITY_MISMATCH',
+  /** `x-eosc-classification` is absent. */
+  MissingClassification: 'EOSC_MISSING_CLASSIFICATION',
+  /** `x-eosc-classification` is not public, internal, restricted or secret. */
+  ClassificationUnknown: 'EOSC_CLASSIFICATION_UNKNOWN',
+  /** `x-eosc-classification` exceeds the tenant's classification ceiling. */
+  ClassificationAboveCeiling: 'EOSC_CLASSIFICATION_ABOVE_CEILING',
+  /** `x-eosc-evidence-pointer` is absent or not an `eosc://evidence/...` or https URI. */
+  InvalidEvidencePointer: 'EOSC_INVALID_EVIDENCE_POINTER',
+  /** `x-eosc-data-product-id` is absent or invalid. */
+  MissingDataProductId: 'EOSC_MISSING_DATA_PRODUCT_ID',
+  /** `x-eosc-usage-policy-snapshot-id` is absent or invalid. */
+  MissingUsagePolicySnapshotId: 'EOSC_MISSING_USAGE_POLICY_SNAPSHOT_ID',
+  /** `x-eosc-consent-token-ref` is absent or invalid. */
+  MissingConsentTokenRef: 'EOSC_MISSING_CONSENT_TOKEN_REF',
+  /** The object key is empty, longer than 1024 bytes, or holds `..` segments, NUL or backslashes. */
+  InvalidObjectKey: 'EOSC_INVALID_OBJECT_KEY',
+  /** The object exceeds `MAX_OBJECT_BYTES`. */
+  ObjectTooLarge: 'EOSC_OBJECT_TOO_LARGE',
+  /** Delete or overwrite refused: retention is in force or a legal hold is on. */
+  ObjectLocked: 'EOSC_OBJECT_LOCKED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -49,12 +90,32 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   ECS_INVALID_CURSOR: 400,
   ECS_INVALID_PAGE_SIZE: 400,
   ECS_CURSOR_EXPIRED: 410,
+  ECS_PAYLOAD_TOO_LARGE: 413,
+  ECS_UNSUPPORTED_MEDIA_TYPE: 415,
   ECS_NOT_FOUND: 404,
   ECS_CONFLICT: 409,
   ECS_UNAUTHENTICATED: 401,
   ECS_FORBIDDEN: 403,
   ECS_DEPENDENCY_UNAVAILABLE: 503,
   ECS_INTERNAL: 500,
+  EOSC_MISSING_JURISDICTION: 400,
+  EOSC_INVALID_JURISDICTION: 400,
+  EOSC_JURISDICTION_BLOCKED: 403,
+  EOSC_MISSING_RETENTION: 400,
+  EOSC_INVALID_RETENTION_FORMAT: 400,
+  EOSC_MISSING_INTEGRITY: 400,
+  EOSC_INTEGRITY_ALGORITHM_UNSUPPORTED: 400,
+  EOSC_INTEGRITY_MISMATCH: 400,
+  EOSC_MISSING_CLASSIFICATION: 400,
+  EOSC_CLASSIFICATION_UNKNOWN: 400,
+  EOSC_CLASSIFICATION_ABOVE_CEILING: 403,
+  EOSC_INVALID_EVIDENCE_POINTER: 400,
+  EOSC_MISSING_DATA_PRODUCT_ID: 400,
+  EOSC_MISSING_USAGE_POLICY_SNAPSHOT_ID: 400,
+  EOSC_MISSING_CONSENT_TOKEN_REF: 400,
+  EOSC_INVALID_OBJECT_KEY: 400,
+  EOSC_OBJECT_TOO_LARGE: 413,
+  EOSC_OBJECT_LOCKED: 403,
 };
 
 export interface EcsErrorOptions {

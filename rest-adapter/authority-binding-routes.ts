@@ -1,8 +1,10 @@
-import type { Request, Response } from 'express';
+import { z } from 'zod';
 import { EcsError, ErrorCode } from '../lib/errors';
-import type { RestContext } from './rest-router';
+import { cursorParam, defineRoute, limitParam, page } from './route-table';
+import type { RouteDef } from './route-table';
 
-const BINDING_FIELDS = 'id version snapshotId subject scopes issuer validFrom validUntil proofRef createdBy createdAt';
+const VERSION_FIELDS = 'version snapshotId subject scopes issuer validFrom validUntil proofRef createdBy createdAt';
+const BINDING_FIELDS = `id ${VERSION_FIELDS}`;
 
 interface BindingNode {
   id: string;
@@ -43,47 +45,83 @@ export function bindingBody(node: BindingNode): Record<string, unknown> {
   };
 }
 
-export async function createBindingRoute(rest: RestContext, req: Request, res: Response): Promise<void> {
-  const body = (req.body ?? {}) as Record<string, unknown>;
-  const data = await rest.execute<{ createAuthorityBinding: BindingNode }>(
-    req,
-    res,
-    `mutation CreateAuthorityBinding($input: CreateAuthorityBindingInput!) { createAuthorityBinding(input: $input) { ${BINDING_FIELDS} } }`,
-    {
-      input: {
-        id: body.id,
-        subject: body.subject,
-        scopes: body.scope,
-        issuer: body.issuer,
-        validFrom: body.valid_from,
-        validUntil: body.valid_until,
-        proofRef: body.proof_ref,
-      },
+const createBody = z.strictObject({
+  id: z.string(),
+  subject: z.string(),
+  scope: z.array(z.string()),
+  issuer: z.string(),
+  valid_from: z.string(),
+  valid_until: z.string(),
+  proof_ref: z.string().optional(),
+});
+const listQuery = z.strictObject({ cursor: cursorParam, limit: limitParam });
+
+export const authorityBindingRoutes: RouteDef[] = [
+  defineRoute({
+    method: 'post',
+    path: '/authority-bindings',
+    operationId: 'createAuthorityBinding',
+    summary: 'Create an authority binding, or a new version of one',
+    tag: 'identity',
+    body: createBody,
+    status: 201,
+    description: 'Created',
+    response: 'AuthorityBinding',
+    errors: [400],
+    handler: async ({ body, execute }) => {
+      const data = await execute<{ createAuthorityBinding: BindingNode }>(
+        `mutation CreateAuthorityBinding($input: CreateAuthorityBindingInput!) { createAuthorityBinding(input: $input) { ${BINDING_FIELDS} } }`,
+        {
+          input: {
+            id: body.id,
+            subject: body.subject,
+            scopes: body.scope,
+            issuer: body.issuer,
+            validFrom: body.valid_from,
+            validUntil: body.valid_until,
+            proofRef: body.proof_ref,
+          },
+        },
+      );
+      return bindingBody(data.createAuthorityBinding);
     },
-  );
-  res.status(201).json(bindingBody(data.createAuthorityBinding));
-}
-
-export async function listBindingsRoute(rest: RestContext, req: Request, res: Response): Promise<void> {
-  const data = await rest.execute<{ authorityBindings: { items: BindingNode[]; nextCursor: string | null } }>(
-    req,
-    res,
-    `query ListAuthorityBindings($first: Int, $after: String) { authorityBindings(first: $first, after: $after) { items { ${BINDING_FIELDS} } nextCursor } }`,
-    { first: req.query.limit === undefined ? undefined : Number(req.query.limit), after: typeof req.query.cursor === 'string' ? req.query.cursor : undefined },
-  );
-  res.json({
-    items: data.authorityBindings.items.map(bindingBody),
-    ...(data.authorityBindings.nextCursor ? { next_cursor: data.authorityBindings.nextCursor } : {}),
-  });
-}
-
-export async function getBindingRoute(rest: RestContext, req: Request, res: Response): Promise<void> {
-  const data = await rest.execute<{ authorityBinding: BindingNode | null }>(
-    req,
-    res,
-    `query GetAuthorityBinding($id: ID!) { authorityBinding(id: $id) { ${BINDING_FIELDS} versions { version snapshotId subject scopes issuer validFrom validUntil proofRef createdBy createdAt } } }`,
-    { id: req.params.id },
-  );
-  if (!data.authorityBinding) throw new EcsError(ErrorCode.NotFound, `authority binding ${String(req.params.id)} not found`);
-  res.json(bindingBody(data.authorityBinding));
-}
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/authority-bindings',
+    operationId: 'listAuthorityBindings',
+    summary: 'List authority bindings (newest version of each)',
+    tag: 'identity',
+    query: listQuery,
+    status: 200,
+    description: 'OK',
+    response: 'AuthorityBindingList',
+    errors: [400],
+    handler: async ({ query, execute }) => {
+      const data = await execute<{ authorityBindings: { items: BindingNode[]; nextCursor: string | null } }>(
+        `query ListAuthorityBindings($first: Int, $after: String) { authorityBindings(first: $first, after: $after) { items { ${BINDING_FIELDS} } nextCursor } }`,
+        { first: query.limit, after: query.cursor },
+      );
+      return page(data.authorityBindings.items.map(bindingBody), data.authorityBindings.nextCursor);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/authority-bindings/:id',
+    operationId: 'getAuthorityBinding',
+    summary: 'Get an authority binding with all its versions',
+    tag: 'identity',
+    status: 200,
+    description: 'OK',
+    response: 'AuthorityBinding',
+    errors: [404],
+    handler: async ({ params, execute }) => {
+      const data = await execute<{ authorityBinding: BindingNode | null }>(
+        `query GetAuthorityBinding($id: ID!) { authorityBinding(id: $id) { ${BINDING_FIELDS} versions { ${VERSION_FIELDS} } } }`,
+        { id: params.id },
+      );
+      if (!data.authorityBinding) throw new EcsError(ErrorCode.NotFound, `authority binding ${String(params.id)} not found`);
+      return bindingBody(data.authorityBinding);
+    },
+  }),
+];

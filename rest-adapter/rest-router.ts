@@ -1,41 +1,144 @@
 import type { ApolloServer } from '@apollo/server';
 import express, { Router } from 'express';
-import type { Request, Response } from 'express';
-import type { GatewayContext } from '../gateway/gateway-context';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
 import type { AuthenticatedLocals } from '../gateway/authenticate';
-import { createBindingRoute, getBindingRoute, listBindingsRoute } from './authority-binding-routes';
+import type { GatewayContext } from '../gateway/gateway-context';
+import { EcsError, ErrorCode } from '../lib/errors';
+import { sendError } from '../lib/http/error-body';
+import type { RequestLocals } from '../lib/http/request-log';
 import { executeOperation } from './execute-operation';
-import { createTenantRoute, getTenantRoute, listTenantsRoute } from './tenant-routes';
+import { buildOpenApi } from './openapi';
+import { QUERY_ERROR_CODES } from './route-table';
+import type { RouteDef } from './route-table';
+import { ROUTES } from './routes';
 
-export interface RestContext {
-  execute<T>(req: Request, res: Response, query: string, variables: Record<string, unknown>): Promise<T>;
+export const BODY_LIMIT = '1mb';
+
+export interface RestRouterOptions {
+  apollo: ApolloServer<GatewayContext>;
+  /** Authentication for everything but `/openapi.json` (which is public). */
+  authenticate?: RequestHandler;
+  routes?: readonly RouteDef[];
 }
 
-type Handler = (rest: RestContext, req: Request, res: Response) => Promise<void>;
+/** The one error mapper of the REST surface: anything thrown becomes an EcsError (status from ERROR_STATUS). */
+export function toEcsError(error: unknown): EcsError | undefined {
+  if (error instanceof EcsError) return error;
+  const { status, type } = (error ?? {}) as { status?: number; type?: string };
+  if (type === 'entity.too.large' || status === 413) return new EcsError(ErrorCode.PayloadTooLarge, `request body is larger than ${BODY_LIMIT}`);
+  if (type === 'entity.parse.failed') return new EcsError(ErrorCode.BadRequest, 'request body is not valid JSON');
+  if (status === 415 || type === 'charset.unsupported' || type === 'encoding.unsupported') {
+    return new EcsError(ErrorCode.UnsupportedMediaType, 'unsupported content type, charset or encoding');
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) return new EcsError(ErrorCode.BadRequest, 'bad request');
+  return undefined;
+}
 
-/** The `/v1` routes; each runs one GraphQL operation through the gateway. */
-const ROUTES: Array<{ method: 'get' | 'post'; path: string; handler: Handler }> = [
-  { method: 'post', path: '/tenants', handler: createTenantRoute },
-  { method: 'get', path: '/tenants', handler: listTenantsRoute },
-  { method: 'get', path: '/tenants/:id', handler: getTenantRoute },
-  { method: 'post', path: '/authority-bindings', handler: createBindingRoute },
-  { method: 'get', path: '/authority-bindings', handler: listBindingsRoute },
-  { method: 'get', path: '/authority-bindings/:id', handler: getBindingRoute },
-];
+function mapErrors(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  if (res.headersSent) return;
+  const mapped = toEcsError(error);
+  if (!mapped) (res.locals as Partial<RequestLocals>).log?.error({ err: error }, 'unhandled REST error');
+  sendError(res, mapped ?? new EcsError(ErrorCode.Internal, 'internal error'));
+}
 
-export function createRestRouter({ apollo }: { apollo: ApolloServer<GatewayContext> }): Router {
-  const rest: RestContext = {
-    execute: (_req, res, query, variables) => {
-      const locals = res.locals as AuthenticatedLocals;
-      return executeOperation(apollo, { requestId: locals.requestId, log: locals.log, caller: locals.caller }, query, variables);
-    },
+/** A zod failure as a 400 naming the field (query `limit` failures are ECS_INVALID_PAGE_SIZE). */
+export function validationError(error: z.ZodError, where: 'body' | 'query'): EcsError {
+  const issue = error.issues[0]!;
+  const noun = where === 'body' ? 'field' : 'query parameter';
+  if (issue.code === 'unrecognized_keys') {
+    const field = [...issue.path, issue.keys[0]].join('.');
+    return new EcsError(ErrorCode.BadRequest, `unknown ${noun}: ${field}`, { field });
+  }
+  const field = issue.path.join('.');
+  if (!field) {
+    return new EcsError(ErrorCode.BadRequest, where === 'body' ? 'request body must be a JSON object' : 'invalid query', { field: where });
+  }
+  const code = where === 'query' ? QUERY_ERROR_CODES[field] : undefined;
+  if (code === ErrorCode.InvalidPageSize) return new EcsError(code, `${field} must be an integer from 1 to 1000`, { field });
+  return new EcsError(code ?? ErrorCode.BadRequest, `${noun} ${field}: ${issue.message}`, { field });
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** JSON bodies only, only on POST/PATCH; everything else is refused before parsing. */
+function bodyGate(route: RouteDef): RequestHandler {
+  return (req, _res, next) => {
+    if (!hasBody(req)) return next();
+    if (route.method !== 'post' && route.method !== 'patch') {
+      return next(new EcsError(ErrorCode.UnsupportedMediaType, `${req.method} ${req.baseUrl}${req.path} takes no request body`));
+    }
+    if (req.is('application/json') !== 'application/json') {
+      return next(new EcsError(ErrorCode.UnsupportedMediaType, 'request body must be application/json'));
+    }
+    next();
   };
+}
+
+/** Serves one route: validate, run the handler (one GraphQL operation), send the success status. */
+function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>): RequestHandler {
+  const emptyBody = (body: unknown) => body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+  return async (req, res, next) => {
+    try {
+      let body: unknown;
+      if (route.body) {
+        if (!hasBody(req) || req.body === undefined) throw new EcsError(ErrorCode.BadRequest, 'request body is required (application/json)', { field: 'body' });
+        const parsed = route.body.safeParse(req.body);
+        if (!parsed.success) throw validationError(parsed.error, 'body');
+        body = parsed.data;
+      } else if (!emptyBody(req.body)) {
+        const field = typeof req.body === 'object' && req.body !== null ? Object.keys(req.body)[0] : undefined;
+        throw new EcsError(ErrorCode.BadRequest, field ? `unknown field: ${field}` : 'this route takes no request body', { field: field ?? 'body' });
+      }
+      let query: unknown = {};
+      const rawQuery = req.query as Record<string, unknown>;
+      if (route.query) {
+        const parsed = route.query.safeParse(rawQuery);
+        if (!parsed.success) throw validationError(parsed.error, 'query');
+        query = parsed.data;
+      } else if (Object.keys(rawQuery).length > 0) {
+        const field = Object.keys(rawQuery)[0]!;
+        throw new EcsError(ErrorCode.BadRequest, `unknown query parameter: ${field}`, { field });
+      }
+      const locals = res.locals as AuthenticatedLocals;
+      const result = await route.handler({
+        body,
+        query,
+        params: req.params as Record<string, string>,
+        caller: locals.caller,
+        res,
+        execute: (document, variables = {}) =>
+          executeOperation(apollo, { requestId: locals.requestId, log: locals.log, caller: locals.caller }, document, variables),
+      });
+      if (route.status === 204) res.status(204).end();
+      else res.status(route.status).json(result);
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** The `/v1` router generated from the route table; `/v1/openapi.json` needs no credentials. */
+export function createRestRouter({ apollo, authenticate, routes = ROUTES }: RestRouterOptions): Router {
   const router = Router();
-  router.use(express.json({ limit: '1mb' }));
-  for (const route of ROUTES) {
-    router[route.method](route.path, (req, res, next) => {
-      route.handler(rest, req, res).catch(next);
+  let openApi: string | undefined;
+  router.get('/openapi.json', (_req, res) => {
+    openApi ??= JSON.stringify(buildOpenApi(routes));
+    res.type('application/json').send(openApi);
+  });
+  // Every other /v1 path needs credentials (also unknown ones, which then fall through to the
+  // app's 404, as do paths another /v1 router mounted after this one serves). Not twice.
+  if (authenticate) {
+    router.use((req, res, next) => {
+      if ((res.locals as Partial<AuthenticatedLocals>).caller) return next();
+      authenticate(req, res, next);
     });
   }
+  const json = express.json({ limit: BODY_LIMIT, strict: true, type: () => true });
+  for (const route of routes) router[route.method](route.path, bodyGate(route), json, serve(route, apollo));
+  router.use(mapErrors);
   return router;
 }

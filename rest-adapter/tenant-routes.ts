@@ -1,10 +1,11 @@
-import type { Request, Response } from 'express';
+import { z } from 'zod';
 import { EcsError, ErrorCode } from '../lib/errors';
-import type { RestContext } from './rest-router';
+import { cursorParam, defineRoute, limitParam, page } from './route-table';
+import type { RouteDef } from './route-table';
 
 const TENANT_FIELDS = 'id authorityBinding jurisdiction classificationCeiling policyBaseline status createdAt updatedAt';
 
-interface TenantNode {
+export interface TenantNode {
   id: string;
   authorityBinding: string;
   jurisdiction: string;
@@ -29,46 +30,149 @@ export function tenantBody(tenant: TenantNode): Record<string, string> {
   };
 }
 
-export async function getTenantRoute(rest: RestContext, req: Request, res: Response): Promise<void> {
-  const data = await rest.execute<{ tenant: TenantNode | null }>(
-    req,
-    res,
-    `query GetTenant($id: ID!) { tenant(id: $id) { ${TENANT_FIELDS} } }`,
-    { id: req.params.id },
-  );
-  if (!data.tenant) throw new EcsError(ErrorCode.NotFound, `tenant ${String(req.params.id)} not found`);
-  res.json(tenantBody(data.tenant));
-}
+const classification = z.enum(['public', 'internal', 'restricted', 'secret']);
+const createBody = z.strictObject({
+  id: z.string(),
+  authority_binding: z.string(),
+  jurisdiction: z.string(),
+  classification_ceiling: classification.optional(),
+  policy_baseline: z.string(),
+});
+/** Partial; `id` may be repeated but never changed; `status` changes through suspend/delete. */
+const updateBody = z.strictObject({
+  id: z.string().optional(),
+  authority_binding: z.string().optional(),
+  jurisdiction: z.string().optional(),
+  classification_ceiling: classification.optional(),
+  policy_baseline: z.string().optional(),
+});
+const listQuery = z.strictObject({ cursor: cursorParam, limit: limitParam });
 
-export async function listTenantsRoute(rest: RestContext, req: Request, res: Response): Promise<void> {
-  const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
-  const data = await rest.execute<{ tenants: { items: TenantNode[]; nextCursor: string | null } }>(
-    req,
-    res,
-    `query ListTenants($first: Int, $after: String) { tenants(first: $first, after: $after) { items { ${TENANT_FIELDS} } nextCursor } }`,
-    { first: limit, after: typeof req.query.cursor === 'string' ? req.query.cursor : undefined },
-  );
-  res.json({
-    items: data.tenants.items.map(tenantBody),
-    ...(data.tenants.nextCursor ? { next_cursor: data.tenants.nextCursor } : {}),
-  });
-}
+const byId = (operation: string, name: string) =>
+  `mutation ${name}($id: ID!) { ${operation}(id: $id) { ${TENANT_FIELDS} } }`;
 
-export async function createTenantRoute(rest: RestContext, req: Request, res: Response): Promise<void> {
-  const body = (req.body ?? {}) as Record<string, unknown>;
-  const data = await rest.execute<{ createTenant: TenantNode }>(
-    req,
-    res,
-    `mutation CreateTenant($input: CreateTenantInput!) { createTenant(input: $input) { ${TENANT_FIELDS} } }`,
-    {
-      input: {
-        id: body.id,
-        authorityBinding: body.authority_binding,
-        jurisdiction: body.jurisdiction,
-        classificationCeiling: body.classification_ceiling,
-        policyBaseline: body.policy_baseline,
-      },
+export const tenantRoutes: RouteDef[] = [
+  defineRoute({
+    method: 'post',
+    path: '/tenants',
+    operationId: 'createTenant',
+    summary: 'Create tenant',
+    tag: 'tenants',
+    body: createBody,
+    status: 201,
+    description: 'Created',
+    response: 'Tenant',
+    errors: [400, 409],
+    handler: async ({ body, execute }) => {
+      const data = await execute<{ createTenant: TenantNode }>(
+        `mutation CreateTenant($input: CreateTenantInput!) { createTenant(input: $input) { ${TENANT_FIELDS} } }`,
+        {
+          input: {
+            id: body.id,
+            authorityBinding: body.authority_binding,
+            jurisdiction: body.jurisdiction,
+            classificationCeiling: body.classification_ceiling,
+            policyBaseline: body.policy_baseline,
+          },
+        },
+      );
+      return tenantBody(data.createTenant);
     },
-  );
-  res.status(201).json(tenantBody(data.createTenant));
-}
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/tenants',
+    operationId: 'listTenants',
+    summary: 'List tenants',
+    tag: 'tenants',
+    query: listQuery,
+    status: 200,
+    description: 'OK',
+    response: 'TenantList',
+    errors: [400],
+    handler: async ({ query, execute }) => {
+      const data = await execute<{ tenants: { items: TenantNode[]; nextCursor: string | null } }>(
+        `query ListTenants($first: Int, $after: String) { tenants(first: $first, after: $after) { items { ${TENANT_FIELDS} } nextCursor } }`,
+        { first: query.limit, after: query.cursor },
+      );
+      return page(data.tenants.items.map(tenantBody), data.tenants.nextCursor);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/tenants/:id',
+    operationId: 'getTenant',
+    summary: 'Get tenant',
+    tag: 'tenants',
+    status: 200,
+    description: 'OK',
+    response: 'Tenant',
+    errors: [404],
+    handler: async ({ params, execute }) => {
+      const data = await execute<{ tenant: TenantNode | null }>(
+        `query GetTenant($id: ID!) { tenant(id: $id) { ${TENANT_FIELDS} } }`,
+        { id: params.id },
+      );
+      if (!data.tenant) throw new EcsError(ErrorCode.NotFound, `tenant ${String(params.id)} not found`);
+      return tenantBody(data.tenant);
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/tenants/:id',
+    operationId: 'updateTenant',
+    summary: 'Update tenant',
+    tag: 'tenants',
+    body: updateBody,
+    status: 200,
+    description: 'Updated',
+    response: 'Tenant',
+    errors: [400, 404],
+    handler: async ({ body, params, execute }) => {
+      if (body.id !== undefined && body.id !== params.id) {
+        throw new EcsError(ErrorCode.BadRequest, 'id is immutable: it must be absent or equal to the path id', { field: 'id' });
+      }
+      const data = await execute<{ updateTenant: TenantNode }>(
+        `mutation UpdateTenant($id: ID!, $input: UpdateTenantInput!) { updateTenant(id: $id, input: $input) { ${TENANT_FIELDS} } }`,
+        {
+          id: params.id,
+          input: {
+            authorityBinding: body.authority_binding,
+            jurisdiction: body.jurisdiction,
+            classificationCeiling: body.classification_ceiling,
+            policyBaseline: body.policy_baseline,
+          },
+        },
+      );
+      return tenantBody(data.updateTenant);
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/tenants/:id',
+    operationId: 'deleteTenant',
+    summary: 'Delete tenant',
+    tag: 'tenants',
+    status: 204,
+    description: 'Deleted (status deleted; the evidence stays)',
+    errors: [404],
+    handler: async ({ params, execute }) => {
+      await execute(byId('deleteTenant', 'DeleteTenant').replace(TENANT_FIELDS, 'id'), { id: params.id });
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/tenants/:id/suspend',
+    operationId: 'suspendTenant',
+    summary: 'Suspend tenant',
+    tag: 'tenants',
+    status: 202,
+    description: 'Suspension initiated',
+    response: 'Tenant',
+    errors: [400, 404],
+    handler: async ({ params, execute }) => {
+      const data = await execute<{ suspendTenant: TenantNode }>(byId('suspendTenant', 'SuspendTenant'), { id: params.id });
+      return tenantBody(data.suspendTenant);
+    },
+  }),
+];

@@ -67,6 +67,7 @@ const environmentSchema = z.object({
   TLS_SERVER_KEY_FILE: z.string().min(1).optional(),
   TLS_CLIENT_CERT_FILE: z.string().min(1).optional(),
   TLS_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  MAX_OBJECT_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).default(5 * 1024 ** 3),
 });
 
 export interface TlsFilesConfig {
@@ -105,6 +106,10 @@ export interface Config {
   apiKeyCacheMs: number;
   /** The development token issuer: on unless an external issuer is configured or DEV_ISSUER=false. */
   devIssuer: { enabled: boolean; keyFile: string };
+  /** Content-addressed storage object bytes (`<dataDir>/blobs`). */
+  blobDir: string;
+  /** Largest storage object accepted, in bytes (`MAX_OBJECT_BYTES`, default 5 GiB). */
+  maxObjectBytes: number;
 }
 
 export interface OidcConfig {
@@ -222,5 +227,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       enabled: env.OIDC_ISSUER === undefined && env.DEV_ISSUER !== 'false',
       keyFile: path.join(dataDir, 'keys', 'dev-issuer.json'),
     },
+    blobDir: path.join(dataDir, 'blobs'),
+    maxObjectBytes: env.MAX_OBJECT_BYTES,
   };
 }

@@ -31,6 +31,7 @@ export async function startGatewayServer(options: {
     jwks: () => jwks,
     authenticate: auth.authenticate,
     identityTokens: services.identityTokens,
+    storageDispatcher: services.agent,
     log: options.log,
     production: config.nodeEnv === 'production',
     subgraphUrl: options.urlOf,
@@ -40,7 +41,10 @@ export async function startGatewayServer(options: {
   });
   const server = http.createServer(gateway.app);
   server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
+  // Object uploads may take longer than any fixed request deadline; an idle socket is
+  // closed instead, and headers must arrive quickly (slow-loris).
+  server.requestTimeout = 0;
+  server.setTimeout(120_000);
   const port = await listen(server, options.port, config.host);
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {

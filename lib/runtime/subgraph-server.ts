@@ -36,6 +36,7 @@ export async function startSubgraphServer(options: {
     throttle: services.throttle,
     log: options.log,
     production: config.nodeEnv === 'production',
+    config,
     planeClient: (requestId, correlationId) =>
       createPlaneClient({
         self: plane,

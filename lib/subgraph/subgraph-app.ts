@@ -8,9 +8,9 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap';
 import express from 'express';
-import type { Express } from 'express';
+import type { Express, Response, Router } from 'express';
 import { parse } from 'graphql';
-import type { Plane } from '../config/config';
+import type { Config, Plane } from '../config/config';
 import type { Database } from '../db/database';
 import { formatGraphQLError } from '../errors';
 import { CursorCodec } from '../graphql/signed-cursor';
@@ -30,6 +30,17 @@ export interface PlaneDefinition {
   resolvers: GraphQLResolverMap<PlaneContext>;
   /** Runs once when the plane starts (seeding what a new data directory needs). */
   seed?(options: { db: Database; devIssuerEnabled: boolean }): Promise<void>;
+  /**
+   * Extra HTTP routes on the plane's mTLS server, mounted under `/<plane>/` behind the same
+   * forwarded-identity check as `/graphql` (e.g. the data plane's object byte streams).
+   */
+  routes?(router: Router, helpers: PlaneRouteHelpers): void;
+}
+
+export interface PlaneRouteHelpers {
+  deps: SubgraphDependencies;
+  /** The resolver context of a request that passed the identity check. */
+  contextOf(res: Response): PlaneContext;
 }
 
 export interface SubgraphDependencies {
@@ -43,6 +54,8 @@ export interface SubgraphDependencies {
   production: boolean;
   /** Builds the client a request uses to call other planes. */
   planeClient(requestId: string, correlationId: string): PlaneClient;
+  /** The process configuration, for planes that need more than the above (e.g. the blob directory). */
+  config?: Config;
 }
 
 export interface SubgraphApp {
@@ -77,6 +90,21 @@ export async function createSubgraphApp(
   await apollo.start();
   const cursors = new CursorCodec(deps.keys.derivedSecret('cursor'));
 
+  const contextOf = (res: Response): PlaneContext => {
+    const { requestId, correlationId, caller } = res.locals as IdentifiedLocals;
+    return {
+      db: deps.db,
+      keys: deps.keys,
+      cursors,
+      log: log.child({ requestId }),
+      requestId,
+      correlationId,
+      caller,
+      planes: deps.planeClient(requestId, correlationId),
+      loaders: new Map(),
+    };
+  };
+
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
@@ -87,21 +115,13 @@ export async function createSubgraphApp(
     requireIdentity(definition.plane, deps),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ res }) => {
-        const { requestId, correlationId, caller } = res.locals as IdentifiedLocals;
-        return {
-          db: deps.db,
-          keys: deps.keys,
-          cursors,
-          log: log.child({ requestId }),
-          requestId,
-          correlationId,
-          caller,
-          planes: deps.planeClient(requestId, correlationId),
-          loaders: new Map(),
-        };
-      },
+      context: async ({ res }) => contextOf(res),
     }),
   );
+  if (definition.routes) {
+    const router = express.Router();
+    definition.routes(router, { deps, contextOf });
+    app.use(`/${definition.plane}`, requireIdentity(definition.plane, deps), router);
+  }
   return { plane: definition.plane, apollo, app };
 }

@@ -2,7 +2,11 @@ import DataLoader from 'dataloader';
 import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { pageSize } from '../../../lib/graphql/page-size';
+import { authorize } from '../../../lib/subgraph/authorize';
 import { getBucketsByNames } from '../data/buckets';
+import type { StorageObjectVersion } from '../data/objects';
+import { listPage } from '../storage/routes';
 import type { Bucket } from '../data/buckets';
 
 export function bucketLoader(context: PlaneContext): DataLoader<string, Bucket | null> {
@@ -20,4 +24,16 @@ export const BucketResolvers = {
     return bucket && canSee(context, 'storage.read', bucket.tenantId) ? bucket : null;
   },
   tenant: (bucket: Bucket) => ({ __typename: 'Tenant', id: bucket.tenantId }),
+  objects: async (
+    bucket: Bucket,
+    args: { prefix?: string | null; first?: number | null; after?: string | null },
+    context: PlaneContext,
+  ) => {
+    await authorize(context, 'storage.read', bucket.tenantId);
+    return listPage(context, bucket.name, args.prefix ?? '', args.after, pageSize(args.first));
+  },
+};
+
+export const StorageObjectResolvers = {
+  size: (version: StorageObjectVersion) => Number(version.size),
 };

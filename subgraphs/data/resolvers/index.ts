@@ -1,5 +1,5 @@
 import { DateTimeScalar } from '../../../lib/graphql/date-time';
-import { BucketResolvers } from './bucket';
+import { BucketResolvers, StorageObjectResolvers } from './bucket';
 import { MutationResolvers } from './mutation';
 import { QueryResolvers } from './query';
 import { TenantResolvers } from './tenant';
@@ -10,4 +10,5 @@ export const resolvers = {
   Mutation: MutationResolvers,
   Tenant: TenantResolvers,
   Bucket: BucketResolvers,
+  StorageObject: StorageObjectResolvers,
 };

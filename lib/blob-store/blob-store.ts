@@ -1,0 +1,46 @@
+import type { Readable } from 'node:stream';
+
+export interface PutOptions {
+  /** Lowercase hex SHA-256 the bytes must hash to; a mismatch stores nothing. */
+  expectedSha256?: string;
+  /** Largest accepted size in bytes; more stores nothing. */
+  maxBytes?: number;
+}
+
+export interface StoredBlob {
+  /** Lowercase hex SHA-256 of the bytes: the blob's address. */
+  sha256: string;
+  size: number;
+}
+
+/** Why a put stored nothing (the stream itself failing is rethrown as it is). */
+export class BlobIntegrityError extends Error {
+  override readonly name = 'BlobIntegrityError';
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    readonly size: number,
+  ) {
+    super(`content hashes to sha256:${actual}, not the declared sha256:${expected}`);
+  }
+}
+
+export class BlobTooLargeError extends Error {
+  override readonly name = 'BlobTooLargeError';
+  constructor(readonly maxBytes: number) {
+    super(`object exceeds the limit of ${maxBytes} bytes`);
+  }
+}
+
+/**
+ * Content-addressed object bytes. `put` consumes the stream while hashing it and makes
+ * the blob visible only once it is complete, durable and (when declared) verified.
+ */
+export interface BlobStore {
+  put(stream: Readable, options?: PutOptions): Promise<StoredBlob>;
+  /** The blob's bytes; rejects (ENOENT) when there is no such blob. */
+  open(sha256: string): Promise<Readable>;
+  has(sha256: string): Promise<boolean>;
+}
+
+export const SHA256_HEX = /^[0-9a-f]{64}$/;

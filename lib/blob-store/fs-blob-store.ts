@@ -1,0 +1,100 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { BlobIntegrityError, BlobTooLargeError, SHA256_HEX } from './blob-store';
+import type { BlobStore, PutOptions, StoredBlob } from './blob-store';
+
+/**
+ * Blobs as files under `root`: `<root>/sha256/ab/cd/<hex>`. A put streams into
+ * `<root>/tmp/<uuid>` while hashing, fsyncs, and renames into place only when the hash is
+ * known (and matches the expected one); any failure removes the temporary file, so an
+ * aborted or refused upload leaves no visible blob. Same content, same file.
+ */
+export class FsBlobStore implements BlobStore {
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly root: string) {}
+
+  private pathOf(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new Error('not a sha256 hex digest');
+    return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  private tmpDir(): string {
+    return path.join(this.root, 'tmp');
+  }
+
+  private ensureDirs(): Promise<void> {
+    return (this.ready ??= mkdir(this.tmpDir(), { recursive: true }).then(() => undefined));
+  }
+
+  async put(stream: Readable, options: PutOptions = {}): Promise<StoredBlob> {
+    await this.ensureDirs();
+    const tmp = path.join(this.tmpDir(), `${randomUUID()}.part`);
+    const hash = createHash('sha256');
+    let size = 0;
+    let file: FileHandle | undefined;
+    try {
+      file = await open(tmp, 'wx', 0o600);
+      for await (const chunk of stream) {
+        const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+        size += buffer.length;
+        if (options.maxBytes !== undefined && size > options.maxBytes) throw new BlobTooLargeError(options.maxBytes);
+        hash.update(buffer);
+        let offset = 0;
+        while (offset < buffer.length) {
+          const { bytesWritten } = await file.write(buffer, offset, buffer.length - offset);
+          offset += bytesWritten;
+        }
+      }
+      await file.sync();
+      await file.close();
+      file = undefined;
+      const sha256 = hash.digest('hex');
+      if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
+        throw new BlobIntegrityError(options.expectedSha256, sha256, size);
+      }
+      const target = this.pathOf(sha256);
+      await mkdir(path.dirname(target), { recursive: true });
+      await rename(tmp, target);
+      await syncDir(path.dirname(target));
+      return { sha256, size };
+    } catch (error) {
+      if (!stream.destroyed) stream.destroy();
+      await file?.close().catch(() => undefined);
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async open(sha256: string): Promise<Readable> {
+    const file = this.pathOf(sha256);
+    await stat(file);
+    return createReadStream(file);
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    if (!SHA256_HEX.test(sha256)) return false;
+    try {
+      return (await stat(this.pathOf(sha256))).isFile();
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Makes a rename durable (best effort where directories cannot be fsynced). */
+async function syncDir(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some platforms refuse fsync on directories; the file itself is already synced.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}

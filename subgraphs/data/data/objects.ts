@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../../../lib/db/database';
+import type { JsonObject } from '../../../lib/evidence/canonical-json';
+import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
+import { appendEvidence } from '../../../lib/evidence/ledger';
+import type { LedgerTransaction } from '../../../lib/evidence/ledger';
+import type { StorageObjectVersion } from '../../../prisma/generated/client';
+
+export type { StorageObjectVersion };
+
+/** Evidence context every storage event carries. */
+export interface StorageEvidence {
+  actor: string;
+  correlationId: string;
+  authoritySnapshotId: string;
+  policySnapshotId: string | undefined;
+}
+
+/** Thrown inside a transaction when the object turned out to be locked; the caller records the refusal. */
+export class ObjectLockedError extends Error {
+  constructor(readonly reasonCode: 'retention_in_force' | 'legal_hold_on', readonly version: StorageObjectVersion) {
+    super(reasonCode);
+  }
+}
+
+/** Why a version may not be deleted or overwritten now, if anything. */
+export function lockOf(version: StorageObjectVersion | null | undefined, now: Date): ObjectLockedError['reasonCode'] | undefined {
+  if (!version || version.deleteMarker) return undefined;
+  if (version.legalHold) return 'legal_hold_on';
+  if (version.retentionUntil && version.retentionUntil.getTime() > now.getTime()) return 'retention_in_force';
+  return undefined;
+}
+
+/** The governance fields of a version as evidence fields (snake_case, ws2 names). */
+export function governanceFields(version: StorageObjectVersion): JsonObject {
+  return {
+    bucket: version.bucket,
+    object_key: version.key,
+    object_id: version.objectId,
+    version_id: version.versionId,
+    jurisdiction: version.jurisdiction,
+    retention_ttl: version.retentionTtl,
+    retention_until: version.retentionUntil?.toISOString() ?? null,
+    classification: version.classification,
+    integrity: version.integrity,
+    size: Number(version.size),
+    content_type: version.contentType,
+    eosc_evidence_pointer: version.evidencePointer,
+    data_product_id: version.dataProductId,
+    usage_policy_snapshot_id: version.usagePolicySnapshotId,
+    consent_token_ref: version.consentTokenRef,
+    legal_hold: version.legalHold,
+    lock_mode: version.lockMode,
+  };
+}
+
+/** The current version of a key (null when none; it may be a delete marker). */
+export async function findCurrentVersion(db: Database, bucket: string, key: string): Promise<StorageObjectVersion | null> {
+  const object = await db.prisma.storageObject.findUnique({ where: { bucket_key: { bucket, key } }, include: { current: true } });
+  return object?.current ?? null;
+}
+
+export async function findVersion(db: Database, bucket: string, key: string, versionId: string): Promise<StorageObjectVersion | null> {
+  const version = await db.prisma.storageObjectVersion.findUnique({ where: { versionId } });
+  return version && version.bucket === bucket && version.key === key ? version : null;
+}
+
+/** Creates (or locks) the object row of a key and returns its id and current version, inside `tx`. */
+async function lockObject(tx: LedgerTransaction, bucket: string, key: string, tenantId: string): Promise<{ id: string; current: StorageObjectVersion | null }> {
+  const rows = await tx.$queryRaw<Array<{ id: string; current_version_id: string | null }>>`
+    INSERT INTO data_objects (id, bucket, key, tenant_id) VALUES (${randomUUID()}::uuid, ${bucket}, ${key}, ${tenantId})
+    ON CONFLICT (bucket, key) DO UPDATE SET updated_at = now()
+    RETURNING id::text AS id, current_version_id`;
+  const row = rows[0]!;
+  const current = row.current_version_id ? await tx.storageObjectVersion.findUnique({ where: { versionId: row.current_version_id } }) : null;
+  return { id: row.id, current };
+}
+
+export interface NewVersion {
+  bucket: string;
+  key: string;
+  tenantId: string;
+  versioned: boolean;
+  sha256: string;
+  size: number;
+  contentType: string;
+  jurisdiction: string;
+  retentionTtl: string;
+  retentionUntil: Date;
+  classification: string;
+  integrity: string;
+  evidencePointer: string;
+  dataProductId: string;
+  usagePolicySnapshotId: string;
+  consentTokenRef: string;
+  legalHold: boolean;
+}
+
+/**
+ * Records a stored blob as the key's new current version with its `object.put` evidence,
+ * in one transaction. In an unversioned bucket a locked current version refuses the overwrite
+ * (ObjectLockedError, nothing written).
+ */
+export async function putVersion(db: Database, data: NewVersion, evidence: StorageEvidence, now = new Date()): Promise<{ version: StorageObjectVersion; event: EvidenceEvent }> {
+  return db.prisma.$transaction(async (tx) => {
+    const object = await lockObject(tx, data.bucket, data.key, data.tenantId);
+    const lock = data.versioned ? undefined : lockOf(object.current, now);
+    if (lock) throw new ObjectLockedError(lock, object.current!);
+    const versionId = randomUUID();
+    const lockMode = data.retentionUntil.getTime() > now.getTime() ? 'compliance' : null;
+    const created = await tx.storageObjectVersion.create({
+      data: {
+        versionId,
+        objectId: object.id,
+        bucket: data.bucket,
+        key: data.key,
+        tenantId: data.tenantId,
+        sha256: data.sha256,
+        size: BigInt(data.size),
+        contentType: data.contentType,
+        jurisdiction: data.jurisdiction,
+        retentionTtl: data.retentionTtl,
+        retentionUntil: data.retentionUntil,
+        classification: data.classification,
+        integrity: data.integrity,
+        evidencePointer: data.evidencePointer,
+        dataProductId: data.dataProductId,
+        usagePolicySnapshotId: data.usagePolicySnapshotId,
+        consentTokenRef: data.consentTokenRef,
+        legalHold: data.legalHold,
+        lockMode,
+        createdAt: now,
+      },
+    });
+    const event = await appendEvidence(tx, {
+      tenantId: data.tenantId,
+      eventType: 'object.put',
+      actor: evidence.actor,
+      outcome: 'accepted',
+      correlationId: evidence.correlationId,
+      authoritySnapshotId: evidence.authoritySnapshotId,
+      policySnapshotId: evidence.policySnapshotId,
+      details: {
+        action: 'object.put',
+        ...governanceFields(created),
+        integrity_verified: true,
+        versioning: data.versioned,
+        ...(object.current && !object.current.deleteMarker ? { replaced_version_id: object.current.versionId } : {}),
+      },
+    });
+    const version = await tx.storageObjectVersion.update({ where: { versionId }, data: { putEvidencePointer: event.evidence_pointer } });
+    await tx.storageObject.update({ where: { id: object.id }, data: { currentVersionId: versionId, updatedAt: now } });
+    return { version, event };
+  });
+}
+
+/** Places a delete marker over the current version with `object.delete` evidence; refuses (ObjectLockedError) when locked. */
+export async function deleteCurrent(
+  db: Database,
+  target: { bucket: string; key: string; tenantId: string },
+  evidence: StorageEvidence,
+  now = new Date(),
+): Promise<{ deleted: StorageObjectVersion; marker: StorageObjectVersion; event: EvidenceEvent } | null> {
+  return db.prisma.$transaction(async (tx) => {
+    const object = await lockObject(tx, target.bucket, target.key, target.tenantId);
+    const current = object.current;
+    if (!current || current.deleteMarker) return null;
+    const lock = lockOf(current, now);
+    if (lock) throw new ObjectLockedError(lock, current);
+    const event = await appendEvidence(tx, {
+      tenantId: target.tenantId,
+      eventType: 'object.delete',
+      actor: evidence.actor,
+      outcome: 'accepted',
+      correlationId: evidence.correlationId,
+      authoritySnapshotId: evidence.authoritySnapshotId,
+      policySnapshotId: evidence.policySnapshotId,
+      details: { action: 'object.delete', ...governanceFields(current), delete_marker: true },
+    });
+    const marker = await tx.storageObjectVersion.create({
+      data: {
+        versionId: randomUUID(),
+        objectId: object.id,
+        bucket: target.bucket,
+        key: target.key,
+        tenantId: target.tenantId,
+        deleteMarker: true,
+        putEvidencePointer: event.evidence_pointer,
+        createdAt: now,
+      },
+    });
+    await tx.storageObject.update({ where: { id: object.id }, data: { currentVersionId: marker.versionId, updatedAt: now } });
+    return { deleted: current, marker, event };
+  });
+}
+
+/** `object.get` and its `data.usage.receipt`, committed before any byte is sent. */
+export async function recordAccess(
+  db: Database,
+  version: StorageObjectVersion,
+  evidence: StorageEvidence,
+  access: { consentTokenRef?: string; purposeId?: string },
+): Promise<{ get: EvidenceEvent; receipt: EvidenceEvent }> {
+  return db.prisma.$transaction(async (tx) => {
+    const base = {
+      tenantId: version.tenantId,
+      actor: evidence.actor,
+      outcome: 'accepted' as const,
+      correlationId: evidence.correlationId,
+      authoritySnapshotId: evidence.authoritySnapshotId,
+      policySnapshotId: evidence.policySnapshotId,
+    };
+    const receiptId = randomUUID();
+    const accessFields: JsonObject = {
+      ...(access.consentTokenRef ? { access_consent_token_ref: access.consentTokenRef } : {}),
+      ...(access.purposeId ? { purpose_id: access.purposeId } : {}),
+    };
+    const get = await appendEvidence(tx, {
+      ...base,
+      eventType: 'object.get',
+      details: { action: 'object.get', ...governanceFields(version), usage_receipt_id: receiptId, ...accessFields },
+    });
+    const receipt = await appendEvidence(tx, {
+      ...base,
+      eventType: 'data.usage.receipt',
+      details: {
+        action: 'object.get',
+        usage_receipt_id: receiptId,
+        access_event_id: get.id,
+        bucket: version.bucket,
+        object_key: version.key,
+        version_id: version.versionId,
+        data_product_id: version.dataProductId,
+        usage_policy_snapshot_id: version.usagePolicySnapshotId,
+        consent_token_ref: version.consentTokenRef,
+        bytes: Number(version.size),
+        ...accessFields,
+      },
+    });
+    return { get, receipt };
+  });
+}
+
+export interface ObjectListing {
+  items: StorageObjectVersion[];
+  hasMore: boolean;
+}
+
+/** Current, non-deleted versions of a bucket's keys in key order, after `afterKey`. */
+export async function listObjects(db: Database, options: { bucket: string; prefix?: string; afterKey?: string; first: number }): Promise<ObjectListing> {
+  const rows = await db.prisma.storageObject.findMany({
+    where: {
+      bucket: options.bucket,
+      current: { deleteMarker: false },
+      ...(options.prefix || options.afterKey !== undefined
+        ? { key: { ...(options.prefix ? { startsWith: options.prefix } : {}), ...(options.afterKey !== undefined ? { gt: options.afterKey } : {}) } }
+        : {}),
+    },
+    orderBy: { key: 'asc' },
+    take: options.first + 1,
+    include: { current: true },
+  });
+  const items = rows.slice(0, options.first).map((row) => row.current!);
+  return { items, hasMore: rows.length > options.first };
+}

@@ -1,0 +1,190 @@
+import { isClassification } from '../../../lib/domain/classification';
+import type { Classification } from '../../../lib/domain/classification';
+import { isJurisdiction, jurisdictionWithin } from '../../../lib/domain/jurisdiction';
+import { ErrorCode } from '../../../lib/errors';
+
+/** The ws2 governance headers, in the order they are validated. */
+export const GOVERNANCE_HEADERS = {
+  jurisdiction: 'x-eosc-jurisdiction',
+  retention: 'x-eosc-retention-ttl',
+  integrity: 'x-eosc-integrity',
+  classification: 'x-eosc-classification',
+  evidencePointer: 'x-eosc-evidence-pointer',
+  dataProductId: 'x-eosc-data-product-id',
+  usagePolicySnapshotId: 'x-eosc-usage-policy-snapshot-id',
+  consentTokenRef: 'x-eosc-consent-token-ref',
+} as const;
+
+/** Optional on PUT: `ON` places a legal hold on the new version. */
+export const LEGAL_HOLD_HEADER = 'x-eosc-legal-hold';
+
+/** Integrity algorithms this provider verifies on write (ws2: sha256 is mandatory; the others are MAY). */
+export const SUPPORTED_INTEGRITY = ['sha256'] as const;
+/** Algorithms ws2 says MUST be rejected. */
+const FORBIDDEN_INTEGRITY = new Set(['md5', 'sha1']);
+
+export interface Governance {
+  /** As declared (one code or a comma list), normalised to upper case without spaces. */
+  jurisdiction: string;
+  jurisdictions: string[];
+  retentionTtl: string;
+  retentionUntil: Date;
+  /** `sha256:<lowercase hex>`. */
+  integrity: string;
+  expectedSha256: string;
+  classification: Classification;
+  evidencePointer: string;
+  dataProductId: string;
+  usagePolicySnapshotId: string;
+  consentTokenRef: string;
+  legalHold: boolean;
+}
+
+export interface GovernanceViolation {
+  code: ErrorCode;
+  /** Refusal reason code for the evidence (snake_case). */
+  reasonCode: string;
+  message: string;
+  header: string;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function single(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  const text = Array.isArray(value) ? value.join(',') : value;
+  const trimmed = text?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+const REFERENCE = /^[\x21-\x7e]{1,256}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const DURATION = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const MAX_DATE = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+/**
+ * When retention ends: an RFC 3339 timestamp is absolute; otherwise an ISO 8601 duration
+ * from `now` (ws2: "If parseable as RFC 3339, treat as absolute; otherwise parse as duration").
+ */
+export function parseRetention(value: string, now: Date): Date | undefined {
+  if (RFC3339.test(value)) {
+    const time = Date.parse(value.replace(' ', 'T'));
+    return Number.isFinite(time) && time <= MAX_DATE ? new Date(time) : undefined;
+  }
+  const match = DURATION.exec(value);
+  if (!match) return undefined;
+  const [, years, months, weeks, days, hours, minutes, seconds] = match.map((part) => (part === undefined ? 0 : Number(part)));
+  const until = new Date(now.getTime());
+  until.setUTCFullYear(until.getUTCFullYear() + years!, until.getUTCMonth() + months!);
+  const time = until.getTime() + ((weeks! * 7 + days!) * 86_400 + hours! * 3600 + minutes! * 60 + seconds!) * 1000;
+  return Number.isFinite(time) && time <= MAX_DATE ? new Date(Math.floor(time)) : undefined;
+}
+
+/** `eosc://evidence/<id>` or an https URL (ws2 evidence pointer contract, syntactic check). */
+export function isEvidencePointer(value: string): boolean {
+  if (value.length > 2048 || /[\s\x00-\x1f\x7f]/.test(value)) return false;
+  if (/^eosc:\/\/evidence\/[A-Za-z0-9._:~%-]+$/.test(value)) return true;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Validates the ws2 headers of a write; the first violation wins, in header order. */
+export function parseGovernance(headers: Headers, now: Date): Governance | GovernanceViolation {
+  const violation = (code: ErrorCode, reasonCode: string, header: string, message: string): GovernanceViolation => ({
+    code,
+    reasonCode,
+    header,
+    message,
+  });
+  const H = GOVERNANCE_HEADERS;
+
+  const jurisdictionText = single(headers, H.jurisdiction);
+  if (!jurisdictionText) return violation(ErrorCode.MissingJurisdiction, 'missing_jurisdiction', H.jurisdiction, `${H.jurisdiction} is required`);
+  const jurisdictions = jurisdictionText.split(',').map((part) => part.trim().toUpperCase());
+  if (jurisdictions.some((part) => !isJurisdiction(part)) || new Set(jurisdictions).size !== jurisdictions.length) {
+    return violation(ErrorCode.InvalidJurisdiction, 'invalid_jurisdiction', H.jurisdiction, `${H.jurisdiction} must be ISO 3166-1 alpha-2 codes, EU or EEA (comma-separated)`);
+  }
+
+  const retentionTtl = single(headers, H.retention);
+  if (!retentionTtl) return violation(ErrorCode.MissingRetention, 'missing_retention', H.retention, `${H.retention} is required`);
+  const retentionUntil = parseRetention(retentionTtl, now);
+  if (!retentionUntil) {
+    return violation(ErrorCode.InvalidRetentionFormat, 'invalid_retention_format', H.retention, `${H.retention} must be an ISO 8601 duration (P30D) or an RFC 3339 timestamp`);
+  }
+
+  const integrity = single(headers, H.integrity);
+  if (!integrity) return violation(ErrorCode.MissingIntegrity, 'missing_integrity', H.integrity, `${H.integrity} is required`);
+  const integrityMatch = /^([a-z0-9-]+):([A-Fa-f0-9]+)$/.exec(integrity);
+  const algorithm = integrityMatch?.[1]?.toLowerCase();
+  if (!integrityMatch || !algorithm || FORBIDDEN_INTEGRITY.has(algorithm) || !(SUPPORTED_INTEGRITY as readonly string[]).includes(algorithm) || integrityMatch[2]!.length !== 64) {
+    const reason = algorithm && FORBIDDEN_INTEGRITY.has(algorithm) ? `${algorithm} is not accepted for integrity` : `${H.integrity} must be sha256:<64 hex digits>`;
+    return violation(ErrorCode.IntegrityAlgorithmUnsupported, 'integrity_algorithm_unsupported', H.integrity, reason);
+  }
+  const expectedSha256 = integrityMatch[2]!.toLowerCase();
+
+  const classification = single(headers, H.classification);
+  if (!classification) return violation(ErrorCode.MissingClassification, 'missing_classification', H.classification, `${H.classification} is required`);
+  if (!isClassification(classification)) {
+    return violation(ErrorCode.ClassificationUnknown, 'classification_unknown', H.classification, `${H.classification} must be public, internal, restricted or secret`);
+  }
+
+  const evidencePointer = single(headers, H.evidencePointer);
+  if (!evidencePointer || !isEvidencePointer(evidencePointer)) {
+    return violation(ErrorCode.InvalidEvidencePointer, evidencePointer ? 'invalid_evidence_pointer' : 'missing_evidence_pointer', H.evidencePointer, `${H.evidencePointer} must be an eosc://evidence/... or https URI`);
+  }
+
+  const references = [
+    [H.dataProductId, ErrorCode.MissingDataProductId, 'missing_data_product_id'],
+    [H.usagePolicySnapshotId, ErrorCode.MissingUsagePolicySnapshotId, 'missing_usage_policy_snapshot_id'],
+    [H.consentTokenRef, ErrorCode.MissingConsentTokenRef, 'missing_consent_token_ref'],
+  ] as const;
+  const values: string[] = [];
+  for (const [header, code, reasonCode] of references) {
+    const value = single(headers, header);
+    if (!value || !REFERENCE.test(value)) return violation(code, reasonCode, header, `${header} is required (1-256 visible ASCII characters)`);
+    values.push(value);
+  }
+
+  return {
+    jurisdiction: jurisdictions.join(','),
+    jurisdictions,
+    retentionTtl,
+    retentionUntil,
+    integrity: `sha256:${expectedSha256}`,
+    expectedSha256,
+    classification,
+    evidencePointer,
+    dataProductId: values[0]!,
+    usagePolicySnapshotId: values[1]!,
+    consentTokenRef: values[2]!,
+    legalHold: single(headers, LEGAL_HOLD_HEADER)?.toUpperCase() === 'ON',
+  };
+}
+
+export function isViolation(value: Governance | GovernanceViolation): value is GovernanceViolation {
+  return 'reasonCode' in value;
+}
+
+/**
+ * Placement is allowed when the bucket's location lies inside one of the declared
+ * jurisdictions (an object declared `DE` may not sit in an `EU` bucket) and inside the
+ * tenant's jurisdiction.
+ */
+export function placementAllowed(declared: string[], bucketJurisdiction: string, tenantJurisdiction: string): boolean {
+  return declared.some((allowed) => jurisdictionWithin(bucketJurisdiction, allowed)) && jurisdictionWithin(bucketJurisdiction, tenantJurisdiction);
+}
+
+/** Object keys: 1..1024 UTF-8 bytes, no NUL, no backslash, no `.`/`..` segments, no control characters. */
+export function objectKeyProblem(key: string): string | undefined {
+  if (key.length === 0) return 'the object key is empty';
+  if (Buffer.byteLength(key, 'utf8') > 1024) return 'the object key is longer than 1024 bytes';
+  if (key.includes('\0')) return 'the object key contains NUL';
+  if (key.includes('\\')) return 'the object key contains a backslash';
+  if (/[\x00-\x1f\x7f]/.test(key)) return 'the object key contains control characters';
+  if (key.split('/').some((segment) => segment === '..' || segment === '.')) return 'the object key contains a . or .. segment';
+  return undefined;
+}

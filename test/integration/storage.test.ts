@@ -1,0 +1,375 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { getGlobalDispatcher, request } from 'undici';
+import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import type { TestStack } from '../support/test-stack';
+
+const EVENTS = `query($f: EventFilter) { events(filter: $f, first: 1000) {
+  items { eventType outcome evidencePointer refusalReasonClass refusalReasonCode refusalSubject policySnapshotId authoritySnapshotId details }
+} }`;
+
+interface ChainEvent {
+  eventType: string;
+  outcome: string;
+  evidencePointer: string;
+  refusalReasonClass: string | null;
+  refusalReasonCode: string | null;
+  refusalSubject: string | null;
+  policySnapshotId: string | null;
+  authoritySnapshotId: string | null;
+  details: Record<string, unknown>;
+}
+
+const CREATE_BUCKET = `mutation($input: CreateBucketInput!) { createBucket(input: $input) { name versioning } }`;
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function governance(body: Buffer, overrides: Record<string, string | undefined> = {}): Record<string, string> {
+  const headers: Record<string, string | undefined> = {
+    'x-eosc-jurisdiction': 'DE',
+    'x-eosc-retention-ttl': 'P0D',
+    'x-eosc-integrity': `sha256:${sha256(body)}`,
+    'x-eosc-classification': 'internal',
+    'x-eosc-evidence-pointer': 'eosc://evidence/123e4567',
+    'x-eosc-data-product-id': 'dp-001',
+    'x-eosc-usage-policy-snapshot-id': 'pol-001',
+    'x-eosc-consent-token-ref': 'consent-123',
+    'content-type': 'text/plain',
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+describe('EOSC object storage through the gateway (ws2)', () => {
+  let env: TestStack;
+  let tenantId: string;
+  let adminToken: string;
+  let bucket: string;
+  let versionedBucket: string;
+
+  async function chain(id: string): Promise<ChainEvent[]> {
+    const result = await env.gql<{ events: { items: ChainEvent[] } }>(EVENTS, { f: { tenantId: id } });
+    return result.data!.events.items;
+  }
+
+  async function createBucket(owner: string, overrides: Record<string, unknown> = {}): Promise<string> {
+    const name = uniqueId('b');
+    const result = await env.gql(CREATE_BUCKET, { input: { name, tenantId: owner, jurisdiction: 'DE', ...overrides } });
+    expect(result.errors).toBeUndefined();
+    return name;
+  }
+
+  function objectUrl(bucketName: string, key: string, query = ''): string {
+    return `${env.url}/v1/storage/${bucketName}/objects/${key}${query}`;
+  }
+
+  async function put(bucketName: string, key: string, body: Buffer | Readable, headers: Record<string, string>, token = adminToken) {
+    const response = await request(objectUrl(bucketName, key), {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, ...headers },
+      body,
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, headers: response.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+
+  async function get(bucketName: string, key: string, options: { token?: string; method?: 'GET' | 'HEAD' | 'DELETE'; query?: string } = {}) {
+    const response = await request(objectUrl(bucketName, key, options.query ?? ''), {
+      method: options.method ?? 'GET',
+      headers: { authorization: `Bearer ${options.token ?? adminToken}` },
+    });
+    const body = Buffer.from(await response.body.arrayBuffer());
+    return { status: response.statusCode, headers: response.headers, body };
+  }
+
+  function blobFiles(): string[] {
+    const root = path.join(env.dataDir, 'blobs', 'sha256');
+    if (!existsSync(root)) return [];
+    return readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name);
+  }
+
+  beforeAll(async () => {
+    env = await startTestStack();
+    adminToken = await env.token('tenant-admin', (tenantId = uniqueId('t')));
+    const created = await env.gql(CREATE_TENANT, { input: tenantInput(tenantId, { jurisdiction: 'EU', classificationCeiling: 'restricted' }) });
+    expect(created.errors).toBeUndefined();
+    bucket = await createBucket(tenantId);
+    versionedBucket = await createBucket(tenantId, { versioning: true });
+  });
+  afterAll(() => env.stop());
+
+  it('stores an object with its governance metadata and serves it back with the same headers', async () => {
+    const body = Buffer.from('hello, sovereign world\n');
+    const headers = governance(body);
+    const stored = await put(bucket, 'docs/hello.txt', body, headers);
+    expect(stored.status).toBe(201);
+    expect(stored.json).toMatchObject({ key: 'docs/hello.txt', etag: sha256(body), size: body.length, evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:/) });
+
+    const read = await get(bucket, 'docs/hello.txt');
+    expect(read.status).toBe(200);
+    expect(read.body.equals(body)).toBe(true);
+    expect(read.headers.etag).toBe(`"${sha256(body)}"`);
+    expect(read.headers['x-eosc-version-id']).toBe(stored.json.version_id);
+    expect(read.headers['content-type']).toBe('text/plain');
+    for (const [name, value] of Object.entries(headers)) {
+      if (name.startsWith('x-eosc-')) expect(read.headers[name]).toBe(value);
+    }
+
+    const head = await get(bucket, 'docs/hello.txt', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(head.headers['content-length']).toBe(String(body.length));
+    expect(head.headers['x-eosc-integrity']).toBe(headers['x-eosc-integrity']);
+
+    const events = await chain(tenantId);
+    const putEvent = events.find((event) => event.eventType === 'object.put' && event.outcome === 'accepted')!;
+    expect(putEvent).toMatchObject({
+      evidencePointer: stored.json.evidence_pointer,
+      authoritySnapshotId: expect.stringMatching(/^authsnap:/),
+      policySnapshotId: expect.any(String),
+      details: expect.objectContaining({
+        bucket,
+        object_key: 'docs/hello.txt',
+        version_id: stored.json.version_id,
+        object_id: expect.any(String),
+        jurisdiction: 'DE',
+        retention_ttl: 'P0D',
+        classification: 'internal',
+        integrity: headers['x-eosc-integrity'],
+        eosc_evidence_pointer: 'eosc://evidence/123e4567',
+        data_product_id: 'dp-001',
+        usage_policy_snapshot_id: 'pol-001',
+        consent_token_ref: 'consent-123',
+      }),
+    });
+    const getEvent = events.find((event) => event.eventType === 'object.get')!;
+    const receipt = events.find((event) => event.eventType === 'data.usage.receipt')!;
+    expect(getEvent).toMatchObject({ outcome: 'accepted', details: expect.objectContaining({ version_id: stored.json.version_id }) });
+    expect(receipt).toMatchObject({
+      outcome: 'accepted',
+      policySnapshotId: expect.any(String),
+      details: expect.objectContaining({ data_product_id: 'dp-001', usage_policy_snapshot_id: 'pol-001', consent_token_ref: 'consent-123', usage_receipt_id: getEvent.details.usage_receipt_id }),
+    });
+    expect(read.headers['x-eosc-access-evidence-pointer']).toBe(getEvent.evidencePointer);
+    expect(read.headers['x-eosc-usage-receipt-pointer']).toBe(receipt.evidencePointer);
+  });
+
+  describe('writes without valid governance metadata fail, with a refusal event', () => {
+    const body = Buffer.from('x');
+    const cases: Array<[string, Record<string, string | undefined>, string]> = [
+      ['missing jurisdiction', { 'x-eosc-jurisdiction': undefined }, 'EOSC_MISSING_JURISDICTION'],
+      ['invalid jurisdiction', { 'x-eosc-jurisdiction': 'XX' }, 'EOSC_INVALID_JURISDICTION'],
+      ['missing retention', { 'x-eosc-retention-ttl': undefined }, 'EOSC_MISSING_RETENTION'],
+      ['bad retention', { 'x-eosc-retention-ttl': 'thirty days' }, 'EOSC_INVALID_RETENTION_FORMAT'],
+      ['missing integrity', { 'x-eosc-integrity': undefined }, 'EOSC_MISSING_INTEGRITY'],
+      ['md5 integrity', { 'x-eosc-integrity': `md5:${'a'.repeat(32)}` }, 'EOSC_INTEGRITY_ALGORITHM_UNSUPPORTED'],
+      ['sha1 integrity', { 'x-eosc-integrity': `sha1:${'a'.repeat(40)}` }, 'EOSC_INTEGRITY_ALGORITHM_UNSUPPORTED'],
+      ['missing classification', { 'x-eosc-classification': undefined }, 'EOSC_MISSING_CLASSIFICATION'],
+      ['unknown classification', { 'x-eosc-classification': 'top-secret' }, 'EOSC_CLASSIFICATION_UNKNOWN'],
+      ['missing evidence pointer', { 'x-eosc-evidence-pointer': undefined }, 'EOSC_INVALID_EVIDENCE_POINTER'],
+      ['bad evidence pointer', { 'x-eosc-evidence-pointer': 'ftp://x/y' }, 'EOSC_INVALID_EVIDENCE_POINTER'],
+      ['missing data product', { 'x-eosc-data-product-id': undefined }, 'EOSC_MISSING_DATA_PRODUCT_ID'],
+      ['missing policy snapshot', { 'x-eosc-usage-policy-snapshot-id': undefined }, 'EOSC_MISSING_USAGE_POLICY_SNAPSHOT_ID'],
+      ['missing consent ref', { 'x-eosc-consent-token-ref': undefined }, 'EOSC_MISSING_CONSENT_TOKEN_REF'],
+    ];
+    it.each(cases)('%s → %s', async (_name, overrides, code) => {
+      const before = (await chain(tenantId)).length;
+      const key = `refused/${uniqueId('k')}`;
+      const result = await put(bucket, key, body, governance(body, overrides));
+      expect(result.status).toBe(400);
+      expect(result.json).toMatchObject({ code, evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:/) });
+      const events = await chain(tenantId);
+      expect(events).toHaveLength(before + 1);
+      expect(events[events.length - 1]).toMatchObject({ eventType: 'object.put', outcome: 'refused', refusalSubject: 'object.put', evidencePointer: result.json.evidence_pointer });
+      expect((await get(bucket, key)).status).toBe(404);
+    });
+  });
+
+  it('an integrity mismatch stores nothing (no row, no blob) and leaves one refused event', async () => {
+    const body = Buffer.from(`the real content ${uniqueId()}`);
+    const before = (await chain(tenantId)).length;
+    const blobsBefore = blobFiles();
+    const result = await put(bucket, 'mismatch.bin', body, governance(body, { 'x-eosc-integrity': `sha256:${'0'.repeat(64)}` }));
+    expect(result.status).toBe(400);
+    expect(result.json.code).toBe('EOSC_INTEGRITY_MISMATCH');
+    const events = await chain(tenantId);
+    expect(events).toHaveLength(before + 1);
+    expect(events[events.length - 1]).toMatchObject({
+      eventType: 'object.put',
+      outcome: 'refused',
+      refusalReasonClass: 'evidence_precondition_failed',
+      refusalReasonCode: 'integrity_mismatch',
+      details: expect.objectContaining({ computed_integrity: `sha256:${sha256(body)}` }),
+    });
+    expect(blobFiles()).toEqual(blobsBefore);
+    expect(blobFiles()).not.toContain(sha256(body));
+    expect(readdirSync(path.join(env.dataDir, 'blobs', 'tmp'))).toEqual([]);
+    expect(await env.stack.services.db.prisma.storageObjectVersion.count({ where: { bucket, key: 'mismatch.bin' } })).toBe(0);
+  });
+
+  it('refuses a classification above the tenant ceiling and a placement outside the declared jurisdiction, with evidence', async () => {
+    const body = Buffer.from('classified');
+    const secret = await put(bucket, 'secret.bin', body, governance(body, { 'x-eosc-classification': 'secret' }));
+    expect(secret.status).toBe(403);
+    expect(secret.json).toMatchObject({ code: 'EOSC_CLASSIFICATION_ABOVE_CEILING', evidence_pointer: expect.any(String) });
+    // The bucket is in DE: an object that must stay in FR may not be placed there.
+    const blocked = await put(bucket, 'fr-only.bin', body, governance(body, { 'x-eosc-jurisdiction': 'FR' }));
+    expect(blocked.status).toBe(403);
+    expect(blocked.json).toMatchObject({ code: 'EOSC_JURISDICTION_BLOCKED', evidence_pointer: expect.any(String) });
+    // A bucket in EU may hold data allowed anywhere in the EU, but not DE-only data.
+    const euBucket = await createBucket(tenantId, { jurisdiction: 'EU' });
+    expect((await put(euBucket, 'de-only.bin', body, governance(body))).json.code).toBe('EOSC_JURISDICTION_BLOCKED');
+    expect((await put(euBucket, 'eu.bin', body, governance(body, { 'x-eosc-jurisdiction': 'EU' }))).status).toBe(201);
+    expect((await put(bucket, 'de-or-fr.bin', body, governance(body, { 'x-eosc-jurisdiction': 'FR,DE' }))).status).toBe(201);
+    const events = await chain(tenantId);
+    expect(events.filter((event) => event.refusalReasonCode === 'classification_above_ceiling')).toHaveLength(1);
+    expect(events.filter((event) => event.refusalReasonClass === 'jurisdiction_denied')).toHaveLength(2);
+  });
+
+  it('refuses cross-tenant PUT and GET, and readers may read but not write', async () => {
+    const other = uniqueId('t');
+    expect((await env.gql(CREATE_TENANT, { input: tenantInput(other) })).errors).toBeUndefined();
+    const otherAdmin = await env.token('tenant-admin', other);
+    const body = Buffer.from('mine');
+    expect((await put(bucket, 'mine.txt', body, governance(body))).status).toBe(201);
+    const crossPut = await put(bucket, 'theirs.txt', body, governance(body), otherAdmin);
+    expect(crossPut.status).toBe(403);
+    expect(crossPut.json).toMatchObject({ code: 'ECS_FORBIDDEN', evidence_pointer: expect.any(String) });
+    const crossGet = await get(bucket, 'mine.txt', { token: otherAdmin });
+    expect(crossGet.status).toBe(403);
+    expect(crossGet.body.toString()).not.toContain('mine');
+    const reader = await env.token('reader', tenantId);
+    expect((await get(bucket, 'mine.txt', { token: reader })).body.toString()).toBe('mine');
+    expect((await put(bucket, 'reader.txt', body, governance(body), reader)).status).toBe(403);
+    const refusals = (await chain(tenantId)).filter((event) => event.eventType === 'authority.refusal');
+    expect(refusals.length).toBeGreaterThanOrEqual(3);
+    const anonymous = await request(objectUrl(bucket, 'mine.txt'));
+    expect(anonymous.statusCode).toBe(401);
+    await anonymous.body.dump();
+  });
+
+  it('refuses malformed object keys with 400', async () => {
+    const body = Buffer.from('k');
+    // Sent as raw paths: a URL parser would resolve the dot segments before they leave the client.
+    for (const key of ['a/%2e%2e/b', '%2e%2e', 'a/../../../../graphql', './a', 'a%00b', 'a%5Cb', 'a\\b', 'x'.repeat(1025), '%E0%A4%A']) {
+      const response = await getGlobalDispatcher().request({
+        origin: env.url,
+        path: `/v1/storage/${bucket}/objects/${key}`,
+        method: 'PUT',
+        headers: { authorization: `Bearer ${adminToken}`, ...governance(body) },
+        body,
+      });
+      const json = (await response.body.json()) as { code: string };
+      expect([key, response.statusCode, json.code]).toEqual([key, 400, 'EOSC_INVALID_OBJECT_KEY']);
+    }
+  });
+
+  it('keeps every PUT to a versioned bucket as a version, readable with ?version_id=', async () => {
+    const first = Buffer.from('version one');
+    const second = Buffer.from('version two');
+    const v1 = await put(versionedBucket, 'report.csv', first, governance(first));
+    const v2 = await put(versionedBucket, 'report.csv', second, governance(second, { 'x-eosc-classification': 'restricted' }));
+    expect(v1.status).toBe(201);
+    expect(v2.status).toBe(201);
+    expect(v1.json.version_id).not.toBe(v2.json.version_id);
+    expect((await get(versionedBucket, 'report.csv')).body.toString()).toBe('version two');
+    const old = await get(versionedBucket, 'report.csv', { query: `?version_id=${String(v1.json.version_id)}` });
+    expect(old.body.toString()).toBe('version one');
+    expect(old.headers['x-eosc-classification']).toBe('internal');
+    expect((await get(bucket, 'docs/hello.txt', { query: '?version_id=abc' })).status).toBe(400);
+  });
+
+  it('refuses DELETE while retention is in force or a legal hold is on, with evidence; otherwise a delete marker', async () => {
+    const body = Buffer.from('retained');
+    expect((await put(bucket, 'retained.txt', body, governance(body, { 'x-eosc-retention-ttl': 'P30D' }))).status).toBe(201);
+    const refused = await get(bucket, 'retained.txt', { method: 'DELETE' });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body.toString())).toMatchObject({ code: 'EOSC_OBJECT_LOCKED', evidence_pointer: expect.any(String) });
+    // An overwrite of a retained object in an unversioned bucket is refused too.
+    const overwrite = await put(bucket, 'retained.txt', body, governance(body));
+    expect(overwrite.json.code).toBe('EOSC_OBJECT_LOCKED');
+
+    const future = new Date(Date.now() + 86_400_000).toISOString();
+    expect((await put(bucket, 'until.txt', body, governance(body, { 'x-eosc-retention-ttl': future }))).status).toBe(201);
+    expect((await get(bucket, 'until.txt', { method: 'DELETE' })).status).toBe(403);
+
+    expect((await put(bucket, 'held.txt', body, governance(body, { 'x-eosc-legal-hold': 'ON' }))).status).toBe(201);
+    expect((await get(bucket, 'held.txt', { method: 'DELETE' })).status).toBe(403);
+    const events = await chain(tenantId);
+    expect(events.filter((event) => event.eventType === 'object.delete' && event.outcome === 'refused').map((event) => event.refusalReasonCode)).toEqual([
+      'retention_in_force',
+      'retention_in_force',
+      'legal_hold_on',
+    ]);
+
+    expect((await put(bucket, 'free.txt', body, governance(body))).status).toBe(201);
+    const deleted = await get(bucket, 'free.txt', { method: 'DELETE' });
+    expect(deleted.status).toBe(204);
+    expect((await get(bucket, 'free.txt')).status).toBe(404);
+    expect((await get(bucket, 'free.txt', { method: 'DELETE' })).status).toBe(404);
+    const after = await chain(tenantId);
+    expect(after[after.length - 1]).toMatchObject({ eventType: 'object.delete', outcome: 'accepted', details: expect.objectContaining({ object_key: 'free.txt' }) });
+  });
+
+  it('lists objects by prefix with a cursor, over REST and GraphQL', async () => {
+    const listBucket = await createBucket(tenantId);
+    for (const key of ['logs/a', 'logs/b', 'logs/c', 'other/d']) {
+      const body = Buffer.from(key);
+      expect((await put(listBucket, key, body, governance(body))).status).toBe(201);
+    }
+    expect((await get(listBucket, 'logs/b', { method: 'DELETE' })).status).toBe(204);
+    const page = async (query: string) => {
+      const response = await request(`${env.url}/v1/storage/${listBucket}/objects${query}`, { headers: { authorization: `Bearer ${adminToken}` } });
+      return { status: response.statusCode, json: (await response.body.json()) as { items: Array<{ key: string }>; next_cursor: string | null; code?: string } };
+    };
+    const first = await page('?prefix=logs/&limit=1');
+    expect(first.json.items.map((item) => item.key)).toEqual(['logs/a']);
+    expect(first.json.next_cursor).toEqual(expect.any(String));
+    const second = await page(`?prefix=logs/&limit=1&cursor=${encodeURIComponent(first.json.next_cursor!)}`);
+    expect(second.json.items.map((item) => item.key)).toEqual(['logs/c']);
+    expect(second.json.next_cursor).toBeNull();
+    expect((await page('?limit=0')).json.code).toBe('ECS_INVALID_PAGE_SIZE');
+    expect((await page(`?prefix=other/&cursor=${encodeURIComponent(first.json.next_cursor!)}`)).json.code).toBe('ECS_INVALID_CURSOR');
+
+    const token = `Bearer ${adminToken}`;
+    const gql = await env.gqlAs<{ bucket: { objects: { items: Array<{ key: string; size: number; sha256: string; classification: string }>; nextCursor: string | null } } }>(
+      adminToken,
+      `query($name: ID!) { bucket(name: $name) { objects(prefix: "logs/", first: 10) { items { key size sha256 classification versionId } nextCursor } } }`,
+      { name: listBucket },
+    );
+    expect(token).toBeTruthy();
+    expect(gql.errors).toBeUndefined();
+    expect(gql.data!.bucket.objects.items.map((item) => item.key)).toEqual(['logs/a', 'logs/c']);
+    expect(gql.data!.bucket.objects.items[0]).toMatchObject({ size: 6, sha256: sha256(Buffer.from('logs/a')), classification: 'internal' });
+  });
+
+  it('streams a 20 MB upload and download', async () => {
+    const chunk = randomBytes(1024 * 1024);
+    const chunks = 20;
+    const hash = createHash('sha256');
+    for (let i = 0; i < chunks; i += 1) hash.update(chunk);
+    const digest = hash.digest('hex');
+    const source = Readable.from((function* () {
+      for (let i = 0; i < chunks; i += 1) yield chunk;
+    })());
+    const stored = await put(bucket, 'big.bin', source, { ...governance(Buffer.alloc(0), { 'x-eosc-integrity': `sha256:${digest}`, 'content-type': 'application/octet-stream' }), 'content-length': String(chunk.length * chunks) });
+    expect(stored.status).toBe(201);
+    expect(stored.json.size).toBe(chunk.length * chunks);
+    const response = await request(objectUrl(bucket, 'big.bin'), { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(response.statusCode).toBe(200);
+    const readHash = createHash('sha256');
+    let size = 0;
+    for await (const part of response.body) {
+      readHash.update(part as Buffer);
+      size += (part as Buffer).length;
+    }
+    expect(size).toBe(chunk.length * chunks);
+    expect(readHash.digest('hex')).toBe(digest);
+  });
+});
