@@ -68,7 +68,7 @@ function hasBody(req: Request): boolean {
 function bodyGate(route: RouteDef): RequestHandler {
   return (req, _res, next) => {
     if (!hasBody(req)) return next();
-    if (route.method !== 'post' && route.method !== 'patch') {
+    if (route.method !== 'post' && route.method !== 'put' && route.method !== 'patch') {
       return next(new EcsError(ErrorCode.UnsupportedMediaType, `${req.method} ${req.baseUrl}${req.path} takes no request body`));
     }
     if (req.is('application/json') !== 'application/json') {

@@ -4,7 +4,7 @@ import type { Caller } from '../lib/auth/caller';
 import { ErrorCode } from '../lib/errors';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../lib/graphql/page-size';
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** What a route handler gets: validated input, the caller, and one GraphQL operation to run. */
 export interface RouteCall<Body, Query> {

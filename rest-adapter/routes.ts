@@ -1,4 +1,5 @@
 import { authorityBindingRoutes } from './authority-binding-routes';
+import { bucketRoutes } from './bucket-routes';
 import { eventRoutes } from './event-routes';
 import { policyBaselineRoutes } from './policy-baseline-routes';
 import type { RouteDef } from './route-table';
@@ -15,4 +16,5 @@ export const ROUTES: readonly RouteDef[] = [
   ...eventRoutes,
   ...authorityBindingRoutes,
   ...policyBaselineRoutes,
+  ...bucketRoutes,
 ];

@@ -102,3 +102,13 @@ const bindingVersion = z.object({
 export const AuthorityBindingSchema = bindingVersion.extend({ id: z.string(), versions: z.array(bindingVersion).optional() });
 schemas.add(AuthorityBindingSchema, { id: 'AuthorityBinding' });
 schemas.add(z.object({ items: z.array(AuthorityBindingSchema), next_cursor: z.string().optional() }), { id: 'AuthorityBindingList' });
+
+export const BucketSchema = z.object({
+  name: z.string(),
+  tenant_id: z.string(),
+  jurisdiction: z.string(),
+  default_classification: classification,
+  versioning: z.boolean(),
+  created_at: z.iso.datetime(),
+});
+schemas.add(BucketSchema, { id: 'Bucket' });

@@ -1,5 +1,5 @@
 import { BASELINE_V1_TEXT } from '../../lib/policy/baseline-v1';
-import { PINNED_IMAGE, startTestStack, uniqueId } from '../support/test-stack';
+import { CREATE_TENANT, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
 type Json = Record<string, any>;
@@ -285,5 +285,39 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     expect(doc.paths['/v1/openapi.json'].get.security).toEqual([]);
     const refs = JSON.stringify(doc).match(/#\/components\/schemas\/\w+/g)!;
     for (const ref of new Set(refs)) expect(doc.components.schemas).toHaveProperty(ref.split('/').pop()!);
+  });
+});
+
+describe('buckets at /v1/storage/{bucket}', () => {
+  let env: TestStack;
+  beforeAll(async () => {
+    env = await startTestStack();
+  });
+  afterAll(() => env.stop());
+
+  it('creates a bucket with PUT and reads it with GET, within the caller’s tenant', async () => {
+    const tenant = uniqueId('t');
+    expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenant) })).errors).toBeUndefined();
+    const admin = await env.token('tenant-admin', tenant);
+    const name = uniqueId('bkt');
+    const created = await fetch(`${env.url}/v1/storage/${name}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jurisdiction: 'DE', default_classification: 'restricted', versioning: true }),
+    });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ name, tenant_id: tenant, jurisdiction: 'DE', default_classification: 'restricted', versioning: true });
+    const read = await fetch(`${env.url}/v1/storage/${name}`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(read.status).toBe(200);
+    const stranger = await env.token('tenant-admin', uniqueId('x'));
+    const refused = await fetch(`${env.url}/v1/storage/${name}`, { headers: { authorization: `Bearer ${stranger}` } });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: 'ECS_FORBIDDEN', evidence_pointer: expect.any(String) });
+    const duplicate = await fetch(`${env.url}/v1/storage/${name}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ jurisdiction: 'DE' }),
+    });
+    expect(duplicate.status).toBe(409);
   });
 });

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { EcsError, ErrorCode } from '../lib/errors';
+import { defineRoute } from './route-table';
+import type { RouteDef } from './route-table';
+
+const BUCKET_FIELDS = 'name tenantId jurisdiction defaultClassification versioning createdAt';
+
+interface BucketNode {
+  name: string;
+  tenantId: string;
+  jurisdiction: string;
+  defaultClassification: string;
+  versioning: boolean;
+  createdAt: string;
+}
+
+function bucketBody(bucket: BucketNode): Record<string, unknown> {
+  return {
+    name: bucket.name,
+    tenant_id: bucket.tenantId,
+    jurisdiction: bucket.jurisdiction,
+    default_classification: bucket.defaultClassification,
+    versioning: bucket.versioning,
+    created_at: bucket.createdAt,
+  };
+}
+
+const createBody = z.strictObject({
+  tenant_id: z.string().optional(),
+  jurisdiction: z.string(),
+  default_classification: z.enum(['public', 'internal', 'restricted', 'secret']).optional(),
+  versioning: z.boolean().optional(),
+});
+
+/** Buckets: `PUT /v1/storage/{bucket}` creates one, `GET` reads it (objects have their own streaming router). */
+export const bucketRoutes: RouteDef[] = [
+  defineRoute({
+    method: 'put',
+    path: '/storage/:bucket',
+    operationId: 'createBucket',
+    summary: 'Create a bucket (tenant defaults to the caller’s)',
+    tag: 'storage',
+    body: createBody,
+    status: 201,
+    description: 'Created',
+    response: 'Bucket',
+    errors: [400, 404, 409],
+    handler: async ({ body, params, caller, execute }) => {
+      const tenantId = body.tenant_id ?? caller.tenantId;
+      if (!tenantId) throw new EcsError(ErrorCode.ValidationFailed, 'tenant_id is required for callers without a tenant', { field: 'tenant_id' });
+      const data = await execute<{ createBucket: BucketNode }>(
+        `mutation CreateBucket($input: CreateBucketInput!) { createBucket(input: $input) { ${BUCKET_FIELDS} } }`,
+        {
+          input: {
+            name: params.bucket,
+            tenantId,
+            jurisdiction: body.jurisdiction,
+            defaultClassification: body.default_classification,
+            versioning: body.versioning,
+          },
+        },
+      );
+      return bucketBody(data.createBucket);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/storage/:bucket',
+    operationId: 'getBucket',
+    summary: 'Read a bucket',
+    tag: 'storage',
+    status: 200,
+    description: 'OK',
+    response: 'Bucket',
+    errors: [404],
+    handler: async ({ params, execute }) => {
+      const data = await execute<{ bucket: BucketNode | null }>(`query GetBucket($name: ID!) { bucket(name: $name) { ${BUCKET_FIELDS} } }`, {
+        name: params.bucket,
+      });
+      if (!data.bucket) throw new EcsError(ErrorCode.NotFound, `bucket ${String(params.bucket)} not found`);
+      return bucketBody(data.bucket);
+    },
+  }),
+];
