@@ -29,17 +29,35 @@ export type AdmissionDecision =
   /** Cedar could not evaluate: the caller must fail closed. */
   | { decision: 'error'; errors: string[] };
 
-/** Evaluates `workload.deploy` against a compiled policy set with Cedar. */
-export function evaluateAdmission(compiled: CompiledPolicy, facts: AdmissionFacts): AdmissionDecision {
+const SCHEMA_NAME = 'ecs';
+let schemaPrepared = false;
+const preparedSets = new Set<string>();
+
+/**
+ * Parses the schema and a policy set once inside Cedar, under `setId` (a snapshot id never
+ * changes, so it is a safe key); later decisions skip re-parsing them.
+ */
+function prepare(compiled: CompiledPolicy, setId: string): boolean {
+  if (!schemaPrepared) schemaPrepared = cedar.preparseSchema(SCHEMA_NAME, CEDAR_SCHEMA).type === 'success';
+  if (!preparedSets.has(setId)) {
+    if (cedar.preparsePolicySet(setId, { staticPolicies: compiled.policies }).type !== 'success') return false;
+    preparedSets.add(setId);
+  }
+  return schemaPrepared;
+}
+
+/**
+ * Evaluates `workload.deploy` against a compiled policy set with Cedar. With `setId` (the
+ * snapshot id) the schema and policies are parsed once and reused.
+ */
+export function evaluateAdmission(compiled: CompiledPolicy, facts: AdmissionFacts, setId?: string): AdmissionDecision {
   const tenantUid = { type: 'Ecs::Tenant', id: facts.tenant.id };
-  const answer = cedar.isAuthorized({
+  const request: Omit<cedar.StatefulAuthorizationCall, 'preparsedPolicySetId'> = {
     principal: { type: 'Ecs::Caller', id: facts.caller },
     action: { type: 'Ecs::Action', id: 'workload.deploy' },
     resource: { type: 'Ecs::Workload', id: facts.workload.id },
     context: { tenant: { __entity: tenantUid } },
-    schema: CEDAR_SCHEMA,
     validateRequest: true,
-    policies: { staticPolicies: compiled.policies },
     entities: [
       { uid: { type: 'Ecs::Caller', id: facts.caller }, attrs: {}, parents: [] },
       {
@@ -60,7 +78,11 @@ export function evaluateAdmission(compiled: CompiledPolicy, facts: AdmissionFact
         parents: [tenantUid],
       },
     ],
-  });
+  };
+  const answer =
+    setId !== undefined && prepare(compiled, setId)
+      ? cedar.statefulIsAuthorized({ ...request, preparsedSchemaName: SCHEMA_NAME, preparsedPolicySetId: setId })
+      : cedar.isAuthorized({ ...request, schema: CEDAR_SCHEMA, policies: { staticPolicies: compiled.policies } });
   if (answer.type === 'failure') return { decision: 'error', errors: answer.errors.map((error) => error.message) };
   const { decision, diagnostics } = answer.response;
   // A policy that errors is skipped by Cedar; an admission decision must not rest on that.

@@ -24,6 +24,11 @@ describe('Cedar admission decisions (POL-02 determinism)', () => {
     ]);
   });
 
+  it('decides the same with the schema and policies parsed once (stateful) as parsed per call', () => {
+    const stateful = ADMISSION_CASES.map((facts) => evaluateAdmission(compiled.compiled, facts, 'polsnap:test-determinism'));
+    expect(JSON.stringify(stateful)).toBe(JSON.stringify(decide()));
+  });
+
   it('decides the same inputs identically 200 times and in another process', () => {
     const reference = JSON.stringify(decide());
     for (let run = 0; run < 200; run += 1) expect(JSON.stringify(decide())).toBe(reference);

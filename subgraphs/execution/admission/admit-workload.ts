@@ -89,7 +89,7 @@ export async function admitWorkload(context: PlaneContext, request: WorkloadRequ
       withinTenantJurisdiction: jurisdictionWithin(request.jurisdiction, tenant.jurisdiction),
     },
   };
-  const decision = evaluateAdmission(compiled, facts);
+  const decision = evaluateAdmission(compiled, facts, snapshot.id);
   if (decision.decision === 'error') {
     throw await failClosed('policy_evaluation_failed', `the policy could not be evaluated: ${decision.errors[0]}`, snapshot.id);
   }
