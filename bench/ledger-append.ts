@@ -1,12 +1,16 @@
 // Evidence append throughput: N tenants (one chain each) with one sequential writer per
 // tenant, each event in its own interactive transaction, exactly as the planes append
-// (`db.prisma.$transaction(tx => appendEvidence(tx, ...))`); plus 64 writers on ONE
-// tenant, where the chain-head row lock serialises every append.
+// (`db.prisma.$transaction(tx => appendEvidence(tx, ...))`) a `workload.admit` event;
+// plus 64 writers on ONE tenant, where the chain-head row lock serialises every append.
 //
-//   npx tsx bench/ledger-append.ts [--backend=pglite|postgresql] [--events=N] [--pglite-events=N]
+//   npx tsx bench/ledger-append.ts [--backend=pglite|postgresql] [--events=N] [--pglite-events=N] [--rounds=N]
 //
-// After each scenario the chains of a few tenants are verified (`verifyChain`); the run
-// fails if a chain is invalid or does not hold exactly the events that were committed.
+// Each scenario's events are split over rounds that interleave the scenarios (round 1 of
+// every scenario, then round 2, ...), and the reported rate is the median of the rounds, so
+// a burst of background load on a shared machine does not land on one scenario only.
+// After every round the chains of the first and the last tenant are verified
+// (`verifyChain`); the run fails if a chain is invalid or does not hold exactly the events
+// that were committed, or if any append failed.
 import { appendEvidence } from '../lib/evidence/ledger';
 import { verifyChain } from '../subgraphs/audit/data/chain';
 import {
@@ -47,100 +51,115 @@ function numberArg(name: string, fallback: number): number {
   return value;
 }
 
-/** Timed events per scenario (warm-up events come on top). */
+/** Timed events per scenario, all rounds together (warm-up events come on top). */
 const EVENTS: Record<DatabaseKind, number> = {
   postgresql: numberArg('events', 2000),
   pglite: numberArg('pglite-events', 2000),
 };
-
+const ROUNDS = numberArg('rounds', 3);
 /** Pool size of the PostgreSQL client: the application default. */
 const POOL_SIZE = 10;
-/** Stop a scenario after this many failed appends. */
+/** Stop a round after this many failed appends. */
 const MAX_ERRORS = 100;
 
-interface ScenarioResult {
-  scenario: Scenario;
+interface Round {
   events: number;
   seconds: number;
-  latencies: number[];
-  errors: string[];
-  lockWaits?: { max: number; mean: number };
   cpu: { processPercent: number; machinePercent: number };
-  verified: string;
+  lockWaits?: { max: number; mean: number };
 }
 
-async function runScenario(backend: Backend, index: number, scenario: Scenario): Promise<ScenarioResult> {
-  const { db } = backend;
-  const tenants = Array.from({ length: scenario.tenants }, (_, t) => `bench-s${index}-t${String(t).padStart(2, '0')}`);
-  const committed = new Map(tenants.map((tenant) => [tenant, 0]));
-  const errors: string[] = [];
-  let n = 0;
+interface ScenarioRun {
+  scenario: Scenario;
+  tenants: string[];
+  /** Events committed per tenant (warm-up included): what each chain must hold. */
+  committed: Map<string, number>;
+  latencies: number[];
+  errors: string[];
+  rounds: Round[];
+  verifiedEvents: number;
+}
 
-  const appendOne = async (tenant: string, timed: boolean, latencies?: number[]) => {
+function newRun(index: number, scenario: Scenario): ScenarioRun {
+  const tenants = Array.from({ length: scenario.tenants }, (_, t) => `bench-s${index}-t${String(t).padStart(2, '0')}`);
+  return {
+    scenario,
+    tenants,
+    committed: new Map(tenants.map((tenant) => [tenant, 0])),
+    latencies: [],
+    errors: [],
+    rounds: [],
+    verifiedEvents: 0,
+  };
+}
+
+async function runRound(backend: Backend, run: ScenarioRun, events: number): Promise<Round> {
+  const { db } = backend;
+  let n = 0;
+  const appendOne = async (tenant: string, latencies?: number[]) => {
     const started = now();
     try {
       // Let timers, I/O and the other writers in first (on PGlite a transaction otherwise
-      // runs to its end in microtasks); the wait for a turn counts in the latency.
-      if (timed) await yieldToEventLoop();
+      // runs to its end in microtasks); the wait for this turn counts in the latency.
+      await yieldToEventLoop();
       await db.prisma.$transaction((tx) => appendEvidence(tx, workloadAdmission(tenant, n++)));
-      committed.set(tenant, committed.get(tenant)! + 1);
-      if (timed) latencies?.push(now() - started);
+      run.committed.set(tenant, run.committed.get(tenant)! + 1);
+      latencies?.push(now() - started);
     } catch (error) {
       const message = String((error as Error).message ?? error).replace(/\s+/g, ' ').slice(0, 300);
-      errors.push(`${timed ? '' : '(warm-up) '}${tenant}: ${message}`);
+      run.errors.push(`${latencies ? '' : '(warm-up) '}${tenant}: ${message}`);
     }
   };
+  const writers = run.tenants.flatMap((tenant) => Array.from({ length: run.scenario.writersPerTenant }, () => tenant));
 
-  // Warm-up: every writer appends 2 events (creates the chain heads, fills the pool).
-  const writers = tenants.flatMap((tenant) => Array.from({ length: scenario.writersPerTenant }, () => tenant));
-  await Promise.all(writers.map(async (tenant) => {
-    for (let i = 0; i < 2; i++) await appendOne(tenant, false);
-  }));
+  // Warm-up before the first round: every writer appends 2 events (creates the chain heads).
+  if (run.rounds.length === 0) {
+    await Promise.all(writers.map(async (tenant) => {
+      for (let i = 0; i < 2; i++) await appendOne(tenant);
+    }));
+  }
 
   // Timed: a fixed number of events shared by all writers; each writer appends sequentially.
-  const latencies: number[] = [];
-  let remaining = EVENTS[backend.kind];
+  let remaining = events;
+  const errorsBefore = run.errors.length;
+  const latenciesBefore = run.latencies.length;
   const lockSampler = backend.databaseUrl ? await sampleLockWaits(backend.databaseUrl) : undefined;
   const cpu = measureCpu();
   const started = now();
   await Promise.all(writers.map(async (tenant) => {
-    while (remaining > 0 && errors.length < MAX_ERRORS) {
+    while (remaining > 0 && run.errors.length - errorsBefore < MAX_ERRORS) {
       remaining -= 1;
-      await appendOne(tenant, true, latencies);
+      await appendOne(tenant, run.latencies);
     }
   }));
   const seconds = (now() - started) / 1000;
-  const cpuUsed = cpu.stop();
-  const lockWaits = await lockSampler?.stop();
+  const round: Round = {
+    events: run.latencies.length - latenciesBefore,
+    seconds,
+    cpu: cpu.stop(),
+    lockWaits: await lockSampler?.stop(),
+  };
+  run.rounds.push(round);
 
-  // Correctness under load: verify the first and the last tenant's chain.
-  const checked = [...new Set([tenants[0]!, tenants[tenants.length - 1]!])];
-  const verified: string[] = [];
-  for (const tenant of checked) {
+  // Correctness under load: the first and the last tenant's chain, from sequence 1.
+  let verified = 0;
+  for (const tenant of [...new Set([run.tenants[0]!, run.tenants[run.tenants.length - 1]!])]) {
     const result = await verifyChain({ db, tenantId: tenant });
-    const expected = committed.get(tenant)!;
+    const expected = run.committed.get(tenant)!;
     const head = await db.prisma.chainHead.findFirst({ where: { tenantId: tenant } });
     if (!result.valid || result.checked !== expected || head?.sequence !== expected) {
       throw new Error(
-        `chain of ${tenant} after "${scenario.name}" on ${backend.kind} is NOT valid: ` +
+        `chain of ${tenant} after "${run.scenario.name}" on ${backend.kind} is NOT valid: ` +
           JSON.stringify({ ...result, expectedEvents: expected, headSequence: head?.sequence }),
       );
     }
-    verified.push(`${fmt(result.checked)}`);
+    verified += result.checked;
   }
-  return {
-    scenario,
-    events: latencies.length,
-    seconds,
-    latencies: latencies.sort((a, b) => a - b),
-    errors,
-    lockWaits,
-    cpu: cpuUsed,
-    verified: `${checked.length} chain(s) ok (${verified.join(' + ')} ev)`,
-  };
+  run.verifiedEvents = verified;
+  return round;
 }
 
-async function benchBackend(kind: DatabaseKind): Promise<{ kind: DatabaseKind; header: string; results: ScenarioResult[] }> {
+async function benchBackend(kind: DatabaseKind): Promise<{ kind: DatabaseKind; header: string; runs: ScenarioRun[] }> {
   return withBackend(
     kind,
     async (backend) => {
@@ -153,48 +172,76 @@ async function benchBackend(kind: DatabaseKind): Promise<{ kind: DatabaseKind; h
           await backend.db.prisma.$transaction((tx) => appendEvidence(tx, workloadAdmission(`bench-warmup-${w}`, i)));
         }
       }));
-      const results: ScenarioResult[] = [];
-      for (const [index, scenario] of SCENARIOS.entries()) {
-        process.stdout.write(`  ${scenario.name} ... `);
-        const result = await runScenario(backend, index, scenario);
-        results.push(result);
-        console.log(
-          `${fmt(result.events / result.seconds)} events/s (${fmt(result.events)} in ${fmt(result.seconds, 1)} s, ` +
-            `${result.errors.length} error(s)); ${result.verified}`,
-        );
-        for (const error of result.errors.slice(0, 5)) console.log(`    error: ${error}`);
+      const runs = SCENARIOS.map((scenario, index) => newRun(index, scenario));
+      for (let r = 0; r < ROUNDS; r++) {
+        // Spread the remainder over the first rounds.
+        const events = Math.floor(EVENTS[kind] / ROUNDS) + (r < EVENTS[kind] % ROUNDS ? 1 : 0);
+        for (const run of runs) {
+          const round = await runRound(backend, run, events);
+          console.log(
+            `  round ${r + 1}/${ROUNDS} ${run.scenario.name}: ${fmt(round.events / round.seconds)} events/s ` +
+              `(${fmt(round.events)} in ${fmt(round.seconds, 1)} s), ${run.errors.length} error(s) so far; ` +
+              `verified ${fmt(run.verifiedEvents)} events in ${run.tenants.length > 1 ? 2 : 1} chain(s)`,
+          );
+        }
       }
-      return { kind, header, results };
+      return { kind, header, runs };
     },
     { poolSize: POOL_SIZE },
   );
 }
 
-function report(all: Array<{ kind: DatabaseKind; header: string; results: ScenarioResult[] }>): string {
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+
+function report(all: Array<{ kind: DatabaseKind; runs: ScenarioRun[] }>): string {
   const rows: string[][] = [];
-  for (const { kind, results } of all) {
-    const base = results[0]!.events / results[0]!.seconds;
-    for (const r of results) {
-      const rate = r.events / r.seconds;
+  for (const { kind, runs } of all) {
+    const rateOf = (run: ScenarioRun) => median(run.rounds.map((round) => round.events / round.seconds));
+    const base = rateOf(runs[0]!);
+    for (const run of runs) {
+      const rates = run.rounds.map((round) => round.events / round.seconds);
+      const latencies = [...run.latencies].sort((a, b) => a - b);
+      const waits = run.rounds.map((round) => round.lockWaits).filter((w): w is { max: number; mean: number } => !!w);
       rows.push([
         kind,
-        r.scenario.name,
-        fmt(r.events),
-        fmt(rate),
-        `${fmt(rate / base, 2)}x`,
-        fmt(percentile(r.latencies, 50), 1),
-        fmt(percentile(r.latencies, 95), 1),
-        fmt(percentile(r.latencies, 99), 1),
-        fmt(r.latencies[r.latencies.length - 1] ?? NaN, 1),
-        fmt(r.errors.length),
-        `${fmt(r.cpu.processPercent)}%`,
-        `${fmt(r.cpu.machinePercent)}%`,
-        r.lockWaits ? `${fmt(r.lockWaits.mean, 1)} / ${fmt(r.lockWaits.max)}` : '-',
+        run.scenario.name,
+        fmt(latencies.length),
+        fmt(rateOf(run)),
+        `${fmt(Math.min(...rates))}-${fmt(Math.max(...rates))}`,
+        `${fmt(rateOf(run) / base, 2)}x`,
+        fmt(percentile(latencies, 50), 1),
+        fmt(percentile(latencies, 95), 1),
+        fmt(percentile(latencies, 99), 1),
+        fmt(latencies[latencies.length - 1] ?? NaN, 1),
+        fmt(run.errors.length),
+        `${fmt(mean(run.rounds.map((round) => round.cpu.processPercent)))}%`,
+        `${fmt(mean(run.rounds.map((round) => round.cpu.machinePercent)))}%`,
+        waits.length ? `${fmt(mean(waits.map((w) => w.mean)), 1)} / ${fmt(Math.max(...waits.map((w) => w.max)))}` : '-',
       ]);
     }
   }
   return table(
-    ['backend', 'scenario', 'events', 'events/s', 'vs 1 tenant', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'node CPU', 'machine CPU', 'lock waiters mean / max'],
+    [
+      'backend',
+      'scenario',
+      'events',
+      'events/s (median)',
+      'rounds min-max',
+      'vs 1 tenant',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'errors',
+      'node CPU',
+      'machine CPU',
+      'lock waiters mean / max',
+    ],
     rows,
   );
 }
@@ -204,21 +251,22 @@ runMain(async () => {
   await checkBackends(backends);
   console.log(`# ledger-append: ${environment()}`);
   console.log(
-    `events per scenario: ${backends.map((kind) => `${kind} ${fmt(EVENTS[kind])}`).join(', ')} (+ 2 warm-up events per writer)`,
+    `timed events per scenario: ${backends.map((kind) => `${kind} ${fmt(EVENTS[kind])}`).join(', ')} in ${ROUNDS} ` +
+      'interleaved rounds (+ 2 warm-up events per writer)',
   );
   const all = [];
   for (const kind of backends) all.push(await benchBackend(kind));
   console.log('\n### ledger-append results\n');
   console.log(report(all));
   console.log(
-    '\nevents/s: committed appends per second (one transaction each); latency: one append transaction, ' +
-      'including waiting for a connection / the PGlite mutex and the chain-head lock; lock waiters: PostgreSQL ' +
-      'sessions of the benchmark database waiting on a lock (pg_stat_activity, sampled every 50 ms); node CPU: ' +
-      'this process (100% = one core saturated; PGlite runs inside it); machine CPU: all cores, including ' +
-      'PostgreSQL and anything else running on the machine.',
+    `\nevents/s: committed appends per second (one transaction each), median of ${ROUNDS} rounds; latency: one ` +
+      'append, including the wait for a turn of the event loop, a pooled connection / the PGlite mutex and the ' +
+      'chain-head lock; node CPU: this process (100% = one core; PGlite runs inside it); machine CPU: both cores, ' +
+      'PostgreSQL and everything else on the machine included; lock waiters: sessions of the benchmark database ' +
+      'waiting on a lock (pg_stat_activity every 50 ms).',
   );
   for (const { header } of all) console.log(`- ${header}`);
-  const failed = all.flatMap(({ kind, results }) => results.flatMap((r) => r.errors.map((e) => `${kind} / ${r.scenario.name}: ${e}`)));
+  const failed = all.flatMap(({ kind, runs }) => runs.flatMap((run) => run.errors.map((e) => `${kind} / ${run.scenario.name}: ${e}`)));
   if (failed.length) {
     console.error(`\n[bench] ${failed.length} append(s) FAILED, first ones:`);
     for (const line of failed.slice(0, 10)) console.error(`  ${line}`);

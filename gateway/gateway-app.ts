@@ -20,6 +20,7 @@ import { requestLog } from '../lib/http/request-log';
 import type { Logger } from '../lib/logger';
 import { createRestRouter } from '../rest-adapter/rest-router';
 import { createStorageRouter } from '../rest-adapter/storage-router';
+import { unversionedAliases } from '../rest-adapter/unversioned-aliases';
 import type { Dispatcher } from 'undici';
 import type { AuthenticatedLocals } from './authenticate';
 import type { GatewayContext } from './gateway-context';
@@ -40,6 +41,8 @@ export interface GatewayAppOptions {
   /** Middleware that authenticates a request or answers 401 (see authenticate.ts). */
   authenticate: RequestHandler;
   identityTokens: IdentityTokens;
+  /** Sunset date of the deprecated unversioned paths. */
+  apiSunset: Date;
   /** The mTLS pool to the planes, for streaming storage objects (no overall timeout). */
   storageDispatcher: Dispatcher;
   /** Observes each query plan (tests use it to see which planes a query touches). */
@@ -125,6 +128,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     }),
   );
   app.use('/v1/storage', createStorageRouter({ ...options, dispatcher: options.storageDispatcher }));
+  app.use(unversionedAliases(options.apiSunset));
   app.use('/v1', createRestRouter({ apollo, authenticate: options.authenticate }));
   app.use(notFound);
   app.use(errorBody);

@@ -12,6 +12,7 @@ import { buildOpenApi } from './openapi';
 import { QUERY_ERROR_CODES } from './route-table';
 import type { RouteDef } from './route-table';
 import { ROUTES } from './routes';
+import { unversionedRoutes } from './unversioned-aliases';
 
 export const BODY_LIMIT = '1mb';
 
@@ -126,7 +127,7 @@ export function createRestRouter({ apollo, authenticate, routes = ROUTES }: Rest
   const router = Router();
   let openApi: string | undefined;
   router.get('/openapi.json', (_req, res) => {
-    openApi ??= JSON.stringify(buildOpenApi(routes));
+    openApi ??= JSON.stringify(buildOpenApi(routes, { unversioned: unversionedRoutes(routes) }));
     res.type('application/json').send(openApi);
   });
   // Every other /v1 path needs credentials (also unknown ones, which then fall through to the

@@ -67,6 +67,7 @@ const environmentSchema = z.object({
   TLS_SERVER_KEY_FILE: z.string().min(1).optional(),
   TLS_CLIENT_CERT_FILE: z.string().min(1).optional(),
   TLS_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  API_SUNSET: z.iso.date('must be a date (YYYY-MM-DD)').optional(),
   MAX_OBJECT_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).default(5 * 1024 ** 3),
 });
 
@@ -102,6 +103,8 @@ export interface Config {
   /** Private JWK set of the service's signing keys (checkpoints, bundles, cursors). */
   signingKeysFile: string;
   oidc: OidcConfig;
+  /** Sunset date of the deprecated unversioned paths; at least six months ahead. */
+  apiSunset: Date;
   /** How long the gateway remembers an API key lookup (a revocation takes effect within it). */
   apiKeyCacheMs: number;
   /** The development token issuer: on unless an external issuer is configured or DEV_ISSUER=false. */
@@ -167,6 +170,18 @@ function parseTlsFiles(env: z.infer<typeof environmentSchema>): TlsFilesConfig |
   };
 }
 
+const SIX_MONTHS_MS = 183 * 24 * 3600 * 1000;
+
+/** The sunset of the deprecated paths: seven months from now unless set; never under six months ahead. */
+function parseSunset(value: string | undefined): Date {
+  if (value === undefined) return new Date(Date.now() + 7 * 31 * 24 * 3600 * 1000);
+  const sunset = new Date(`${value}T00:00:00Z`);
+  if (sunset.getTime() - Date.now() < SIX_MONTHS_MS) {
+    throw new ConfigError(`API_SUNSET: must be at least six months ahead (got ${value})`);
+  }
+  return sunset;
+}
+
 function parseOidc(env: z.infer<typeof environmentSchema>): OidcConfig {
   if (env.OIDC_ISSUER !== undefined && env.OIDC_JWKS_URI === undefined && env.OIDC_JWKS_FILE === undefined) {
     throw new ConfigError('OIDC_JWKS_URI: set it (or OIDC_JWKS_FILE) with OIDC_ISSUER');
@@ -223,6 +238,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     signingKeysFile: path.resolve(env.SIGNING_KEYS_FILE ?? path.join(dataDir, 'keys', 'signing-keys.json')),
     oidc: parseOidc(env),
     apiKeyCacheMs: env.API_KEY_CACHE_MS,
+    apiSunset: parseSunset(env.API_SUNSET),
     devIssuer: {
       enabled: env.OIDC_ISSUER === undefined && env.DEV_ISSUER !== 'false',
       keyFile: path.join(dataDir, 'keys', 'dev-issuer.json'),

@@ -29,6 +29,7 @@ export async function startGatewayServer(options: {
   const gateway = await createGatewayApp({
     db: services.db,
     jwks: () => jwks,
+    apiSunset: config.apiSunset,
     authenticate: auth.authenticate,
     identityTokens: services.identityTokens,
     storageDispatcher: services.agent,

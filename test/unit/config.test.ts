@@ -26,6 +26,8 @@ describe('configuration', () => {
     [{ SUBGRAPH_URLS: 'billing=https://x:1/graphql' }, /^SUBGRAPH_URLS: .*billing/],
     [{ SUBGRAPH_URLS: 'control=http://x:1/graphql' }, /^SUBGRAPH_URLS: /],
     [{ TLS_CA_FILE: '/ca.pem' }, /^TLS_SERVER_CERT_FILE, .*: set all of/],
+    [{ API_SUNSET: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10) }, /^API_SUNSET: must be at least six months ahead/],
+    [{ API_SUNSET: 'soon' }, /^API_SUNSET: /],
   ])('rejects %j with one line naming the variable', (env, message) => {
     let error: unknown;
     try {
