@@ -20,7 +20,8 @@ import { requestLog } from '../lib/http/request-log';
 import type { Logger } from '../lib/logger';
 import { createRestRouter } from '../rest-adapter/rest-router';
 import { createStorageRouter } from '../rest-adapter/storage-router';
-import { unversionedAliases } from '../rest-adapter/unversioned-aliases';
+import { UNVERSIONED_PREFIXES, unversionedAliases } from '../rest-adapter/unversioned-aliases';
+import { createRateLimiter, rateLimit } from '../lib/http/rate-limit';
 import type { Dispatcher } from 'undici';
 import type { AuthenticatedLocals } from './authenticate';
 import type { GatewayContext } from './gateway-context';
@@ -41,6 +42,8 @@ export interface GatewayAppOptions {
   /** Middleware that authenticates a request or answers 401 (see authenticate.ts). */
   authenticate: RequestHandler;
   identityTokens: IdentityTokens;
+  /** Requests per minute per principal and per client address. */
+  rateLimit: { perPrincipal: number; perAddress: number };
   /** Sunset date of the deprecated unversioned paths. */
   apiSunset: Date;
   /** The mTLS pool to the planes, for streaming storage objects (no overall timeout). */
@@ -108,7 +111,23 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     res.setHeader('cache-control', 'public, max-age=300');
     res.json(options.jwks());
   });
-  app.get('/metrics', options.authenticate, async (_req, res) => {
+  // Rate limits: per client address before authentication (also bounds credential
+  // guessing), per principal after it. Counters live in the database, shared by replicas.
+  const addressLimiter = createRateLimiter({ db: options.db, points: options.rateLimit.perAddress, keyPrefix: 'address' });
+  const principalLimiter = createRateLimiter({ db: options.db, points: options.rateLimit.perPrincipal, keyPrefix: 'principal' });
+  app.use(['/graphql', '/v1', ...UNVERSIONED_PREFIXES], rateLimit(addressLimiter, (_res, address) => address, log));
+  const limitPrincipal = rateLimit(
+    principalLimiter,
+    (res) => {
+      const { caller } = res.locals as Partial<AuthenticatedLocals>;
+      return caller ? (caller.apiKeyId ? `key:${caller.apiKeyId}` : `sub:${caller.issuer ?? ''}|${caller.subject}`) : undefined;
+    },
+    log,
+  );
+  const authenticate: RequestHandler = (req, res, next) =>
+    options.authenticate(req, res, (error?: unknown) => (error ? next(error) : void limitPrincipal(req, res, next)));
+
+  app.get('/metrics', authenticate, async (_req, res) => {
     const { caller } = res.locals as AuthenticatedLocals;
     if (!caller.roles.includes('platform-admin') || caller.tenantId !== undefined) {
       sendError(res, new EcsError(ErrorCode.Forbidden, 'metrics are for platform administrators'));
@@ -118,7 +137,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   });
   app.use(
     '/graphql',
-    options.authenticate,
+    authenticate,
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ res }) => {
@@ -127,9 +146,9 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       },
     }),
   );
-  app.use('/v1/storage', createStorageRouter({ ...options, dispatcher: options.storageDispatcher }));
+  app.use('/v1/storage', createStorageRouter({ ...options, authenticate, dispatcher: options.storageDispatcher }));
   app.use(unversionedAliases(options.apiSunset));
-  app.use('/v1', createRestRouter({ apollo, authenticate: options.authenticate }));
+  app.use('/v1', createRestRouter({ apollo, authenticate }));
   app.use(notFound);
   app.use(errorBody);
 

@@ -67,6 +67,8 @@ const environmentSchema = z.object({
   TLS_SERVER_KEY_FILE: z.string().min(1).optional(),
   TLS_CLIENT_CERT_FILE: z.string().min(1).optional(),
   TLS_CLIENT_KEY_FILE: z.string().min(1).optional(),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number({ error: 'must be requests per minute' }).int().min(1).default(600),
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: z.coerce.number({ error: 'must be requests per minute' }).int().min(1).default(1200),
   API_SUNSET: z.iso.date('must be a date (YYYY-MM-DD)').optional(),
   MAX_OBJECT_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).default(5 * 1024 ** 3),
 });
@@ -103,6 +105,8 @@ export interface Config {
   /** Private JWK set of the service's signing keys (checkpoints, bundles, cursors). */
   signingKeysFile: string;
   oidc: OidcConfig;
+  /** Requests per minute per principal (token subject or API key), and per client address. */
+  rateLimit: { perPrincipal: number; perAddress: number };
   /** Sunset date of the deprecated unversioned paths; at least six months ahead. */
   apiSunset: Date;
   /** How long the gateway remembers an API key lookup (a revocation takes effect within it). */
@@ -239,6 +243,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     oidc: parseOidc(env),
     apiKeyCacheMs: env.API_KEY_CACHE_MS,
     apiSunset: parseSunset(env.API_SUNSET),
+    rateLimit: { perPrincipal: env.RATE_LIMIT_PER_MINUTE, perAddress: env.RATE_LIMIT_PER_ADDRESS_PER_MINUTE },
     devIssuer: {
       enabled: env.OIDC_ISSUER === undefined && env.DEV_ISSUER !== 'false',
       keyFile: path.join(dataDir, 'keys', 'dev-issuer.json'),

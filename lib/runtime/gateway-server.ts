@@ -30,6 +30,7 @@ export async function startGatewayServer(options: {
     db: services.db,
     jwks: () => jwks,
     apiSunset: config.apiSunset,
+    rateLimit: config.rateLimit,
     authenticate: auth.authenticate,
     identityTokens: services.identityTokens,
     storageDispatcher: services.agent,
