@@ -14,6 +14,7 @@ import type { Database } from '../lib/db/database';
 import { EcsError, ErrorCode, formatGraphQLError } from '../lib/errors';
 import { SUPERGRAPH_FILE } from '../lib/federation/compose-supergraph';
 import { errorBody, notFound, sendError } from '../lib/http/error-body';
+import { cors } from '../lib/http/cors';
 import { HttpMetrics } from '../lib/http/metrics';
 import { requestLog } from '../lib/http/request-log';
 
@@ -42,6 +43,8 @@ export interface GatewayAppOptions {
   /** Middleware that authenticates a request or answers 401 (see authenticate.ts). */
   authenticate: RequestHandler;
   identityTokens: IdentityTokens;
+  /** Browser origins allowed by CORS. */
+  corsOrigins: readonly string[];
   /** Requests per minute per principal and per client address. */
   rateLimit: { perPrincipal: number; perAddress: number };
   /** Sunset date of the deprecated unversioned paths. */
@@ -93,6 +96,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestLog(log, metrics.observe));
+  app.use(cors(options.corsOrigins));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -69,6 +69,10 @@ const environmentSchema = z.object({
   TLS_CLIENT_KEY_FILE: z.string().min(1).optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number({ error: 'must be requests per minute' }).int().min(1).default(600),
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: z.coerce.number({ error: 'must be requests per minute' }).int().min(1).default(1200),
+  CORS_ORIGINS: z
+    .string()
+    .regex(/^https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*$/, 'must be a comma list of origins like https://portal.example.eu')
+    .optional(),
   API_SUNSET: z.iso.date('must be a date (YYYY-MM-DD)').optional(),
   MAX_OBJECT_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).default(5 * 1024 ** 3),
 });
@@ -107,6 +111,8 @@ export interface Config {
   oidc: OidcConfig;
   /** Requests per minute per principal (token subject or API key), and per client address. */
   rateLimit: { perPrincipal: number; perAddress: number };
+  /** Origins of portals allowed to call the API from a browser (exact match). */
+  corsOrigins: string[];
   /** Sunset date of the deprecated unversioned paths; at least six months ahead. */
   apiSunset: Date;
   /** How long the gateway remembers an API key lookup (a revocation takes effect within it). */
@@ -243,6 +249,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     oidc: parseOidc(env),
     apiKeyCacheMs: env.API_KEY_CACHE_MS,
     apiSunset: parseSunset(env.API_SUNSET),
+    corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : [],
     rateLimit: { perPrincipal: env.RATE_LIMIT_PER_MINUTE, perAddress: env.RATE_LIMIT_PER_ADDRESS_PER_MINUTE },
     devIssuer: {
       enabled: env.OIDC_ISSUER === undefined && env.DEV_ISSUER !== 'false',

@@ -31,6 +31,7 @@ export async function startGatewayServer(options: {
     jwks: () => jwks,
     apiSunset: config.apiSunset,
     rateLimit: config.rateLimit,
+    corsOrigins: config.corsOrigins,
     authenticate: auth.authenticate,
     identityTokens: services.identityTokens,
     storageDispatcher: services.agent,
