@@ -13,6 +13,7 @@ import path from 'node:path';
 const BENCHMARKS: Record<string, string> = {
   'ledger-append': 'ledger-append.ts',
   'verify-chain': 'verify-chain.ts',
+  'rest-overhead': 'rest-overhead.ts',
 };
 
 function usage(): string {
