@@ -152,7 +152,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   );
   app.use('/v1/storage', createStorageRouter({ ...options, authenticate, dispatcher: options.storageDispatcher }));
   app.use(unversionedAliases(options.apiSunset));
-  app.use('/v1', createRestRouter({ apollo, authenticate }));
+  app.use('/v1', createRestRouter({ apollo, authenticate, db: options.db }));
   app.use(notFound);
   app.use(errorBody);
 

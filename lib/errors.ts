@@ -38,6 +38,8 @@ export const ErrorCode = {
   Forbidden: 'ECS_FORBIDDEN',
   /** A plane or the database is not reachable; governed actions fail closed. */
   DependencyUnavailable: 'ECS_DEPENDENCY_UNAVAILABLE',
+  /** An Idempotency-Key reused for a different request. */
+  IdempotencyKeyReused: 'ECS_IDEMPOTENCY_KEY_REUSED',
   /** Too many requests from one principal or address; see Retry-After. */
   RateLimited: 'ECS_RATE_LIMITED',
   /** Anything unexpected; details stay in the log. */
@@ -100,6 +102,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   ECS_FORBIDDEN: 403,
   ECS_DEPENDENCY_UNAVAILABLE: 503,
   ECS_RATE_LIMITED: 429,
+  ECS_IDEMPOTENCY_KEY_REUSED: 422,
   ECS_INTERNAL: 500,
   EOSC_MISSING_JURISDICTION: 400,
   EOSC_INVALID_JURISDICTION: 400,

@@ -8,6 +8,8 @@ import { EcsError, ErrorCode } from '../lib/errors';
 import { sendError } from '../lib/http/error-body';
 import type { RequestLocals } from '../lib/http/request-log';
 import { executeOperation } from './execute-operation';
+import { startIdempotent } from './idempotency';
+import type { Database } from '../lib/db/database';
 import { buildOpenApi } from './openapi';
 import { QUERY_ERROR_CODES } from './route-table';
 import type { RouteDef } from './route-table';
@@ -21,6 +23,8 @@ export interface RestRouterOptions {
   /** Authentication for everything but `/openapi.json` (which is public). */
   authenticate?: RequestHandler;
   routes?: readonly RouteDef[];
+  /** Keeps Idempotency-Key responses of POST routes (absent: the header is ignored). */
+  db?: Database;
 }
 
 /** The one error mapper of the REST surface: anything thrown becomes an EcsError (status from ERROR_STATUS). */
@@ -80,7 +84,7 @@ function bodyGate(route: RouteDef): RequestHandler {
 }
 
 /** Serves one route: validate, run the handler (one GraphQL operation), send the success status. */
-function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>): RequestHandler {
+function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>, db: Database | undefined): RequestHandler {
   const emptyBody = (body: unknown) => body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
   return async (req, res, next) => {
     try {
@@ -105,7 +109,20 @@ function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>): RequestHa
         throw new EcsError(ErrorCode.BadRequest, `unknown query parameter: ${field}`, { field });
       }
       const locals = res.locals as AuthenticatedLocals;
-      const result = await route.handler({
+      const idempotencyKey = route.method === 'post' && db ? req.headers['idempotency-key'] : undefined;
+      const claim =
+        typeof idempotencyKey === 'string'
+          ? await startIdempotent(db!, locals.caller, idempotencyKey, { method: req.method, path: req.originalUrl.split('?')[0]!, body: req.body })
+          : undefined;
+      if (claim?.kind === 'replay') {
+        res.setHeader('idempotent-replayed', 'true');
+        if (claim.status === 204) res.status(204).end();
+        else res.status(claim.status).json(claim.body);
+        return;
+      }
+      let result: unknown;
+      try {
+        result = await route.handler({
         body,
         query,
         params: req.params as Record<string, string>,
@@ -113,7 +130,12 @@ function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>): RequestHa
         res,
         execute: (document, variables = {}) =>
           executeOperation(apollo, { requestId: locals.requestId, log: locals.log, caller: locals.caller }, document, variables),
-      });
+        });
+      } catch (error) {
+        await claim?.abandon();
+        throw error;
+      }
+      await claim?.finish(route.status, result);
       if (route.status === 204) res.status(204).end();
       else res.status(route.status).json(result);
     } catch (error) {
@@ -123,7 +145,7 @@ function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>): RequestHa
 }
 
 /** The `/v1` router generated from the route table; `/v1/openapi.json` needs no credentials. */
-export function createRestRouter({ apollo, authenticate, routes = ROUTES }: RestRouterOptions): Router {
+export function createRestRouter({ apollo, authenticate, db, routes = ROUTES }: RestRouterOptions): Router {
   const router = Router();
   let openApi: string | undefined;
   router.get('/openapi.json', (_req, res) => {
@@ -139,7 +161,7 @@ export function createRestRouter({ apollo, authenticate, routes = ROUTES }: Rest
     });
   }
   const json = express.json({ limit: BODY_LIMIT, strict: true, type: () => true });
-  for (const route of routes) router[route.method](route.path, bodyGate(route), json, serve(route, apollo));
+  for (const route of routes) router[route.method](route.path, bodyGate(route), json, serve(route, apollo, db));
   router.use(mapErrors);
   return router;
 }
