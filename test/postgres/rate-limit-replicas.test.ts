@@ -1,26 +1,44 @@
-import { startTestStack, uniqueId } from '../support/test-stack';
-import type { TestStack } from '../support/test-stack';
+import { adminHeaders, killAllServerProcesses, startServerProcess } from '../support/spawn-server';
+import type { StartedServer } from '../support/spawn-server';
+import { makeTempDir } from '../support/temp-dir';
+import { createPostgresDatabase } from '../support/test-database';
 
-describe('rate limits shared by two gateway replicas on PostgreSQL', () => {
-  let first: TestStack;
-  let second: TestStack;
+describe('rate limits shared by two gateway processes on PostgreSQL', () => {
+  let dataDir: { path: string; remove(): Promise<void> };
+  let database: { databaseUrl: string; drop(): Promise<void> };
+  const servers: StartedServer[] = [];
+
   beforeAll(async () => {
-    const env = { RATE_LIMIT_PER_MINUTE: '6', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000' };
-    first = await startTestStack({ env });
-    second = await startTestStack({ env, replicaOf: first });
+    dataDir = await makeTempDir('ecs-rl-');
+    database = await createPostgresDatabase();
+    const env = {
+      DATA_DIR: dataDir.path,
+      DATABASE_URL: database.databaseUrl,
+      RATE_LIMIT_PER_MINUTE: '6',
+      RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000',
+    };
+    // The first creates the keys and schema; the second shares them.
+    servers.push(await startServerProcess({ env }));
+    servers.push(await startServerProcess({ env }));
   });
   afterAll(async () => {
-    await second?.stop();
-    await first?.stop();
+    for (const server of servers) await server.stop('SIGTERM');
+    await killAllServerProcesses();
+    await database?.drop();
+    await dataDir?.remove();
   });
 
-  it('counts one principal across both', async () => {
-    const token = await first.token('reader', 'acme', { subject: uniqueId('user') });
+  it('count one principal across both processes', async () => {
+    const headers = await adminHeaders(dataDir.path);
     const statuses: number[] = [];
+    const remaining: Array<string | null> = [];
     for (let n = 0; n < 8; n += 1) {
-      const replica = n % 2 === 0 ? first : second;
-      statuses.push((await fetch(`${replica.url}/v1/tenants`, { headers: { authorization: `Bearer ${token}` } })).status);
+      const server = servers[n % 2]!;
+      const response = await fetch(`${server.origin}/v1/tenants`, { headers });
+      statuses.push(response.status);
+      remaining.push(response.headers.get('x-ratelimit-remaining'));
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429, 429]);
+    expect(remaining).toEqual(['5', '4', '3', '2', '1', '0', '0', '0']);
   });
 });

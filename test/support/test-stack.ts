@@ -41,16 +41,10 @@ export async function startTestStack(
     onQueryPlan?: Experimental_DidResolveQueryPlanCallback;
     log?: Logger;
     env?: Record<string, string>;
-    /** Share another stack's database and data directory (keys, PKI): a second replica. */
-    replicaOf?: TestStack;
   } = {},
 ): Promise<TestStack> {
-  const dir = options.replicaOf
-    ? { path: options.replicaOf.dataDir, remove: async () => undefined }
-    : await makeTempDir();
-  const database = options.replicaOf
-    ? { databaseUrl: options.replicaOf.databaseUrl, drop: async () => undefined }
-    : await createTestDatabase();
+  const dir = await makeTempDir();
+  const database = await createTestDatabase();
   // API key lookups are not cached in tests, so revocations show at once; rate limits are
   // out of the way unless a suite sets its own.
   const config = testConfig({ dataDir: dir.path, databaseUrl: database.databaseUrl, env: { API_KEY_CACHE_MS: '0', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000', ...options.env } });
