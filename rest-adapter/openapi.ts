@@ -29,11 +29,23 @@ function parameters(route: RouteDef): JsonObject[] {
     const { description, ...rest } = jsonSchema(schema, 'output');
     return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: rest };
   });
-  return [...inPath, ...inQuery];
+  const idempotency =
+    route.method === 'post'
+      ? [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            description: 'Replays the first response (24 h) for a retry with the same key and body; 422 for another body.',
+            schema: { type: 'string', minLength: 1, maxLength: 255 },
+          },
+        ]
+      : [];
+  return [...inPath, ...inQuery, ...idempotency];
 }
 
 function operation(route: RouteDef, deprecated: boolean): JsonObject {
-  const errors = [...new Set([...(route.body ? BODY_ERRORS : []), ...route.errors, ...COMMON_ERRORS])].sort();
+  const errors = [...new Set([...(route.body ? BODY_ERRORS : []), ...(route.method === 'post' ? [409, 422] : []), ...route.errors, ...COMMON_ERRORS])].sort();
   const success: JsonObject = { description: route.description };
   if (route.response) {
     success.content = { 'application/json': { schema: { $ref: `#/components/schemas/${route.response}` } } };
