@@ -2,31 +2,14 @@ import { Agent, fetch } from 'undici';
 import { IDENTITY_HEADER } from '../../lib/auth/identity-token';
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
-
-const EVENTS = `query($f: EventFilter) { events(filter: $f, first: 1000) {
-  items { eventType outcome evidencePointer refusalReasonClass refusalReasonCode refusalSubject policySnapshotId authoritySnapshotId details }
-} }`;
-
-interface ChainEvent {
-  eventType: string;
-  outcome: string;
-  evidencePointer: string;
-  refusalReasonClass: string | null;
-  refusalReasonCode: string | null;
-  refusalSubject: string | null;
-  policySnapshotId: string | null;
-  authoritySnapshotId: string | null;
-  details: Record<string, unknown>;
-}
+import { chainEvents } from '../support/chain-events';
+import type { ChainEvent } from '../support/chain-events';
 
 describe('workload admission by the Cedar policy in force', () => {
   let env: TestStack;
   let baselineSnapshot: string;
 
-  async function chain(tenantId: string): Promise<ChainEvent[]> {
-    const result = await env.gql<{ events: { items: ChainEvent[] } }>(EVENTS, { f: { tenantId } });
-    return result.data!.events.items;
-  }
+  const chain = (tenantId: string): Promise<ChainEvent[]> => chainEvents(env, tenantId);
 
   async function tenant(overrides: Record<string, unknown> = {}): Promise<string> {
     const id = uniqueId('t');

@@ -91,6 +91,9 @@ describe('subgraph transport', () => {
   afterAll(() => env.stop());
 
   const query = JSON.stringify({ query: '{ _service { sdl } }' });
+  /** POSTs the query to a plane through `agent`, which presents (or lacks) a client certificate. */
+  const postTo = (url: string, agent: Agent, headers: Record<string, string> = {}) =>
+    undiciFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: query, dispatcher: agent });
 
   it('refuses plain HTTP on a subgraph port', async () => {
     const url = env.stack.subgraphs.control.url.replace('https:', 'http:');
@@ -102,14 +105,7 @@ describe('subgraph transport', () => {
   it('refuses TLS without a client certificate', async () => {
     const agent = new Agent({ connect: { ca: env.stack.services.tls.ca } });
     try {
-      await expect(
-        undiciFetch(env.stack.subgraphs.execution.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: query,
-          dispatcher: agent,
-        }),
-      ).rejects.toThrow();
+      await expect(postTo(env.stack.subgraphs.execution.url, agent)).rejects.toThrow();
     } finally {
       await agent.close();
     }
@@ -122,14 +118,7 @@ describe('subgraph transport', () => {
       connect: { ca: env.stack.services.tls.ca, cert: foreign.clientCert, key: foreign.clientKey },
     });
     try {
-      await expect(
-        undiciFetch(env.stack.subgraphs.data.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: query,
-          dispatcher: agent,
-        }),
-      ).rejects.toThrow();
+      await expect(postTo(env.stack.subgraphs.data.url, agent)).rejects.toThrow();
     } finally {
       await agent.close();
       await other.stop();
@@ -140,13 +129,7 @@ describe('subgraph transport', () => {
     const tls = env.stack.services.tls;
     const agent = new Agent({ connect: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } });
     const admin: Caller = { subject: 'admin', roles: ['platform-admin'], authMethod: 'dev-issuer' };
-    const call = (headers: Record<string, string>) =>
-      undiciFetch(env.stack.subgraphs.identity.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: query,
-        dispatcher: agent,
-      });
+    const call = (headers: Record<string, string>) => postTo(env.stack.subgraphs.identity.url, agent, headers);
     try {
       const forged = await new IdentityTokens(randomBytes(32)).sign(admin, 'identity');
       const misaddressed = await env.stack.services.identityTokens.sign(admin, 'control');
@@ -168,11 +151,8 @@ describe('subgraph transport', () => {
     const agent = new Agent({ connect: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } });
     const admin: Caller = { subject: 'admin', roles: ['platform-admin'], authMethod: 'dev-issuer' };
     try {
-      const response = await undiciFetch(env.stack.subgraphs.identity.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: await env.stack.services.identityTokens.sign(admin, 'identity') },
-        body: query,
-        dispatcher: agent,
+      const response = await postTo(env.stack.subgraphs.identity.url, agent, {
+        [IDENTITY_HEADER]: await env.stack.services.identityTokens.sign(admin, 'identity'),
       });
       expect(response.status).toBe(200);
       const body = (await response.json()) as { data: { _service: { sdl: string } } };

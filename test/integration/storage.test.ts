@@ -5,22 +5,8 @@ import { Readable } from 'node:stream';
 import { getGlobalDispatcher, request } from 'undici';
 import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
-
-const EVENTS = `query($f: EventFilter) { events(filter: $f, first: 1000) {
-  items { eventType outcome evidencePointer refusalReasonClass refusalReasonCode refusalSubject policySnapshotId authoritySnapshotId details }
-} }`;
-
-interface ChainEvent {
-  eventType: string;
-  outcome: string;
-  evidencePointer: string;
-  refusalReasonClass: string | null;
-  refusalReasonCode: string | null;
-  refusalSubject: string | null;
-  policySnapshotId: string | null;
-  authoritySnapshotId: string | null;
-  details: Record<string, unknown>;
-}
+import { chainEvents } from '../support/chain-events';
+import type { ChainEvent } from '../support/chain-events';
 
 const CREATE_BUCKET = `mutation($input: CreateBucketInput!) { createBucket(input: $input) { name versioning } }`;
 
@@ -51,10 +37,7 @@ describe('EOSC object storage through the gateway (ws2)', () => {
   let bucket: string;
   let versionedBucket: string;
 
-  async function chain(id: string): Promise<ChainEvent[]> {
-    const result = await env.gql<{ events: { items: ChainEvent[] } }>(EVENTS, { f: { tenantId: id } });
-    return result.data!.events.items;
-  }
+  const chain = (id: string): Promise<ChainEvent[]> => chainEvents(env, id);
 
   async function createBucket(owner: string, overrides: Record<string, unknown> = {}): Promise<string> {
     const name = uniqueId('b');
