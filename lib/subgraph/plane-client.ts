@@ -94,8 +94,6 @@ export function createPlaneClient(options: PlaneClientOptions): PlaneClient {
       throw new EcsError(ErrorCode.DependencyUnavailable, `the ${plane} plane is not reachable`, { internal: error });
     }
     if (body.errors?.length || !body.data) {
-      const code = body.errors?.[0]?.extensions?.code;
-      if (code === ErrorCode.NotFound) return { tenant: null } as T;
       throw new EcsError(ErrorCode.DependencyUnavailable, `the ${plane} plane answered with an error`, {
         internal: body.errors,
       });
