@@ -81,6 +81,12 @@ export const ErrorCode = {
   ObjectTooLarge: 'EOSC_OBJECT_TOO_LARGE',
   /** Delete or overwrite refused: retention is in force or a legal hold is on. */
   ObjectLocked: 'EOSC_OBJECT_LOCKED',
+  /** A copy tried to change the source's governance metadata (ws2: copies keep it unchanged). */
+  GovernanceMetadataImmutable: 'EOSC_GOVERNANCE_METADATA_IMMUTABLE',
+  /** Read-verify: the stored bytes no longer hash to the recorded integrity; nothing is served. */
+  StoredIntegrityMismatch: 'EOSC_STORED_INTEGRITY_MISMATCH',
+  /** The multipart upload is completed, aborted or unknown for this key. */
+  UploadNotOpen: 'EOSC_UPLOAD_NOT_OPEN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -122,6 +128,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   EOSC_INVALID_OBJECT_KEY: 400,
   EOSC_OBJECT_TOO_LARGE: 413,
   EOSC_OBJECT_LOCKED: 403,
+  EOSC_GOVERNANCE_METADATA_IMMUTABLE: 400,
+  EOSC_STORED_INTEGRITY_MISMATCH: 409,
+  EOSC_UPLOAD_NOT_OPEN: 404,
 };
 
 export interface EcsErrorOptions {

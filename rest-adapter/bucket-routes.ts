@@ -3,7 +3,7 @@ import { EcsError, ErrorCode } from '../lib/errors';
 import { defineRoute } from './route-table';
 import type { RouteDef } from './route-table';
 
-const BUCKET_FIELDS = 'name tenantId jurisdiction defaultClassification versioning createdAt';
+const BUCKET_FIELDS = 'name tenantId jurisdiction defaultClassification versioning lockMode defaultRetention createdAt';
 
 interface BucketNode {
   name: string;
@@ -11,6 +11,8 @@ interface BucketNode {
   jurisdiction: string;
   defaultClassification: string;
   versioning: boolean;
+  lockMode: string;
+  defaultRetention: string | null;
   createdAt: string;
 }
 
@@ -21,6 +23,8 @@ function bucketBody(bucket: BucketNode): Record<string, unknown> {
     jurisdiction: bucket.jurisdiction,
     default_classification: bucket.defaultClassification,
     versioning: bucket.versioning,
+    lock_mode: bucket.lockMode,
+    default_retention: bucket.defaultRetention,
     created_at: bucket.createdAt,
   };
 }
@@ -30,6 +34,8 @@ const createBody = z.strictObject({
   jurisdiction: z.string(),
   default_classification: z.enum(['public', 'internal', 'restricted', 'secret']).optional(),
   versioning: z.boolean().optional(),
+  lock_mode: z.enum(['compliance', 'governance']).optional(),
+  default_retention: z.string().max(64).optional(),
 });
 
 /** Buckets: `PUT /v1/storage/{bucket}` creates one, `GET` reads it (objects have their own streaming router). */
@@ -57,6 +63,8 @@ export const bucketRoutes: RouteDef[] = [
             jurisdiction: body.jurisdiction,
             defaultClassification: body.default_classification,
             versioning: body.versioning,
+            lockMode: body.lock_mode,
+            defaultRetention: body.default_retention,
           },
         },
       );

@@ -109,6 +109,8 @@ export const BucketSchema = z.object({
   jurisdiction: z.string(),
   default_classification: classification,
   versioning: z.boolean(),
+  lock_mode: z.enum(['compliance', 'governance']),
+  default_retention: z.string().nullable(),
   created_at: z.iso.datetime(),
 });
 schemas.add(BucketSchema, { id: 'Bucket' });

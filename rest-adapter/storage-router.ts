@@ -58,7 +58,7 @@ export function createStorageRouter(options: StorageRouterOptions): Router {
 
 async function forward(options: StorageRouterOptions, req: Request, res: Response): Promise<void> {
   const { caller, requestId } = res.locals as AuthenticatedLocals;
-  if (!['PUT', 'GET', 'HEAD', 'DELETE'].includes(req.method)) {
+  if (!['PUT', 'POST', 'GET', 'HEAD', 'DELETE'].includes(req.method)) {
     sendError(res, new EcsError(ErrorCode.BadRequest, `${req.method} is not supported on storage objects`));
     return;
   }
@@ -80,7 +80,7 @@ async function forward(options: StorageRouterOptions, req: Request, res: Respons
     const upstream = await request(target, {
       method: req.method as Dispatcher.HttpMethod,
       headers,
-      body: req.method === 'PUT' ? req : undefined,
+      body: req.method === 'PUT' || req.method === 'POST' ? req : undefined,
       dispatcher: options.dispatcher,
       signal: abort.signal,
     });

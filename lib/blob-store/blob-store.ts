@@ -41,6 +41,25 @@ export interface BlobStore {
   /** The blob's bytes; rejects (ENOENT) when there is no such blob. */
   open(sha256: string): Promise<Readable>;
   has(sha256: string): Promise<boolean>;
+  /**
+   * Marks an existing blob as just used (a copy refers to it without writing it), so the
+   * orphan sweep leaves it alone; false when there is no such blob.
+   */
+  retain(sha256: string): Promise<boolean>;
+  /** Re-reads a blob and hashes it (read-verify); null when the blob is gone. */
+  rehash(sha256: string): Promise<StoredBlob | null>;
+  /**
+   * Removes blobs no metadata refers to (`isReferenced` false) and abandoned temporary
+   * files, both only when untouched for `graceMs`: a blob written by an upload whose
+   * metadata has not committed yet is never taken.
+   */
+  sweep(isReferenced: (sha256: string) => Promise<boolean>, options: { graceMs: number; now?: number }): Promise<SweepResult>;
+}
+
+export interface SweepResult {
+  removedBlobs: string[];
+  removedTemporary: number;
+  kept: number;
 }
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobIntegrityError, BlobTooLargeError, SHA256_HEX } from './blob-store';
-import type { BlobStore, PutOptions, StoredBlob } from './blob-store';
+import type { BlobStore, PutOptions, StoredBlob, SweepResult } from './blob-store';
 
 /**
  * Blobs as files under `root`: `<root>/sha256/ab/cd/<hex>`. A put streams into
@@ -82,6 +82,79 @@ export class FsBlobStore implements BlobStore {
       return (await stat(this.pathOf(sha256))).isFile();
     } catch {
       return false;
+    }
+  }
+
+  async retain(sha256: string): Promise<boolean> {
+    if (!SHA256_HEX.test(sha256)) return false;
+    const now = new Date();
+    return utimes(this.pathOf(sha256), now, now).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async rehash(sha256: string): Promise<StoredBlob | null> {
+    let stream: Readable;
+    try {
+      stream = await this.open(sha256);
+    } catch {
+      return null;
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of stream) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    return { sha256: hash.digest('hex'), size };
+  }
+
+  async sweep(isReferenced: (sha256: string) => Promise<boolean>, options: { graceMs: number; now?: number }): Promise<SweepResult> {
+    await this.ensureDirs();
+    const now = options.now ?? Date.now();
+    const old = (mtimeMs: number) => now - mtimeMs >= options.graceMs;
+    const result: SweepResult = { removedBlobs: [], removedTemporary: 0, kept: 0 };
+    for (const name of await readdir(this.tmpDir())) {
+      const file = path.join(this.tmpDir(), name);
+      const info = await stat(file).catch(() => undefined);
+      if (info?.isFile() && old(info.mtimeMs)) {
+        await rm(file, { force: true });
+        result.removedTemporary += 1;
+      }
+    }
+    for await (const sha256 of this.blobNames()) {
+      const file = this.pathOf(sha256);
+      const info = await stat(file).catch(() => undefined);
+      if (!info || !old(info.mtimeMs) || (await isReferenced(sha256))) {
+        result.kept += 1;
+        continue;
+      }
+      // Move aside first, then look again: a put of the same content may have renamed a
+      // fresh file into place between the stat and the move; such a file goes back.
+      const aside = path.join(this.tmpDir(), `${randomUUID()}.sweep`);
+      if (!(await rename(file, aside).then(() => true, () => false))) continue;
+      const moved = await stat(aside).catch(() => undefined);
+      if (moved && !old(moved.mtimeMs)) {
+        await rename(aside, file);
+        result.kept += 1;
+        continue;
+      }
+      await rm(aside, { force: true });
+      result.removedBlobs.push(sha256);
+    }
+    return result;
+  }
+
+  private async *blobNames(): AsyncGenerator<string> {
+    const root = path.join(this.root, 'sha256');
+    const level = async (dir: string) => readdir(dir).catch(() => [] as string[]);
+    for (const first of await level(root)) {
+      for (const second of await level(path.join(root, first))) {
+        for (const name of await level(path.join(root, first, second))) {
+          if (SHA256_HEX.test(name) && name.startsWith(first + second)) yield name;
+        }
+      }
     }
   }
 }

@@ -75,6 +75,8 @@ const environmentSchema = z.object({
     .optional(),
   API_SUNSET: z.iso.date('must be a date (YYYY-MM-DD)').optional(),
   MAX_OBJECT_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).default(5 * 1024 ** 3),
+  BLOB_SWEEP_INTERVAL_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(3_600_000),
+  BLOB_SWEEP_GRACE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(3_600_000),
 });
 
 export interface TlsFilesConfig {
@@ -123,6 +125,11 @@ export interface Config {
   blobDir: string;
   /** Largest storage object accepted, in bytes (`MAX_OBJECT_BYTES`, default 5 GiB). */
   maxObjectBytes: number;
+  /**
+   * Orphan blob sweep on the data plane: every `BLOB_SWEEP_INTERVAL_MS` (0 = only at start),
+   * blobs and temporary files untouched for `BLOB_SWEEP_GRACE_MS` that no metadata refers to go.
+   */
+  blobSweep: { intervalMs: number; graceMs: number };
 }
 
 export interface OidcConfig {
@@ -257,5 +264,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     },
     blobDir: path.join(dataDir, 'blobs'),
     maxObjectBytes: env.MAX_OBJECT_BYTES,
+    blobSweep: { intervalMs: env.BLOB_SWEEP_INTERVAL_MS, graceMs: env.BLOB_SWEEP_GRACE_MS },
   };
 }

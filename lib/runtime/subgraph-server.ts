@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { createPlaneClient } from '../subgraph/plane-client';
 import type { PlaneFetch } from '../subgraph/plane-client';
 import { createSubgraphApp } from '../subgraph/subgraph-app';
+import type { SubgraphDependencies } from '../subgraph/subgraph-app';
 import { createMtlsServer } from '../tls/mtls';
 import { PLANE_DEFINITIONS } from '../../subgraphs/registry';
 import { closeServer, listen } from './close-server';
@@ -29,7 +30,7 @@ export async function startSubgraphServer(options: {
   const { plane, config, services } = options;
   const definition = PLANE_DEFINITIONS[plane];
   await definition.seed?.({ db: services.db, devIssuerEnabled: config.devIssuer.enabled });
-  const subgraph = await createSubgraphApp(definition, {
+  const deps: SubgraphDependencies = {
     db: services.db,
     keys: services.keys,
     identityTokens: services.identityTokens,
@@ -47,17 +48,20 @@ export async function startSubgraphServer(options: {
         correlationId,
         identityTokens: services.identityTokens,
       }),
-  });
+  };
+  const subgraph = await createSubgraphApp(definition, deps);
   const server = createMtlsServer(services.tls, subgraph.app, {
     allowedClientCommonNames: [config.gatewayClientCommonName],
   });
   server.keepAliveTimeout = 65_000;
   const port = await listen(server, options.port, config.subgraphHost);
+  const background = definition.background?.({ ...deps, log: options.log.child({ plane }) });
   return {
     plane,
     url: `https://${urlHost(config.subgraphHost)}:${port}/graphql`,
     server,
     close: async () => {
+      await background?.stop();
       await closeServer(server, config.shutdownTimeoutMs);
       await subgraph.apollo.stop();
     },

@@ -35,6 +35,12 @@ export interface PlaneDefinition {
    * forwarded-identity check as `/graphql` (e.g. the data plane's object byte streams).
    */
   routes?(router: Router, helpers: PlaneRouteHelpers): void;
+  /** Periodic work of the plane (e.g. the data plane's orphan blob sweep), stopped on close. */
+  background?(deps: SubgraphDependencies): BackgroundJob;
+}
+
+export interface BackgroundJob {
+  stop(): Promise<void>;
 }
 
 export interface PlaneRouteHelpers {

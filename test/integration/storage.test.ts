@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { getGlobalDispatcher, request } from 'undici';
@@ -7,28 +7,7 @@ import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support
 import type { TestStack } from '../support/test-stack';
 import { chainEvents } from '../support/chain-events';
 import type { ChainEvent } from '../support/chain-events';
-
-const CREATE_BUCKET = `mutation($input: CreateBucketInput!) { createBucket(input: $input) { name versioning } }`;
-
-function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function governance(body: Buffer, overrides: Record<string, string | undefined> = {}): Record<string, string> {
-  const headers: Record<string, string | undefined> = {
-    'x-eosc-jurisdiction': 'DE',
-    'x-eosc-retention-ttl': 'P0D',
-    'x-eosc-integrity': `sha256:${sha256(body)}`,
-    'x-eosc-classification': 'internal',
-    'x-eosc-evidence-pointer': 'eosc://evidence/123e4567',
-    'x-eosc-data-product-id': 'dp-001',
-    'x-eosc-usage-policy-snapshot-id': 'pol-001',
-    'x-eosc-consent-token-ref': 'consent-123',
-    'content-type': 'text/plain',
-    ...overrides,
-  };
-  return Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => entry[1] !== undefined));
-}
+import { blobFiles as storedBlobs, governance, sha256, storageClient } from '../support/storage-client';
 
 describe('EOSC object storage through the gateway (ws2)', () => {
   let env: TestStack;
@@ -36,50 +15,19 @@ describe('EOSC object storage through the gateway (ws2)', () => {
   let adminToken: string;
   let bucket: string;
   let versionedBucket: string;
+  let client: ReturnType<typeof storageClient>;
 
   const chain = (id: string): Promise<ChainEvent[]> => chainEvents(env, id);
-
-  async function createBucket(owner: string, overrides: Record<string, unknown> = {}): Promise<string> {
-    const name = uniqueId('b');
-    const result = await env.gql(CREATE_BUCKET, { input: { name, tenantId: owner, jurisdiction: 'DE', ...overrides } });
-    expect(result.errors).toBeUndefined();
-    return name;
-  }
-
-  function objectUrl(bucketName: string, key: string, query = ''): string {
-    return `${env.url}/v1/storage/${bucketName}/objects/${key}${query}`;
-  }
-
-  async function put(bucketName: string, key: string, body: Buffer | Readable, headers: Record<string, string>, token = adminToken) {
-    const response = await request(objectUrl(bucketName, key), {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, ...headers },
-      body,
-    });
-    const text = await response.body.text();
-    return { status: response.statusCode, headers: response.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  }
-
-  async function get(bucketName: string, key: string, options: { token?: string; method?: 'GET' | 'HEAD' | 'DELETE'; query?: string } = {}) {
-    const response = await request(objectUrl(bucketName, key, options.query ?? ''), {
-      method: options.method ?? 'GET',
-      headers: { authorization: `Bearer ${options.token ?? adminToken}` },
-    });
-    const body = Buffer.from(await response.body.arrayBuffer());
-    return { status: response.statusCode, headers: response.headers, body };
-  }
-
-  function blobFiles(): string[] {
-    const root = path.join(env.dataDir, 'blobs', 'sha256');
-    if (!existsSync(root)) return [];
-    return readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => entry.name);
-  }
+  const createBucket = (owner: string, overrides: Record<string, unknown> = {}) => client.createBucket(owner, overrides);
+  const objectUrl = (bucketName: string, key: string, query = '') => client.objectUrl(bucketName, key, query);
+  const put = (bucketName: string, key: string, body: Buffer | Readable, headers: Record<string, string>, token?: string) => client.put(bucketName, key, body, headers, token);
+  const get = (bucketName: string, key: string, options: { token?: string; method?: 'GET' | 'HEAD' | 'DELETE'; query?: string } = {}) => client.get(bucketName, key, options);
+  const blobFiles = () => storedBlobs(env.dataDir);
 
   beforeAll(async () => {
     env = await startTestStack();
     adminToken = await env.token('tenant-admin', (tenantId = uniqueId('t')));
+    client = storageClient(env, adminToken);
     const created = await env.gql(CREATE_TENANT, { input: tenantInput(tenantId, { jurisdiction: 'EU', classificationCeiling: 'restricted' }) });
     expect(created.errors).toBeUndefined();
     bucket = await createBucket(tenantId);

@@ -40,6 +40,8 @@ export interface CreateBucketData {
   jurisdiction: string;
   defaultClassification: string;
   versioning: boolean;
+  lockMode: 'compliance' | 'governance';
+  defaultRetention: string | null;
 }
 
 /** Creates a bucket and its `storage.bucket.create` evidence in one transaction. */
@@ -72,6 +74,8 @@ export async function createBucket({
           jurisdiction: bucket.jurisdiction,
           default_classification: bucket.defaultClassification,
           versioning: bucket.versioning,
+          lock_mode: bucket.lockMode,
+          default_retention: bucket.defaultRetention,
         },
       });
       return bucket;

@@ -94,20 +94,31 @@ export interface NewVersion {
   usagePolicySnapshotId: string;
   consentTokenRef: string;
   legalHold: boolean;
+  /** The bucket's lock mode, recorded on versions whose retention is in force. */
+  bucketLockMode: string;
+  origin: 'put' | 'copy' | 'multipart';
+  /** Evidence event type (`object.put` unless copied) and fields added to its details. */
+  eventType?: string;
+  extraDetails?: JsonObject;
+  /** Runs in the same transaction before the version is written (e.g. closing a multipart upload). */
+  within?: (tx: LedgerTransaction) => Promise<void>;
 }
 
 /**
- * Records a stored blob as the key's new current version with its `object.put` evidence,
- * in one transaction. In an unversioned bucket a locked current version refuses the overwrite
- * (ObjectLockedError, nothing written).
+ * Records a stored blob as the key's new current version with its `object.put` (or
+ * `object.copy`) evidence, in one transaction. In an unversioned bucket a locked current
+ * version refuses the overwrite (ObjectLockedError, nothing written), and an unlocked one
+ * is replaced: its row goes, its blob is left to the orphan sweep.
  */
 export async function putVersion(db: Database, data: NewVersion, evidence: StorageEvidence, now = new Date()): Promise<{ version: StorageObjectVersion; event: EvidenceEvent }> {
   return db.prisma.$transaction(async (tx) => {
+    await data.within?.(tx);
     const object = await lockObject(tx, data.bucket, data.key, data.tenantId);
     const lock = data.versioned ? undefined : lockOf(object.current, now);
     if (lock) throw new ObjectLockedError(lock, object.current!);
     const versionId = randomUUID();
-    const lockMode = data.retentionUntil.getTime() > now.getTime() ? 'compliance' : null;
+    const lockMode = data.retentionUntil.getTime() > now.getTime() ? data.bucketLockMode : null;
+    const eventType = data.eventType ?? 'object.put';
     const created = await tx.storageObjectVersion.create({
       data: {
         versionId,
@@ -129,38 +140,46 @@ export async function putVersion(db: Database, data: NewVersion, evidence: Stora
         consentTokenRef: data.consentTokenRef,
         legalHold: data.legalHold,
         lockMode,
+        origin: data.origin,
         createdAt: now,
       },
     });
     const event = await appendEvidence(tx, {
       tenantId: data.tenantId,
-      eventType: 'object.put',
+      eventType,
       actor: evidence.actor,
       outcome: 'accepted',
       correlationId: evidence.correlationId,
       authoritySnapshotId: evidence.authoritySnapshotId,
       policySnapshotId: evidence.policySnapshotId,
       details: {
-        action: 'object.put',
+        action: eventType,
         ...governanceFields(created),
         integrity_verified: true,
         versioning: data.versioned,
+        origin: data.origin,
         ...(object.current && !object.current.deleteMarker ? { replaced_version_id: object.current.versionId } : {}),
+        ...data.extraDetails,
       },
     });
     const version = await tx.storageObjectVersion.update({ where: { versionId }, data: { putEvidencePointer: event.evidence_pointer } });
     await tx.storageObject.update({ where: { id: object.id }, data: { currentVersionId: versionId, updatedAt: now } });
+    if (!data.versioned && object.current) await tx.storageObjectVersion.delete({ where: { versionId: object.current.versionId } });
     return { version, event };
   });
 }
 
-/** Places a delete marker over the current version with `object.delete` evidence; refuses (ObjectLockedError) when locked. */
+/**
+ * Deletes the current version with `object.delete` evidence: a delete marker in a versioned
+ * bucket (older versions stay readable by id), the version itself otherwise. Refuses
+ * (ObjectLockedError) when locked.
+ */
 export async function deleteCurrent(
   db: Database,
-  target: { bucket: string; key: string; tenantId: string },
+  target: { bucket: string; key: string; tenantId: string; versioned: boolean },
   evidence: StorageEvidence,
   now = new Date(),
-): Promise<{ deleted: StorageObjectVersion; marker: StorageObjectVersion; event: EvidenceEvent } | null> {
+): Promise<{ deleted: StorageObjectVersion; marker: StorageObjectVersion | null; event: EvidenceEvent } | null> {
   return db.prisma.$transaction(async (tx) => {
     const object = await lockObject(tx, target.bucket, target.key, target.tenantId);
     const current = object.current;
@@ -175,8 +194,13 @@ export async function deleteCurrent(
       correlationId: evidence.correlationId,
       authoritySnapshotId: evidence.authoritySnapshotId,
       policySnapshotId: evidence.policySnapshotId,
-      details: { action: 'object.delete', ...governanceFields(current), delete_marker: true },
+      details: { action: 'object.delete', ...governanceFields(current), delete_marker: target.versioned },
     });
+    if (!target.versioned) {
+      await tx.storageObject.update({ where: { id: object.id }, data: { currentVersionId: null, updatedAt: now } });
+      await tx.storageObjectVersion.delete({ where: { versionId: current.versionId } });
+      return { deleted: current, marker: null, event };
+    }
     const marker = await tx.storageObjectVersion.create({
       data: {
         versionId: randomUUID(),
@@ -194,12 +218,86 @@ export async function deleteCurrent(
   });
 }
 
+/**
+ * Permanently removes one version (`object.version.delete` evidence); when it was the current
+ * one, the newest remaining version becomes current. Refuses (ObjectLockedError) when locked;
+ * null when the key has no such version.
+ */
+export async function deleteVersion(
+  db: Database,
+  target: { bucket: string; key: string; tenantId: string; versionId: string },
+  evidence: StorageEvidence,
+  now = new Date(),
+): Promise<{ deleted: StorageObjectVersion; current: StorageObjectVersion | null; event: EvidenceEvent } | null> {
+  return db.prisma.$transaction(async (tx) => {
+    const object = await lockObject(tx, target.bucket, target.key, target.tenantId);
+    const version = await tx.storageObjectVersion.findUnique({ where: { versionId: target.versionId } });
+    if (!version || version.objectId !== object.id) return null;
+    const lock = lockOf(version, now);
+    if (lock) throw new ObjectLockedError(lock, version);
+    const wasCurrent = object.current?.versionId === version.versionId;
+    let current = object.current;
+    if (wasCurrent) {
+      current = await tx.storageObjectVersion.findFirst({
+        where: { objectId: object.id, versionId: { not: version.versionId } },
+        orderBy: [{ createdAt: 'desc' }, { versionId: 'desc' }],
+      });
+      await tx.storageObject.update({ where: { id: object.id }, data: { currentVersionId: current?.versionId ?? null, updatedAt: now } });
+    }
+    await tx.storageObjectVersion.delete({ where: { versionId: version.versionId } });
+    const event = await appendEvidence(tx, {
+      tenantId: target.tenantId,
+      eventType: 'object.version.delete',
+      actor: evidence.actor,
+      outcome: 'accepted',
+      correlationId: evidence.correlationId,
+      authoritySnapshotId: evidence.authoritySnapshotId,
+      policySnapshotId: evidence.policySnapshotId,
+      details: {
+        action: 'object.version.delete',
+        ...governanceFields(version),
+        delete_marker: version.deleteMarker,
+        was_current: wasCurrent,
+        current_version_id: current?.versionId ?? null,
+      },
+    });
+    return { deleted: version, current, event };
+  });
+}
+
+/** Every version of a key (delete markers included), newest first. */
+export async function listVersions(db: Database, bucket: string, key: string, first: number, beforeVersionId?: string): Promise<{ items: StorageObjectVersion[]; hasMore: boolean }> {
+  const where = { bucket, key };
+  let cursor: { createdAt: Date; versionId: string } | undefined;
+  if (beforeVersionId !== undefined) {
+    const anchor = await db.prisma.storageObjectVersion.findUnique({ where: { versionId: beforeVersionId } });
+    if (anchor && anchor.bucket === bucket && anchor.key === key) cursor = { createdAt: anchor.createdAt, versionId: anchor.versionId };
+  }
+  const rows = await db.prisma.storageObjectVersion.findMany({
+    where: cursor
+      ? { ...where, OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, versionId: { lt: cursor.versionId } }] }
+      : where,
+    orderBy: [{ createdAt: 'desc' }, { versionId: 'desc' }],
+    take: first + 1,
+  });
+  return { items: rows.slice(0, first), hasMore: rows.length > first };
+}
+
+/** True when a version or a multipart part still refers to the blob. */
+export async function blobReferenced(db: Database, sha256: string): Promise<boolean> {
+  const [version, part] = await Promise.all([
+    db.prisma.storageObjectVersion.findFirst({ where: { sha256 }, select: { versionId: true } }),
+    db.prisma.multipartPart.findFirst({ where: { sha256 }, select: { uploadId: true } }),
+  ]);
+  return version !== null || part !== null;
+}
+
 /** `object.get` and its `data.usage.receipt`, committed before any byte is sent. */
 export async function recordAccess(
   db: Database,
   version: StorageObjectVersion,
   evidence: StorageEvidence,
-  access: { consentTokenRef?: string; purposeId?: string },
+  access: { consentTokenRef?: string; purposeId?: string; readVerified?: boolean },
 ): Promise<{ get: EvidenceEvent; receipt: EvidenceEvent }> {
   return db.prisma.$transaction(async (tx) => {
     const base = {
@@ -218,7 +316,7 @@ export async function recordAccess(
     const get = await appendEvidence(tx, {
       ...base,
       eventType: 'object.get',
-      details: { action: 'object.get', ...governanceFields(version), usage_receipt_id: receiptId, ...accessFields },
+      details: { action: 'object.get', ...governanceFields(version), usage_receipt_id: receiptId, read_verified: access.readVerified ?? false, ...accessFields },
     });
     const receipt = await appendEvidence(tx, {
       ...base,

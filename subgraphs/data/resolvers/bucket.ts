@@ -6,7 +6,7 @@ import { pageSize } from '../../../lib/graphql/page-size';
 import { authorize } from '../../../lib/subgraph/authorize';
 import { getBucketsByNames } from '../data/buckets';
 import type { StorageObjectVersion } from '../data/objects';
-import { listPage } from '../storage/routes';
+import { listPage } from '../storage/object-read';
 import type { Bucket } from '../data/buckets';
 
 export function bucketLoader(context: PlaneContext): DataLoader<string, Bucket | null> {

@@ -9,6 +9,7 @@ import { assertAuthority } from '../../../lib/subgraph/governed-action';
 import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-guard';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { createBucket } from '../data/buckets';
+import { isDuration } from '../storage/governance';
 
 const createBucketInput = z.object({
   name: z.string().regex(RESOURCE_NAME, 'must be 3-63 lowercase letters, digits or hyphens'),
@@ -16,6 +17,12 @@ const createBucketInput = z.object({
   jurisdiction: z.string().refine(isJurisdiction, 'must be an ISO 3166-1 alpha-2 code, EU or EEA'),
   defaultClassification: z.enum(CLASSIFICATIONS).nullish(),
   versioning: z.boolean().nullish(),
+  lockMode: z.enum(['compliance', 'governance']).nullish(),
+  defaultRetention: z
+    .string()
+    .max(64)
+    .refine((value) => isDuration(value), 'must be an ISO 8601 duration such as P30D')
+    .nullish(),
 });
 
 export const MutationResolvers = {
@@ -32,6 +39,8 @@ export const MutationResolvers = {
         ...input,
         defaultClassification: input.defaultClassification ?? 'internal',
         versioning: input.versioning ?? false,
+        lockMode: input.lockMode ?? 'compliance',
+        defaultRetention: input.defaultRetention ?? null,
       },
       actor: actorOf(context.caller),
       correlationId: context.correlationId,

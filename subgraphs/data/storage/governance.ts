@@ -80,6 +80,11 @@ export function parseRetention(value: string, now: Date): Date | undefined {
   return Number.isFinite(time) && time <= MAX_DATE ? new Date(Math.floor(time)) : undefined;
 }
 
+/** An ISO 8601 duration as `x-eosc-retention-ttl` accepts it (bucket default retention). */
+export function isDuration(value: string): boolean {
+  return DURATION.test(value) && parseRetention(value, new Date(0)) !== undefined;
+}
+
 /** `eosc://evidence/<id>` or an https URL (ws2 evidence pointer contract, syntactic check). */
 export function isEvidencePointer(value: string): boolean {
   if (value.length > 2048 || /[\s\x00-\x1f\x7f]/.test(value)) return false;

@@ -1,0 +1,88 @@
+import { actorOf } from '../../../lib/auth/caller';
+import type { Action } from '../../../lib/auth/permissions';
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import type { ErrorCode as ErrorCodeType } from '../../../lib/errors';
+import type { JsonObject } from '../../../lib/evidence/canonical-json';
+import type { RefusalReasonClass } from '../../../lib/evidence/evidence-event';
+import { authorize, refuse } from '../../../lib/subgraph/authorize';
+import { assertAuthority } from '../../../lib/subgraph/governed-action';
+import type { TenantFacts } from '../../../lib/subgraph/plane-client';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-guard';
+import { getBucketsByNames } from '../data/buckets';
+import type { Bucket } from '../data/buckets';
+import type { StorageEvidence } from '../data/objects';
+
+/** A storage action that passed the common checks, with the evidence context of its events. */
+export interface Governed {
+  tenant: TenantFacts;
+  evidence: StorageEvidence;
+  /** The `action` field of this operation's evidence (e.g. `object.put`). */
+  action: string;
+  eventType: string;
+}
+
+export interface GovernOptions {
+  /** Permission checked against the bucket's tenant. */
+  permission: Action;
+  /** Evidence event type and action name of the operation. */
+  eventType: string;
+  action?: string;
+  /** Refuse (with evidence) when the tenant is suspended or deleted. */
+  requireActive: boolean;
+}
+
+export async function loadBucket(context: PlaneContext, name: string): Promise<Bucket> {
+  const [bucket] = await getBucketsByNames({ db: context.db, names: [name] });
+  if (!bucket) throw new EcsError(ErrorCode.NotFound, `bucket ${name} not found`, { field: 'bucket' });
+  return bucket;
+}
+
+/** Role/tenant scope, authority binding in force, policy snapshot, tenant active: the common preamble. */
+export async function govern(context: PlaneContext, bucket: Bucket, options: GovernOptions): Promise<Governed> {
+  await authorize(context, options.permission, bucket.tenantId);
+  const governed = { action: options.permission, eventType: options.eventType };
+  const tenant = await tenantFacts(context, bucket.tenantId, governed);
+  const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
+  let policySnapshotId: string | undefined;
+  try {
+    policySnapshotId = (await context.planes.currentPolicy(tenant.policyBaseline))?.id;
+  } catch {
+    throw await refuse(context, {
+      tenantId: tenant.id,
+      ...governed,
+      authoritySnapshotId,
+      reasonClass: 'dependency_unavailable_fail_closed',
+      reasonCode: 'policy_unavailable',
+      reason: 'the policy in force could not be read; the action is refused',
+      code: ErrorCode.DependencyUnavailable,
+    });
+  }
+  if (options.requireActive) await assertTenantActive(context, tenant, governed, { authoritySnapshotId, policySnapshotId });
+  return {
+    tenant,
+    action: options.action ?? options.eventType,
+    eventType: options.eventType,
+    evidence: { actor: actorOf(context.caller), correlationId: context.correlationId, authoritySnapshotId, policySnapshotId },
+  };
+}
+
+export interface StorageRefusal {
+  reasonClass: RefusalReasonClass;
+  reasonCode: string;
+  reason: string;
+  code: ErrorCodeType;
+  details: JsonObject;
+}
+
+/** Records a refused storage operation on the tenant's chain and returns the error to throw. */
+export function storageRefusal(context: PlaneContext, governed: Governed, refusal: StorageRefusal): Promise<EcsError> {
+  return refuse(context, {
+    tenantId: governed.tenant.id,
+    authoritySnapshotId: governed.evidence.authoritySnapshotId,
+    policySnapshotId: governed.evidence.policySnapshotId,
+    action: governed.action,
+    eventType: governed.eventType,
+    ...refusal,
+  });
+}

@@ -1,0 +1,203 @@
+import { Readable } from 'node:stream';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { BlobIntegrityError, BlobTooLargeError } from '../../../lib/blob-store';
+import type { BlobStore } from '../../../lib/blob-store';
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import type { Bucket } from '../data/buckets';
+import { UploadNotOpenError, abortUpload, closeUpload, createUpload, findUpload, listParts, recordPart } from '../data/multipart';
+import type { MultipartPart, MultipartUpload } from '../data/multipart';
+import { govern } from './governed';
+import { parseRetention } from './governance';
+import { queryText, readJsonBody } from './request-input';
+import { admitGovernance, commitVersion, contentTypeOf, effectiveRetention, refusalFor, refuseLockedOverwrite, versionFields, writtenBody } from './object-write';
+import type { WriteLimits } from './object-write';
+
+/** S3's bounds: part numbers 1..10,000. */
+export const MAX_PARTS = 10_000;
+
+function uploadIdOf(req: Request): string {
+  const id = queryText(req, 'upload_id');
+  if (!id || id.length > 64) throw new EcsError(ErrorCode.BadRequest, 'upload_id must be one upload id', { field: 'upload_id' });
+  return id;
+}
+
+async function openUpload(context: PlaneContext, req: Request, bucket: Bucket, key: string): Promise<MultipartUpload> {
+  const uploadId = uploadIdOf(req);
+  const upload = await findUpload(context.db, uploadId, bucket.name, key);
+  if (!upload || upload.state !== 'open') throw new EcsError(ErrorCode.UploadNotOpen, `upload ${uploadId} of ${key} is not open`, { field: 'upload_id' });
+  return upload;
+}
+
+/**
+ * `POST /{bucket}/objects/{key}?uploads` with the governance headers: validated now (the
+ * same refusals as a PUT); `x-eosc-integrity` is the hash of the whole object, checked on completion.
+ */
+export async function initiateUpload(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string): Promise<void> {
+  const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
+  const now = new Date();
+  const governance = await admitGovernance(context, req, governed, bucket, key, now);
+  await refuseLockedOverwrite(context, governed, bucket, key, now);
+  const fields = versionFields(governance);
+  const upload = await createUpload(context.db, {
+    ...fields,
+    bucket: bucket.name,
+    key,
+    tenantId: bucket.tenantId,
+    contentType: contentTypeOf(req.headers['content-type']),
+    initiatedBy: governed.evidence.actor,
+  });
+  res.status(201).json({ bucket: bucket.name, key, upload_id: upload.uploadId });
+}
+
+/** `PUT /{bucket}/objects/{key}?upload_id=&part_number=N`: stores one part (replacing an earlier one of that number). */
+export async function uploadPart(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string, blobs: BlobStore, limits: WriteLimits): Promise<void> {
+  await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
+  const partText = queryText(req, 'part_number') ?? '';
+  const partNumber = /^\d{1,5}$/.test(partText) ? Number(partText) : 0;
+  if (partNumber < 1 || partNumber > MAX_PARTS) throw new EcsError(ErrorCode.BadRequest, `part_number must be 1..${MAX_PARTS}`, { field: 'part_number' });
+  const upload = await openUpload(context, req, bucket, key);
+  let stored;
+  try {
+    stored = await blobs.put(req, { maxBytes: limits.maxBytes });
+  } catch (error) {
+    if (error instanceof BlobTooLargeError) throw new EcsError(ErrorCode.ObjectTooLarge, error.message);
+    throw error;
+  }
+  try {
+    await recordPart(context.db, { uploadId: upload.uploadId, partNumber, sha256: stored.sha256, size: stored.size });
+  } catch (error) {
+    if (error instanceof UploadNotOpenError) throw new EcsError(ErrorCode.UploadNotOpen, `upload ${upload.uploadId} was closed meanwhile`, { field: 'upload_id' });
+    throw error;
+  }
+  res.setHeader('etag', `"${stored.sha256}"`);
+  res.json({ upload_id: upload.uploadId, part_number: partNumber, etag: stored.sha256, size: stored.size });
+}
+
+const completeBody = z.strictObject({
+  parts: z
+    .array(z.strictObject({ part_number: z.number().int().min(1).max(MAX_PARTS), etag: z.string().regex(/^"?[0-9a-f]{64}"?$/, 'must be the etag of the part') }))
+    .min(1)
+    .max(MAX_PARTS)
+    .optional(),
+});
+
+/** The parts to assemble: the listed ones (ascending, each matching its stored etag) or all stored parts. */
+function chooseParts(stored: MultipartPart[], listed: Array<{ part_number: number; etag: string }> | undefined): MultipartPart[] | string {
+  if (stored.length === 0) return 'the upload has no parts';
+  if (!listed) return stored;
+  const byNumber = new Map(stored.map((part) => [part.partNumber, part]));
+  const chosen: MultipartPart[] = [];
+  let previous = 0;
+  for (const item of listed) {
+    if (item.part_number <= previous) return 'parts must be listed in ascending part_number order';
+    previous = item.part_number;
+    const part = byNumber.get(item.part_number);
+    if (!part) return `part ${item.part_number} was not uploaded`;
+    if (part.sha256 !== item.etag.replace(/"/g, '')) return `part ${item.part_number} has another etag`;
+    chosen.push(part);
+  }
+  return chosen;
+}
+
+/** The parts' bytes, one after the other, opened lazily. */
+function concatenate(blobs: BlobStore, parts: MultipartPart[]): Readable {
+  return Readable.from(
+    (async function* () {
+      for (const part of parts) yield* await blobs.open(part.sha256);
+    })(),
+  );
+}
+
+/**
+ * `POST /{bucket}/objects/{key}?upload_id=` (optional `{"parts": [{part_number, etag}]}`):
+ * assembles the parts into one blob while hashing it; the hash must equal the integrity
+ * declared at initiation, else nothing is stored, the refusal is evidenced and the upload
+ * stays open. On success the version, its `object.put` evidence and the closing of the
+ * upload commit together.
+ */
+export async function completeUpload(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string, blobs: BlobStore, limits: WriteLimits): Promise<void> {
+  const body = await readJsonBody(req, completeBody);
+  const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
+  const refuse = refusalFor(context, governed, bucket, key);
+  const upload = await openUpload(context, req, bucket, key);
+  const parts = chooseParts(await listParts(context.db, upload.uploadId), body.parts);
+  if (typeof parts === 'string') throw new EcsError(ErrorCode.ValidationFailed, parts, { field: 'parts' });
+  const now = new Date();
+  const facts = { upload_id: upload.uploadId, parts: parts.length, jurisdiction: upload.jurisdiction, classification: upload.classification, integrity: upload.integrity };
+  const expectedSha256 = upload.integrity.slice('sha256:'.length);
+  let stored;
+  try {
+    stored = await blobs.put(concatenate(blobs, parts), { expectedSha256, maxBytes: limits.maxBytes });
+  } catch (error) {
+    if (error instanceof BlobIntegrityError) {
+      throw await refuse('evidence_precondition_failed', 'integrity_mismatch', ErrorCode.IntegrityMismatch,
+        `the assembled object hashes to sha256:${error.actual}, not the declared ${upload.integrity}`,
+        { ...facts, computed_integrity: `sha256:${error.actual}`, size: error.size });
+    }
+    if (error instanceof BlobTooLargeError) throw await refuse('policy_denied', 'object_too_large', ErrorCode.ObjectTooLarge, error.message, facts);
+    throw error;
+  }
+  const retentionUntil = parseRetention(upload.retentionTtl, now) ?? now;
+  let result;
+  try {
+    result = await commitVersion(context, governed, {
+      bucket: bucket.name,
+      key,
+      tenantId: bucket.tenantId,
+      versioned: bucket.versioning,
+      bucketLockMode: bucket.lockMode,
+      sha256: stored.sha256,
+      size: stored.size,
+      contentType: upload.contentType,
+      jurisdiction: upload.jurisdiction,
+      retentionTtl: upload.retentionTtl,
+      retentionUntil: effectiveRetention(retentionUntil, bucket, now),
+      classification: upload.classification,
+      integrity: upload.integrity,
+      evidencePointer: upload.evidencePointer,
+      dataProductId: upload.dataProductId,
+      usagePolicySnapshotId: upload.usagePolicySnapshotId,
+      consentTokenRef: upload.consentTokenRef,
+      legalHold: upload.legalHold,
+      origin: 'multipart',
+      extraDetails: { upload_id: upload.uploadId, parts: parts.length },
+      within: (tx) => closeUpload(tx, upload.uploadId, 'completed'),
+    }, now);
+  } catch (error) {
+    if (error instanceof UploadNotOpenError) throw new EcsError(ErrorCode.UploadNotOpen, `upload ${upload.uploadId} was closed meanwhile`, { field: 'upload_id' });
+    throw error;
+  }
+  res.setHeader('etag', `"${result.version.sha256}"`);
+  res.setHeader('x-eosc-version-id', result.version.versionId);
+  res.status(201).json({ ...writtenBody(bucket, key, result.version, result.event.evidence_pointer), upload_id: upload.uploadId, parts: parts.length });
+}
+
+/** `DELETE /{bucket}/objects/{key}?upload_id=`: drops the parts (`object.multipart.abort` evidence). */
+export async function abortMultipart(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string): Promise<void> {
+  const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.multipart.abort', requireActive: false });
+  const upload = await openUpload(context, req, bucket, key);
+  let event;
+  try {
+    event = await abortUpload(context.db, upload, governed.evidence);
+  } catch (error) {
+    if (error instanceof UploadNotOpenError) throw new EcsError(ErrorCode.UploadNotOpen, `upload ${upload.uploadId} was closed meanwhile`, { field: 'upload_id' });
+    throw error;
+  }
+  res.setHeader('x-eosc-evidence-pointer', event.evidence_pointer);
+  res.status(204).end();
+}
+
+/** `GET /{bucket}/objects/{key}?upload_id=`: the parts stored so far. */
+export async function listUploadParts(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string): Promise<void> {
+  await govern(context, bucket, { permission: 'storage.read', eventType: 'object.get', requireActive: false });
+  const upload = await openUpload(context, req, bucket, key);
+  const parts = await listParts(context.db, upload.uploadId);
+  res.json({
+    upload_id: upload.uploadId,
+    bucket: bucket.name,
+    key,
+    parts: parts.map((part) => ({ part_number: part.partNumber, etag: part.sha256, size: Number(part.size) })),
+  });
+}

@@ -1,0 +1,186 @@
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../../../lib/blob-store';
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import { pageSize } from '../../../lib/graphql/page-size';
+import { authorize } from '../../../lib/subgraph/authorize';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import type { Bucket } from '../data/buckets';
+import { findCurrentVersion, findVersion, governanceFields, listObjects, listVersions, recordAccess } from '../data/objects';
+import type { StorageObjectVersion } from '../data/objects';
+import { govern, storageRefusal } from './governed';
+import { GOVERNANCE_HEADERS } from './governance';
+import { queryText, versionIdOf } from './request-input';
+
+/** The stored governance metadata as the same `x-eosc-*` headers it was written with. */
+export function setObjectHeaders(res: Response, version: StorageObjectVersion): void {
+  const H = GOVERNANCE_HEADERS;
+  res.setHeader('etag', `"${version.sha256}"`);
+  res.setHeader('content-type', version.contentType ?? 'application/octet-stream');
+  res.setHeader('content-length', String(version.size));
+  res.setHeader('last-modified', version.createdAt.toUTCString());
+  res.setHeader('x-eosc-version-id', version.versionId);
+  const values: Array<[string, string | null]> = [
+    [H.jurisdiction, version.jurisdiction],
+    [H.retention, version.retentionTtl],
+    [H.integrity, version.integrity],
+    [H.classification, version.classification],
+    [H.evidencePointer, version.evidencePointer],
+    [H.dataProductId, version.dataProductId],
+    [H.usagePolicySnapshotId, version.usagePolicySnapshotId],
+    [H.consentTokenRef, version.consentTokenRef],
+    ['x-eosc-retention-until', version.retentionUntil?.toISOString() ?? null],
+    ['x-eosc-legal-hold', version.legalHold ? 'ON' : 'OFF'],
+    ['x-eosc-origin', version.origin],
+  ];
+  for (const [name, value] of values) if (value !== null) res.setHeader(name, value);
+  if (version.lockMode) res.setHeader('x-eosc-lock-mode', version.lockMode);
+}
+
+/** The version a GET/HEAD asks for (`?version_id=` or the current one); 404 when none or deleted. */
+async function requestedVersion(context: PlaneContext, req: Request, bucket: Bucket, key: string): Promise<StorageObjectVersion> {
+  const versionId = versionIdOf(req);
+  if (versionId !== undefined && !bucket.versioning) {
+    throw new EcsError(ErrorCode.BadRequest, `bucket ${bucket.name} is not versioned`, { field: 'version_id' });
+  }
+  const version = versionId ? await findVersion(context.db, bucket.name, key, versionId) : await findCurrentVersion(context.db, bucket.name, key);
+  if (!version || version.deleteMarker || !version.sha256) {
+    throw new EcsError(ErrorCode.NotFound, `object ${key} not found in bucket ${bucket.name}`, { field: 'key' });
+  }
+  return version;
+}
+
+function wantsReadVerify(req: Request): boolean {
+  const flag = queryText(req, 'verify_integrity') ?? (typeof req.headers['x-eosc-verify-integrity'] === 'string' ? req.headers['x-eosc-verify-integrity'] : undefined);
+  if (flag === undefined) return false;
+  if (flag === 'true' || flag === '') return true;
+  if (flag === 'false') return false;
+  throw new EcsError(ErrorCode.BadRequest, 'verify_integrity must be true or false', { field: 'verify_integrity' });
+}
+
+/**
+ * HEAD: metadata only (no evidence). GET: refused for a suspended tenant; with read-verify
+ * (`?verify_integrity=true` or `x-eosc-verify-integrity: true`) the stored bytes are hashed
+ * first and a mismatch is refused with evidence; then `object.get` and `data.usage.receipt`
+ * commit before the first byte is sent.
+ */
+export async function getObject(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string, blobs: BlobStore): Promise<void> {
+  await authorize(context, 'storage.read', bucket.tenantId);
+  const version = await requestedVersion(context, req, bucket, key);
+  if (req.method === 'HEAD') {
+    setObjectHeaders(res, version);
+    res.status(200).end();
+    return;
+  }
+  const verify = wantsReadVerify(req);
+  const governed = await govern(context, bucket, { permission: 'storage.read', eventType: 'object.get', requireActive: true });
+  if (verify) {
+    const actual = await blobs.rehash(version.sha256!);
+    if (!actual || actual.sha256 !== version.sha256 || actual.size !== Number(version.size)) {
+      context.log.error({ bucket: bucket.name, key, versionId: version.versionId }, 'stored object failed read-verify');
+      throw await storageRefusal(context, governed, {
+        reasonClass: 'evidence_precondition_failed',
+        reasonCode: actual ? 'stored_integrity_mismatch' : 'stored_object_missing',
+        reason: actual
+          ? `the stored bytes hash to sha256:${actual.sha256}, not the recorded ${version.integrity}; nothing is served`
+          : 'the stored bytes are missing; nothing is served',
+        code: ErrorCode.StoredIntegrityMismatch,
+        details: { ...governanceFields(version), read_verify: true, ...(actual ? { computed_integrity: `sha256:${actual.sha256}`, computed_size: actual.size } : {}) },
+      });
+    }
+  }
+  const stream = await blobs.open(version.sha256!);
+  let events;
+  try {
+    const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string).slice(0, 256) : undefined);
+    events = await recordAccess(context.db, version, governed.evidence, {
+      consentTokenRef: header(GOVERNANCE_HEADERS.consentTokenRef),
+      purposeId: header('x-eosc-purpose-id'),
+      readVerified: verify,
+    });
+  } catch (error) {
+    stream.destroy();
+    throw error;
+  }
+  setObjectHeaders(res, version);
+  res.setHeader('x-eosc-access-evidence-pointer', events.get.evidence_pointer);
+  res.setHeader('x-eosc-usage-receipt-pointer', events.receipt.evidence_pointer);
+  if (verify) res.setHeader('x-eosc-integrity-verified', 'true');
+  res.status(200);
+  await pipeline(stream, res);
+}
+
+function pageLimit(req: Request): number {
+  const limitText = queryText(req, 'limit');
+  return pageSize(limitText === undefined ? undefined : /^\d+$/.test(limitText) ? Number(limitText) : -1, 'limit');
+}
+
+function versionBody(version: StorageObjectVersion): Record<string, unknown> {
+  return {
+    key: version.key,
+    version_id: version.versionId,
+    size: Number(version.size),
+    etag: version.sha256,
+    content_type: version.contentType,
+    classification: version.classification,
+    jurisdiction: version.jurisdiction,
+    retention_until: version.retentionUntil?.toISOString() ?? null,
+    legal_hold: version.legalHold,
+    last_modified: version.createdAt.toISOString(),
+  };
+}
+
+/** `GET /{bucket}/objects?prefix=&limit=&cursor=`: current objects in key order. */
+export async function listBucket(context: PlaneContext, req: Request, res: Response, bucket: Bucket): Promise<void> {
+  await authorize(context, 'storage.read', bucket.tenantId);
+  const prefix = queryText(req, 'prefix') ?? '';
+  const { items, nextCursor } = await listPage(context, bucket.name, prefix, queryText(req, 'cursor'), pageLimit(req));
+  res.json({ bucket: bucket.name, prefix, items: items.map(versionBody), next_cursor: nextCursor });
+}
+
+/** `GET /{bucket}/objects/{key}?versions`: every version of a key, newest first, delete markers included. */
+export async function listObjectVersions(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string): Promise<void> {
+  await authorize(context, 'storage.read', bucket.tenantId);
+  const scope = { kind: 'data.versions', bucket: bucket.name, key, caller: context.caller.subject };
+  const cursor = queryText(req, 'cursor');
+  let before: string | undefined;
+  if (cursor !== undefined) {
+    const position = context.cursors.decode(cursor, scope);
+    if (typeof position.v !== 'string') throw new EcsError(ErrorCode.InvalidCursor, 'cursor is not one this service issued', { field: 'cursor' });
+    before = position.v;
+  }
+  const current = await findCurrentVersion(context.db, bucket.name, key);
+  const { items, hasMore } = await listVersions(context.db, bucket.name, key, pageLimit(req), before);
+  const last = items[items.length - 1];
+  res.json({
+    bucket: bucket.name,
+    key,
+    versions: items.map((version) => ({
+      ...versionBody(version),
+      delete_marker: version.deleteMarker,
+      is_current: version.versionId === current?.versionId,
+      origin: version.origin,
+    })),
+    next_cursor: hasMore && last ? context.cursors.encode({ v: last.versionId }, scope) : null,
+  });
+}
+
+/** One page of a bucket's objects; cursors are MACed and bound to bucket, prefix and caller. */
+export async function listPage(
+  context: PlaneContext,
+  bucket: string,
+  prefix: string,
+  cursor: string | null | undefined,
+  first: number,
+): Promise<{ items: StorageObjectVersion[]; nextCursor: string | null }> {
+  const scope = { kind: 'data.objects', bucket, prefix, caller: context.caller.subject };
+  let afterKey: string | undefined;
+  if (cursor !== undefined && cursor !== null) {
+    const position = context.cursors.decode(cursor, scope);
+    if (typeof position.k !== 'string') throw new EcsError(ErrorCode.InvalidCursor, 'cursor is not one this service issued', { field: 'cursor' });
+    afterKey = position.k;
+  }
+  const { items, hasMore } = await listObjects(context.db, { bucket, prefix, afterKey, first });
+  const last = items[items.length - 1];
+  return { items, nextCursor: hasMore && last ? context.cursors.encode({ k: last.key }, scope) : null };
+}
