@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, string> = {
   'ledger-append': 'ledger-append.ts',
   'verify-chain': 'verify-chain.ts',
   'rest-overhead': 'rest-overhead.ts',
+  'storage-stream': 'storage-stream.ts',
 };
 
 function usage(): string {
