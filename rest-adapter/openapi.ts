@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RouteDef } from './route-table';
 import { schemas } from './schemas';
+import { storageObjectPaths } from './storage-openapi';
 
 const COMMON_ERRORS = [401, 403, 429, 500];
 const BODY_ERRORS = [400, 413, 415];
@@ -84,6 +85,9 @@ export function buildOpenApi(routes: readonly RouteDef[], options: { unversioned
   };
   for (const route of routes) add(openApiPath(route.path), route.method, operation(route, false));
   for (const route of options.unversioned ?? []) add(openApiPath(route.path, ''), route.method, operation(route, true));
+  for (const [path, operations] of Object.entries(storageObjectPaths())) {
+    for (const [method, op] of Object.entries(operations)) add(path, method, op);
+  }
   add('/v1/openapi.json', 'get', {
     operationId: 'getOpenApi',
     summary: 'This OpenAPI document',

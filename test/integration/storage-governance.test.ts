@@ -391,6 +391,15 @@ describe('EOSC storage governance operations (ws2)', () => {
     });
   });
 
+  it('the OpenAPI document describes the object operations', async () => {
+    const doc = (await (await fetch(`${env.url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { parameters?: Array<{ name: string }> }>> };
+    const object = doc.paths['/v1/storage/{bucket}/objects/{key}']!;
+    expect(Object.keys(object).sort()).toEqual(['delete', 'get', 'head', 'post', 'put']);
+    const names = object.put!.parameters!.map((parameter) => parameter.name);
+    for (const name of ['x-eosc-jurisdiction', 'x-eosc-integrity', 'x-eosc-copy-source', 'legal_hold', 'retention', 'upload_id', 'part_number']) expect(names).toContain(name);
+    expect(doc.paths['/v1/storage/{bucket}/objects']!.get).toBeDefined();
+  });
+
   describe('blob store clean-up', () => {
     it('an upload the client abandons halfway leaves no object, no blob and no temporary file', async () => {
       const key = `aborted-${uniqueId()}.bin`;
