@@ -15,6 +15,9 @@ import { makeTempDir } from '../support/temp-dir';
 import { createTestDatabase } from '../support/test-database';
 import type { TestDatabase } from '../support/test-database';
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, tenantInput, uniqueId } from '../support/test-stack';
+import { governance } from '../support/storage-client';
+
+const OBJECT_BYTES = Buffer.from('bytes that outlive the process\n');
 
 /**
  * `npm start` as a user runs it: a real process (tsx cli/start.ts) on the embedded
@@ -48,6 +51,8 @@ describe('npm start: the whole stack in one process', () => {
   const tenantId = uniqueId('e2e');
   let workloadId: string | undefined;
   let before: TenantOverview | undefined;
+  const bucketName = uniqueId('e2e-b');
+  let objectVersion: string | undefined;
 
   const env = (): Record<string, string> => ({
     DATA_DIR: dataDir.path,
@@ -101,7 +106,7 @@ describe('npm start: the whole stack in one process', () => {
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
-  it('stores a tenant and a workload through POST /graphql, then stops on SIGTERM with exit code 0', async () => {
+  it('stores a tenant, a workload and a governed object, then stops on SIGTERM with exit code 0', async () => {
     const tenant = await postGraphQL(server!.origin, CREATE_TENANT, { input: tenantInput(tenantId) }, await adminHeaders(dataDir.path));
     expect(tenant.body.errors).toBeUndefined();
     const workload = await postGraphQL<{ createWorkload: { id: string; tenantId: string; status: string } }>(
@@ -112,6 +117,20 @@ describe('npm start: the whole stack in one process', () => {
     );
     expect(workload.body.errors).toBeUndefined();
     workloadId = workload.body.data!.createWorkload.id;
+    // A governed object: its bytes, metadata and evidence must survive the restart too.
+    const bucket = await fetch(`${server!.origin}/v1/storage/${bucketName}`, {
+      method: 'PUT',
+      headers: { ...(await adminHeaders(dataDir.path)), 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant_id: tenantId, jurisdiction: 'DE', versioning: true }),
+    });
+    expect(bucket.status).toBe(201);
+    const put = await fetch(`${server!.origin}/v1/storage/${bucketName}/objects/kept/across-restart.txt`, {
+      method: 'PUT',
+      headers: { ...(await adminHeaders(dataDir.path)), ...governance(OBJECT_BYTES) },
+      body: OBJECT_BYTES,
+    });
+    expect(put.status).toBe(201);
+    objectVersion = ((await put.json()) as { version_id: string }).version_id;
     const overview = await postGraphQL<TenantOverview>(server!.origin, TENANT_OVERVIEW, { id: tenantId }, await adminHeaders(dataDir.path));
     expect(overview.body.errors).toBeUndefined();
     before = overview.body.data!;
@@ -123,7 +142,7 @@ describe('npm start: the whole stack in one process', () => {
     await expect(fetch(`${server!.origin}/healthz`)).rejects.toThrow();
   });
 
-  it('reads the tenant, its workloads and its events back through the gateway after a restart', async () => {
+  it('reads the tenant, its workloads, the object (bytes and governance metadata) and its verifiable evidence back after a restart', async () => {
     expect(workloadId).toBeDefined();
     expect(server!.exited()).toBe(true);
     server = await startServerProcess({ env: env() });
@@ -141,8 +160,25 @@ describe('npm start: the whole stack in one process', () => {
     expect([...tenant!.events].sort((a, b) => a.sequence - b.sequence)).toEqual([
       { sequence: 1, eventType: 'tenant.create', tenantId },
       { sequence: 2, eventType: 'workload.admit', tenantId },
+      { sequence: 3, eventType: 'storage.bucket.create', tenantId },
+      { sequence: 4, eventType: 'object.put', tenantId },
     ]);
     expect(after.body.data).toEqual(before);
+
+    const object = await fetch(`${server.origin}/v1/storage/${bucketName}/objects/kept/across-restart.txt`, { headers: await adminHeaders(dataDir.path) });
+    expect(object.status).toBe(200);
+    expect(Buffer.from(await object.arrayBuffer()).equals(OBJECT_BYTES)).toBe(true);
+    expect(object.headers.get('x-eosc-version-id')).toBe(objectVersion);
+    for (const [name, value] of Object.entries(governance(OBJECT_BYTES))) {
+      if (name.startsWith('x-eosc-')) expect([name, object.headers.get(name)]).toEqual([name, value]);
+    }
+    const verified = await postGraphQL<{ verifyChain: { valid: boolean; checked: number } }>(
+      server.origin,
+      'query($t: ID!) { verifyChain(tenantId: $t) { valid checked } }',
+      { t: tenantId },
+      await adminHeaders(dataDir.path),
+    );
+    expect(verified.body.data?.verifyChain).toMatchObject({ valid: true, checked: 6 });
 
     expectExitCode(await server.stop('SIGTERM'), 0, server);
   });
