@@ -88,6 +88,13 @@ async function forward(options: StorageRouterOptions, req: Request, res: Respons
     for (const [name, value] of Object.entries(upstream.headers)) {
       if (value !== undefined && FORWARDED_RESPONSE.test(name)) res.setHeader(name, value);
     }
+    // Refused before the whole upload arrived: answer now and close the client's connection,
+    // rather than reading (or leaving unread) the rest of a possibly huge body.
+    if (!req.readableEnded && req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('connection', 'close');
+      req.unpipe();
+      req.resume();
+    }
     if (req.method === 'HEAD' || upstream.statusCode === 204) {
       await upstream.body.dump();
       res.end();

@@ -37,6 +37,7 @@ export class BlobTooLargeError extends Error {
  * the blob visible only once it is complete, durable and (when declared) verified.
  */
 export interface BlobStore {
+  /** Consumes `stream`; on failure the stream is left as it is (the caller drains or destroys it). */
   put(stream: Readable, options?: PutOptions): Promise<StoredBlob>;
   /** The blob's bytes; rejects (ENOENT) when there is no such blob. */
   open(sha256: string): Promise<Readable>;

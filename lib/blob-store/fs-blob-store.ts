@@ -39,7 +39,9 @@ export class FsBlobStore implements BlobStore {
     let file: FileHandle | undefined;
     try {
       file = await open(tmp, 'wx', 0o600);
-      for await (const chunk of stream) {
+      // The caller owns the stream: a refusal must not tear down, e.g., an HTTP request
+      // whose response is still to be sent.
+      for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
         const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
         size += buffer.length;
         if (options.maxBytes !== undefined && size > options.maxBytes) throw new BlobTooLargeError(options.maxBytes);
@@ -63,7 +65,6 @@ export class FsBlobStore implements BlobStore {
       await syncDir(path.dirname(target));
       return { sha256, size };
     } catch (error) {
-      if (!stream.destroyed) stream.destroy();
       await file?.close().catch(() => undefined);
       await rm(tmp, { force: true }).catch(() => undefined);
       throw error;

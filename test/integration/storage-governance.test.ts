@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 import { chainEvents } from '../support/chain-events';
@@ -15,6 +16,8 @@ import { FsBlobStore } from '../../lib/blob-store';
  * verify), the S3 subset's multipart upload and versions, and the blob store's clean-up,
  * over HTTP against a running stack.
  */
+const MAX_OBJECT_BYTES = 12 * 1024 * 1024;
+
 describe('EOSC storage governance operations (ws2)', () => {
   let env: TestStack;
   let tenantId: string;
@@ -33,7 +36,7 @@ describe('EOSC storage governance operations (ws2)', () => {
   }
 
   beforeAll(async () => {
-    env = await startTestStack();
+    env = await startTestStack({ env: { MAX_OBJECT_BYTES: String(MAX_OBJECT_BYTES) } });
     tenantId = uniqueId('t');
     adminToken = await env.token('tenant-admin', tenantId);
     client = storageClient(env, adminToken);
@@ -389,6 +392,30 @@ describe('EOSC storage governance operations (ws2)', () => {
       expect((await own.control('PUT', ownBucket, 'f.txt', '?legal_hold', { status: 'ON' })).status).toBe(200);
       expect((await own.control('PUT', ownBucket, 'f.txt', '?legal_hold', { status: 'OFF' })).json.code).toBe('ECS_POLICY_DENIED');
     });
+  });
+
+  it('MAX_OBJECT_BYTES: a declared, streamed or assembled object over the limit is refused with evidence and stores nothing', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    const over = MAX_OBJECT_BYTES / chunk.length + 1;
+    const stream = () => Readable.from((function* () {
+      for (let i = 0; i < over; i += 1) yield chunk;
+    })());
+    const declared = await client.put(bucket, 'big/declared.bin', stream(), { ...governance(Buffer.from('x')), 'content-length': String(over * chunk.length) });
+    expect([declared.status, declared.json.code]).toEqual([413, 'EOSC_OBJECT_TOO_LARGE']);
+    const chunked = await client.put(bucket, 'big/chunked.bin', stream(), governance(Buffer.from('whatever')));
+    expect([chunked.status, chunked.json.code]).toEqual([413, 'EOSC_OBJECT_TOO_LARGE']);
+    expect(await last()).toMatchObject({ eventType: 'object.put', outcome: 'refused', refusalReasonCode: 'object_too_large' });
+
+    const started = await client.call('POST', client.objectUrl(bucket, 'big/parts.bin', '?uploads'), { headers: governance(Buffer.from('y')) });
+    const uploadId = started.json.upload_id as string;
+    const half = Buffer.alloc(MAX_OBJECT_BYTES / 2 + 1, 1);
+    for (const number of [1, 2]) {
+      expect((await client.call('PUT', client.objectUrl(bucket, 'big/parts.bin', `?upload_id=${uploadId}&part_number=${number}`), { body: half })).status).toBe(200);
+    }
+    const assembled = await client.control('POST', bucket, 'big/parts.bin', `?upload_id=${uploadId}`, {});
+    expect([assembled.status, assembled.json.code]).toEqual([413, 'EOSC_OBJECT_TOO_LARGE']);
+    for (const key of ['big/declared.bin', 'big/chunked.bin', 'big/parts.bin']) expect((await client.get(bucket, key, { method: 'HEAD' })).status).toBe(404);
+    expect(temporaryFiles(env.dataDir)).toEqual([]);
   });
 
   it('the OpenAPI document describes the object operations', async () => {

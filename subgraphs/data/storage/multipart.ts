@@ -128,9 +128,11 @@ export async function completeUpload(context: PlaneContext, req: Request, res: R
   const facts = { upload_id: upload.uploadId, parts: parts.length, jurisdiction: upload.jurisdiction, classification: upload.classification, integrity: upload.integrity };
   const expectedSha256 = upload.integrity.slice('sha256:'.length);
   let stored;
+  const assembled = concatenate(blobs, parts);
   try {
-    stored = await blobs.put(concatenate(blobs, parts), { expectedSha256, maxBytes: limits.maxBytes });
+    stored = await blobs.put(assembled, { expectedSha256, maxBytes: limits.maxBytes });
   } catch (error) {
+    assembled.destroy();
     if (error instanceof BlobIntegrityError) {
       throw await refuse('evidence_precondition_failed', 'integrity_mismatch', ErrorCode.IntegrityMismatch,
         `the assembled object hashes to sha256:${error.actual}, not the declared ${upload.integrity}`,

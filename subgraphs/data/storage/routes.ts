@@ -63,8 +63,12 @@ export function storageRoutes(router: Router, helpers: PlaneRouteHelpers): void 
     };
     handle().catch((error: unknown) => {
       if (!(error instanceof EcsError)) context.log.error({ err: error }, 'storage request failed');
-      // A refusal can come before the body was read: drop the rest of the upload.
-      if (!req.readableEnded) req.resume();
+      // A refusal can come before (or while) the body is read: the connection is not reused,
+      // and what is left of the upload is discarded.
+      if (!req.readableEnded) {
+        if (!res.headersSent) res.setHeader('connection', 'close');
+        req.resume();
+      }
       if (res.headersSent) {
         res.destroy();
         return;
