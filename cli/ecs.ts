@@ -1,11 +1,14 @@
 // The `ecs` command line: `ecs migrate` applies the committed migrations to the
 // configured database (DATABASE_URL, or the embedded one under DATA_DIR); `ecs token`
-// prints an access token from the development issuer (key under DATA_DIR/keys).
+// prints an access token from the development issuer (key under DATA_DIR/keys);
+// `ecs verify` and `ecs verify-proof` check evidence bundles and Merkle proofs offline.
 import { DEV_ISSUER, devIssuerFile, loadDevIssuer } from '../lib/auth/dev-issuer';
 import { KNOWN_ROLES } from '../lib/auth/token-verifier';
 import type { Role } from '../lib/auth/token-verifier';
 import { ConfigError, loadConfig } from '../lib/config/config';
 import { openDatabase } from '../lib/db/database';
+import { UsageError } from './usage-error';
+import { VERIFY_PROOF_USAGE, VERIFY_USAGE, verify, verifyProof } from './verify';
 
 const USAGE = `usage: ecs <command>
 
@@ -14,10 +17,11 @@ commands:
   token      print an access token from the development issuer (DATA_DIR/keys/dev-issuer.json):
              ecs token --role <${KNOWN_ROLES.join('|')}> [--tenant <id>] [--ttl 1h]
                        [--subject <sub>] [--audience <aud>]
-             --ttl: 90s, 15m, 1h or 2d (at most 30d); defaults: subject dev-<role>, audience ecs-gateway`;
-
-/** A wrong command line: reported as one line, exit code 2. */
-class UsageError extends Error {}
+             --ttl: 90s, 15m, 1h or 2d (at most 30d); defaults: subject dev-<role>, audience ecs-gateway
+  verify     verify an evidence bundle offline (exit 0 valid, 1 invalid, 2 usage):
+             ${VERIFY_USAGE}
+  verify-proof  verify a Merkle inclusion or consistency proof document:
+             ${VERIFY_PROOF_USAGE}`;
 
 const MAX_TTL_SECONDS = 30 * 24 * 3600;
 const TTL_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -94,6 +98,10 @@ async function main(args: string[]): Promise<number> {
   switch (args[0]) {
     case 'migrate':
       return migrate();
+    case 'verify':
+      return verify(args.slice(1));
+    case 'verify-proof':
+      return verifyProof(args.slice(1));
     case 'token':
       // Every failure of `ecs token` is one line and exit code 2.
       return token(args.slice(1)).catch((error: unknown) => {

@@ -1,0 +1,105 @@
+/**
+ * The evidence bundle as the verifier sees it: a set of named files (paths relative to the
+ * bundle root, `/`-separated), read lazily from a directory or held in memory after a
+ * `.tar.gz` was unpacked. File names follow the spec's golden bundles.
+ */
+
+/** Names of the files of the golden layout (`spec/docs/examples/evidence-bundles/`). */
+export const BUNDLE_FILES = {
+  manifest: 'manifest.json',
+  segment: 'chain-segment.json',
+  events: 'events.jsonl',
+  verifierInputs: 'verifier-inputs.json',
+  profileClaim: 'profile-claim.json',
+  /** Public keys of the manifest signature (optional; `--jwks` overrides). */
+  jwks: 'jwks.json',
+} as const;
+
+/** Detached compact JWS over `manifest.json`, first name found wins. */
+export const SIGNATURE_FILES = ['manifest.sig', 'signature.jws'] as const;
+
+export const ARTIFACTS_DIR = 'artifacts/';
+
+/** `typ` of the manifest signature. */
+export const MANIFEST_SIGNATURE_TYP = 'ecs-bundle-manifest+jws';
+
+export interface BundleFile {
+  readonly size: number;
+  /** The whole file (bounded by the read limits). */
+  read(): Promise<Buffer>;
+  /** The file in chunks, for files too large to hold (events.jsonl of a long chain). */
+  chunks(): AsyncIterable<Buffer>;
+}
+
+export interface Bundle {
+  /** What was read: a directory path or a `.tar.gz` path. */
+  readonly source: string;
+  readonly kind: 'directory' | 'tar.gz';
+  readonly files: ReadonlyMap<string, BundleFile>;
+}
+
+/** Limits on what a reader accepts; anything larger is refused, not truncated. */
+export interface ReadLimits {
+  /** Largest single file. @default 1 GiB */
+  maxFileBytes: number;
+  /** Sum of all files (for a `.tar.gz`: of the unpacked archive). @default 3 GiB */
+  maxTotalBytes: number;
+  /** Number of files. @default 4,000,000 */
+  maxFiles: number;
+  /** Longest line of events.jsonl. @default 1 MiB */
+  maxLineBytes: number;
+}
+
+export const DEFAULT_LIMITS: ReadLimits = {
+  maxFileBytes: 1024 ** 3,
+  maxTotalBytes: 3 * 1024 ** 3,
+  maxFiles: 4_000_000,
+  maxLineBytes: 1024 ** 2,
+};
+
+/** A bundle that cannot be read at all (missing, unsafe archive entry, over a limit). */
+export class BundleReadError extends Error {
+  override name = 'BundleReadError';
+}
+
+/** A file held in memory (from an archive, or written by a test). */
+export function memoryFile(bytes: Buffer): BundleFile {
+  return {
+    size: bytes.length,
+    read: async () => bytes,
+    chunks: async function* () {
+      yield bytes;
+    },
+  };
+}
+
+/**
+ * Splits a file into `\n`-terminated lines decoded as strict UTF-8. Yields each line
+ * without its `\n`; a last line without `\n` is yielded with `terminated: false`. A line
+ * longer than `maxLineBytes` ends the iteration with an error.
+ */
+export async function* fileLines(
+  file: BundleFile,
+  maxLineBytes: number,
+): AsyncGenerator<{ text: string; terminated: boolean }> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const chunk of file.chunks()) {
+    let start = 0;
+    for (let newline = chunk.indexOf(0x0a); newline !== -1; newline = chunk.indexOf(0x0a, start)) {
+      const line = Buffer.concat([...pending, chunk.subarray(start, newline)]);
+      if (line.length > maxLineBytes) throw new BundleReadError(`a line is longer than ${maxLineBytes} bytes`);
+      pending = [];
+      pendingBytes = 0;
+      yield { text: decoder.decode(line), terminated: true };
+      start = newline + 1;
+    }
+    if (start < chunk.length) {
+      pending.push(chunk.subarray(start));
+      pendingBytes += chunk.length - start;
+      if (pendingBytes > maxLineBytes) throw new BundleReadError(`a line is longer than ${maxLineBytes} bytes`);
+    }
+  }
+  if (pendingBytes > 0) yield { text: decoder.decode(Buffer.concat(pending)), terminated: false };
+}
