@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { AuthenticatedLocals } from '../gateway/authenticate';
 import type { GatewayContext } from '../gateway/gateway-context';
 import { EcsError, ErrorCode } from '../lib/errors';
+import { verifyJsonShape } from '../lib/http/json-shape';
 import { sendError } from '../lib/http/error-body';
 import type { RequestLocals } from '../lib/http/request-log';
 import { executeOperation } from './execute-operation';
@@ -160,7 +161,7 @@ export function createRestRouter({ apollo, authenticate, db, routes = ROUTES }: 
       authenticate(req, res, next);
     });
   }
-  const json = express.json({ limit: BODY_LIMIT, strict: true, type: () => true });
+  const json = express.json({ limit: BODY_LIMIT, strict: true, type: () => true, verify: verifyJsonShape });
   for (const route of routes) router[route.method](route.path, bodyGate(route), json, serve(route, apollo, db));
   router.use(mapErrors);
   return router;

@@ -25,6 +25,17 @@ export class BlobIntegrityError extends Error {
   }
 }
 
+/** The store itself failed (disk full, unwritable, I/O error): nothing was stored. */
+export class BlobStoreUnavailableError extends Error {
+  override readonly name = 'BlobStoreUnavailableError';
+  readonly code: string | undefined;
+  constructor(override readonly cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    super(`the blob store could not store the object${typeof code === 'string' ? ` (${code})` : ''}`);
+    this.code = typeof code === 'string' ? code : undefined;
+  }
+}
+
 export class BlobTooLargeError extends Error {
   override readonly name = 'BlobTooLargeError';
   constructor(readonly maxBytes: number) {

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { BlobIntegrityError, BlobTooLargeError, SHA256_HEX } from './blob-store';
+import { BlobIntegrityError, BlobStoreUnavailableError, BlobTooLargeError, SHA256_HEX } from './blob-store';
 import type { BlobStore, PutOptions, StoredBlob, SweepResult } from './blob-store';
 
 /**
@@ -28,17 +28,24 @@ export class FsBlobStore implements BlobStore {
   }
 
   private ensureDirs(): Promise<void> {
-    return (this.ready ??= mkdir(this.tmpDir(), { recursive: true }).then(() => undefined));
+    // A failure is not remembered: once the disk is fixed, the next put tries again.
+    return (this.ready ??= mkdir(this.tmpDir(), { recursive: true }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.ready = undefined;
+        throw error;
+      },
+    ));
   }
 
   async put(stream: Readable, options: PutOptions = {}): Promise<StoredBlob> {
-    await this.ensureDirs();
+    await unavailableOnFailure(this.ensureDirs());
     const tmp = path.join(this.tmpDir(), `${randomUUID()}.part`);
     const hash = createHash('sha256');
     let size = 0;
     let file: FileHandle | undefined;
     try {
-      file = await open(tmp, 'wx', 0o600);
+      file = await unavailableOnFailure(open(tmp, 'wx', 0o600));
       // The caller owns the stream: a refusal must not tear down, e.g., an HTTP request
       // whose response is still to be sent.
       for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
@@ -48,20 +55,20 @@ export class FsBlobStore implements BlobStore {
         hash.update(buffer);
         let offset = 0;
         while (offset < buffer.length) {
-          const { bytesWritten } = await file.write(buffer, offset, buffer.length - offset);
+          const { bytesWritten } = await unavailableOnFailure(file.write(buffer, offset, buffer.length - offset));
           offset += bytesWritten;
         }
       }
-      await file.sync();
-      await file.close();
+      await unavailableOnFailure(file.sync());
+      await unavailableOnFailure(file.close());
       file = undefined;
       const sha256 = hash.digest('hex');
       if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
         throw new BlobIntegrityError(options.expectedSha256, sha256, size);
       }
       const target = this.pathOf(sha256);
-      await mkdir(path.dirname(target), { recursive: true });
-      await rename(tmp, target);
+      await unavailableOnFailure(mkdir(path.dirname(target), { recursive: true }));
+      await unavailableOnFailure(rename(tmp, target));
       await syncDir(path.dirname(target));
       return { sha256, size };
     } catch (error) {
@@ -171,4 +178,11 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await handle?.close().catch(() => undefined);
   }
+}
+
+/** A file-system operation of the store failed (disk full, read-only, permissions, I/O error). */
+function unavailableOnFailure<T>(operation: Promise<T>): Promise<T> {
+  return operation.catch((error: unknown) => {
+    throw new BlobStoreUnavailableError(error);
+  });
 }

@@ -128,7 +128,7 @@ describe('identity and access', () => {
   });
 
   describe('across tenants (BOLA)', () => {
-    it('refuses every read and write of tenant B by tenant A, each with exactly one evidence event in B’s chain', async () => {
+    it('checklist 28, checklist 46: refuses every read and write of tenant B by tenant A, each with exactly one evidence event in B’s chain', async () => {
       const adminA = await env.token('tenant-admin', tenantA);
       const reason = { refusalReasonClass: 'authority_missing_or_invalid', refusalReasonCode: 'outside_tenant_scope' };
       const attempts: Array<[string, string, Record<string, unknown>]> = [

@@ -95,7 +95,7 @@ describe('workload admission by the Cedar policy in force', () => {
     expect((await deploy(id)).errors).toBeUndefined();
   });
 
-  it('fails closed when the policy in force cannot be evaluated', async () => {
+  it('checklist 61: fails closed with refusal evidence when the policy in force cannot be evaluated', async () => {
     const broken = uniqueId('broken');
     // Valid Cedar for the schema, but evaluation overflows: Cedar reports an error, not a decision.
     const text = `@id("admit") permit (principal, action == Ecs::Action::"workload.deploy", resource)
@@ -107,7 +107,7 @@ when { resource.level * 9223372036854775807 * 9223372036854775807 > 0 };`;
     expect(refusal.policySnapshotId).toMatch(/^polsnap:/);
   });
 
-  it('fails closed when the control plane cannot be asked', async () => {
+  it('checklist 61: fails closed with refusal evidence when the control plane cannot be asked', async () => {
     const id = await tenant();
     const other = await startTestStack();
     try {

@@ -54,7 +54,7 @@ describe('audit plane queries', () => {
     expect(await ids({ occurredTo: middle.toISOString() })).toEqual([1, 2]);
   });
 
-  it('pages with opaque cursors, default 100 and at most 1000, without skipping or repeating under concurrent appends', async () => {
+  it('checklist 19: pages with opaque cursors, default 100 and at most 1000, without skipping or repeating under concurrent appends', async () => {
     const tenant = uniqueId();
     for (let n = 1; n <= 130; n += 1) await append(tenant, n);
 
@@ -107,7 +107,7 @@ describe('audit plane queries', () => {
     expect(mine.map((event) => `${event.tenantId}:${event.sequence}`)).toEqual([`${a}:1`, `${a}:2`, `${b}:1`]);
   });
 
-  it('refuses a cursor of one tenant used for another, with other filters, or forged', async () => {
+  it('checklist 17, checklist 18: refuses a cursor of one tenant used for another, with other filters, or forged', async () => {
     const [a, b] = [uniqueId(), uniqueId()];
     for (let n = 1; n <= 3; n += 1) {
       await append(a, n);

@@ -28,7 +28,7 @@ describe('CORS for configured portals', () => {
     expect(response.headers.get('access-control-expose-headers')).toContain('x-ratelimit-remaining');
   });
 
-  it('never reflects another origin, with or without credentials (checklist 36)', async () => {
+  it('checklist 36: never reflects another origin, with or without credentials', async () => {
     for (const origin of ['https://evil.example', 'https://portal.example.eu.evil.example', 'null']) {
       const preflight = await fetch(`${env.url}/v1/tenants`, {
         method: 'OPTIONS',

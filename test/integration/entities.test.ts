@@ -96,7 +96,7 @@ describe('_entities for every @key', () => {
     expect(tenants.data!._entities).toEqual([{ events: [{ eventType: 'storage.bucket.create' }] }]);
   });
 
-  it("returns nothing for another tenant's entities (checklist 14: BOLA through federation)", async () => {
+  it("checklist 14: returns nothing for another tenant's entities (BOLA through federation)", async () => {
     const stranger: Caller = { subject: 'eve', roles: ['tenant-admin'], tenantId: 'other-tenant', authMethod: 'dev-issuer' };
     const cases: Array<[Plane, unknown, string]> = [
       ['control', { __typename: 'Tenant', id: tenantId }, '... on Tenant { id }'],

@@ -66,7 +66,7 @@ describe('gateway HTTP surface', () => {
     }
   });
 
-  it('reports 503 on /readyz naming a plane that stopped answering, and callers get an error naming the plane', async () => {
+  it('checklist 61: reports 503 on /readyz naming a plane that stopped answering, and callers get an error naming the plane', async () => {
     const audit = env.stack.subgraphs.audit;
     await audit.close();
     const ready = await fetch(`${env.url}/readyz`);
@@ -102,7 +102,7 @@ describe('subgraph transport', () => {
     ).rejects.toThrow();
   });
 
-  it('refuses TLS without a client certificate', async () => {
+  it('checklist 13: a subgraph port refuses TLS without a client certificate', async () => {
     const agent = new Agent({ connect: { ca: env.stack.services.tls.ca } });
     try {
       await expect(postTo(env.stack.subgraphs.execution.url, agent)).rejects.toThrow();
@@ -125,7 +125,7 @@ describe('subgraph transport', () => {
     }
   });
 
-  it('refuses the gateway certificate without a forwarded identity, or with a forged or misaddressed one', async () => {
+  it('checklist 13: refuses the gateway certificate without a forwarded identity, or with a forged or misaddressed one', async () => {
     const tls = env.stack.services.tls;
     const agent = new Agent({ connect: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } });
     const admin: Caller = { subject: 'admin', roles: ['platform-admin'], authMethod: 'dev-issuer' };

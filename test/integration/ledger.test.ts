@@ -47,7 +47,7 @@ describe('evidence ledger', () => {
     return result.data!.verifyChain;
   }
 
-  it('50 concurrent writers on one tenant give a gap-free valid chain', async () => {
+  it('checklist 57: 50 concurrent writers on one tenant give a gap-free valid chain', async () => {
     const tenant = uniqueId();
     await Promise.all(Array.from({ length: 50 }, (_, n) => append(db, tenant, n)));
     const rows = await db.prisma.evidenceEvent.findMany({
@@ -88,7 +88,7 @@ describe('evidence ledger', () => {
     expect(await verify(tenant)).toMatchObject({ valid: true, checked: 2 });
   });
 
-  it('the database itself refuses UPDATE, DELETE and TRUNCATE of evidence', async () => {
+  it('checklist 47: the database itself refuses UPDATE, DELETE and TRUNCATE of evidence', async () => {
     const tenant = uniqueId();
     await append(db, tenant, 1);
     const chain = chainIdFor(tenant);
@@ -119,7 +119,7 @@ describe('evidence ledger', () => {
       return tenant;
     }
 
-    it('a changed event is reported at its sequence', async () => {
+    it('checklist 47: a changed event is reported at its sequence', async () => {
       const tenant = await chainOf(5);
       await tamper(
         `UPDATE audit_evidence_events SET canonical = replace(canonical, '"actor":"writer"', '"actor":"mallory"') WHERE chain_id = '${chainIdFor(tenant)}' AND sequence = 3`,
@@ -141,7 +141,7 @@ describe('evidence ledger', () => {
       expect(await verify(tenant)).toMatchObject({ valid: false, firstBadSequence: 2, reason: 'sequence 2 is missing (next event has 3)' });
     });
 
-    it('a truncated tail is caught against a checkpoint taken before', async () => {
+    it('checklist 48: a truncated tail is caught against a checkpoint taken before', async () => {
       const tenant = await chainOf(4);
       const head = await env.gql<{ chainHead: { sequence: number } }>(`query($t: ID!) { chainHead(tenantId: $t) { sequence } }`, { t: tenant });
       expect(head.data!.chainHead.sequence).toBe(4);

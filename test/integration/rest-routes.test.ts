@@ -223,7 +223,7 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
   });
 
   describe('request hygiene', () => {
-    it('refuses bodies that are not JSON, bodies on GET/DELETE, oversized and malformed bodies', async () => {
+    it('checklist 35: refuses bodies that are not JSON, bodies on GET/DELETE, oversized and malformed bodies', async () => {
       const form = await call('POST', '/v1/tenants', { raw: 'id=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expect(form.status).toBe(415);
       expect(form.body).toEqual({ code: 'ECS_UNSUPPORTED_MEDIA_TYPE', message: 'request body must be application/json' });
@@ -248,7 +248,7 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
       expect(charset.status).toBe(400); // accepted as JSON, then refused for the missing fields
     });
 
-    it('never lets __proto__ or constructor keys pollute', async () => {
+    it('checklist 34: never lets __proto__ or constructor keys pollute', async () => {
       for (const key of ['__proto__', 'constructor', 'prototype']) {
         const raw = `{"${key}": {"polluted": true, "isAdmin": true}, "id": "${uniqueId()}", "authority_binding": "auth-dev-001", "jurisdiction": "DE", "policy_baseline": "ecs-baseline-v1"}`;
         const refused = await call('POST', '/v1/tenants', { raw });

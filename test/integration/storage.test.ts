@@ -185,7 +185,7 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     await anonymous.body.dump();
   });
 
-  it('refuses malformed object keys with 400', async () => {
+  it('checklist 33: refuses malformed object keys with 400', async () => {
     const body = Buffer.from('k');
     // Sent as raw paths: a URL parser would resolve the dot segments before they leave the client.
     for (const key of ['a/%2e%2e/b', '%2e%2e', 'a/../../../../graphql', './a', 'a%00b', 'a%5Cb', 'a\\b', 'x'.repeat(1025), '%E0%A4%A']) {

@@ -59,7 +59,7 @@ beforeAll(async () => {
 afterAll(() => temp.remove());
 
 describe('one flipped byte anywhere', () => {
-  it('in a signed written bundle: all 300 copies are rejected', async () => {
+  it('checklist 52: in a signed written bundle: all 300 copies are rejected', async () => {
     expect(written.has('manifest.sig')).toBe(true);
     const accepted = (await flipBytes(written, 300, 0x5eed)).filter((mutation) => mutation.result.ok);
     expect(accepted.map(({ file, offset }) => `${file}@${offset}`)).toEqual([]);
@@ -128,7 +128,7 @@ describe('fuzz: never throws, never hangs, never accepts', () => {
     }
   });
 
-  it('oversized inputs: a huge line, a huge file, too many files', async () => {
+  it('checklist 58: oversized inputs: a huge line, a huge file, too many files', async () => {
     await rejects(new Map(written).set('events.jsonl', Buffer.alloc(3 * 1024 * 1024, 0x61)));
     await rejects(new Map(written).set('events.jsonl', Buffer.concat([written.get('events.jsonl')!, Buffer.alloc(2048, 0x20)])), { maxLineBytes: 1024 });
     const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;

@@ -84,7 +84,7 @@ describe('a tampered golden bundle names the failing check', () => {
     );
   });
 
-  it('a changed artifact, chain segment, profile, tenant or file set', async () => {
+  it('checklist 52: a changed artifact, chain segment, profile, tenant or file set', async () => {
     const artifact = new Map(golden).set('artifacts/policy-snapshot.json', Buffer.from('{"id":"pol-001","version":"1.1","rules":[]}\n'));
     expect(await verify(artifact)).toEqual(['evidence-pointers']);
     const segment = editJson('chain-segment.json', (value) => {

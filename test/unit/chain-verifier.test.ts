@@ -61,7 +61,7 @@ describe('chain verifier', () => {
     expect(verify(copy).failure).toEqual({ sequence: 4, reason: 'prev_hash does not match the previous event_hash' });
   });
 
-  it('rejects a gap, a duplicate and reordered events', () => {
+  it('checklist 49: rejects a gap, a duplicate and reordered events', () => {
     expect(verify([chain[0]!, chain[1]!, chain[3]!]).failure).toEqual({
       sequence: 3,
       reason: 'sequence 3 is missing (next event has 4)',
@@ -77,7 +77,7 @@ describe('chain verifier', () => {
     );
   });
 
-  it("rejects another tenant's event spliced into the chain", () => {
+  it("checklist 50: rejects another tenant's event spliced into the chain", () => {
     const other = buildChain(3, 'globex');
     expect(verify([chain[0]!, chain[1]!, other[2]!]).failure?.sequence).toBe(3);
     // Even re-linked to this chain, the tenant and chain ids give it away.
@@ -86,7 +86,7 @@ describe('chain verifier', () => {
     expect(failure).toEqual({ sequence: 3, reason: 'chain_id differs from the rest of the chain' });
   });
 
-  it('rejects non-canonical text even when the content hashes right', () => {
+  it('checklist 54: rejects non-canonical text even when the content hashes right', () => {
     const text = JSON.stringify(chain[0], null, 1);
     expect(verify([text]).failure).toEqual({ sequence: 1, reason: 'stored event is not in canonical JSON form' });
   });

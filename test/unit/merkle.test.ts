@@ -135,7 +135,7 @@ describe('every tree size 1..64', () => {
     });
   });
 
-  it('every inclusion proof verifies, and any change to it is rejected', () => {
+  it('checklist 56: every inclusion proof verifies, and any change to it is rejected', () => {
     for (let size = 1; size <= 64; size += 1) {
       const leaves = all.slice(0, size);
       const root = roots[size]!;
@@ -161,7 +161,7 @@ describe('every tree size 1..64', () => {
     }
   });
 
-  it('every consistency proof verifies, and any change to it is rejected', () => {
+  it('checklist 56: every consistency proof verifies, and any change to it is rejected', () => {
     for (let size = 1; size <= 64; size += 1) {
       const leaves = all.slice(0, size);
       for (let m = 1; m <= size; m += 1) {
@@ -184,7 +184,7 @@ describe('every tree size 1..64', () => {
     }
   });
 
-  it('refuses sizes and indexes outside the tree', () => {
+  it('checklist 56: refuses sizes and indexes outside the tree', () => {
     const leaves = all.slice(0, 5);
     expect(() => inclusionProof(5, leaves)).toThrow(RangeError);
     expect(() => inclusionProof(-1, leaves)).toThrow(RangeError);

@@ -20,7 +20,7 @@ describe('signed cursors', () => {
     expect(codec.decode(codec.encode({ c: 'ecs:tenant:acme', s: 42 }, scope), scope)).toEqual({ c: 'ecs:tenant:acme', s: 42 });
   });
 
-  it('refuses a cursor used with other arguments or another tenant', () => {
+  it('checklist 18: refuses a cursor used with other arguments or another tenant', () => {
     const codec = new CursorCodec(secret);
     const cursor = codec.encode({ c: 'ecs:tenant:acme', s: 42 }, scope);
     expect(codeOf(() => codec.decode(cursor, { listing: 'events', filter: { tenantId: 'globex' } }))).toBe('ECS_INVALID_CURSOR');
@@ -29,7 +29,7 @@ describe('signed cursors', () => {
     );
   });
 
-  it('refuses forged, truncated, garbage and oversized cursors', () => {
+  it('checklist 17: refuses forged, truncated, garbage and oversized cursors', () => {
     const codec = new CursorCodec(secret);
     const cursor = codec.encode({ c: 'ecs:tenant:acme', s: 42 }, scope);
     const [body] = cursor.split('.');
@@ -48,7 +48,7 @@ describe('signed cursors', () => {
     }
   });
 
-  it('refuses an expired cursor with its own code', () => {
+  it('checklist 17: refuses an expired cursor with its own code', () => {
     let now = Date.now();
     const codec = new CursorCodec(secret, 60_000, () => now);
     const cursor = codec.encode({ c: 'x', s: 1 }, scope);

@@ -20,7 +20,7 @@ describe('service signing keys', () => {
     }
   });
 
-  it('signs JWS that verify against the published JWKS, also after rotation', async () => {
+  it('checklist 55: signs JWS that verify against the published JWKS, also after rotation', async () => {
     const dir = await makeTempDir();
     try {
       const file = path.join(dir.path, 'signing-keys.json');

@@ -72,13 +72,13 @@ describe('strict tar.gz reader', () => {
     ['a device', /entry type/, entry('dev', '', '3')],
     ['a PAX size record', /PAX size/, entry('pax', '13 size=9999\n', 'x'), entry('a', 'x')],
     ['a PAX path escaping the root', /unsafe path/, entry('pax', '16 path=../evil\n', 'x'), entry('a', 'x')],
-  ] as Array<[string, RegExp, ...Buffer[]]>)('refuses %s', async (_, reason, ...parts) => {
+  ] as Array<[string, RegExp, ...Buffer[]]>)('checklist 53: refuses %s', async (_, reason, ...parts) => {
     const refused = read(await archive(`bad-${Math.random()}.tgz`, ...parts, END));
     await expect(refused).rejects.toThrow(BundleReadError);
     await expect(refused).rejects.toThrow(reason);
   });
 
-  it('refuses duplicates, bad checksums, truncation, garbage after the end and non-zero padding', async () => {
+  it('checklist 53: refuses duplicates, bad checksums, truncation, garbage after the end and non-zero padding', async () => {
     const twice = await archive('twice.tgz', entry('a', '1'), entry('./a', '2'), END);
     await expect(read(twice)).rejects.toThrow(/twice/);
     const corrupt = entry('a', 'hello');
@@ -92,7 +92,7 @@ describe('strict tar.gz reader', () => {
     await expect(read(await archive('pad.tgz', padded, END))).rejects.toThrow(/padding/);
   });
 
-  it('refuses entries and archives over the limits, and gzip bombs early', async () => {
+  it('checklist 53: refuses entries and archives over the limits, and gzip bombs early', async () => {
     const big = await archive('big.tgz', entry('a', 'x'.repeat(5000)), END);
     await expect(read(big, { maxFileBytes: 4096 })).rejects.toThrow(/larger than/);
     await expect(read(big, { maxTotalBytes: 4096, maxFiles: 1 })).rejects.toThrow(/more than/);

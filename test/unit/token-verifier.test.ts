@@ -216,24 +216,24 @@ describe('token verifier: valid tokens', () => {
 });
 
 describe('token verifier: time claims (checklist 41)', () => {
-  it('refuses an expired token', async () => {
+  it('checklist 41: refuses an expired token', async () => {
     const { verifier } = await setup();
     const token = await mint(rsa, claims({ iat: now() - 600, exp: now() - 120 }));
     expect(await failureOf(verifier, token)).toBe('expired');
   });
 
-  it('refuses a token whose nbf is in the future', async () => {
+  it('checklist 41: refuses a token whose nbf is in the future', async () => {
     const { verifier } = await setup();
     expect(await failureOf(verifier, await mint(rsa, claims({ nbf: now() + 120 })))).toBe('not_yet_valid');
   });
 
-  it('refuses a token older than maxTokenAge', async () => {
+  it('checklist 41: refuses a token older than maxTokenAge', async () => {
     const { verifier } = await setup({ maxTokenAgeSeconds: 60 });
     expect(await failureOf(verifier, await mint(rsa, claims({ iat: now() - 600 })))).toBe('too_old');
     await expect(verifier.verify(await mint(rsa, claims({ iat: now() - 45 })))).resolves.toBeDefined();
   });
 
-  it('accepts clock skew within the tolerance and refuses it beyond', async () => {
+  it('checklist 41: accepts clock skew within the tolerance and refuses it beyond', async () => {
     const { verifier } = await setup({ clockSkewSeconds: 30 });
     await expect(verifier.verify(await mint(rsa, claims({ iat: now() - 600, exp: now() - 10 })))).resolves.toBeDefined();
     expect(await failureOf(verifier, await mint(rsa, claims({ iat: now() - 600, exp: now() - 45 })))).toBe('expired');
@@ -252,7 +252,7 @@ describe('token verifier: time claims (checklist 41)', () => {
 });
 
 describe('token verifier: issuer, audience, subject (checklist 40)', () => {
-  it('refuses an issuer that is not in the allowlist, without fetching its keys', async () => {
+  it('checklist 40: refuses an issuer that is not in the allowlist, without fetching its keys', async () => {
     const { verifier, jwks } = await setup();
     const evil = await startJwksServer([attacker]);
     const token = await mint(attacker, claims({ iss: 'https://evil.example.test' }), {});
@@ -285,7 +285,7 @@ describe('token verifier: issuer, audience, subject (checklist 40)', () => {
     expect(jwks.requests).toEqual([]);
   });
 
-  it('refuses a wrong, missing or foreign-only audience and accepts an array that names us', async () => {
+  it('checklist 40: refuses a wrong, missing or foreign-only audience and accepts an array that names us', async () => {
     const { verifier } = await setup();
     expect(await failureOf(verifier, await mint(rsa, claims({ aud: 'billing-api' })))).toBe('audience');
     expect(await failureOf(verifier, await mint(rsa, claims({ aud: undefined })))).toBe('audience');
@@ -302,7 +302,7 @@ describe('token verifier: issuer, audience, subject (checklist 40)', () => {
 });
 
 describe('token verifier: algorithms (checklist 37-39)', () => {
-  it('refuses alg none, however spelled, before fetching any key', async () => {
+  it('checklist 37: refuses alg none, however spelled, before fetching any key', async () => {
     const { verifier, jwks } = await setup();
     for (const alg of ['none', 'None', 'NONE']) {
       const token = `${b64(JSON.stringify({ alg, typ: 'at+jwt' }))}.${b64(JSON.stringify(claims()))}.`;
@@ -311,7 +311,7 @@ describe('token verifier: algorithms (checklist 37-39)', () => {
     expect(jwks.requests).toEqual([]);
   });
 
-  it('refuses HS256 signed with the RSA public key (PEM or modulus) as the HMAC secret', async () => {
+  it('checklist 38: refuses HS256 signed with the RSA public key (PEM or modulus) as the HMAC secret', async () => {
     const { verifier, jwks } = await setup();
     const pem = await exportSPKI(rsa.publicKey);
     for (const secret of [Buffer.from(pem), Buffer.from(rsa.publicJwk.n!, 'base64url'), Buffer.from(rsa.publicJwk.n!)]) {
@@ -323,7 +323,7 @@ describe('token verifier: algorithms (checklist 37-39)', () => {
     expect(jwks.requests).toEqual([]);
   });
 
-  it('refuses RS512, PS384 and ES256K, which are not in the allowlist', async () => {
+  it('checklist 39: refuses RS512, PS384 and ES256K, which are not in the allowlist', async () => {
     const [rs512, ps384] = await Promise.all([makeKey('RS512', 'rs512'), makeKey('PS384', 'ps384')]);
     const { verifier, jwks } = await setup({}, [rsa, rs512, ps384]);
     expect(await failureOf(verifier, await mint(rs512))).toBe('algorithm');
@@ -360,7 +360,7 @@ describe('token verifier: algorithms (checklist 37-39)', () => {
 });
 
 describe('token verifier: key sets (checklist 43-44)', () => {
-  it('re-fetches the JWKS at most once for 1,000 tokens with unknown kids', async () => {
+  it('checklist 43: re-fetches the JWKS at most once for 1,000 tokens with unknown kids', async () => {
     const { verifier, jwks } = await setup();
     await expect(verifier.verify(await mint(rsa))).resolves.toBeDefined();
     for (let index = 0; index < 1000; index += 1) {
@@ -433,7 +433,7 @@ describe('token verifier: key sets (checklist 43-44)', () => {
     await expect(verifierDown.verify(await mint(rsa))).rejects.toMatchObject({ failure: 'unknown_key' });
   });
 
-  it('never fetches or trusts keys named by jku, x5u, jwk or x5c headers', async () => {
+  it('checklist 44: never fetches or trusts keys named by jku, x5u, jwk or x5c headers', async () => {
     const { verifier, jwks } = await setup();
     const evil = await startJwksServer([attacker]);
     const evilClaims = claims({ roles: ['platform-admin'] });
@@ -451,7 +451,7 @@ describe('token verifier: key sets (checklist 43-44)', () => {
     expect(jwks.requests).toEqual([]);
   });
 
-  it('treats kid as an opaque name: traversal and SQL find no key, long or control characters are refused', async () => {
+  it('checklist 44: treats kid as an opaque name: traversal and SQL find no key, long or control characters are refused', async () => {
     const { verifier, jwks } = await setup();
     for (const kid of ['../../../../etc/passwd', "rsa-2026-01' OR '1'='1", '%2e%2e%2fjwks', 'rsa-2026-01\u200b']) {
       expect(await failureOf(verifier, await mint({ ...rsa, kid }))).toBe('unknown_key');
@@ -471,7 +471,7 @@ describe('token verifier: key sets (checklist 43-44)', () => {
 });
 
 describe('token verifier: malformed tokens (checklist 45)', () => {
-  it('refuses a crit header', async () => {
+  it('checklist 45: refuses a crit header', async () => {
     const { verifier } = await setup();
     const token = await rawRs256(rsa, { alg: 'RS256', kid: rsa.kid, typ: 'at+jwt', crit: ['unknown'], unknown: true }, claims());
     expect(await failureOf(verifier, token)).toBe('malformed');
@@ -479,7 +479,7 @@ describe('token verifier: malformed tokens (checklist 45)', () => {
     expect(await failureOf(verifier, b64false)).toBe('malformed');
   });
 
-  it('refuses broken encodings, wrong segment counts, non-UTF-8 and oversized tokens', async () => {
+  it('checklist 45: refuses broken encodings, wrong segment counts, non-UTF-8 and oversized tokens', async () => {
     const { verifier, jwks } = await setup();
     const valid = await mint(rsa);
     const [header, payload, signature] = valid.split('.') as [string, string, string];
@@ -513,7 +513,7 @@ describe('token verifier: malformed tokens (checklist 45)', () => {
     expect(jwks.requests).toEqual([]);
   });
 
-  it('refuses ID tokens and refresh tokens presented as access tokens (typ)', async () => {
+  it('checklist 42: refuses ID tokens and refresh tokens presented as access tokens (typ)', async () => {
     const { verifier } = await setup();
     const idToken = await mint(rsa, claims({ nonce: 'n-0S6_WzA2Mj', auth_time: now(), azp: 'web-client' }), { typ: 'JWT' });
     expect(await failureOf(verifier, idToken)).toBe('type');

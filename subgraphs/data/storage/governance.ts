@@ -2,6 +2,7 @@ import { isClassification } from '../../../lib/domain/classification';
 import type { Classification } from '../../../lib/domain/classification';
 import { isJurisdiction, jurisdictionWithin } from '../../../lib/domain/jurisdiction';
 import { ErrorCode } from '../../../lib/errors';
+import { isPublicHttpsUrl } from '../../../lib/http/public-url';
 
 /** The ws2 governance headers, in the order they are validated. */
 export const GOVERNANCE_HEADERS = {
@@ -85,16 +86,11 @@ export function isDuration(value: string): boolean {
   return DURATION.test(value) && parseRetention(value, new Date(0)) !== undefined;
 }
 
-/** `eosc://evidence/<id>` or an https URL (ws2 evidence pointer contract, syntactic check). */
+/** `eosc://evidence/<id>` or an https URL of a public host (ws2 evidence pointer contract; never fetched). */
 export function isEvidencePointer(value: string): boolean {
   if (value.length > 2048 || /[\s\x00-\x1f\x7f]/.test(value)) return false;
   if (/^eosc:\/\/evidence\/[A-Za-z0-9._:~%-]+$/.test(value)) return true;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' && url.hostname.length > 0;
-  } catch {
-    return false;
-  }
+  return isPublicHttpsUrl(value);
 }
 
 /** Validates the ws2 headers of a write; the first violation wins, in header order. */

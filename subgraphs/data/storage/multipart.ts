@@ -11,7 +11,7 @@ import type { MultipartPart, MultipartUpload } from '../data/multipart';
 import { govern } from './governed';
 import { parseRetention } from './governance';
 import { queryText, readJsonBody } from './request-input';
-import { admitGovernance, commitVersion, contentTypeOf, effectiveRetention, refusalFor, refuseLockedOverwrite, versionFields, writtenBody } from './object-write';
+import { admitGovernance, blobStoreRefusal, commitVersion, contentTypeOf, effectiveRetention, refusalFor, refuseLockedOverwrite, versionFields, writtenBody } from './object-write';
 import type { WriteLimits } from './object-write';
 
 /** S3's bounds: part numbers 1..10,000. */
@@ -53,7 +53,7 @@ export async function initiateUpload(context: PlaneContext, req: Request, res: R
 
 /** `PUT /{bucket}/objects/{key}?upload_id=&part_number=N`: stores one part (replacing an earlier one of that number). */
 export async function uploadPart(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string, blobs: BlobStore, limits: WriteLimits): Promise<void> {
-  await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
+  const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
   const partText = queryText(req, 'part_number') ?? '';
   const partNumber = /^\d{1,5}$/.test(partText) ? Number(partText) : 0;
   if (partNumber < 1 || partNumber > MAX_PARTS) throw new EcsError(ErrorCode.BadRequest, `part_number must be 1..${MAX_PARTS}`, { field: 'part_number' });
@@ -63,7 +63,7 @@ export async function uploadPart(context: PlaneContext, req: Request, res: Respo
     stored = await blobs.put(req, { maxBytes: limits.maxBytes });
   } catch (error) {
     if (error instanceof BlobTooLargeError) throw new EcsError(ErrorCode.ObjectTooLarge, error.message);
-    throw error;
+    throw await blobStoreRefusal(context, refusalFor(context, governed, bucket, key), error, { upload_id: upload.uploadId, part_number: partNumber });
   }
   try {
     await recordPart(context.db, { uploadId: upload.uploadId, partNumber, sha256: stored.sha256, size: stored.size });
@@ -139,7 +139,7 @@ export async function completeUpload(context: PlaneContext, req: Request, res: R
         { ...facts, computed_integrity: `sha256:${error.actual}`, size: error.size });
     }
     if (error instanceof BlobTooLargeError) throw await refuse('policy_denied', 'object_too_large', ErrorCode.ObjectTooLarge, error.message, facts);
-    throw error;
+    throw await blobStoreRefusal(context, refuse, error, facts);
   }
   const retentionUntil = parseRetention(upload.retentionTtl, now) ?? now;
   let result;

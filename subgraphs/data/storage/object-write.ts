@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { BlobIntegrityError, BlobTooLargeError } from '../../../lib/blob-store';
+import { BlobIntegrityError, BlobStoreUnavailableError, BlobTooLargeError } from '../../../lib/blob-store';
 import type { BlobStore } from '../../../lib/blob-store';
 import { classificationAtMost } from '../../../lib/domain/classification';
 import type { Classification } from '../../../lib/domain/classification';
@@ -21,12 +21,23 @@ export interface WriteLimits {
   maxBytes: number;
 }
 
-type Refuse = (reasonClass: RefusalReasonClass, reasonCode: string, code: ErrorCodeType, reason: string, details?: JsonObject) => Promise<EcsError>;
+export type Refuse = (reasonClass: RefusalReasonClass, reasonCode: string, code: ErrorCodeType, reason: string, details?: JsonObject) => Promise<EcsError>;
 
 /** A refusal helper for one object write: every refusal names bucket and key. */
 export function refusalFor(context: PlaneContext, governed: Governed, bucket: Bucket, key: string): Refuse {
   return (reasonClass, reasonCode, code, reason, details = {}) =>
     storageRefusal(context, governed, { reasonClass, reasonCode, code, reason, details: { bucket: bucket.name, object_key: key, ...details } });
+}
+
+/**
+ * A failing blob store (disk full, unwritable) refuses the write with evidence, fail closed;
+ * anything else (the client going away mid-upload) is rethrown as it is.
+ */
+export async function blobStoreRefusal(context: PlaneContext, refuse: Refuse, error: unknown, details: JsonObject): Promise<unknown> {
+  if (!(error instanceof BlobStoreUnavailableError)) return error;
+  context.log.error({ err: error.cause }, 'blob store failed');
+  return refuse('dependency_unavailable_fail_closed', 'blob_store_unavailable', ErrorCode.DependencyUnavailable,
+    `the object could not be stored${error.code ? ` (${error.code})` : ''}; nothing was written`, details);
 }
 
 /** When retention ends: the declared end, or later when the bucket has a longer default retention. */
@@ -132,7 +143,7 @@ export async function putObject(context: PlaneContext, req: Request, res: Respon
         { ...facts, computed_integrity: `sha256:${error.actual}`, size: error.size });
     }
     if (error instanceof BlobTooLargeError) throw await refuse('policy_denied', 'object_too_large', ErrorCode.ObjectTooLarge, error.message);
-    throw error;
+    throw await blobStoreRefusal(context, refuse, error, facts);
   }
   const { version, event } = await commitVersion(context, governed, {
     ...versionFields(governance),
