@@ -1,6 +1,7 @@
 // Jest projects: `unit` and `integration` (in-process stack, embedded database) and
 // `e2e` (real processes) make up `npm test`; `postgres` runs the integration and e2e
-// suites again against a PostgreSQL server (a fresh database per test file).
+// suites again against a PostgreSQL server (a fresh database per test file); `faults` kills
+// and restarts real processes and databases.
 'use strict';
 
 // ESM-only packages that must be transformed to CommonJS for jest.
@@ -39,5 +40,8 @@ module.exports = {
       ],
       setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
     },
+    // Slow fault tests with real processes that are killed or lose their database
+    // (`npm run test:faults`, its own CI step).
+    { ...base, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.fault.ts'] },
   ],
 };

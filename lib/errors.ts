@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
+import { isDatabaseUnavailable } from './db/unavailable';
 
 /**
  * The project's one error vocabulary. GraphQL carries the code as `extensions.code`,
@@ -205,6 +206,9 @@ export function formatGraphQLError(
       locations: formatted.locations,
       extensions: { code: requestCode, apollo_code: code },
     };
+  }
+  if (isDatabaseUnavailable(original)) {
+    return { message: 'the database is not available; retry later', path: formatted.path, extensions: { code: ErrorCode.DependencyUnavailable } };
   }
   onInternal(original);
   return { message: 'internal error', path: formatted.path, extensions: { code: ErrorCode.Internal } };

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { AuthenticatedLocals } from '../gateway/authenticate';
 import type { GatewayContext } from '../gateway/gateway-context';
 import { EcsError, ErrorCode } from '../lib/errors';
+import { isDatabaseUnavailable } from '../lib/db/unavailable';
 import { verifyJsonShape } from '../lib/http/json-shape';
 import { sendError } from '../lib/http/error-body';
 import type { RequestLocals } from '../lib/http/request-log';
@@ -38,6 +39,7 @@ export function toEcsError(error: unknown): EcsError | undefined {
     return new EcsError(ErrorCode.UnsupportedMediaType, 'unsupported content type, charset or encoding');
   }
   if (typeof status === 'number' && status >= 400 && status < 500) return new EcsError(ErrorCode.BadRequest, 'bad request');
+  if (isDatabaseUnavailable(error)) return new EcsError(ErrorCode.DependencyUnavailable, 'the database is not available; retry later');
   return undefined;
 }
 
