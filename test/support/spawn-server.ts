@@ -287,6 +287,19 @@ export async function pollReadyz(
  * SIGKILLs `pid` and its descendants. tsx runs the server in a child process, and a child
  * orphaned by tsx's death would keep running: the descendants are collected and killed first.
  */
+/** Sends `signal` to a started server and every process under it (e.g. SIGSTOP to make it hang). */
+export function signalProcessTree(server: ServerProcess, signal: NodeJS.Signals): void {
+  const pid = server.process.pid;
+  if (pid === undefined) return;
+  for (const target of [...descendantsOf(pid).reverse(), pid]) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 function killProcessTree(pid: number): void {
   for (const target of [...descendantsOf(pid).reverse(), pid]) {
     try {
