@@ -4,6 +4,7 @@ import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
 import { appendEvidence } from '../../../lib/evidence/ledger';
 import type { LedgerTransaction } from '../../../lib/evidence/ledger';
 import type { MultipartPart, MultipartUpload } from '../../../prisma/generated/client';
+import { accepted } from './objects';
 import type { StorageEvidence } from './objects';
 
 export type { MultipartPart, MultipartUpload };
@@ -62,13 +63,9 @@ export async function abortUpload(db: Database, upload: MultipartUpload, evidenc
     const parts = await tx.multipartPart.count({ where: { uploadId: upload.uploadId } });
     await closeUpload(tx, upload.uploadId, 'aborted');
     return appendEvidence(tx, {
+      ...accepted(evidence),
       tenantId: upload.tenantId,
       eventType: 'object.multipart.abort',
-      actor: evidence.actor,
-      outcome: 'accepted',
-      correlationId: evidence.correlationId,
-      authoritySnapshotId: evidence.authoritySnapshotId,
-      policySnapshotId: evidence.policySnapshotId,
       details: { action: 'object.multipart.abort', bucket: upload.bucket, object_key: upload.key, upload_id: upload.uploadId, parts },
     });
   });

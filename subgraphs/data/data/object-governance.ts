@@ -2,7 +2,7 @@ import type { Database } from '../../../lib/db/database';
 import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
 import { appendEvidence } from '../../../lib/evidence/ledger';
 import type { LedgerTransaction } from '../../../lib/evidence/ledger';
-import { governanceFields } from './objects';
+import { accepted, governanceFields } from './objects';
 import type { StorageEvidence, StorageObjectVersion } from './objects';
 
 /** Which version a lock operation applies to: the current one unless a version id is given. */
@@ -52,13 +52,9 @@ export async function setLegalHold(
     if (!before) return null;
     const version = await tx.storageObjectVersion.update({ where: { versionId: before.versionId }, data: { legalHold: hold.on } });
     const event = await appendEvidence(tx, {
+      ...accepted(evidence),
       tenantId: target.tenantId,
       eventType: 'object.legal_hold',
-      actor: evidence.actor,
-      outcome: 'accepted',
-      correlationId: evidence.correlationId,
-      authoritySnapshotId: evidence.authoritySnapshotId,
-      policySnapshotId: evidence.policySnapshotId,
       details: {
         action: hold.on ? 'object.legal_hold.on' : 'object.legal_hold.off',
         ...governanceFields(version),
@@ -94,13 +90,9 @@ export async function changeRetention(
       data: { retentionTtl: change.retentionTtl, retentionUntil: change.until, lockMode },
     });
     const event = await appendEvidence(tx, {
+      ...accepted(evidence),
       tenantId: target.tenantId,
       eventType: 'object.retention.change',
-      actor: evidence.actor,
-      outcome: 'accepted',
-      correlationId: evidence.correlationId,
-      authoritySnapshotId: evidence.authoritySnapshotId,
-      policySnapshotId: evidence.policySnapshotId,
       details: {
         action: 'object.retention.change',
         ...governanceFields(version),

@@ -16,6 +16,17 @@ export interface StorageEvidence {
   policySnapshotId: string | undefined;
 }
 
+/** The envelope fields of an accepted storage event. */
+export function accepted(evidence: StorageEvidence) {
+  return {
+    actor: evidence.actor,
+    outcome: 'accepted' as const,
+    correlationId: evidence.correlationId,
+    authoritySnapshotId: evidence.authoritySnapshotId,
+    policySnapshotId: evidence.policySnapshotId,
+  };
+}
+
 /** Thrown inside a transaction when the object turned out to be locked; the caller records the refusal. */
 export class ObjectLockedError extends Error {
   constructor(readonly reasonCode: 'retention_in_force' | 'legal_hold_on', readonly version: StorageObjectVersion) {
@@ -145,13 +156,9 @@ export async function putVersion(db: Database, data: NewVersion, evidence: Stora
       },
     });
     const event = await appendEvidence(tx, {
+      ...accepted(evidence),
       tenantId: data.tenantId,
       eventType,
-      actor: evidence.actor,
-      outcome: 'accepted',
-      correlationId: evidence.correlationId,
-      authoritySnapshotId: evidence.authoritySnapshotId,
-      policySnapshotId: evidence.policySnapshotId,
       details: {
         action: eventType,
         ...governanceFields(created),
@@ -187,13 +194,9 @@ export async function deleteCurrent(
     const lock = lockOf(current, now);
     if (lock) throw new ObjectLockedError(lock, current);
     const event = await appendEvidence(tx, {
+      ...accepted(evidence),
       tenantId: target.tenantId,
       eventType: 'object.delete',
-      actor: evidence.actor,
-      outcome: 'accepted',
-      correlationId: evidence.correlationId,
-      authoritySnapshotId: evidence.authoritySnapshotId,
-      policySnapshotId: evidence.policySnapshotId,
       details: { action: 'object.delete', ...governanceFields(current), delete_marker: target.versioned },
     });
     if (!target.versioned) {
@@ -246,13 +249,9 @@ export async function deleteVersion(
     }
     await tx.storageObjectVersion.delete({ where: { versionId: version.versionId } });
     const event = await appendEvidence(tx, {
+      ...accepted(evidence),
       tenantId: target.tenantId,
       eventType: 'object.version.delete',
-      actor: evidence.actor,
-      outcome: 'accepted',
-      correlationId: evidence.correlationId,
-      authoritySnapshotId: evidence.authoritySnapshotId,
-      policySnapshotId: evidence.policySnapshotId,
       details: {
         action: 'object.version.delete',
         ...governanceFields(version),
@@ -300,14 +299,7 @@ export async function recordAccess(
   access: { consentTokenRef?: string; purposeId?: string; readVerified?: boolean },
 ): Promise<{ get: EvidenceEvent; receipt: EvidenceEvent }> {
   return db.prisma.$transaction(async (tx) => {
-    const base = {
-      tenantId: version.tenantId,
-      actor: evidence.actor,
-      outcome: 'accepted' as const,
-      correlationId: evidence.correlationId,
-      authoritySnapshotId: evidence.authoritySnapshotId,
-      policySnapshotId: evidence.policySnapshotId,
-    };
+    const base = { ...accepted(evidence), tenantId: version.tenantId };
     const receiptId = randomUUID();
     const accessFields: JsonObject = {
       ...(access.consentTokenRef ? { access_consent_token_ref: access.consentTokenRef } : {}),

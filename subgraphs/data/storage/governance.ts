@@ -16,6 +16,30 @@ export const GOVERNANCE_HEADERS = {
   consentTokenRef: 'x-eosc-consent-token-ref',
 } as const;
 
+/** The eight governance values of a stored version, paired with their header names. */
+export function governanceHeaderValues(version: {
+  jurisdiction: string | null;
+  retentionTtl: string | null;
+  integrity: string | null;
+  classification: string | null;
+  evidencePointer: string | null;
+  dataProductId: string | null;
+  usagePolicySnapshotId: string | null;
+  consentTokenRef: string | null;
+}): Array<[string, string | null]> {
+  const H = GOVERNANCE_HEADERS;
+  return [
+    [H.jurisdiction, version.jurisdiction],
+    [H.retention, version.retentionTtl],
+    [H.integrity, version.integrity],
+    [H.classification, version.classification],
+    [H.evidencePointer, version.evidencePointer],
+    [H.dataProductId, version.dataProductId],
+    [H.usagePolicySnapshotId, version.usagePolicySnapshotId],
+    [H.consentTokenRef, version.consentTokenRef],
+  ];
+}
+
 /** Optional on PUT: `ON` places a legal hold on the new version. */
 export const LEGAL_HOLD_HEADER = 'x-eosc-legal-hold';
 

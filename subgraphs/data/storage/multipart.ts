@@ -11,7 +11,7 @@ import type { MultipartPart, MultipartUpload } from '../data/multipart';
 import { govern } from './governed';
 import { parseRetention } from './governance';
 import { queryText, readJsonBody } from './request-input';
-import { admitGovernance, blobStoreRefusal, commitVersion, contentTypeOf, effectiveRetention, refusalFor, refuseLockedOverwrite, versionFields, writtenBody } from './object-write';
+import { admitGovernance, blobStoreRefusal, commitVersion, contentTypeOf, effectiveRetention, refusalFor, refuseLockedOverwrite, versionFields, versionTarget, writtenBody } from './object-write';
 import type { WriteLimits } from './object-write';
 
 /** S3's bounds: part numbers 1..10,000. */
@@ -145,11 +145,7 @@ export async function completeUpload(context: PlaneContext, req: Request, res: R
   let result;
   try {
     result = await commitVersion(context, governed, {
-      bucket: bucket.name,
-      key,
-      tenantId: bucket.tenantId,
-      versioned: bucket.versioning,
-      bucketLockMode: bucket.lockMode,
+      ...versionTarget(bucket, key),
       sha256: stored.sha256,
       size: stored.size,
       contentType: upload.contentType,

@@ -9,26 +9,18 @@ import type { Bucket } from '../data/buckets';
 import { findCurrentVersion, findVersion, governanceFields, listObjects, listVersions, recordAccess } from '../data/objects';
 import type { StorageObjectVersion } from '../data/objects';
 import { govern, storageRefusal } from './governed';
-import { GOVERNANCE_HEADERS } from './governance';
+import { GOVERNANCE_HEADERS, governanceHeaderValues } from './governance';
 import { queryText, versionIdOf } from './request-input';
 
 /** The stored governance metadata as the same `x-eosc-*` headers it was written with. */
 export function setObjectHeaders(res: Response, version: StorageObjectVersion): void {
-  const H = GOVERNANCE_HEADERS;
   res.setHeader('etag', `"${version.sha256}"`);
   res.setHeader('content-type', version.contentType ?? 'application/octet-stream');
   res.setHeader('content-length', String(version.size));
   res.setHeader('last-modified', version.createdAt.toUTCString());
   res.setHeader('x-eosc-version-id', version.versionId);
   const values: Array<[string, string | null]> = [
-    [H.jurisdiction, version.jurisdiction],
-    [H.retention, version.retentionTtl],
-    [H.integrity, version.integrity],
-    [H.classification, version.classification],
-    [H.evidencePointer, version.evidencePointer],
-    [H.dataProductId, version.dataProductId],
-    [H.usagePolicySnapshotId, version.usagePolicySnapshotId],
-    [H.consentTokenRef, version.consentTokenRef],
+    ...governanceHeaderValues(version),
     ['x-eosc-retention-until', version.retentionUntil?.toISOString() ?? null],
     ['x-eosc-legal-hold', version.legalHold ? 'ON' : 'OFF'],
     ['x-eosc-origin', version.origin],

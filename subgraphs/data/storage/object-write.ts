@@ -14,7 +14,7 @@ import { ObjectLockedError, findCurrentVersion, findVersion, lockOf, putVersion 
 import type { NewVersion, StorageObjectVersion } from '../data/objects';
 import { govern, loadBucket, storageRefusal } from './governed';
 import type { Governed } from './governed';
-import { GOVERNANCE_HEADERS, isViolation, objectKeyProblem, parseGovernance, parseRetention, placementAllowed } from './governance';
+import { governanceHeaderValues, isViolation, objectKeyProblem, parseGovernance, parseRetention, placementAllowed } from './governance';
 import type { Governance } from './governance';
 
 export interface WriteLimits {
@@ -147,11 +147,7 @@ export async function putObject(context: PlaneContext, req: Request, res: Respon
   }
   const { version, event } = await commitVersion(context, governed, {
     ...versionFields(governance),
-    bucket: bucket.name,
-    key,
-    tenantId: bucket.tenantId,
-    versioned: bucket.versioning,
-    bucketLockMode: bucket.lockMode,
+    ...versionTarget(bucket, key),
     sha256: stored.sha256,
     size: stored.size,
     contentType: contentTypeOf(req.headers['content-type']),
@@ -159,6 +155,11 @@ export async function putObject(context: PlaneContext, req: Request, res: Respon
     origin: 'put',
   }, now);
   sendWritten(res, bucket, key, version, event.evidence_pointer);
+}
+
+/** Where a new version of `key` goes, with the bucket's versioning and lock mode. */
+export function versionTarget(bucket: Bucket, key: string) {
+  return { bucket: bucket.name, key, tenantId: bucket.tenantId, versioned: bucket.versioning, bucketLockMode: bucket.lockMode };
 }
 
 /** The governance values of a new version, from validated headers. */
@@ -239,11 +240,7 @@ export async function copyObject(context: PlaneContext, req: Request, res: Respo
     throw new EcsError(ErrorCode.Internal, 'the source object bytes are missing');
   }
   const { version, event } = await commitVersion(context, governed, {
-    bucket: bucket.name,
-    key,
-    tenantId: bucket.tenantId,
-    versioned: bucket.versioning,
-    bucketLockMode: bucket.lockMode,
+    ...versionTarget(bucket, key),
     sha256: original.sha256,
     size: Number(original.size),
     contentType: original.contentType ?? 'application/octet-stream',
@@ -266,18 +263,7 @@ export async function copyObject(context: PlaneContext, req: Request, res: Respo
 
 /** The first governance header the request sets to a value other than the source's. */
 function changedGovernance(req: Request, original: StorageObjectVersion): string | undefined {
-  const H = GOVERNANCE_HEADERS;
-  const pairs: Array<[string, string | null]> = [
-    [H.jurisdiction, original.jurisdiction],
-    [H.retention, original.retentionTtl],
-    [H.integrity, original.integrity],
-    [H.classification, original.classification],
-    [H.evidencePointer, original.evidencePointer],
-    [H.dataProductId, original.dataProductId],
-    [H.usagePolicySnapshotId, original.usagePolicySnapshotId],
-    [H.consentTokenRef, original.consentTokenRef],
-  ];
-  for (const [header, value] of pairs) {
+  for (const [header, value] of governanceHeaderValues(original)) {
     const given = req.headers[header];
     if (given !== undefined && (Array.isArray(given) || given.trim() !== value)) return header;
   }
