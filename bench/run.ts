@@ -14,7 +14,9 @@ const BENCHMARKS: Record<string, string> = {
   'ledger-append': 'ledger-append.ts',
   'verify-chain': 'verify-chain.ts',
   'rest-overhead': 'rest-overhead.ts',
+  'subscription-latency': 'subscription-latency.ts',
   'storage-stream': 'storage-stream.ts',
+  'export-bundle': 'export-bundle.ts',
 };
 
 function usage(): string {

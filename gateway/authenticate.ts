@@ -21,13 +21,20 @@ export interface AuthenticatorOptions {
   throttle: RefusalThrottle;
 }
 
-class Unauthenticated extends Error {
+/** Missing or invalid credentials; `reasonCode` goes into the refusal evidence. */
+export class Unauthenticated extends Error {
   constructor(
     readonly reasonCode: string,
     message: string,
   ) {
     super(message);
   }
+}
+
+/** Credentials as presented: the `Authorization` value and/or the `X-API-Key` value. */
+export interface PresentedCredentials {
+  authorization?: string;
+  apiKey?: string;
 }
 
 /** Turns a verified bearer token into a caller. */
@@ -43,9 +50,16 @@ function callerFromToken(token: Awaited<ReturnType<TokenVerifier['verify']>>): C
   };
 }
 
-async function identify(req: Request, requestId: string, options: AuthenticatorOptions): Promise<Caller> {
-  const authorization = req.headers.authorization;
-  const apiKey = req.headers['x-api-key'];
+/**
+ * Turns presented credentials into a caller (HTTP headers, or a websocket's
+ * `connection_init` payload).
+ * @throws Unauthenticated when they are missing, ambiguous or invalid
+ */
+export async function identifyCaller(
+  { authorization, apiKey }: PresentedCredentials,
+  requestId: string,
+  options: AuthenticatorOptions,
+): Promise<Caller> {
   if (authorization !== undefined && apiKey !== undefined) {
     throw new Unauthenticated('ambiguous_credentials', 'send either a bearer token or an API key, not both');
   }
@@ -71,6 +85,33 @@ async function identify(req: Request, requestId: string, options: AuthenticatorO
 }
 
 /**
+ * Records an authentication refusal (bounded, see RefusalThrottle) and returns its
+ * evidence pointer, or undefined when the evidence could not be written (logged).
+ */
+export function recordUnauthenticated(
+  options: AuthenticatorOptions,
+  error: Unauthenticated,
+  request: { address: string | undefined; subject: string; correlationId: string; log: RequestLocals['log'] },
+): Promise<string | undefined> {
+  return options.throttle
+    .record(`${request.address ?? 'unknown'}:${error.reasonCode}`, {
+      actor: 'unauthenticated',
+      correlationId: request.correlationId,
+      eventType: 'authority.refusal',
+      refusal: {
+        reasonClass: 'authority_missing_or_invalid',
+        reasonCode: error.reasonCode,
+        subject: request.subject,
+        reason: error.message,
+      },
+    })
+    .catch((cause: unknown) => {
+      request.log.error({ err: cause }, 'refusal evidence not recorded');
+      return undefined;
+    });
+}
+
+/**
  * Authenticates every request of the routes it guards. A request without valid
  * credentials gets 401 with the error body and an evidence pointer (bounded evidence, see
  * RefusalThrottle); GraphQL callers get the same as a GraphQL error.
@@ -79,7 +120,12 @@ export function authenticate(options: AuthenticatorOptions) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const locals = res.locals as AuthenticatedLocals;
     try {
-      locals.caller = await identify(req, locals.requestId, options);
+      const apiKey = req.headers['x-api-key'];
+      locals.caller = await identifyCaller(
+        { authorization: req.headers.authorization, apiKey: Array.isArray(apiKey) ? apiKey.join(',') : apiKey },
+        locals.requestId,
+        options,
+      );
       next();
       return;
     } catch (error) {
@@ -87,22 +133,12 @@ export function authenticate(options: AuthenticatorOptions) {
         next(error);
         return;
       }
-      const pointer = await options.throttle
-        .record(`${req.socket.remoteAddress ?? 'unknown'}:${error.reasonCode}`, {
-          actor: 'unauthenticated',
-          correlationId: locals.requestId,
-          eventType: 'authority.refusal',
-          refusal: {
-            reasonClass: 'authority_missing_or_invalid',
-            reasonCode: error.reasonCode,
-            subject: `${req.method} ${req.baseUrl || req.path}`,
-            reason: error.message,
-          },
-        })
-        .catch((cause: unknown) => {
-          locals.log.error({ err: cause }, 'refusal evidence not recorded');
-          return undefined;
-        });
+      const pointer = await recordUnauthenticated(options, error, {
+        address: req.socket.remoteAddress,
+        subject: `${req.method} ${req.baseUrl || req.path}`,
+        correlationId: locals.requestId,
+        log: locals.log,
+      });
       res.setHeader('www-authenticate', 'Bearer realm="ecs-gateway"');
       const body = { code: ErrorCode.Unauthenticated, message: error.message, ...(pointer ? { evidence_pointer: pointer } : {}) };
       if (req.baseUrl === '/graphql') {

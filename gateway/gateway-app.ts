@@ -19,8 +19,14 @@ import { HttpMetrics } from '../lib/http/metrics';
 import { requestLog } from '../lib/http/request-log';
 
 import type { Logger } from '../lib/logger';
+import { buildAsyncApi } from '../rest-adapter/asyncapi';
+import { eventStreamHandler } from '../rest-adapter/event-stream';
+import type { EventStreamOptions } from '../rest-adapter/event-stream';
 import { createRestRouter } from '../rest-adapter/rest-router';
 import { createStorageRouter } from '../rest-adapter/storage-router';
+import { createExportBundleRouter } from '../rest-adapter/export-bundle-router';
+import { DEFAULT_QUERY_LIMITS, queryLimitProtections } from './query-limits';
+import type { QueryLimits } from './query-limits';
 import { UNVERSIONED_PREFIXES, unversionedAliases } from '../rest-adapter/unversioned-aliases';
 import { createRateLimiter, rateLimit } from '../lib/http/rate-limit';
 import type { Dispatcher } from 'undici';
@@ -35,6 +41,8 @@ export interface GatewayAppOptions {
   jwks(): { keys: unknown[] };
   log: Logger;
   production: boolean;
+  /** Depth, cost, alias, directive and token limits, and introspection (absent: the defaults, introspection unless production). */
+  queryLimits?: QueryLimits;
   /** GraphQL endpoint of each plane. */
   subgraphUrl(plane: Plane): string;
   /** Fetch over the mTLS pool to the planes, with the per-call timeout applied. */
@@ -53,6 +61,8 @@ export interface GatewayAppOptions {
   storageDispatcher: Dispatcher;
   /** Observes each query plan (tests use it to see which planes a query touches). */
   onQueryPlan?: Experimental_DidResolveQueryPlanCallback;
+  /** The live audit events source for `GET /v1/events/stream` (absent: the route is not served). */
+  liveEvents?: Omit<EventStreamOptions, 'db'>;
 }
 
 export interface GatewayApp {
@@ -77,14 +87,21 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     },
     logger: log.child({ component: 'apollo-gateway' }),
   });
+  const limits = options.queryLimits ?? { ...DEFAULT_QUERY_LIMITS, introspection: !options.production };
+  const protections = queryLimitProtections(limits);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: !options.production,
+    introspection: limits.introspection,
     includeStacktraceInErrorResponses: false,
+    // Apollo's defaults, stated: CSRF prevention on, no batched requests (mutations over GET
+    // are always refused).
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    validationRules: protections.validationRules,
     // The process runner owns SIGTERM/SIGINT and stops servers in order.
     stopOnTerminationSignals: false,
     // Never report usage to Apollo, even when APOLLO_KEY happens to be set.
-    plugins: [ApolloServerPluginUsageReportingDisabled()],
+    plugins: [ApolloServerPluginUsageReportingDisabled(), ...protections.plugins],
     formatError: (formatted, error) =>
       formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'gateway error')),
   });
@@ -152,6 +169,13 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   );
   app.use('/v1/storage', createStorageRouter({ ...options, authenticate, dispatcher: options.storageDispatcher }));
   app.use(unversionedAliases(options.apiSunset));
+  const asyncApi = JSON.stringify(buildAsyncApi());
+  app.get('/v1/asyncapi.json', (_req, res) => {
+    res.type('application/json').send(asyncApi);
+  });
+  // Before the REST router, whose GET /v1/events/:id would take "stream" for an id.
+  if (options.liveEvents) app.get('/v1/events/stream', authenticate, eventStreamHandler({ ...options.liveEvents, db: options.db }));
+  app.use('/v1/exports', createExportBundleRouter({ ...options, authenticate, dispatcher: options.storageDispatcher }));
   app.use('/v1', createRestRouter({ apollo, authenticate, db: options.db }));
   app.use(notFound);
   app.use(errorBody);

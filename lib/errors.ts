@@ -43,6 +43,11 @@ export const ErrorCode = {
   IdempotencyKeyReused: 'ECS_IDEMPOTENCY_KEY_REUSED',
   /** Too many requests from one principal or address; see Retry-After. */
   RateLimited: 'ECS_RATE_LIMITED',
+  /**
+   * A live event stream whose client did not keep up: more than `SUBSCRIPTION_BUFFER` events
+   * waited for it. The stream is closed (websocket code 4413); resume from the last sequence.
+   */
+  SlowConsumer: 'ECS_SLOW_CONSUMER',
   /** Anything unexpected; details stay in the log. */
   Internal: 'ECS_INTERNAL',
   // EOSC storage governance (ws2): machine-readable codes of refused object writes and deletes.
@@ -109,6 +114,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   ECS_FORBIDDEN: 403,
   ECS_DEPENDENCY_UNAVAILABLE: 503,
   ECS_RATE_LIMITED: 429,
+  ECS_SLOW_CONSUMER: 429,
   ECS_IDEMPOTENCY_KEY_REUSED: 422,
   ECS_INTERNAL: 500,
   EOSC_MISSING_JURISDICTION: 400,

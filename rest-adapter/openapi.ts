@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { RouteDef } from './route-table';
 import { schemas } from './schemas';
+import { eventStreamPaths } from './event-stream-openapi';
+import { exportBundlePaths } from './export-openapi';
 import { storageObjectPaths } from './storage-openapi';
 
 const COMMON_ERRORS = [401, 403, 429, 500];
@@ -85,7 +87,7 @@ export function buildOpenApi(routes: readonly RouteDef[], options: { unversioned
   };
   for (const route of routes) add(openApiPath(route.path), route.method, operation(route, false));
   for (const route of options.unversioned ?? []) add(openApiPath(route.path, ''), route.method, operation(route, true));
-  for (const [path, operations] of Object.entries(storageObjectPaths())) {
+  for (const [path, operations] of Object.entries({ ...storageObjectPaths(), ...eventStreamPaths(), ...exportBundlePaths() })) {
     for (const [method, op] of Object.entries(operations)) add(path, method, op);
   }
   add('/v1/openapi.json', 'get', {

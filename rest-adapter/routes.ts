@@ -1,6 +1,9 @@
 import { authorityBindingRoutes } from './authority-binding-routes';
 import { bucketRoutes } from './bucket-routes';
+import { claimsRoutes } from './claims-routes';
 import { eventRoutes } from './event-routes';
+import { exportRoutes } from './export-routes';
+import { ncpRoutes } from './ncp-routes';
 import { policyBaselineRoutes } from './policy-baseline-routes';
 import type { RouteDef } from './route-table';
 import { tenantRoutes } from './tenant-routes';
@@ -17,4 +20,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...authorityBindingRoutes,
   ...policyBaselineRoutes,
   ...bucketRoutes,
+  ...exportRoutes,
+  ...ncpRoutes,
+  ...claimsRoutes,
 ];

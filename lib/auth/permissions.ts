@@ -18,6 +18,8 @@ export const ACTIONS = [
   'storage.govern',
   'evidence.read',
   'evidence.export',
+  /** No-Control Profile declarations (authority graph, key custody, ownership, telemetry egress). */
+  'ncp.declare',
   'apikey.read',
   'apikey.manage',
   'authority.read',
@@ -40,6 +42,7 @@ export const ROLE_ACTIONS: Record<CallerRole, ReadonlySet<Action>> = {
     'storage.delete',
     'storage.govern',
     'evidence.read',
+    'ncp.declare',
     'apikey.read',
     'apikey.manage',
   ]),

@@ -70,10 +70,18 @@ async function writeJson(dir: string, name: string, value: JsonObject): Promise<
 }
 
 async function writeManifestArtifacts(input: WriteBundleInput, artifacts: ArtifactWriter, facts: EventFacts): Promise<Record<string, string[]>> {
+  for (const refs of Object.values(input.manifestArtifacts ?? {})) for (const ref of refs) await artifacts.add(ref);
+  return listManifestArtifacts(facts.ncpArtifacts, input.manifestArtifacts ?? {});
+}
+
+/** The manifest's `artifacts`: NCP references by category (event order), then the extra categories. */
+export function listManifestArtifacts(
+  ncpArtifacts: ReadonlyMap<string, ReadonlySet<string>>,
+  manifestArtifacts: Readonly<Record<string, readonly string[]>>,
+): Record<string, string[]> {
   const listed: Record<string, string[]> = {};
-  for (const [category, refs] of facts.ncpArtifacts) listed[category] = [...refs];
-  for (const [category, refs] of Object.entries(input.manifestArtifacts ?? {})) {
-    for (const ref of refs) await artifacts.add(ref);
+  for (const [category, refs] of ncpArtifacts) listed[category] = [...refs];
+  for (const [category, refs] of Object.entries(manifestArtifacts)) {
     listed[category] = [...new Set([...(listed[category] ?? []), ...refs])];
   }
   return listed;

@@ -16,6 +16,7 @@ import { JOINED_HASH_METHOD, MERKLE_ROOT_METHOD, accumulatorFor } from './hash-m
 import { HashingWriter } from './hashing-writer';
 import { pointerDigest } from './pointers';
 import { NCP_FIELDS, ncpCategory } from './profiles';
+import { segmentEntryLine } from './segment-text';
 
 /** Where artifact bytes come from: a map or a lookup, keyed by pointer. */
 export type ArtifactSource = ReadonlyMap<string, Uint8Array> | ((pointer: string) => Promise<Uint8Array | undefined>);
@@ -61,17 +62,6 @@ export class ArtifactWriter {
   }
 }
 
-function segmentEntry(event: EvidenceEvent, profileId: string): string {
-  return JSON.stringify({
-    id: event.id,
-    sequence: event.sequence,
-    prev_hash: event.prev_hash ?? null,
-    event_hash: event.event_hash,
-    evidence_profile_id: profileId,
-    event_ref: event.evidence_pointer,
-  });
-}
-
 export async function writeEvents({
   dir,
   events,
@@ -103,7 +93,7 @@ export async function writeEvents({
         throw new Error(`event ${String(event.sequence)} does not continue the chain: ${chain.failure?.reason ?? ''}`);
       }
       await out.write(`${text}\n`);
-      await entries.write(`${segmentEntry(event, profileId)}\n`);
+      await entries.write(`${segmentEntryLine(event, profileId)}\n`);
       bundleHash.push(event.event_hash);
       merkleRoot.push(event.event_hash);
       await artifacts.add(event.evidence_pointer);

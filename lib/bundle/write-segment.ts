@@ -8,9 +8,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { BUNDLE_FILES } from './bundle';
 import { HashingWriter } from './hashing-writer';
+import { segmentEntryText, segmentHead, segmentTail } from './segment-text';
 import type { EventFacts } from './write-events';
-
-const indent = (json: string, spaces: string): string => json.split('\n').map((line) => spaces + line).join('\n');
 
 export async function writeSegment({
   dir,
@@ -24,27 +23,15 @@ export async function writeSegment({
   profileId: string;
 }): Promise<string> {
   const out = new HashingWriter(path.join(dir, BUNDLE_FILES.segment));
-  const field = (key: string, value: string | number): string => `  ${JSON.stringify(key)}: ${JSON.stringify(value)},\n`;
   try {
-    await out.write('{\n');
-    await out.write(field('segment_id', `seg-${facts.chainId}-${facts.fromSequence}-${facts.toSequence}`));
-    await out.write(field('tenant_id', facts.tenantId));
-    await out.write(field('evidence_profile_id', profileId));
-    await out.write(field('from_sequence', facts.fromSequence));
-    await out.write(field('to_sequence', facts.toSequence));
-    await out.write(field('algorithm', 'sha256'));
-    await out.write('  "events": [\n');
+    await out.write(segmentHead({ ...facts, profileId }));
     let first = true;
     const lines = createInterface({ input: createReadStream(entriesFile), crlfDelay: Infinity });
     for await (const line of lines) {
-      const entry = JSON.stringify(JSON.parse(line) as unknown, null, 2);
-      await out.write(`${first ? '' : ',\n'}${indent(entry, '    ')}`);
+      await out.write(segmentEntryText(line, first));
       first = false;
     }
-    await out.write('\n  ],\n');
-    // The golden method makes segment_hash and bundle_hash the same value over one segment.
-    await out.write(field('segment_hash', facts.bundleHash));
-    await out.write(`  "merkle_root": ${JSON.stringify(facts.merkleRoot)}\n}\n`);
+    await out.write(segmentTail(facts));
     return await out.close();
   } catch (error) {
     out.abort();

@@ -75,6 +75,22 @@ const environmentSchema = z.object({
     .optional(),
   API_SUNSET: z.iso.date('must be a date (YYYY-MM-DD)').optional(),
   MAX_OBJECT_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).default(5 * 1024 ** 3),
+  GRAPHQL_MAX_DEPTH: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(6),
+  GRAPHQL_MAX_ALIASES: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(15),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(50),
+  GRAPHQL_MAX_TOKENS: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(1000),
+  GRAPHQL_MAX_COST: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(50_000),
+  GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  SUBSCRIPTION_BUFFER: z.coerce.number({ error: 'must be a number of events from 1 to 100000' }).int().min(1).max(100_000).default(1000),
+  SUBSCRIPTIONS_PER_PRINCIPAL: z.coerce.number({ error: 'must be a number of connections from 1 to 10000' }).int().min(1).max(10_000).default(20),
+  SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number({ error: 'must be a number of subscriptions from 1 to 1000' }).int().min(1).max(1000).default(25),
+  SUBSCRIPTION_KEEPALIVE_MS: positiveMs.default(12_000),
+  SUBSCRIPTION_POLL_MS: positiveMs.default(5000),
+  EXPORTS_PER_PRINCIPAL: z.coerce.number({ error: 'must be a number of exports from 1 to 100' }).int().min(1).max(100).default(2),
+  EXPORT_MAX_EVENTS: z.coerce.number({ error: 'must be a number of events from 1 to 100000000' }).int().min(1).max(100_000_000).default(1_000_000),
+  EXPORT_POLL_MS: positiveMs.default(2000),
+  EXPORT_STALE_MS: positiveMs.default(60_000),
+  PROVIDER_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'must be 1-100 letters, digits, dots, colons, underscores or hyphens').default('ecs-provider'),
   BLOB_SWEEP_INTERVAL_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(3_600_000),
   BLOB_SWEEP_GRACE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(3_600_000),
 });
@@ -125,11 +141,47 @@ export interface Config {
   blobDir: string;
   /** Largest storage object accepted, in bytes (`MAX_OBJECT_BYTES`, default 5 GiB). */
   maxObjectBytes: number;
+  /** Live audit events (graphql-ws on `/graphql`, SSE on `/v1/events/stream`); see docs/subscriptions.md. */
+  subscriptions: SubscriptionConfig;
   /**
    * Orphan blob sweep on the data plane: every `BLOB_SWEEP_INTERVAL_MS` (0 = only at start),
    * blobs and temporary files untouched for `BLOB_SWEEP_GRACE_MS` that no metadata refers to go.
    */
   blobSweep: { intervalMs: number; graceMs: number };
+  /**
+   * Abuse limits of the public GraphQL endpoint (`GRAPHQL_MAX_DEPTH` 6, `_ALIASES` 15,
+   * `_DIRECTIVES` 50, `_TOKENS` 1000, `_COST` 50,000) and introspection (`GRAPHQL_INTROSPECTION`;
+   * default on, off when NODE_ENV=production).
+   */
+  graphqlLimits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number; introspection: boolean };
+  /** Evidence exports (docs/exports.md). */
+  exports: ExportConfig;
+}
+
+export interface ExportConfig {
+  /** Exports queued or running at once per principal; more are 429 (`EXPORTS_PER_PRINCIPAL`). @default 2 */
+  perPrincipal: number;
+  /** Most events in one export; a larger range is refused (`EXPORT_MAX_EVENTS`). @default 1000000 */
+  maxEvents: number;
+  /** How often each audit plane looks for queued exports (`EXPORT_POLL_MS`). @default 2000 */
+  pollIntervalMs: number;
+  /** A running export whose worker has been silent this long is taken over (`EXPORT_STALE_MS`). @default 60000 */
+  staleAfterMs: number;
+  /** Who issues the evidence: `provider_id` and `producer_identity.issuer_id` of bundles (`PROVIDER_ID`). @default ecs-provider */
+  providerId: string;
+}
+
+export interface SubscriptionConfig {
+  /** Events that may wait for one slow connection before it is closed (`SUBSCRIPTION_BUFFER`). @default 1000 */
+  bufferEvents: number;
+  /** Open websocket and SSE connections per principal, per gateway process (`SUBSCRIPTIONS_PER_PRINCIPAL`). @default 20 */
+  connectionsPerPrincipal: number;
+  /** Subscriptions on one websocket (`SUBSCRIPTIONS_PER_CONNECTION`). @default 25 */
+  perConnection: number;
+  /** Websocket ping / SSE comment interval (`SUBSCRIPTION_KEEPALIVE_MS`). @default 12000 */
+  keepAliveMs: number;
+  /** How often chain heads are checked in case a notification was lost (`SUBSCRIPTION_POLL_MS`). @default 5000 */
+  pollIntervalMs: number;
 }
 
 export interface OidcConfig {
@@ -264,6 +316,28 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     },
     blobDir: path.join(dataDir, 'blobs'),
     maxObjectBytes: env.MAX_OBJECT_BYTES,
+    subscriptions: {
+      bufferEvents: env.SUBSCRIPTION_BUFFER,
+      connectionsPerPrincipal: env.SUBSCRIPTIONS_PER_PRINCIPAL,
+      perConnection: env.SUBSCRIPTIONS_PER_CONNECTION,
+      keepAliveMs: env.SUBSCRIPTION_KEEPALIVE_MS,
+      pollIntervalMs: env.SUBSCRIPTION_POLL_MS,
+    },
     blobSweep: { intervalMs: env.BLOB_SWEEP_INTERVAL_MS, graceMs: env.BLOB_SWEEP_GRACE_MS },
+    graphqlLimits: {
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      maxCost: env.GRAPHQL_MAX_COST,
+      introspection: env.GRAPHQL_INTROSPECTION === undefined ? env.NODE_ENV !== 'production' : env.GRAPHQL_INTROSPECTION === 'true',
+    },
+    exports: {
+      perPrincipal: env.EXPORTS_PER_PRINCIPAL,
+      maxEvents: env.EXPORT_MAX_EVENTS,
+      pollIntervalMs: env.EXPORT_POLL_MS,
+      staleAfterMs: env.EXPORT_STALE_MS,
+      providerId: env.PROVIDER_ID,
+    },
   };
 }

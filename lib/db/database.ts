@@ -8,6 +8,10 @@ import { PrismaClient } from '../../prisma/generated/client';
 import { Client } from 'pg';
 import { applyMigrations } from './migrate';
 import type { MigrationConnection } from './migrate';
+import { listenOnPostgres } from './pg-listener';
+import type { NotificationHandlers } from './pg-listener';
+
+export type { NotificationHandlers };
 
 export type DatabaseKind = 'pglite' | 'postgresql';
 
@@ -19,6 +23,13 @@ export interface Database {
   migrate(): Promise<string[]>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * LISTENs on `channel`: each NOTIFY of a committed transaction reaches `onNotification`.
+   * PostgreSQL: on a connection of its own, reconnected when lost (then `onResync`).
+   * PGlite: in-process, through PGlite's own LISTEN. Resolves with a function that stops.
+   */
+  listen(channel: string, handlers: NotificationHandlers): Promise<() => Promise<void>>;
+  /** Stops the listeners, then closes the database. */
   close(): Promise<void>;
 }
 
@@ -54,7 +65,13 @@ async function openPglite(dataDir: string): Promise<Database> {
     },
     query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
   };
-  return wrap('pglite', prisma, async (work) => work(connection), async () => {
+  const listen = async (channel: string, handlers: NotificationHandlers) => {
+    const unlisten = await pglite.listen(channel, (payload) => handlers.onNotification(payload));
+    return async () => {
+      if (!pglite.closed) await unlisten().catch(() => undefined);
+    };
+  };
+  return wrap('pglite', prisma, async (work) => work(connection), listen, async () => {
     await prisma.$disconnect();
     await pglite.close();
   });
@@ -83,16 +100,20 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       await client.end();
     }
   };
-  return wrap('postgresql', prisma, withConnection, () => prisma.$disconnect());
+  const listen = (channel: string, handlers: NotificationHandlers) =>
+    listenOnPostgres({ url, channel, connectTimeoutMs: poolConfig.connectionTimeoutMillis }, handlers);
+  return wrap('postgresql', prisma, withConnection, listen, () => prisma.$disconnect());
 }
 
 function wrap(
   kind: DatabaseKind,
   prisma: PrismaClient,
   withConnection: <T>(work: (connection: MigrationConnection) => Promise<T>) => Promise<T>,
+  listen: (channel: string, handlers: NotificationHandlers) => Promise<() => Promise<void>>,
   close: () => Promise<void>,
 ): Database {
   let closed: Promise<void> | undefined;
+  const listeners = new Set<() => Promise<void>>();
   return {
     kind,
     prisma,
@@ -100,6 +121,19 @@ function wrap(
     ping: async () => {
       await prisma.$queryRaw`SELECT 1`;
     },
-    close: () => (closed ??= close()),
+    listen: async (channel, handlers) => {
+      if (closed) throw new Error('the database is closed');
+      const stop = await listen(channel, handlers);
+      const unlisten = async () => {
+        if (listeners.delete(unlisten)) await stop();
+      };
+      listeners.add(unlisten);
+      return unlisten;
+    },
+    close: () =>
+      (closed ??= (async () => {
+        await Promise.all([...listeners].map((unlisten) => unlisten()));
+        await close();
+      })()),
   };
 }

@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { JWK } from 'jose';
-import { authenticate } from '../../gateway/authenticate';
+import { Unauthenticated, authenticate, identifyCaller, recordUnauthenticated } from '../../gateway/authenticate';
+import type { AuthenticatorOptions, PresentedCredentials } from '../../gateway/authenticate';
+import type { Caller } from '../auth/caller';
+import type { Logger } from '../logger';
 import { createApiKeyLookup } from '../../gateway/api-key-lookup';
 import { loadDevIssuer } from '../auth/dev-issuer';
 import type { DevIssuer } from '../auth/dev-issuer';
@@ -11,8 +14,21 @@ import { createPlaneClient } from '../subgraph/plane-client';
 import type { PlaneFetch } from '../subgraph/plane-client';
 import type { SharedServices } from './shared-services';
 
+/** The outcome of authenticating credentials presented outside HTTP headers. */
+export type Identification =
+  | { ok: true; caller: Caller }
+  | { ok: false; reasonCode: string; message: string; evidencePointer: string | undefined };
+
 export interface GatewayAuth {
   authenticate: ReturnType<typeof authenticate>;
+  /**
+   * Authenticates credentials from elsewhere than the request headers (a websocket's
+   * `connection_init`), recording a refusal as evidence the same way as for HTTP.
+   */
+  identify(
+    credentials: PresentedCredentials,
+    request: { address: string | undefined; subject: string; correlationId: string; log: Logger },
+  ): Promise<Identification>;
   /** The development issuer, when enabled (its public keys join /.well-known/jwks.json). */
   devIssuer: DevIssuer | undefined;
 }
@@ -52,5 +68,15 @@ export async function createGatewayAuth(config: Config, services: SharedServices
     }),
     config.apiKeyCacheMs,
   );
-  return { authenticate: authenticate({ verifier, lookupApiKey, throttle: services.throttle }), devIssuer };
+  const options: AuthenticatorOptions = { verifier, lookupApiKey, throttle: services.throttle };
+  const identify: GatewayAuth['identify'] = async (credentials, request) => {
+    try {
+      return { ok: true, caller: await identifyCaller(credentials, request.correlationId, options) };
+    } catch (error) {
+      if (!(error instanceof Unauthenticated)) throw error;
+      const evidencePointer = await recordUnauthenticated(options, error, request);
+      return { ok: false, reasonCode: error.reasonCode, message: error.message, evidencePointer };
+    }
+  };
+  return { authenticate: authenticate(options), identify, devIssuer };
 }

@@ -1,6 +1,10 @@
 import http from 'node:http';
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import { createGatewayApp } from '../../gateway/gateway-app';
+import { PrincipalConnections } from '../../gateway/subscriptions/principal-connections';
+import { attachSubscriptionServer } from '../../gateway/subscriptions/websocket-server';
+import type { SubscriptionServer } from '../../gateway/subscriptions/websocket-server';
+import { EvidenceStream } from '../../subgraphs/audit/stream/evidence-stream';
 import type { Config, Plane } from '../config/config';
 import type { Logger } from '../logger';
 import { closeServer, listen } from './close-server';
@@ -11,6 +15,9 @@ export interface RunningGateway {
   url: string;
   port: number;
   server: http.Server;
+  /** The live audit events of this process (websocket subscriptions and SSE). */
+  stream: EvidenceStream;
+  subscriptions: SubscriptionServer;
   close(): Promise<void>;
 }
 
@@ -26,35 +33,62 @@ export async function startGatewayServer(options: {
   const { config, services } = options;
   const auth = await createGatewayAuth(config, services, options.urlOf);
   const jwks = { keys: [...services.keys.jwks.keys, ...(auth.devIssuer?.jwks.keys ?? [])] };
-  const gateway = await createGatewayApp({
-    db: services.db,
-    jwks: () => jwks,
-    apiSunset: config.apiSunset,
-    rateLimit: config.rateLimit,
-    corsOrigins: config.corsOrigins,
-    authenticate: auth.authenticate,
-    identityTokens: services.identityTokens,
-    storageDispatcher: services.agent,
-    log: options.log,
-    production: config.nodeEnv === 'production',
-    subgraphUrl: options.urlOf,
-    fetcher: services.fetcher,
-    readinessTimeoutMs: Math.min(config.subgraphTimeoutMs, 5000),
-    onQueryPlan: options.onQueryPlan,
-  });
+  const limits = config.subscriptions;
+  const stream = new EvidenceStream({ db: services.db, log: options.log.child({ component: 'evidence-stream' }), pollIntervalMs: limits.pollIntervalMs });
+  await stream.start();
+  const connections = new PrincipalConnections(limits.connectionsPerPrincipal);
+  let gateway;
+  try {
+    gateway = await createGatewayApp({
+      db: services.db,
+      jwks: () => jwks,
+      apiSunset: config.apiSunset,
+      rateLimit: config.rateLimit,
+      corsOrigins: config.corsOrigins,
+      authenticate: auth.authenticate,
+      identityTokens: services.identityTokens,
+      storageDispatcher: services.agent,
+      log: options.log,
+      production: config.nodeEnv === 'production',
+      queryLimits: config.graphqlLimits,
+      subgraphUrl: options.urlOf,
+      fetcher: services.fetcher,
+      readinessTimeoutMs: Math.min(config.subgraphTimeoutMs, 5000),
+      onQueryPlan: options.onQueryPlan,
+      liveEvents: { stream, connections, bufferEvents: limits.bufferEvents, keepAliveMs: limits.keepAliveMs },
+    });
+  } catch (error) {
+    await stream.stop();
+    throw error;
+  }
   const server = http.createServer(gateway.app);
   server.headersTimeout = 20_000;
   // Object uploads may take longer than any fixed request deadline; an idle socket is
   // closed instead, and headers must arrive quickly (slow-loris).
   server.requestTimeout = 0;
   server.setTimeout(120_000);
+  const subscriptions = attachSubscriptionServer({
+    server,
+    stream,
+    db: services.db,
+    identify: auth.identify,
+    connections,
+    limits,
+    corsOrigins: config.corsOrigins,
+    log: options.log.child({ component: 'subscriptions' }),
+  });
   const port = await listen(server, options.port, config.host);
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     port,
     server,
+    stream,
+    subscriptions,
     close: async () => {
+      // Websockets (1001) and SSE streams (event: end) first: they would hold the server open.
+      await subscriptions.close();
+      await stream.stop();
       await closeServer(server, config.shutdownTimeoutMs);
       await gateway.stop();
     },

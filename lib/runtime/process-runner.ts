@@ -94,6 +94,7 @@ function printUrls(base: string, ms: number, database: string): void {
       `ECS Gateway ready in ${ms} ms (database: ${database})`,
       `  GraphQL      POST/GET ${base}/graphql`,
       `  REST         ${base}/v1/...`,
+      `  Live events  ${base.replace(/^http/, 'ws')}/graphql (graphql-transport-ws)  SSE ${base}/v1/events/stream`,
       `  Health       ${base}/healthz  ${base}/readyz`,
       `  Metrics      ${base}/metrics`,
       `  JWKS         ${base}/.well-known/jwks.json`,

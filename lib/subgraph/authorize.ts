@@ -9,6 +9,9 @@ import { recordRefusal } from '../evidence/refusal';
 import { actorOf } from '../auth/caller';
 import type { PlaneContext } from './plane-context';
 
+/** What recording a refusal needs (a plane's context has it; so does the gateway's subscription server). */
+export type RefusalContext = Pick<PlaneContext, 'db' | 'caller' | 'correlationId'>;
+
 export interface RefusalDetails {
   /** Tenant the action targeted; its chain receives the event when the tenant exists. */
   tenantId: string | undefined;
@@ -27,7 +30,7 @@ export interface RefusalDetails {
  * Records a refusal as evidence (in the target tenant's chain when that tenant has one,
  * otherwise in the platform chain) and returns the error to throw, with its pointer.
  */
-export async function refuse(context: PlaneContext, refusal: RefusalDetails): Promise<EcsError> {
+export async function refuse(context: RefusalContext, refusal: RefusalDetails): Promise<EcsError> {
   let tenantId = refusal.tenantId;
   if (tenantId !== undefined) {
     const chain = await context.db.prisma.chainHead.findUnique({ where: { chainId: chainIdFor(tenantId) }, select: { chainId: true } });
@@ -55,7 +58,7 @@ export async function refuse(context: PlaneContext, refusal: RefusalDetails): Pr
 }
 
 /** Allows the caller to perform `action` on `tenantId`, or records the refusal and throws. */
-export async function authorize(context: PlaneContext, action: Action, tenantId: string | undefined): Promise<void> {
+export async function authorize(context: RefusalContext, action: Action, tenantId: string | undefined): Promise<void> {
   const { caller } = context;
   const permitted = mayPerform(caller, action);
   if (permitted && withinTenant(caller, tenantId)) return;

@@ -27,6 +27,8 @@ export interface PlaneClient {
   lookupApiKey(presented: string): Promise<ApiKeyLookupResult>;
   /** The snapshot in force of a policy baseline (control plane), or null when there is no such baseline. */
   currentPolicy(baseline: string): Promise<{ id: string; text: string } | null>;
+  /** The canonical content a snapshot id hashes (`polsnap:` from control, `authsnap:` from identity), or null. */
+  snapshotContent(snapshotId: string): Promise<string | null>;
 }
 
 export interface ApiKeyLookupResult {
@@ -39,6 +41,9 @@ export interface ApiKeyLookupResult {
 }
 
 const POLICY_QUERY = `query CurrentPolicy($name: ID!) { policyBaseline(name: $name) { current { id text } } }`;
+
+const POLICY_SNAPSHOT_QUERY = `query PolicySnapshotContent($id: ID!) { policySnapshot(id: $id) { snapshotContent } }`;
+const AUTHORITY_SNAPSHOT_QUERY = `query AuthoritySnapshotContent($id: ID!) { authoritySnapshot(snapshotId: $id) { snapshotContent } }`;
 
 const API_KEY_QUERY = `query ApiKeyLookup($key: String!) {
   apiKeyLookup(key: $key) { ok reason apiKeyId tenantId scopes expiresAt }
@@ -117,6 +122,17 @@ export function createPlaneClient(options: PlaneClientOptions): PlaneClient {
     async currentPolicy(baseline) {
       const data = await request<{ policyBaseline: { current: { id: string; text: string } } | null }>('control', POLICY_QUERY, { name: baseline });
       return data.policyBaseline?.current ?? null;
+    },
+    async snapshotContent(snapshotId) {
+      if (snapshotId.startsWith('polsnap:')) {
+        const data = await request<{ policySnapshot: { snapshotContent: string } | null }>('control', POLICY_SNAPSHOT_QUERY, { id: snapshotId });
+        return data.policySnapshot?.snapshotContent ?? null;
+      }
+      if (snapshotId.startsWith('authsnap:')) {
+        const data = await request<{ authoritySnapshot: { snapshotContent: string } | null }>('identity', AUTHORITY_SNAPSHOT_QUERY, { id: snapshotId });
+        return data.authoritySnapshot?.snapshotContent ?? null;
+      }
+      return null;
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Caller } from '../auth/caller';
+import type { Config } from '../config/config';
 import type { Database } from '../db/database';
 import type { CursorCodec } from '../graphql/signed-cursor';
 import type { SigningKeys } from '../keys/signing-keys';
@@ -21,6 +22,8 @@ export interface PlaneContext {
   planes: PlaneClient;
   /** Per-request memo for DataLoaders, so `_entities` batches hit the database once. */
   loaders: Map<string, unknown>;
+  /** The process configuration (absent when a plane is built without one, e.g. in unit tests). */
+  config?: Config;
 }
 
 /** Returns the request's loader under `key`, creating it on first use. */

@@ -108,6 +108,7 @@ export async function createSubgraphApp(
       caller,
       planes: deps.planeClient(requestId, correlationId),
       loaders: new Map(),
+      config: deps.config,
     };
   };
 

@@ -42,8 +42,11 @@ describe('security checklist: request input', () => {
       const response = await rest('GET', `/v1/events?tenant=${tenantId}&limit=${limit}`);
       expect([limit, response.status, response.body.code]).toEqual([limit, 400, 'ECS_INVALID_PAGE_SIZE']);
     }
-    const tenantEvents = await env.gql('query($id: ID!) { tenant(id: $id) { events(last: 1000000) { sequence } } }', { id: tenantId });
+    const tenantEvents = await env.gql('query($id: ID!, $last: Int) { tenant(id: $id) { events(last: $last) { sequence } } }', { id: tenantId, last: 1_000_000 });
     expect(tenantEvents.errors?.[0]?.extensions?.code).toBe('ECS_INVALID_PAGE_SIZE');
+    // Written into the document, the same size is already refused by the cost estimate.
+    const literal = await env.gql('query($id: ID!) { tenant(id: $id) { events(last: 1000000) { sequence } } }', { id: tenantId });
+    expect(literal.errors?.[0]).toMatchObject({ message: expect.stringMatching(/cost limit/i), extensions: { code: 'ECS_BAD_REQUEST' } });
     expect((await env.gql('query { events(first: 1000) { items { id } } }')).errors).toBeUndefined();
   });
 

@@ -1,9 +1,8 @@
 import type { Database } from '../../../lib/db/database';
-import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-json';
+import { sha256Digest } from '../../../lib/evidence/canonical-json';
 import { ChainVerifier } from '../../../lib/evidence/chain-verifier';
 import { chainIdFor } from '../../../lib/evidence/evidence-event';
 import { EVIDENCE_POINTER_PREFIX } from '../../../lib/evidence/ledger';
-import type { SigningKeys } from '../../../lib/keys/signing-keys';
 
 /** Events read per round trip while verifying. */
 const BATCH = 2000;
@@ -109,51 +108,4 @@ export async function verifyChain({
     verifier.fail((verifier.head?.sequence ?? fromSequence - 1) + 1, 'events are missing at the end of the range');
   }
   return result(verifier);
-}
-
-export interface ChainCheckpoint {
-  chainId: string;
-  tenantId: string;
-  sequence: number;
-  headHash: string | null;
-  issuedAt: string;
-  kid: string;
-  jws: string;
-}
-
-/** The chain's latest event, signed as a checkpoint (`typ: ecs-checkpoint+jws`). */
-export async function signChainHead({
-  db,
-  keys,
-  tenantId,
-}: {
-  db: Database;
-  keys: SigningKeys;
-  tenantId: string;
-}): Promise<ChainCheckpoint> {
-  const chainId = chainIdFor(tenantId);
-  const head = await db.prisma.evidenceEvent.findFirst({
-    where: { chainId },
-    orderBy: { sequence: 'desc' },
-    select: { sequence: true, eventHash: true },
-  });
-  const issuedAt = new Date().toISOString();
-  const statement = {
-    checkpoint_type: 'ecs.chain-checkpoint',
-    chain_id: chainId,
-    tenant_id: tenantId,
-    sequence: head?.sequence ?? 0,
-    head_hash: head?.eventHash ?? null,
-    issued_at: issuedAt,
-  };
-  const jws = await keys.sign(Buffer.from(canonicalJson(statement), 'utf8'), 'ecs-checkpoint+jws');
-  return {
-    chainId,
-    tenantId,
-    sequence: statement.sequence,
-    headHash: statement.head_hash,
-    issuedAt,
-    kid: keys.kid,
-    jws,
-  };
 }

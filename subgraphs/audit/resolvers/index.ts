@@ -1,13 +1,20 @@
 import { DateTimeScalar } from '../../../lib/graphql/date-time';
 import { JSONObjectScalar } from '../../../lib/graphql/json-object';
 import { EvidenceEventResolvers } from './evidence-event';
+import { EvidenceExportResolvers } from './evidence-export';
+import { ExportQueryResolvers } from './export-query';
+import { MutationResolvers } from './mutation';
+import { MerkleProofResolvers, ProofQueryResolvers } from './proof-query';
 import { QueryResolvers } from './query';
 import { TenantResolvers } from './tenant';
 
 export const resolvers = {
   DateTime: DateTimeScalar,
   JSONObject: JSONObjectScalar,
-  Query: QueryResolvers,
+  Query: { ...QueryResolvers, ...ProofQueryResolvers, ...ExportQueryResolvers },
+  Mutation: MutationResolvers,
   Tenant: TenantResolvers,
   EvidenceEvent: EvidenceEventResolvers,
+  EvidenceExport: EvidenceExportResolvers,
+  MerkleProof: MerkleProofResolvers,
 };

@@ -1,6 +1,6 @@
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
-import { contentDigest } from '../../../lib/evidence/canonical-json';
+import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-json';
 import { appendEvidence } from '../../../lib/evidence/ledger';
 import { BASELINE_V1_NAME, BASELINE_V1_TEXT } from '../../../lib/policy/baseline-v1';
 import { compilePolicy } from '../../../lib/policy/compile-policy';
@@ -9,8 +9,13 @@ import type { PolicyBaseline, PolicySnapshot } from '../../../prisma/generated/c
 
 export type { PolicyBaseline, PolicySnapshot };
 
+/** The canonical JSON a policy snapshot id hashes (an export's artifact). */
+export function snapshotContentOf(baseline: string, text: string): string {
+  return canonicalJson({ baseline, text });
+}
+
 function snapshotIdOf(baseline: string, text: string): string {
-  return `polsnap:${contentDigest({ baseline, text })}`;
+  return `polsnap:${sha256Digest(snapshotContentOf(baseline, text))}`;
 }
 
 export async function findBaseline({ db, name }: { db: Database; name: string }): Promise<PolicyBaseline | null> {

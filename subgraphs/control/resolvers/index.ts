@@ -1,13 +1,16 @@
 import { DateTimeScalar } from '../../../lib/graphql/date-time';
+import { JSONObjectScalar } from '../../../lib/graphql/json-object';
 import { MutationResolvers } from './mutation';
-import { PolicyBaselineResolvers } from './policy-baseline';
+import { PolicyBaselineResolvers, PolicySnapshotResolvers } from './policy-baseline';
 import { QueryResolvers } from './query';
 import { TenantResolvers } from './tenant';
 
 export const resolvers = {
   DateTime: DateTimeScalar,
+  JSONObject: JSONObjectScalar,
   Query: QueryResolvers,
   Mutation: MutationResolvers,
   Tenant: TenantResolvers,
   PolicyBaseline: PolicyBaselineResolvers,
+  PolicySnapshot: PolicySnapshotResolvers,
 };

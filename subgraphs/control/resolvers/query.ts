@@ -1,7 +1,9 @@
+import { EcsError, ErrorCode } from '../../../lib/errors';
 import { decodeKeyCursor, encodeKeyCursor } from '../../../lib/graphql/key-cursor';
 import { pageSize } from '../../../lib/graphql/page-size';
 import { authorize } from '../../../lib/subgraph/authorize';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { federationClaims } from '../claims/federation-claims';
 import { findBaseline, findBaselines, getSnapshot } from '../data/policy-baselines';
 import { findTenants } from '../data/tenants';
 import { tenantLoader } from './tenant';
@@ -38,5 +40,10 @@ export const QueryResolvers = {
   policySnapshot: async (_: unknown, args: { id: string }, context: PlaneContext) => {
     await authorize(context, 'policy.read', context.caller.tenantId);
     return getSnapshot({ db: context.db, id: args.id });
+  },
+  /** Any authenticated caller: the claims describe the deployment, not a tenant. */
+  federationClaims: (_: unknown, __: unknown, context: PlaneContext) => {
+    if (!context.config) throw new EcsError(ErrorCode.Internal, 'the control plane runs without a configuration');
+    return federationClaims(context.config);
   },
 };

@@ -1,6 +1,6 @@
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
-import { contentDigest } from '../../../lib/evidence/canonical-json';
+import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-json';
 import { appendEvidence } from '../../../lib/evidence/ledger';
 import { Prisma } from '../../../prisma/generated/client';
 import type { AuthorityBinding } from '../../../prisma/generated/client';
@@ -20,9 +20,9 @@ export interface AuthorityBindingData {
   proofRef: string | null;
 }
 
-/** `authsnap:sha256:<hex>` of the canonical content of one version. */
-function snapshotIdOf(data: AuthorityBindingData, version: number): string {
-  return `authsnap:${contentDigest({
+/** The canonical JSON of one version's content: what its snapshot id hashes (an export's artifact). */
+export function snapshotContentOf(data: AuthorityBindingData, version: number): string {
+  return canonicalJson({
     id: data.id,
     version,
     subject: data.subject,
@@ -31,7 +31,17 @@ function snapshotIdOf(data: AuthorityBindingData, version: number): string {
     valid_from: data.validFrom.toISOString(),
     valid_until: data.validUntil.toISOString(),
     proof_ref: data.proofRef,
-  })}`;
+  });
+}
+
+/** `authsnap:sha256:<hex>` of the canonical content of one version. */
+function snapshotIdOf(data: AuthorityBindingData, version: number): string {
+  return `authsnap:${sha256Digest(snapshotContentOf(data, version))}`;
+}
+
+/** The version whose snapshot id is `snapshotId`. */
+export async function findBindingBySnapshot({ db, snapshotId }: { db: Database; snapshotId: string }): Promise<AuthorityBinding | null> {
+  return db.prisma.authorityBinding.findUnique({ where: { snapshotId } });
 }
 
 /** The newest version of a binding. */

@@ -1,6 +1,6 @@
 import { DateTimeScalar } from '../../../lib/graphql/date-time';
 import { ApiKeyResolvers } from './api-key';
-import { AuthorityBindingResolvers } from './authority-binding';
+import { AuthorityBindingResolvers, AuthorityBindingVersionResolvers } from './authority-binding';
 import { MutationResolvers } from './mutation';
 import { QueryResolvers } from './query';
 import { TenantResolvers } from './tenant';
@@ -12,4 +12,5 @@ export const resolvers = {
   Tenant: TenantResolvers,
   ApiKey: ApiKeyResolvers,
   AuthorityBinding: AuthorityBindingResolvers,
+  AuthorityBindingVersion: AuthorityBindingVersionResolvers,
 };

@@ -4,7 +4,7 @@ import { authorize } from '../../../lib/subgraph/authorize';
 import { assertService } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { resolveApiKey } from '../data/api-keys';
-import { decideAuthority, findBindings, findLatestBinding } from '../data/authority-bindings';
+import { decideAuthority, findBindingBySnapshot, findBindings, findLatestBinding } from '../data/authority-bindings';
 import { apiKeyLoader } from './api-key';
 
 export const QueryResolvers = {
@@ -20,6 +20,11 @@ export const QueryResolvers = {
   authorityBinding: async (_: unknown, args: { id: string }, context: PlaneContext) => {
     await authorize(context, 'authority.read', context.caller.tenantId);
     return findLatestBinding({ db: context.db, id: args.id });
+  },
+
+  authoritySnapshot: async (_: unknown, args: { snapshotId: string }, context: PlaneContext) => {
+    await authorize(context, 'authority.read', context.caller.tenantId);
+    return findBindingBySnapshot({ db: context.db, snapshotId: args.snapshotId });
   },
 
   authorityBindings: async (_: unknown, args: { first?: number | null; after?: string | null }, context: PlaneContext) => {

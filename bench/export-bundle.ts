@@ -1,0 +1,230 @@
+// Evidence export of one long tenant chain: the export worker's plan pass (one read of the
+// events: chain check, artifacts, hashes, Merkle root, signed manifest), the download's
+// stream pass (the .tar.gz streamed again from the events, as GET /v1/exports/{id}/bundle
+// serves it) and `ecs verify` as a real child process, of the archive and of its unpacked
+// directory. Reports events/s and peak memory of each.
+//
+// On PostgreSQL the two export passes run in a fresh process whose V8 heap is capped at
+// 256 MB (so its RSS is the exporter's alone, and finishing at all shows that memory does
+// not grow with the chain); its RSS is sampled every 100 ms from a worker thread. The
+// verifier's peak is its kernel high-water mark (VmHWM).
+//
+//   npx tsx bench/export-bundle.ts [--backend=postgresql|pglite] [--events=N] [--pglite-events=N]
+//
+// Defaults: PostgreSQL only, 1,000,000 events (PGlite: 100,000 when asked for). The chain is
+// filled with multi-row INSERTs of events built exactly as the ledger builds them
+// (bench/bulk-chain.ts).
+import { execFile, spawn } from 'node:child_process';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { planBundle } from '../lib/bundle/plan-bundle';
+import type { BundlePlan } from '../lib/bundle/plan-bundle';
+import { bundleTarGzStream } from '../lib/bundle/stream-bundle';
+import { openDatabase } from '../lib/db/database';
+import type { Database } from '../lib/db/database';
+import { chainIdFor } from '../lib/evidence/evidence-event';
+import { loadSigningKeys } from '../lib/keys/signing-keys';
+import { chainSource, repeatedPointers } from '../subgraphs/audit/exports/chain-source';
+import { bulkFill } from './bulk-chain';
+import { backendsFromArgs, checkBackends, collectGarbage, environment, fmt, mb, now, runMain, sampleRss, table, withBackend, workloadAdmission } from './support';
+import type { DatabaseKind } from './support';
+
+const TENANT = 'bench-export';
+const ECS = path.join(__dirname, '..', 'bin', 'ecs.js');
+/** V8 old-space cap of the exporter process (PostgreSQL): the passes must fit in it whatever the chain length. */
+const HEAP_CAP_MB = 256;
+
+function eventsFor(kind: DatabaseKind): number {
+  const name = kind === 'postgresql' ? 'events' : 'pglite-events';
+  const arg = process.argv.slice(2).find((value) => value.startsWith(`--${name}=`));
+  const value = arg ? Number(arg.slice(name.length + 3)) : kind === 'postgresql' ? 1_000_000 : 100_000;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+interface Phase {
+  phase: string;
+  events: number;
+  seconds: number;
+  rssBefore: number;
+  peakRss: number;
+  note: string;
+}
+
+async function measured<T>(phase: string, events: number, work: () => Promise<T>, note: (result: T) => string): Promise<{ result: T; row: Phase }> {
+  collectGarbage();
+  const sampler = await sampleRss(100);
+  const started = now();
+  const result = await work();
+  const seconds = (now() - started) / 1000;
+  const memory = await sampler.stop();
+  const row = { phase, events, seconds, rssBefore: memory.first, peakRss: memory.peak, note: note(result) };
+  console.log(`  ${phase}: ${fmt(events)} events in ${fmt(seconds, 1)} s (${fmt(events / seconds)} events/s), RSS ${mb(memory.first)} -> peak ${mb(memory.peak)}; ${row.note}`);
+  return { result, row };
+}
+
+/** Pids of the descendants of `root` (the CLI runs node -> tsx -> node). */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone
+    }
+  }
+  const found: number[] = [];
+  const walk = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      found.push(child);
+      walk(child);
+    }
+  };
+  walk(root);
+  return found;
+}
+
+function highWaterMark(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** `node bin/ecs.js verify <file> --jwks <jwks> --json`, with the peak RSS of its largest process. */
+async function verifyWithCli(file: string, jwks: string): Promise<{ seconds: number; peakRss: number; ok: boolean; output: string }> {
+  const started = now();
+  let peakRss = 0;
+  const child = execFile(process.execPath, [ECS, 'verify', file, '--jwks', jwks, '--json'], { maxBuffer: 64 * 1024 * 1024 });
+  let output = '';
+  child.stdout?.on('data', (chunk: string) => (output += chunk));
+  const timer = setInterval(() => {
+    for (const pid of [child.pid!, ...descendants(child.pid!)]) peakRss = Math.max(peakRss, highWaterMark(pid));
+  }, 100);
+  const code = await new Promise<number>((resolve) => child.once('exit', (exitCode) => resolve(exitCode ?? 1)));
+  clearInterval(timer);
+  return { seconds: (now() - started) / 1000, peakRss, ok: code === 0, output };
+}
+
+interface ExportResult {
+  phases: Phase[];
+  bundleBytes: number;
+}
+
+/**
+ * The exporter's two passes over a filled chain: the plan (as the export worker runs it) and
+ * the .tar.gz stream (as a download is served), writing the archive to `file`.
+ */
+async function exportPhases(db: Database, events: number, work: string): Promise<ExportResult> {
+  const keys = await loadSigningKeys(path.join(work, 'signing-keys.json'));
+  await writeFile(path.join(work, 'jwks.json'), JSON.stringify(keys.jwks));
+  const scope = { tenantId: TENANT, chainId: chainIdFor(TENANT), fromSequence: 1, toSequence: events, profileId: 'ecs-evidence-admissible' };
+  const source = chainSource(db, scope);
+  const plan = await measured('plan (export job)', events, async (): Promise<BundlePlan> => {
+    const repeated = await repeatedPointers(db, scope);
+    return planBundle({ source, scope, producer: { issuerId: 'bench', producerId: 'ecs-gateway-exporter' }, signer: keys, exportId: 'exp-bench', createdAt: new Date(), repeatedPointers: repeated });
+  }, (result) => `events.jsonl ${mb(result.events.size)}, chain-segment.json ${mb(result.segment.size)}`);
+  // The plan is what the export row stores.
+  const stored = JSON.parse(JSON.stringify(plan.result)) as BundlePlan;
+  const file = path.join(work, 'bundle.tar.gz');
+  const stream = await measured('stream .tar.gz (download)', events, async () => {
+    await pipeline(bundleTarGzStream(stored, source), createWriteStream(file));
+    return (await stat(file)).size;
+  }, (bytes) => `${mb(bytes)} gzip`);
+  return { phases: [plan.row, stream.row], bundleBytes: stream.result };
+}
+
+/**
+ * Runs the export phases in a fresh process with a small V8 heap (`--max-old-space-size`):
+ * its RSS is the exporter's alone (not the fill's), and finishing at all within the cap shows
+ * that memory does not grow with the number of events.
+ */
+async function exportInChild(databaseUrl: string, events: number, work: string): Promise<ExportResult> {
+  const resultFile = path.join(work, 'export-result.json');
+  const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_CAP_MB}`, ...process.execArgv, __filename, '--child', `--database-url=${databaseUrl}`, `--events=${events}`, `--work=${work}`, `--result-file=${resultFile}`], { stdio: 'inherit' });
+  const code = await new Promise<number>((resolve) => child.once('exit', (exitCode, signal) => resolve(signal ? 1 : (exitCode ?? 1))));
+  if (code !== 0) throw new Error(`the export child process exited with ${code}`);
+  return JSON.parse(await readFile(resultFile, 'utf8')) as ExportResult;
+}
+
+async function verifyPhases(events: number, work: string): Promise<Phase[]> {
+  const [file, jwks, dir] = [path.join(work, 'bundle.tar.gz'), path.join(work, 'jwks.json'), path.join(work, 'unpacked')];
+  const rows: Phase[] = [];
+  for (const [label, target] of [['ecs verify bundle.tar.gz', file], ['ecs verify <unpacked directory>', dir]] as const) {
+    if (target === dir) {
+      await mkdir(dir);
+      await new Promise<void>((resolve, reject) => execFile('tar', ['-xzf', file, '-C', dir], (error) => (error ? reject(error) : resolve())));
+    }
+    const verified = await verifyWithCli(target, jwks);
+    if (!verified.ok) throw new Error(`ecs verify failed: ${verified.output.slice(0, 2000)}`);
+    console.log(`  ${label}: VALID in ${fmt(verified.seconds, 1)} s (${fmt(events / verified.seconds)} events/s), peak RSS ${mb(verified.peakRss)}`);
+    rows.push({ phase: `${label} (child process)`, events, seconds: verified.seconds, rssBefore: NaN, peakRss: verified.peakRss, note: 'VALID, --jwks' });
+  }
+  return rows;
+}
+
+async function benchBackend(kind: DatabaseKind): Promise<{ kind: DatabaseKind; fill: { events: number; seconds: number }; phases: Phase[]; bundleBytes: number }> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'ecs-bench-export-'));
+  try {
+    return await withBackend(kind, async ({ db, databaseUrl, location }) => {
+      const events = eventsFor(kind);
+      console.log(`\n## ${kind}: ${location}, ${fmt(events)} events`);
+      const fillStarted = now();
+      let reported = fillStarted;
+      await bulkFill(db, TENANT, events, (n) => workloadAdmission(TENANT, n), (done) => {
+        if (now() - reported > 15_000 || done === events) {
+          reported = now();
+          console.log(`  filled ${fmt(done)} / ${fmt(events)} (${fmt(done / ((now() - fillStarted) / 1000))} events/s)`);
+        }
+      });
+      const fill = { events, seconds: (now() - fillStarted) / 1000 };
+      if (kind === 'postgresql') await db.prisma.$executeRawUnsafe('ANALYZE audit_evidence_events, audit_evidence_artifacts');
+      // PGlite is owned by this process: its exporter runs here (RSS includes the database).
+      const exported = databaseUrl ? await exportInChild(databaseUrl, events, work) : await exportPhases(db, events, work);
+      return { kind, fill, phases: [...exported.phases, ...(await verifyPhases(events, work))], bundleBytes: exported.bundleBytes };
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function argValue(name: string): string | undefined {
+  return process.argv.slice(2).find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+async function child(): Promise<void> {
+  const db = await openDatabase({ databaseUrl: argValue('database-url'), dataDir: argValue('work')! });
+  try {
+    const result = await exportPhases(db, Number(argValue('events')), argValue('work')!);
+    await writeFile(argValue('result-file')!, JSON.stringify(result));
+  } finally {
+    await db.close();
+  }
+}
+
+runMain(async () => {
+  if (process.argv.includes('--child')) return child();
+  const backends = backendsFromArgs(process.argv.slice(2).some((arg) => arg.startsWith('--backend=')) ? undefined : ['--backend=postgresql']);
+  await checkBackends(backends);
+  console.log(`# export-bundle: ${environment()}`);
+  const results = [];
+  for (const kind of backends) results.push(await benchBackend(kind));
+  console.log('\n### export-bundle\n');
+  console.log(
+    table(
+      ['backend', 'phase', 'events', 'time s', 'events/s', 'RSS before', 'peak RSS', 'note'],
+      results.flatMap(({ kind, phases }) =>
+        phases.map((row) => [kind, row.phase, fmt(row.events), fmt(row.seconds, 1), fmt(row.events / row.seconds), Number.isNaN(row.rssBefore) ? '-' : mb(row.rssBefore), mb(row.peakRss), row.note]),
+      ),
+    ),
+  );
+  for (const { kind, fill } of results) console.log(`- ${kind}: fill (bulk INSERT, 2,000 rows per statement) ${fmt(fill.events)} events in ${fmt(fill.seconds, 1)} s`);
+});

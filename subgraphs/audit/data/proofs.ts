@@ -1,0 +1,110 @@
+import type { Database } from '../../../lib/db/database';
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import type { JsonObject } from '../../../lib/evidence/canonical-json';
+import { chainIdFor } from '../../../lib/evidence/evidence-event';
+import type { SigningKeys } from '../../../lib/keys/signing-keys';
+import { streamConsistencyDocument, streamInclusionDocument } from '../../../lib/proofs/streaming-proofs';
+import { chainEventHashes, headSequence, remembering } from './chain-hashes';
+import { signCheckpoint } from './checkpoints';
+import type { ChainCheckpoint } from './checkpoints';
+
+/** A proof document as `ecs verify-proof` reads it, with the checkpoints it carries. */
+export interface MerkleProof {
+  document: JsonObject;
+  treeSize: number;
+  root: string;
+  checkpoint: ChainCheckpoint;
+  firstCheckpoint: ChainCheckpoint | null;
+}
+
+/** `treeSize` (default: the head) checked against the chain; 400 when beyond the head. */
+async function treeSizeOf(db: Database, chainId: string, requested: number | undefined, field: string): Promise<number> {
+  const head = await headSequence({ db, chainId });
+  if (head === 0) throw new EcsError(ErrorCode.NotFound, `${chainId} has no events`);
+  const size = requested ?? head;
+  if (size > head) {
+    throw new EcsError(ErrorCode.ValidationFailed, `${field} ${size} is beyond the chain head ${head}`, { field });
+  }
+  return size;
+}
+
+/**
+ * Inclusion of the event at `sequence` in the tree of the first `treeSize` events, with a
+ * checkpoint of that tree signed now. Cost: one ordered read of `treeSize` event hashes.
+ */
+export async function proveInclusion({
+  db,
+  keys,
+  tenantId,
+  sequence,
+  treeSize,
+}: {
+  db: Database;
+  keys: SigningKeys;
+  tenantId: string;
+  sequence: number;
+  treeSize?: number;
+}): Promise<MerkleProof> {
+  const chainId = chainIdFor(tenantId);
+  const size = await treeSizeOf(db, chainId, treeSize, 'treeSize');
+  if (sequence > size) {
+    throw new EcsError(ErrorCode.ValidationFailed, `sequence ${sequence} is beyond the tree size ${size}`, { field: 'sequence' });
+  }
+  const seen = new Map<number, string>();
+  const hashes = remembering(chainEventHashes({ db, chainId, upTo: size }), new Set([size]), seen);
+  const document = await streamInclusionDocument(hashes, { index: sequence - 1, size, chainId });
+  const checkpoint = await signCheckpoint({ keys, tenantId, sequence: size, headHash: seen.get(size)!, merkleRoot: document.root });
+  return {
+    document: { ...document, checkpoint: checkpoint.jws } as unknown as JsonObject,
+    treeSize: size,
+    root: document.root,
+    checkpoint,
+    firstCheckpoint: null,
+  };
+}
+
+/**
+ * The tree of the first `fromSize` events is a prefix of the tree of the first `toSize`
+ * (default: the head), with checkpoints of both signed now. Cost: one read of `toSize` hashes.
+ */
+export async function proveConsistency({
+  db,
+  keys,
+  tenantId,
+  fromSize,
+  toSize,
+}: {
+  db: Database;
+  keys: SigningKeys;
+  tenantId: string;
+  fromSize: number;
+  toSize?: number;
+}): Promise<MerkleProof> {
+  const chainId = chainIdFor(tenantId);
+  const size = await treeSizeOf(db, chainId, toSize, 'toSize');
+  if (fromSize > size) {
+    throw new EcsError(ErrorCode.ValidationFailed, `fromSize ${fromSize} is beyond the tree size ${size}`, { field: 'fromSize' });
+  }
+  const seen = new Map<number, string>();
+  const hashes = remembering(chainEventHashes({ db, chainId, upTo: size }), new Set([fromSize, size]), seen);
+  const document = await streamConsistencyDocument(hashes, { firstSize: fromSize, size, chainId });
+  const checkpoint = await signCheckpoint({ keys, tenantId, sequence: size, headHash: seen.get(size)!, merkleRoot: document.root });
+  const firstCheckpoint = await signCheckpoint({ keys, tenantId, sequence: fromSize, headHash: seen.get(fromSize)!, merkleRoot: document.first_root });
+  return {
+    document: { ...document, checkpoint: checkpoint.jws, first_checkpoint: firstCheckpoint.jws } as unknown as JsonObject,
+    treeSize: size,
+    root: document.root,
+    checkpoint,
+    firstCheckpoint,
+  };
+}
+
+/** The sequence of an event of the tenant's chain; 404 for an event of another chain. */
+export async function sequenceOfEvent({ db, tenantId, eventId }: { db: Database; tenantId: string; eventId: string }): Promise<number> {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const row = UUID.test(eventId)
+    ? await db.prisma.evidenceEvent.findFirst({ where: { id: eventId, chainId: chainIdFor(tenantId) }, select: { sequence: true } })
+    : null;
+  if (!row) throw new EcsError(ErrorCode.NotFound, `event ${eventId} is not in the chain of ${tenantId}`, { field: 'eventId' });
+  return row.sequence;
+}

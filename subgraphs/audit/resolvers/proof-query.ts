@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import { parseInput } from '../../../lib/graphql/parse-input';
+import { authorize } from '../../../lib/subgraph/authorize';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { proveConsistency, proveInclusion, sequenceOfEvent } from '../data/proofs';
+
+const size = z.number().int().min(1).max(2 ** 31 - 1);
+
+/** Proof queries: any caller who may read the tenant's evidence. */
+export const ProofQueryResolvers = {
+  inclusionProof: async (
+    _: unknown,
+    args: { tenantId: string; sequence?: number | null; eventId?: string | null; treeSize?: number | null },
+    context: PlaneContext,
+  ) => {
+    await authorize(context, 'evidence.read', args.tenantId);
+    const input = parseInput(z.object({ sequence: size.nullish(), treeSize: size.nullish() }), { sequence: args.sequence, treeSize: args.treeSize });
+    if ((input.sequence == null) === (args.eventId == null)) {
+      throw new EcsError(ErrorCode.ValidationFailed, 'give exactly one of sequence and eventId', { field: 'sequence' });
+    }
+    const sequence = input.sequence ?? (await sequenceOfEvent({ db: context.db, tenantId: args.tenantId, eventId: args.eventId! }));
+    return proveInclusion({ db: context.db, keys: context.keys, tenantId: args.tenantId, sequence, treeSize: input.treeSize ?? undefined });
+  },
+
+  consistencyProof: async (_: unknown, args: { tenantId: string; fromSize: number; toSize?: number | null }, context: PlaneContext) => {
+    await authorize(context, 'evidence.read', args.tenantId);
+    const input = parseInput(z.object({ fromSize: size, toSize: size.nullish() }), { fromSize: args.fromSize, toSize: args.toSize });
+    return proveConsistency({ db: context.db, keys: context.keys, tenantId: args.tenantId, fromSize: input.fromSize, toSize: input.toSize ?? undefined });
+  },
+};
+
+export const MerkleProofResolvers = {
+  chainId: (proof: { checkpoint: { chainId: string } }) => proof.checkpoint.chainId,
+};
