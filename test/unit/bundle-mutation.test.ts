@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { verifyBundle, verifyBundlePath } from '../../lib/bundle/verify-bundle';
 import type { VerifyResult } from '../../lib/bundle/verify-bundle';
 import { packDirectory, tarHeader } from '../../lib/bundle/tar-writer';
@@ -83,10 +83,11 @@ describe('one flipped byte anywhere', () => {
     expect(boundFlips.every((mutation) => !mutation.result.ok)).toBe(true);
   });
 
-  it('in a .tar.gz past the gzip header: all 100 copies are rejected', async () => {
+  it('in a .tar.gz past the gzip header: every copy whose content changed is rejected', async () => {
     const archive = path.join(temp.path, 'written.tar.gz');
     await packDirectory(writtenDir, createWriteStream(archive));
     const bytes = await readFile(archive);
+    const content = gunzipSync(bytes);
     const random = prng(42);
     // Bytes 0-9 are the gzip header (flags, mtime, OS): not part of the CRC, and not bundle content.
     for (let index = 0; index < 100; index += 1) {
@@ -95,7 +96,15 @@ describe('one flipped byte anywhere', () => {
       copy[offset] = copy[offset]! ^ (1 + Math.floor(random() * 255));
       const file = path.join(temp.path, `flip-${index}.tar.gz`);
       await writeFile(file, copy);
-      expect({ offset, ok: (await verifyBundlePath(file)).ok }).toEqual({ offset, ok: false });
+      // Deflate has bits that do not change the output (e.g. unused code lengths): such a copy
+      // holds exactly the same bundle, and accepting it is right. Every other copy is refused.
+      let sameContent = false;
+      try {
+        sameContent = gunzipSync(copy).equals(content);
+      } catch {
+        sameContent = false;
+      }
+      expect({ offset, ok: (await verifyBundlePath(file)).ok }).toEqual({ offset, ok: sameContent });
     }
   });
 });
