@@ -61,6 +61,7 @@ export const authorityBindingRoutes: RouteDef[] = [
     method: 'post',
     path: '/authority-bindings',
     operationId: 'createAuthorityBinding',
+    governs: { action: 'authority.manage' },
     summary: 'Create an authority binding, or a new version of one',
     tag: 'identity',
     body: createBody,

@@ -75,6 +75,7 @@ export const exportRoutes: RouteDef[] = [
     method: 'post',
     path: '/exports',
     operationId: 'createExport',
+    governs: { action: 'evidence.export', tenant: ({ body, caller }) => body.tenant_id ?? caller.tenantId },
     summary: 'Request an evidence export (a signed bundle of a chain range)',
     tag: 'exports',
     body: createBody,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Caller } from '../lib/auth/caller';
 import type { Database } from '../lib/db/database';
+import { contentDigest } from '../lib/evidence/canonical-json';
 import { EcsError, ErrorCode } from '../lib/errors';
 
 /** How long a key's response is kept for replay. */
@@ -13,16 +14,34 @@ export type IdempotencyStart =
   | { kind: 'run'; finish(status: number, body: unknown): Promise<void>; abandon(): Promise<void> }
   | { kind: 'replay'; status: number; body: unknown };
 
-function principalOf(caller: Caller): string {
-  return caller.apiKeyId ? `key:${caller.apiKeyId}` : `sub:${caller.issuer ?? ''}|${caller.subject}`;
+/**
+ * The key a stored response is filed under: a digest of everything that decides what the
+ * caller may do (issuer, subject, tenant, roles, API key id and scopes, jurisdiction, how it
+ * authenticated), so a response is only ever replayed to the same principal. The same
+ * subject with another tenant or other roles is another principal; a fresh token with the
+ * same claims is not (expiry is left out).
+ */
+export function idempotencyPrincipal(caller: Caller): string {
+  const sorted = (values: readonly string[]) => [...new Set(values)].sort();
+  return contentDigest({
+    issuer: caller.issuer ?? null,
+    subject: caller.subject,
+    tenant_id: caller.tenantId ?? null,
+    roles: sorted(caller.roles),
+    api_key_id: caller.apiKeyId ?? null,
+    scopes: caller.scopes ? sorted(caller.scopes) : null,
+    jurisdiction: caller.jurisdiction ?? null,
+    auth_method: caller.authMethod,
+  });
 }
 
 /**
- * Claims an Idempotency-Key for one principal. The first request with a key runs and its
- * response is kept; a retry with the same key and the same request replays it without a
- * second action; the same key with another request is `ECS_IDEMPOTENCY_KEY_REUSED` (422);
- * a retry while the first is still running is a conflict (409). A failed first attempt
- * releases the key, so it can be retried.
+ * Claims an Idempotency-Key for one principal (see `idempotencyPrincipal`). The first
+ * request with a key runs and its response is kept; a retry with the same key and the same
+ * request replays it without a second action (the router authorizes the replay as it would
+ * a new request first); the same key with another request is `ECS_IDEMPOTENCY_KEY_REUSED`
+ * (422); a retry while the first is still running is a conflict (409). A failed first
+ * attempt releases the key, so it can be retried.
  */
 export async function startIdempotent(
   db: Database,
@@ -33,7 +52,7 @@ export async function startIdempotent(
   if (!KEY_FORMAT.test(key)) {
     throw new EcsError(ErrorCode.BadRequest, 'Idempotency-Key must be 1 to 255 visible ASCII characters', { field: 'Idempotency-Key' });
   }
-  const principal = principalOf(caller);
+  const principal = idempotencyPrincipal(caller);
   const requestHash = createHash('sha256').update(JSON.stringify([request.method, request.path, request.body ?? null])).digest('hex');
   const where = { principal_key: { principal, key } };
   for (let attempt = 0; attempt < 2; attempt += 1) {

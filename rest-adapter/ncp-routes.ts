@@ -25,6 +25,7 @@ export const ncpRoutes: RouteDef[] = [
     method: 'post',
     path: '/ncp/declarations',
     operationId: 'declareNoControl',
+    governs: { action: 'ncp.declare', tenant: ({ body, caller }) => body.tenant_id ?? caller.tenantId },
     summary: 'Record a No-Control Profile declaration with its proof artifact',
     tag: 'audit',
     body: declareBody,

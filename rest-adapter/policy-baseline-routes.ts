@@ -38,6 +38,7 @@ export const policyBaselineRoutes: RouteDef[] = [
     method: 'post',
     path: '/policy-baselines',
     operationId: 'publishPolicyBaseline',
+    governs: { action: 'policy.manage' },
     summary: 'Create a policy baseline or publish a new snapshot of it',
     tag: 'policy',
     body: publishBody,

@@ -11,6 +11,7 @@ import { sendError } from '../lib/http/error-body';
 import type { RequestLocals } from '../lib/http/request-log';
 import { executeOperation } from './execute-operation';
 import { startIdempotent } from './idempotency';
+import { authorize } from '../lib/subgraph/authorize';
 import type { Database } from '../lib/db/database';
 import { buildOpenApi } from './openapi';
 import { QUERY_ERROR_CODES } from './route-table';
@@ -118,6 +119,11 @@ function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>, db: Databa
           ? await startIdempotent(db!, locals.caller, idempotencyKey, { method: req.method, path: req.originalUrl.split('?')[0]!, body: req.body })
           : undefined;
       if (claim?.kind === 'replay') {
+        // A stored response is as governed as a new request: the caller must still be allowed
+        // the route's action on its tenant, or gets the refusal (with evidence), not the body.
+        const { action, tenant } = route.governs!;
+        const targetTenant = tenant?.({ body, params: req.params as Record<string, string>, caller: locals.caller });
+        await authorize({ db: db!, caller: locals.caller, correlationId: locals.requestId }, action, targetTenant, { idempotency_replay: true });
         res.setHeader('idempotent-replayed', 'true');
         if (claim.status === 204) res.status(204).end();
         else res.status(claim.status).json(claim.body);
@@ -149,6 +155,8 @@ function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>, db: Databa
 
 /** The `/v1` router generated from the route table; `/v1/openapi.json` needs no credentials. */
 export function createRestRouter({ apollo, authenticate, db, routes = ROUTES }: RestRouterOptions): Router {
+  const ungoverned = db ? routes.find((route) => route.method === 'post' && !route.governs) : undefined;
+  if (ungoverned) throw new Error(`POST ${ungoverned.path} names no governed action: its Idempotency-Key replays could not be authorized`);
   const router = Router();
   let openApi: string | undefined;
   router.get('/openapi.json', (_req, res) => {

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { z } from 'zod';
 import type { Caller } from '../lib/auth/caller';
+import type { Action } from '../lib/auth/permissions';
 import { ErrorCode } from '../lib/errors';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../lib/graphql/page-size';
 
@@ -16,6 +17,17 @@ export interface RouteCall<Body, Query> {
   execute<T>(document: string, variables?: Record<string, unknown>): Promise<T>;
   /** For response headers only; the router sends the body. */
   res: Response;
+}
+
+/**
+ * The governed action of a POST route and the tenant it targets, as the plane that serves it
+ * authorizes them. The router checks them again before it replays a stored Idempotency-Key
+ * response, so a replay is never answered to a caller a new request would be refused to.
+ */
+export interface RouteGovernance<Body> {
+  action: Action;
+  /** The tenant the action targets; absent (or undefined): a platform-wide action. */
+  tenant?(call: Pick<RouteCall<Body, unknown>, 'body' | 'params' | 'caller'>): string | undefined;
 }
 
 /** One row of the route table: everything the router and the OpenAPI document need. */
@@ -39,6 +51,8 @@ export interface RouteDef<Body = unknown, Query = unknown> {
   /** Error statuses the route documents (401/403/429/500 are added to every route). */
   errors: number[];
   deprecated?: boolean;
+  /** Required on POST routes (they take an Idempotency-Key); the router will not start without it. */
+  governs?: RouteGovernance<Body>;
   /** Returns the success body (ignored for 204). Thin: map names, run one operation. */
   handler(call: RouteCall<Body, Query>): Promise<unknown>;
 }

@@ -54,6 +54,7 @@ export const workloadRoutes: RouteDef[] = [
     method: 'post',
     path: '/workloads',
     operationId: 'createWorkload',
+    governs: { action: 'workload.deploy', tenant: ({ body }) => body.tenant_id },
     summary: 'Create workload',
     tag: 'workloads',
     body: createBody,

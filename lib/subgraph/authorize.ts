@@ -57,8 +57,11 @@ export async function refuse(context: RefusalContext, refusal: RefusalDetails): 
   );
 }
 
-/** Allows the caller to perform `action` on `tenantId`, or records the refusal and throws. */
-export async function authorize(context: RefusalContext, action: Action, tenantId: string | undefined): Promise<void> {
+/**
+ * Allows the caller to perform `action` on `tenantId`, or records the refusal (with
+ * `details`, when given) and throws.
+ */
+export async function authorize(context: RefusalContext, action: Action, tenantId: string | undefined, details?: JsonObject): Promise<void> {
   const { caller } = context;
   const permitted = mayPerform(caller, action);
   if (permitted && withinTenant(caller, tenantId)) return;
@@ -72,6 +75,7 @@ export async function authorize(context: RefusalContext, action: Action, tenantI
     reason: !permitted
       ? `${caller.subject} may not perform ${action}`
       : `${caller.subject} may not act on tenant ${tenantId ?? '(none)'}`,
+    details,
   });
 }
 

@@ -1,4 +1,8 @@
-import { startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import type { Caller } from '../../lib/auth/caller';
+import { DEV_ISSUER, devIssuerFile, loadDevIssuer } from '../../lib/auth/dev-issuer';
+import { idempotencyPrincipal } from '../../rest-adapter/idempotency';
+import { chainEvents } from '../support/chain-events';
+import { CREATE_TENANT, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
 describe('Idempotency-Key on POST routes', () => {
@@ -51,5 +55,127 @@ describe('Idempotency-Key on POST routes', () => {
     expect(elsewhere.headers.get('idempotent-replayed')).toBeNull();
     const malformed = await post({ ...body, id: uniqueId() }, 'bad key with spaces');
     expect(malformed.status).toBe(400);
+  });
+});
+
+describe('security checklist: Idempotency-Key replays', () => {
+  let env: TestStack;
+  const tenantA = uniqueId('t');
+  const tenantB = uniqueId('t');
+  const tenantC = uniqueId('t');
+  const subject = `someone-${uniqueId('s')}`;
+  const CREATE_KEY = `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`;
+
+  beforeAll(async () => {
+    env = await startTestStack();
+    for (const id of [tenantA, tenantB, tenantC]) expect((await env.gql(CREATE_TENANT, { input: tenantInput(id) })).errors).toBeUndefined();
+  });
+  afterAll(() => env.stop());
+
+  /** A development-issuer token with any roles (the stack's helper mints one role). */
+  async function tokenWith(roles: string[], tenantId: string | undefined): Promise<string> {
+    const issuer = await loadDevIssuer(devIssuerFile(env.dataDir));
+    return issuer.mint({ subject, roles, ...(tenantId ? { tenantId } : {}), audience: 'ecs-gateway', ttlSeconds: 600 });
+  }
+
+  const workload = (tenantId: string) => ({ tenant_id: tenantId, envelope_type: 'container', image_ref: PINNED_IMAGE, jurisdiction: 'DE' });
+
+  async function post(path: string, body: unknown, key: string, credential: string | { apiKey: string }) {
+    const response = await fetch(`${env.url}${path}`, {
+      method: 'POST',
+      headers: {
+        ...(typeof credential === 'string' ? { authorization: `Bearer ${credential}` } : { 'x-api-key': credential.apiKey }),
+        'content-type': 'application/json',
+        'idempotency-key': key,
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as Record<string, unknown> };
+  }
+
+  const workloadCount = (tenantId: string) => env.stack.services.db.prisma.workload.count({ where: { tenantId } });
+
+  async function expectChainValid(tenantId: string) {
+    const verified = await env.gql<{ verifyChain: { valid: boolean } }>('query($t: ID!) { verifyChain(tenantId: $t) { valid } }', { t: tenantId });
+    expect(verified.data!.verifyChain.valid).toBe(true);
+  }
+
+  it("checklist 65: the same subject with a reader token of another tenant gets no replay of a tenant-admin's write, but a refusal with evidence", async () => {
+    const key = `deploy-${uniqueId()}`;
+    const admin = await tokenWith(['tenant-admin'], tenantA);
+    const first = await post('/v1/workloads', workload(tenantA), key, admin);
+    expect(first.status).toBe(201);
+    const before = await chainEvents(env, tenantA);
+
+    const reader = await tokenWith(['reader'], tenantB);
+    const other = await post('/v1/workloads', workload(tenantA), key, reader);
+    expect(other.replayed).toBeNull();
+    expect(other.status).toBe(403);
+    expect(other.body).toEqual({ code: 'ECS_FORBIDDEN', message: expect.any(String), evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:[0-9a-f]{64}$/) });
+    expect(JSON.stringify(other.body)).not.toContain(String(first.body.id));
+    const after = await chainEvents(env, tenantA);
+    expect(after).toHaveLength(before.length + 1);
+    expect(after.at(-1)).toMatchObject({ outcome: 'refused', evidencePointer: other.body.evidence_pointer, refusalSubject: 'workload.deploy' });
+    expect(await workloadCount(tenantA)).toBe(1);
+    await expectChainValid(tenantA);
+  });
+
+  it('checklist 65: tokens are keyed by the whole principal (other roles of the same subject and tenant get no replay) and API keys by key id; the same principal still gets its replay', async () => {
+    const key = `deploy-${uniqueId()}`;
+    const admin = await tokenWith(['tenant-admin'], tenantA);
+    const first = await post('/v1/workloads', workload(tenantA), key, admin);
+    expect(first.status).toBe(201);
+    const count = await workloadCount(tenantA);
+
+    const moreRoles = await post('/v1/workloads', workload(tenantA), key, await tokenWith(['tenant-admin', 'reader'], tenantA));
+    expect([moreRoles.status, moreRoles.replayed]).toEqual([201, null]);
+    expect(moreRoles.body.id).not.toBe(first.body.id);
+    expect(await workloadCount(tenantA)).toBe(count + 1);
+
+    // A fresh token with the same claims is the same principal: replayed, no new action.
+    const again = await post('/v1/workloads', workload(tenantA), key, await tokenWith(['tenant-admin'], tenantA));
+    expect([again.status, again.replayed, again.body]).toEqual([201, 'true', first.body]);
+    expect(await workloadCount(tenantA)).toBe(count + 1);
+
+    const keys = [];
+    for (const name of ['ci-1', 'ci-2']) {
+      const created = await env.gqlAs<{ createApiKey: { secret: string } }>(admin, CREATE_KEY, { i: { tenantId: tenantA, name, scopes: ['workload.deploy'] } });
+      expect(created.errors).toBeUndefined();
+      keys.push({ apiKey: created.data!.createApiKey.secret });
+    }
+    const byKey = await post('/v1/workloads', workload(tenantA), key, keys[0]!);
+    expect([byKey.status, byKey.replayed]).toEqual([201, null]);
+    const byOtherKey = await post('/v1/workloads', workload(tenantA), key, keys[1]!);
+    expect([byOtherKey.status, byOtherKey.replayed]).toEqual([201, null]);
+    expect(byOtherKey.body.id).not.toBe(byKey.body.id);
+    const byKeyAgain = await post('/v1/workloads', workload(tenantA), key, keys[0]!);
+    expect([byKeyAgain.status, byKeyAgain.replayed, byKeyAgain.body]).toEqual([201, 'true', byKey.body]);
+    await expectChainValid(tenantA);
+  });
+
+  it("checklist 65: a stored response is replayed only to a caller who may perform the route's action on its tenant now; otherwise 403 with evidence", async () => {
+    const key = `suspend-${uniqueId()}`;
+    const suspended = await post(`/v1/tenants/${tenantC}/suspend`, {}, key, await tokenWith(['platform-admin'], undefined));
+    expect(suspended.status).toBe(202);
+    // The stored response filed under a reader of that tenant, as a keying that did not tell
+    // them apart would: the replay is still authorized as a new request would be.
+    const readerCaller: Caller = { subject, roles: ['reader'], tenantId: tenantC, authMethod: 'dev-issuer', issuer: DEV_ISSUER };
+    const moved = await env.stack.services.db.prisma.idempotencyRecord.updateMany({ where: { key }, data: { principal: idempotencyPrincipal(readerCaller) } });
+    expect(moved.count).toBe(1);
+    const before = await chainEvents(env, tenantC);
+
+    const replay = await post(`/v1/tenants/${tenantC}/suspend`, {}, key, await tokenWith(['reader'], tenantC));
+    expect(replay.replayed).toBeNull();
+    expect(replay.status).toBe(403);
+    expect(replay.body).toEqual({ code: 'ECS_FORBIDDEN', message: expect.any(String), evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:[0-9a-f]{64}$/) });
+    const after = await chainEvents(env, tenantC);
+    expect(after).toHaveLength(before.length + 1);
+    expect(after.at(-1)).toMatchObject({
+      outcome: 'refused',
+      evidencePointer: replay.body.evidence_pointer,
+      refusalSubject: 'tenant.suspend',
+      details: expect.objectContaining({ idempotency_replay: true }),
+    });
+    await expectChainValid(tenantC);
   });
 });
