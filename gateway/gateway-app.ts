@@ -9,7 +9,7 @@ import express from 'express';
 import type { Express, RequestHandler } from 'express';
 import type { IdentityTokens } from '../lib/auth/identity-token';
 import { PLANES } from '../lib/config/config';
-import type { Plane } from '../lib/config/config';
+import type { Plane, RequestBodyConfig } from '../lib/config/config';
 import type { Database } from '../lib/db/database';
 import { EcsError, ErrorCode, formatGraphQLError } from '../lib/errors';
 import { SUPERGRAPH_FILE } from '../lib/federation/compose-supergraph';
@@ -17,13 +17,15 @@ import { errorBody, notFound, sendError } from '../lib/http/error-body';
 import { cors } from '../lib/http/cors';
 import { HttpMetrics } from '../lib/http/metrics';
 import { requestLog } from '../lib/http/request-log';
+import { bodyDeadline } from '../lib/http/body-deadline';
+import { bodySlots } from './body-slots';
 
 import type { Logger } from '../lib/logger';
 import { buildAsyncApi } from '../rest-adapter/asyncapi';
 import { eventStreamHandler } from '../rest-adapter/event-stream';
 import type { EventStreamOptions } from '../rest-adapter/event-stream';
 import { createRestRouter } from '../rest-adapter/rest-router';
-import { createStorageRouter } from '../rest-adapter/storage-router';
+import { createStorageRouter, isObjectPath } from '../rest-adapter/storage-router';
 import { createExportBundleRouter } from '../rest-adapter/export-bundle-router';
 import { DEFAULT_QUERY_LIMITS, queryLimitProtections } from './query-limits';
 import type { QueryLimits } from './query-limits';
@@ -55,6 +57,8 @@ export interface GatewayAppOptions {
   corsOrigins: readonly string[];
   /** Requests per minute per principal and per client address. */
   rateLimit: { perPrincipal: number; perAddress: number };
+  /** How long request bodies may take to arrive, and how many per principal may be arriving at once. */
+  requestBodies: RequestBodyConfig;
   /** Sunset date of the deprecated unversioned paths. */
   apiSunset: Date;
   /** The mTLS pool to the planes, for streaming storage objects (no overall timeout). */
@@ -113,6 +117,8 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(requestLog(log, metrics.observe));
+  // Before anything else, so no body (authenticated or not) holds a connection past its time.
+  app.use(bodyDeadline({ ...options.requestBodies, streamed: (req) => isObjectPath(req.path) }));
   app.use(cors(options.corsOrigins));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -137,7 +143,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   const addressLimiter = createRateLimiter({ db: options.db, points: options.rateLimit.perAddress, keyPrefix: 'address' });
   const principalLimiter = createRateLimiter({ db: options.db, points: options.rateLimit.perPrincipal, keyPrefix: 'principal' });
   app.use(['/graphql', '/v1', ...UNVERSIONED_PREFIXES], rateLimit(addressLimiter, (_res, address) => address, log));
-  const limitPrincipal = rateLimit(
+  const limitRate = rateLimit(
     principalLimiter,
     (res) => {
       const { caller } = res.locals as Partial<AuthenticatedLocals>;
@@ -145,6 +151,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     },
     log,
   );
+  // A slow body holds a connection: each principal may have only so many arriving at once.
+  const limitBodies = bodySlots({ perPrincipal: options.requestBodies.perPrincipal, retryAfterSeconds: Math.ceil(options.requestBodies.timeoutMs / 1000) });
+  const limitPrincipal: RequestHandler = (req, res, next) =>
+    void limitRate(req, res, (error?: unknown) => (error ? next(error) : limitBodies(req, res, next)));
   const authenticate: RequestHandler = (req, res, next) =>
     options.authenticate(req, res, (error?: unknown) => (error ? next(error) : void limitPrincipal(req, res, next)));
 

@@ -44,6 +44,11 @@ export const ErrorCode = {
   /** Too many requests from one principal or address; see Retry-After. */
   RateLimited: 'ECS_RATE_LIMITED',
   /**
+   * A request body that did not arrive in time: a JSON body not complete within
+   * `BODY_TIMEOUT_MS`, a streamed upload silent for `BODY_IDLE_TIMEOUT_MS`. The connection is closed.
+   */
+  RequestTimeout: 'ECS_REQUEST_TIMEOUT',
+  /**
    * A live event stream whose client did not keep up: more than `SUBSCRIPTION_BUFFER` events
    * waited for it. The stream is closed (websocket code 4413); resume from the last sequence.
    */
@@ -114,6 +119,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   ECS_FORBIDDEN: 403,
   ECS_DEPENDENCY_UNAVAILABLE: 503,
   ECS_RATE_LIMITED: 429,
+  ECS_REQUEST_TIMEOUT: 408,
   ECS_SLOW_CONSUMER: 429,
   ECS_IDEMPOTENCY_KEY_REUSED: 422,
   ECS_INTERNAL: 500,

@@ -6,7 +6,7 @@ import { exportBundlePaths } from './export-openapi';
 import { storageObjectPaths } from './storage-openapi';
 
 const COMMON_ERRORS = [401, 403, 429, 500];
-const BODY_ERRORS = [400, 413, 415];
+const BODY_ERRORS = [400, 408, 413, 415];
 
 type JsonObject = Record<string, unknown>;
 

@@ -20,6 +20,13 @@ export interface StorageRouterOptions {
 }
 
 const OBJECT_PATH = /^\/[^/]+\/objects(?:\/.*)?$/;
+/** Where the gateway mounts this router. */
+export const STORAGE_MOUNT = '/v1/storage';
+
+/** True for an app-level path this router streams (`/v1/storage/{bucket}/objects...`): its body may be gigabytes. */
+export function isObjectPath(path: string): boolean {
+  return path.startsWith(`${STORAGE_MOUNT}/`) && OBJECT_PATH.test(path.slice(STORAGE_MOUNT.length));
+}
 /** Request headers the data plane needs; everything else (credentials included) stays here. */
 const FORWARDED_REQUEST = /^(x-eosc-[a-z0-9-]+|content-type|content-length|x-correlation-id)$/;
 /** Response headers passed back to the client. */

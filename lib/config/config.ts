@@ -74,6 +74,9 @@ const environmentSchema = z.object({
     .regex(/^https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*$/, 'must be a comma list of origins like https://portal.example.eu')
     .optional(),
   API_SUNSET: z.iso.date('must be a date (YYYY-MM-DD)').optional(),
+  BODY_TIMEOUT_MS: positiveMs.default(10_000),
+  BODY_IDLE_TIMEOUT_MS: positiveMs.default(30_000),
+  IN_FLIGHT_BODIES_PER_PRINCIPAL: z.coerce.number({ error: 'must be a number of requests from 1 to 10000' }).int().min(1).max(10_000).default(20),
   MAX_OBJECT_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).default(5 * 1024 ** 3),
   GRAPHQL_MAX_DEPTH: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(6),
   GRAPHQL_MAX_ALIASES: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(15),
@@ -135,6 +138,8 @@ export interface Config {
   apiSunset: Date;
   /** How long the gateway remembers an API key lookup (a revocation takes effect within it). */
   apiKeyCacheMs: number;
+  /** How long a request body may take to arrive, and how many may be arriving at once per principal. */
+  requestBodies: RequestBodyConfig;
   /** The development token issuer: on unless an external issuer is configured or DEV_ISSUER=false. */
   devIssuer: { enabled: boolean; keyFile: string };
   /** Content-addressed storage object bytes (`<dataDir>/blobs`). */
@@ -156,6 +161,15 @@ export interface Config {
   graphqlLimits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number; introspection: boolean };
   /** Evidence exports (docs/exports.md). */
   exports: ExportConfig;
+}
+
+export interface RequestBodyConfig {
+  /** A JSON body (REST `/v1`, `/graphql`; at most 1 MB) must arrive whole within this (`BODY_TIMEOUT_MS`). @default 10000 */
+  timeoutMs: number;
+  /** A streamed storage upload may pause this long between bytes, however long it takes in all (`BODY_IDLE_TIMEOUT_MS`). @default 30000 */
+  idleTimeoutMs: number;
+  /** Request bodies arriving at once per principal, per gateway process (`IN_FLIGHT_BODIES_PER_PRINCIPAL`); more are 429. @default 20 */
+  perPrincipal: number;
 }
 
 export interface ExportConfig {
@@ -307,6 +321,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     signingKeysFile: path.resolve(env.SIGNING_KEYS_FILE ?? path.join(dataDir, 'keys', 'signing-keys.json')),
     oidc: parseOidc(env),
     apiKeyCacheMs: env.API_KEY_CACHE_MS,
+    requestBodies: { timeoutMs: env.BODY_TIMEOUT_MS, idleTimeoutMs: env.BODY_IDLE_TIMEOUT_MS, perPrincipal: env.IN_FLIGHT_BODIES_PER_PRINCIPAL },
     apiSunset: parseSunset(env.API_SUNSET),
     corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : [],
     rateLimit: { perPrincipal: env.RATE_LIMIT_PER_MINUTE, perAddress: env.RATE_LIMIT_PER_ADDRESS_PER_MINUTE },

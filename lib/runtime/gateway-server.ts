@@ -44,6 +44,7 @@ export async function startGatewayServer(options: {
       jwks: () => jwks,
       apiSunset: config.apiSunset,
       rateLimit: config.rateLimit,
+      requestBodies: config.requestBodies,
       corsOrigins: config.corsOrigins,
       authenticate: auth.authenticate,
       identityTokens: services.identityTokens,
@@ -63,8 +64,10 @@ export async function startGatewayServer(options: {
   }
   const server = http.createServer(gateway.app);
   server.headersTimeout = 20_000;
-  // Object uploads may take longer than any fixed request deadline; an idle socket is
-  // closed instead, and headers must arrive quickly (slow-loris).
+  // Node's request deadline is one for all requests and would cut object uploads, which may
+  // take longer than any fixed deadline: bodies are bounded by the app instead (a deadline
+  // for JSON bodies, an idle timeout for uploads: lib/http/body-deadline.ts). Headers must
+  // arrive quickly (slow-loris) and an idle socket is closed.
   server.requestTimeout = 0;
   server.setTimeout(120_000);
   const subscriptions = attachSubscriptionServer({
