@@ -34,6 +34,7 @@ import { createRateLimiter, rateLimit } from '../lib/http/rate-limit';
 import type { Dispatcher } from 'undici';
 import type { AuthenticatedLocals } from './authenticate';
 import type { GatewayContext } from './gateway-context';
+import { mayReadMetrics, refuseMetrics } from './metrics-access';
 import { checkReadiness } from './readiness';
 import { SubgraphDataSource } from './subgraph-data-source';
 
@@ -159,9 +160,9 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     options.authenticate(req, res, (error?: unknown) => (error ? next(error) : void limitPrincipal(req, res, next)));
 
   app.get('/metrics', authenticate, async (_req, res) => {
-    const { caller } = res.locals as AuthenticatedLocals;
-    if (!caller.roles.includes('platform-admin') || caller.tenantId !== undefined) {
-      sendError(res, new EcsError(ErrorCode.Forbidden, 'metrics are for platform administrators'));
+    const { caller, requestId } = res.locals as AuthenticatedLocals;
+    if (!mayReadMetrics(caller)) {
+      sendError(res, await refuseMetrics({ db: options.db, caller, correlationId: requestId }));
       return;
     }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

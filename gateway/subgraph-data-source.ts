@@ -7,6 +7,22 @@ import type { Plane } from '../lib/config/config';
 import { EcsError, ErrorCode } from '../lib/errors';
 import type { GatewayContext } from './gateway-context';
 
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+
+/**
+ * A plane answers HTTP 400 when it refuses the request before running it (a variable its
+ * scalars refuse, such as a DateTime of 30 February). That answer is the caller's error, in
+ * the project's vocabulary: passed on with its code and message instead of masked as internal.
+ */
+function planeRefusal(response: unknown): GraphQLError | undefined {
+  const { status, body } = (response ?? {}) as { status?: unknown; body?: unknown };
+  if (status !== 400) return undefined;
+  const first = (body as { errors?: Array<{ message?: unknown; extensions?: { code?: unknown } }> } | undefined)?.errors?.[0];
+  const code = first?.extensions?.code;
+  if (typeof code !== 'string' || !KNOWN_CODES.has(code) || typeof first?.message !== 'string') return undefined;
+  return new EcsError(code as ErrorCode, first.message).toGraphQLError();
+}
+
 /**
  * Calls one plane over the process's mTLS connection pool, forwarding the request id
  * so the plane's log lines join the gateway's.
@@ -28,7 +44,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     try {
       return await super.process(options);
     } catch (error) {
-      if (error instanceof GraphQLError && error.extensions?.response) throw error;
+      if (error instanceof GraphQLError && error.extensions?.response) throw planeRefusal(error.extensions.response) ?? error;
       const context = options.context as Partial<GatewayContext>;
       context.log?.warn({ err: error, plane: this.plane }, 'plane unreachable');
       throw new EcsError(ErrorCode.DependencyUnavailable, `the ${this.plane} plane is not reachable`).toGraphQLError();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timestampField } from '../lib/domain/timestamp';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { cursorParam, defineRoute, limitParam, page } from './route-table';
 import type { RouteDef } from './route-table';
@@ -50,8 +51,8 @@ const createBody = z.strictObject({
   subject: z.string(),
   scope: z.array(z.string()),
   issuer: z.string(),
-  valid_from: z.string(),
-  valid_until: z.string(),
+  valid_from: timestampField,
+  valid_until: timestampField,
   proof_ref: z.string().optional(),
 });
 const listQuery = z.strictObject({ cursor: cursorParam, limit: limitParam });

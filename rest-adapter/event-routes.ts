@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timestampField } from '../lib/domain/timestamp';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { cursorParam, defineRoute, limitParam, page } from './route-table';
 import type { RouteDef } from './route-table';
@@ -19,8 +20,8 @@ const listQuery = z.strictObject({
   tenant: z.string().min(1).optional().describe("Tenant chain; defaults to the caller's tenant, all chains for platform auditors"),
   event_type: z.string().min(1).optional().describe('Event type, or a comma list of them (e.g. data.usage.receipt)'),
   outcome: z.enum(['accepted', 'refused', 'failed']).optional(),
-  from: z.iso.datetime({ offset: true }).optional().describe('occurred_at at or after this instant'),
-  to: z.iso.datetime({ offset: true }).optional().describe('occurred_at before this instant'),
+  from: timestampField.optional().describe('occurred_at at or after this instant'),
+  to: timestampField.optional().describe('occurred_at before this instant'),
   cursor: cursorParam,
   limit: limitParam,
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timestampField } from '../lib/domain/timestamp';
 import { EcsError, ErrorCode } from '../lib/errors';
 import './export-schemas';
 import { compact, cursorParam, defineRoute, limitParam, page } from './route-table';
@@ -61,8 +62,8 @@ const createBody = z.strictObject({
   evidence_profile_id: z.enum(['ecs-evidence-baseline', 'ecs-evidence-admissible', 'ecs-evidence-ncp']),
   from_sequence: sequence.optional(),
   to_sequence: sequence.optional().describe('At most the chain head at request time (the default)'),
-  from: z.iso.datetime({ offset: true }).optional().describe('Events that occurred at or after this instant'),
-  to: z.iso.datetime({ offset: true }).optional().describe('...and before this one'),
+  from: timestampField.optional().describe('Events that occurred at or after this instant'),
+  to: timestampField.optional().describe('...and before this one'),
 });
 const listQuery = z.strictObject({
   tenant: z.string().min(1).optional().describe("Tenant id; defaults to the caller's tenant (all tenants for platform auditors)"),

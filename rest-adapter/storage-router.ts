@@ -7,6 +7,7 @@ import type { AuthenticatedLocals } from '../gateway/authenticate';
 import { IDENTITY_HEADER } from '../lib/auth/identity-token';
 import type { IdentityTokens } from '../lib/auth/identity-token';
 import type { Plane } from '../lib/config/config';
+import { objectKeyProblem } from '../lib/domain/object-key';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { sendError } from '../lib/http/error-body';
 
@@ -46,6 +47,12 @@ export function createStorageRouter(options: StorageRouterOptions): Router {
     // backslashes would be resolved by URL parsing and could leave the storage routes.
     if (!pathIsPlain(req.path)) {
       sendError(res, new EcsError(ErrorCode.InvalidObjectKey, 'the object key holds . or .. segments, backslashes or invalid percent-encoding'));
+      return;
+    }
+    // The data plane checks the key again; refused here, it never leaves the gateway.
+    const problem = keyProblem(req.path);
+    if (problem) {
+      sendError(res, new EcsError(ErrorCode.InvalidObjectKey, problem, { field: 'key' }));
       return;
     }
     options.authenticate(req, res, (error?: unknown) => {
@@ -111,6 +118,12 @@ async function forward(options: StorageRouterOptions, req: Request, res: Respons
   } finally {
     res.off('close', onClientGone);
   }
+}
+
+/** What is wrong with the object key of a (plain) object path, if it names one. */
+function keyProblem(rawPath: string): string | undefined {
+  const rawKey = /^\/[^/]+\/objects\/(.+)$/.exec(rawPath)?.[1];
+  return rawKey === undefined ? undefined : objectKeyProblem(decodeURIComponent(rawKey));
 }
 
 function pathIsPlain(rawPath: string): boolean {

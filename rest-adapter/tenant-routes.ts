@@ -128,7 +128,7 @@ export const tenantRoutes: RouteDef[] = [
     status: 200,
     description: 'Updated',
     response: 'Tenant',
-    errors: [400, 404],
+    errors: [400, 404, 409],
     handler: async ({ body, params, execute }) => {
       if (body.id !== undefined && body.id !== params.id) {
         throw new EcsError(ErrorCode.BadRequest, 'id is immutable: it must be absent or equal to the path id', { field: 'id' });
@@ -155,8 +155,8 @@ export const tenantRoutes: RouteDef[] = [
     summary: 'Delete tenant',
     tag: 'tenants',
     status: 204,
-    description: 'Deleted (status deleted; the evidence stays)',
-    errors: [404],
+    description: 'Deleted (status deleted, which is final; the evidence stays)',
+    errors: [404, 409],
     handler: async ({ params, execute }) => {
       await execute(byId('deleteTenant', 'DeleteTenant').replace(TENANT_FIELDS, 'id'), { id: params.id });
     },
@@ -171,7 +171,7 @@ export const tenantRoutes: RouteDef[] = [
     status: 202,
     description: 'Suspension initiated',
     response: 'Tenant',
-    errors: [400, 404],
+    errors: [400, 404, 409],
     handler: async ({ params, execute }) => {
       const data = await execute<{ suspendTenant: TenantNode }>(byId('suspendTenant', 'SuspendTenant'), { id: params.id });
       return tenantBody(data.suspendTenant);

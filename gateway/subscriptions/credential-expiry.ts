@@ -1,3 +1,5 @@
+import { parseTimestamp } from '../../lib/domain/timestamp';
+
 /** Longest delay Node's timers take (about 24.8 days); an expiry further ahead is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -7,7 +9,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export function onCredentialExpiry(expiresAt: string | undefined, expired: () => void): () => void {
   if (expiresAt === undefined) return () => undefined;
-  const at = new Date(expiresAt).getTime();
+  // An expiry that cannot be read counts as past (fail closed).
+  const at = parseTimestamp(expiresAt)?.getTime() ?? 0;
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     const left = at - Date.now();

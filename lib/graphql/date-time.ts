@@ -1,4 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { parseTimestamp } from '../domain/timestamp';
 
 /** RFC 3339 timestamps in UTC with milliseconds, as in the evidence envelope. */
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
@@ -18,13 +19,10 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   },
 });
 
-const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
+/** Input values: RFC 3339 text naming a real calendar date and time (lib/domain/timestamp.ts). */
 function parseDateTime(value: unknown): Date {
-  if (typeof value !== 'string' || !rfc3339.test(value)) {
-    throw new GraphQLError('DateTime must be an RFC 3339 date-time string');
-  }
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime is not a valid date');
+  if (typeof value !== 'string') throw new GraphQLError('DateTime must be an RFC 3339 date-time string');
+  const date = parseTimestamp(value);
+  if (!date) throw new GraphQLError('DateTime must be an RFC 3339 date-time of a real calendar date and time, e.g. 2026-01-31T12:00:00Z');
   return date;
 }

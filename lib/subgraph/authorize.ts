@@ -72,10 +72,10 @@ export async function authorize(context: RefusalContext, action: Action, tenantI
     eventType: 'authority.refusal',
     reasonClass: 'authority_missing_or_invalid',
     reasonCode: !permitted ? (byRole ? 'api_key_scope_missing' : 'role_not_permitted') : 'outside_tenant_scope',
-    reason: !permitted
-      ? `${caller.subject} may not perform ${action}`
-      : `${caller.subject} may not act on tenant ${tenantId ?? '(none)'}`,
-    details,
+    // Outside the caller's tenant the answer names no owner: a resource read or acted on by id
+    // must not tell whose it is. The event, on the owner's chain, records who tried.
+    reason: !permitted ? `${caller.subject} may not perform ${action}` : `${action}: not found or not allowed`,
+    details: permitted && caller.tenantId !== undefined ? { caller_tenant_id: caller.tenantId, ...details } : details,
   });
 }
 

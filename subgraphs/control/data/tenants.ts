@@ -117,12 +117,20 @@ function tenantSnapshot(tenant: Tenant): Record<string, string> {
   };
 }
 
+/** A change asked of a deleted tenant: deletion is final (the tenant keeps only its evidence). */
+export class TenantDeletedError extends Error {
+  constructor(readonly tenantId: string) {
+    super(`tenant ${tenantId} is deleted`);
+  }
+}
+
 export type TenantChange = Partial<Pick<Tenant, 'authorityBinding' | 'jurisdiction' | 'classificationCeiling' | 'policyBaseline' | 'status'>>;
 
 /**
  * Changes a tenant (partially) with `eventType` evidence holding the before and after
  * snapshots, in one transaction. The row is locked while changing so concurrent changes
  * are recorded in order.
+ * @throws TenantDeletedError when the tenant is deleted (nothing is changed)
  */
 export async function changeTenant({
   db,
@@ -149,6 +157,8 @@ export async function changeTenant({
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM control_tenants WHERE id = ${id} FOR UPDATE`;
     if (locked.length === 0) throw new EcsError(ErrorCode.NotFound, `tenant ${id} not found`);
     const before = await tx.tenant.findUniqueOrThrow({ where: { id } });
+    // Checked under the row lock too, so a change racing the deletion cannot revive the tenant.
+    if (before.status === 'deleted') throw new TenantDeletedError(id);
     const after = await tx.tenant.update({ where: { id }, data: change });
     await appendEvidence(tx, {
       tenantId: id,

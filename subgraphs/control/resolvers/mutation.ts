@@ -9,7 +9,7 @@ import { authorize, refuse } from '../../../lib/subgraph/authorize';
 import { assertAuthority } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findBaseline, publishBaseline } from '../data/policy-baselines';
-import { changeTenant, createTenant, getTenant } from '../data/tenants';
+import { TenantDeletedError, changeTenant, createTenant, getTenant } from '../data/tenants';
 import type { TenantChange } from '../data/tenants';
 
 const jurisdiction = z.string().refine(isJurisdiction, 'must be an ISO 3166-1 alpha-2 code, EU or EEA');
@@ -48,6 +48,24 @@ async function currentPolicySnapshot(context: PlaneContext, name: string, tenant
   });
 }
 
+/**
+ * Deletion is final: a deleted tenant keeps its evidence and its id, and every later change
+ * (resume, suspend, update, delete again) is refused with 409 and evidence on its chain. The
+ * request conflicts with the tenant's state, not with the policy in force.
+ */
+function refuseDeleted(context: PlaneContext, id: string, action: string, eventType: string, snapshots: { authoritySnapshotId?: string; policySnapshotId?: string } = {}) {
+  return refuse(context, {
+    tenantId: id,
+    action,
+    eventType,
+    ...snapshots,
+    reasonClass: 'policy_denied',
+    reasonCode: 'tenant_deleted',
+    reason: `tenant ${id} is deleted; deletion is final`,
+    code: ErrorCode.Conflict,
+  });
+}
+
 /** A lifecycle change: authorised, under the tenant's authority and policy, evidenced with before/after. */
 async function lifecycle(
   context: PlaneContext,
@@ -58,20 +76,26 @@ async function lifecycle(
 ) {
   await authorize(context, action, id);
   const tenant = await getTenant({ db: context.db, id });
+  if (tenant.status === 'deleted') throw await refuseDeleted(context, id, action, eventType);
   const bindingId = change.authorityBinding ?? tenant.authorityBinding;
   const authoritySnapshotId = await assertAuthority(context, { bindingId, action, tenantId: id, eventType });
   const policySnapshotId = await currentPolicySnapshot(context, change.policyBaseline ?? tenant.policyBaseline, id, eventType);
-  return changeTenant({
-    db: context.db,
-    id,
-    change,
-    eventType,
-    action,
-    actor: actorOf(context.caller),
-    correlationId: context.correlationId,
-    authoritySnapshotId,
-    policySnapshotId,
-  });
+  try {
+    return await changeTenant({
+      db: context.db,
+      id,
+      change,
+      eventType,
+      action,
+      actor: actorOf(context.caller),
+      correlationId: context.correlationId,
+      authoritySnapshotId,
+      policySnapshotId,
+    });
+  } catch (error) {
+    if (error instanceof TenantDeletedError) throw await refuseDeleted(context, id, action, eventType, { authoritySnapshotId, policySnapshotId });
+    throw error;
+  }
 }
 
 export const MutationResolvers = {

@@ -3,6 +3,7 @@ import type { Classification } from '../../../lib/domain/classification';
 import { isJurisdiction, jurisdictionWithin } from '../../../lib/domain/jurisdiction';
 import { ErrorCode } from '../../../lib/errors';
 import { isPublicHttpsUrl } from '../../../lib/http/public-url';
+import { parseTimestamp } from '../../../lib/domain/timestamp';
 
 /** The ws2 governance headers, in the order they are validated. */
 export const GOVERNANCE_HEADERS = {
@@ -83,19 +84,17 @@ function single(headers: Headers, name: string): string | undefined {
 }
 
 const REFERENCE = /^[\x21-\x7e]{1,256}$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 const DURATION = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 const MAX_DATE = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 /**
  * When retention ends: an RFC 3339 timestamp is absolute; otherwise an ISO 8601 duration
  * from `now` (ws2: "If parseable as RFC 3339, treat as absolute; otherwise parse as duration").
+ * A timestamp of an impossible calendar date (30 February, hour 24) is refused, never rolled over.
  */
 export function parseRetention(value: string, now: Date): Date | undefined {
-  if (RFC3339.test(value)) {
-    const time = Date.parse(value.replace(' ', 'T'));
-    return Number.isFinite(time) && time <= MAX_DATE ? new Date(time) : undefined;
-  }
+  const absolute = parseTimestamp(value);
+  if (absolute) return absolute.getTime() <= MAX_DATE ? absolute : undefined;
   const match = DURATION.exec(value);
   if (!match) return undefined;
   const [, years, months, weeks, days, hours, minutes, seconds] = match.map((part) => (part === undefined ? 0 : Number(part)));
@@ -203,13 +202,5 @@ export function placementAllowed(declared: string[], bucketJurisdiction: string,
   return declared.some((allowed) => jurisdictionWithin(bucketJurisdiction, allowed)) && jurisdictionWithin(bucketJurisdiction, tenantJurisdiction);
 }
 
-/** Object keys: 1..1024 UTF-8 bytes, no NUL, no backslash, no `.`/`..` segments, no control characters. */
-export function objectKeyProblem(key: string): string | undefined {
-  if (key.length === 0) return 'the object key is empty';
-  if (Buffer.byteLength(key, 'utf8') > 1024) return 'the object key is longer than 1024 bytes';
-  if (key.includes('\0')) return 'the object key contains NUL';
-  if (key.includes('\\')) return 'the object key contains a backslash';
-  if (/[\x00-\x1f\x7f]/.test(key)) return 'the object key contains control characters';
-  if (key.split('/').some((segment) => segment === '..' || segment === '.')) return 'the object key contains a . or .. segment';
-  return undefined;
-}
+/** Object keys: one rule for the gateway and the data plane. */
+export { objectKeyProblem } from '../../../lib/domain/object-key';

@@ -16,6 +16,7 @@ import { govern, loadBucket, storageRefusal } from './governed';
 import type { Governed } from './governed';
 import { governanceHeaderValues, isViolation, objectKeyProblem, parseGovernance, parseRetention, placementAllowed } from './governance';
 import type { Governance } from './governance';
+import { carriesBody } from './request-input';
 
 export interface WriteLimits {
   maxBytes: number;
@@ -201,12 +202,18 @@ function parseCopySource(value: string): { bucket: string; key: string } {
  * version keeps every governance value of the source unchanged and refers to the same
  * blob. Refused with evidence when the target bucket lies outside the object's declared
  * jurisdiction (ws2 jurisdiction enforcement), when the request tries to change governance
- * metadata, or when the source belongs to another tenant.
+ * metadata, when the source belongs to another tenant, or when the request also carries a
+ * body (which a copy would otherwise drop without a word: the caller meant one or the other).
  */
 export async function copyObject(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string, blobs: BlobStore): Promise<void> {
   const source = parseCopySource(String(req.headers[COPY_SOURCE_HEADER]));
   const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.copy', requireActive: true });
   const refuse = refusalFor(context, governed, bucket, key);
+  if (await carriesBody(req)) {
+    throw await refuse('evidence_precondition_failed', 'copy_with_body', ErrorCode.BadRequest,
+      `a copy (${COPY_SOURCE_HEADER}) takes no request body: send the bytes with a plain PUT, or the copy without them`,
+      { source_bucket: source.bucket, source_key: source.key });
+  }
   const sourceBucket = await loadBucket(context, source.bucket);
   await authorize(context, 'storage.read', sourceBucket.tenantId);
   const sourceFields = { source_bucket: sourceBucket.name, source_key: source.key };

@@ -18,6 +18,36 @@ export function versionIdOf(req: Request, name = 'version_id'): string | undefin
   return value;
 }
 
+/**
+ * Whether the request carries at least one byte of body. A declared length answers at once;
+ * a chunked body (the gateway streams every upload that way) is read up to its first chunk,
+ * which is put back, so nothing is consumed.
+ */
+export function carriesBody(req: Request): Promise<boolean> {
+  const length = req.headers['content-length'];
+  if (length !== undefined && length !== '0') return Promise.resolve(true);
+  if (req.headers['transfer-encoding'] === undefined || req.readableEnded) return Promise.resolve(false);
+  return new Promise((resolve, reject) => {
+    const settle = (outcome: () => void) => {
+      req.off('readable', onReadable);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      outcome();
+    };
+    const onReadable = () => {
+      const chunk = req.read() as Buffer | null;
+      if (chunk === null || chunk.length === 0) return;
+      req.unshift(chunk);
+      settle(() => resolve(true));
+    };
+    const onEnd = () => settle(() => resolve(false));
+    const onError = (error: Error) => settle(() => reject(error));
+    req.on('readable', onReadable);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
 const MAX_CONTROL_BODY = 64 * 1024;
 
 /**

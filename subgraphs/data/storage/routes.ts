@@ -84,7 +84,44 @@ function has(req: Request, name: string): boolean {
   return req.query[name] !== undefined;
 }
 
+/** Query parameters that each select an operation (S3's sub-resources); a request names at most one. */
+const OPERATIONS = ['legal_hold', 'retention', 'uploads', 'upload_id', 'versions'] as const;
+
+/** The operations each method takes, besides its plain read, write or delete. */
+const METHOD_OPERATIONS: Record<string, readonly string[]> = {
+  PUT: ['legal_hold', 'retention', 'upload_id', COPY_SOURCE_HEADER],
+  POST: ['uploads', 'upload_id'],
+  GET: ['versions', 'upload_id'],
+  HEAD: [],
+  DELETE: ['upload_id'],
+};
+
+/** Where `version_id` names the version acted on: reads, deletes, legal hold and retention changes. */
+function takesVersionId(method: string, operation: string | undefined): boolean {
+  if (method === 'PUT') return operation === 'legal_hold' || operation === 'retention';
+  return (method === 'GET' || method === 'HEAD' || method === 'DELETE') && operation === undefined;
+}
+
+/**
+ * Refuses a request that names more than one operation, or one its method does not take,
+ * before anything is read or applied: otherwise one of them would win silently (a legal hold
+ * set where a retention change was also asked, a delete where `?legal_hold` was meant).
+ */
+function assertOneOperation(req: Request): void {
+  const named: string[] = OPERATIONS.filter((name) => has(req, name));
+  if (req.method === 'PUT' && req.headers[COPY_SOURCE_HEADER] !== undefined) named.push(COPY_SOURCE_HEADER);
+  const refuse = (message: string) => new EcsError(ErrorCode.BadRequest, message, { field: 'query' });
+  if (named.length > 1) throw refuse(`the request names ${named.length} operations (${named.join(', ')}): send one per request`);
+  const operation = named[0];
+  if (operation !== undefined && !METHOD_OPERATIONS[req.method]?.includes(operation)) throw refuse(`${operation} is not an operation of ${req.method} on an object`);
+  if (has(req, 'version_id') && !takesVersionId(req.method, operation)) {
+    throw refuse(`version_id does not go with ${operation ?? `a ${req.method} of the object`}: it names an existing version to read, delete or govern`);
+  }
+  if (has(req, 'part_number') && !(req.method === 'PUT' && operation === 'upload_id')) throw refuse('part_number belongs to a part upload (PUT with upload_id)');
+}
+
 function selectOperation(req: Request): Operation {
+  assertOneOperation(req);
   switch (req.method) {
     case 'PUT':
       if (has(req, 'upload_id')) return uploadPart;
