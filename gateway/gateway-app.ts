@@ -27,6 +27,7 @@ import type { EventStreamOptions } from '../rest-adapter/event-stream';
 import { createRestRouter } from '../rest-adapter/rest-router';
 import { createStorageRouter, isObjectPath } from '../rest-adapter/storage-router';
 import { createExportBundleRouter } from '../rest-adapter/export-bundle-router';
+import { expensiveRequest } from './cost-limit';
 import { DEFAULT_QUERY_LIMITS, queryLimitProtections } from './query-limits';
 import type { QueryLimits } from './query-limits';
 import { UNVERSIONED_PREFIXES, unversionedAliases } from '../rest-adapter/unversioned-aliases';
@@ -34,6 +35,7 @@ import { createRateLimiter, rateLimit } from '../lib/http/rate-limit';
 import type { Dispatcher } from 'undici';
 import type { AuthenticatedLocals } from './authenticate';
 import type { GatewayContext } from './gateway-context';
+import { PrincipalConnections } from './subscriptions/principal-connections';
 import { mayReadMetrics, refuseMetrics } from './metrics-access';
 import { checkReadiness } from './readiness';
 import { SubgraphDataSource } from './subgraph-data-source';
@@ -93,7 +95,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     logger: log.child({ component: 'apollo-gateway' }),
   });
   const limits = options.queryLimits ?? { ...DEFAULT_QUERY_LIMITS, introspection: !options.production };
-  const protections = queryLimitProtections(limits);
+  // Expensive operations in flight per principal: GraphQL and REST queries (cost-limit.ts)
+  // and evidence bundle downloads share the count (the live-event connection counter, reused).
+  const expensive = new PrincipalConnections(limits.expensivePerPrincipal);
+  const protections = queryLimitProtections(limits, expensive);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: limits.introspection,
@@ -186,7 +191,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   });
   // Before the REST router, whose GET /v1/events/:id would take "stream" for an id.
   if (options.liveEvents) app.get('/v1/events/stream', authenticate, eventStreamHandler({ ...options.liveEvents, db: options.db }));
-  app.use('/v1/exports', createExportBundleRouter({ ...options, authenticate, dispatcher: options.storageDispatcher }));
+  const limitDownload = expensiveRequest(expensive);
+  const authenticateDownload: RequestHandler = (req, res, next) =>
+    authenticate(req, res, (error?: unknown) => (error ? next(error) : limitDownload(req, res, next)));
+  app.use('/v1/exports', createExportBundleRouter({ ...options, authenticate: authenticateDownload, dispatcher: options.storageDispatcher }));
   app.use('/v1', createRestRouter({ apollo, authenticate, db: options.db }));
   app.use(notFound);
   app.use(errorBody);

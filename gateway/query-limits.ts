@@ -1,6 +1,9 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { ValidationRule } from 'graphql';
+import { costLimitPlugin } from './cost-limit';
+import type { GatewayContext } from './gateway-context';
+import type { PrincipalConnections } from './subscriptions/principal-connections';
 
 /** Abuse limits of the public GraphQL endpoint (`GRAPHQL_*` settings). */
 export interface QueryLimits {
@@ -10,8 +13,10 @@ export interface QueryLimits {
   maxDirectives: number;
   /** Lexer tokens of one document; checked before it is parsed any further. */
   maxTokens: number;
-  /** graphql-armor's cost estimate (objects 2, scalars 1, multiplied by depth). */
+  /** Estimated cost of one operation (query-cost.ts: graphql-armor's estimate, page sizes and expensive fields). */
   maxCost: number;
+  /** Expensive operations one principal may have in flight (cost-limit.ts). */
+  expensivePerPrincipal: number;
   /** Schema introspection; off by default when NODE_ENV=production. */
   introspection: boolean;
 }
@@ -21,28 +26,34 @@ export const DEFAULT_QUERY_LIMITS: Omit<QueryLimits, 'introspection'> = {
   maxAliases: 15,
   maxDirectives: 50,
   maxTokens: 1000,
-  // graphql-armor's default is 5,000, but its estimate multiplies by a literal `first`/`last`:
-  // one page of 1,000 events with the whole envelope (the largest page the API offers) is
-  // about 50,000.
+  // graphql-armor's default is 5,000, but the estimate multiplies by the page size: one page
+  // of 1,000 events with the whole envelope (the largest page the API offers) is about 50,000.
   maxCost: 50_000,
+  expensivePerPrincipal: 2,
 };
 
 /**
- * The gateway's protections, from `@escape.tech/graphql-armor`: depth, cost, aliases,
- * directives and tokens are refused before execution (validation errors, so the error body
- * says `ECS_BAD_REQUEST`), and "Did you mean ...?" suggestions are removed from messages,
- * so the schema cannot be read off misspellings when introspection is off. Messages name
- * the limit that was hit (a client must be able to fix its query; the limits are no secret).
+ * The gateway's protections. From `@escape.tech/graphql-armor`: depth, aliases, directives
+ * and tokens are refused before execution (validation errors, so the error body says
+ * `ECS_BAD_REQUEST`), and "Did you mean ...?" suggestions are removed from messages, so the
+ * schema cannot be read off misspellings when introspection is off. The cost limit is ours
+ * (cost-limit.ts: armor's estimate cannot weigh a field or see a page size given as a
+ * variable), refused before execution too, and it bounds each principal's expensive
+ * operations in flight (`expensive`). Messages name the limit that was hit (a client must be
+ * able to fix its query; the limits are no secret).
  */
-export function queryLimitProtections(limits: QueryLimits): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[] } {
+export function queryLimitProtections(
+  limits: QueryLimits,
+  expensive: PrincipalConnections,
+): { plugins: ApolloServerPlugin<GatewayContext>[]; validationRules: ValidationRule[] } {
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, flattenFragments: true, exposeLimits: true, ignoreIntrospection: false },
     maxAliases: { n: limits.maxAliases, exposeLimits: true },
     maxDirectives: { n: limits.maxDirectives, exposeLimits: true },
     maxTokens: { n: limits.maxTokens, exposeLimits: true },
-    costLimit: { maxCost: limits.maxCost, exposeLimits: true, flattenFragments: true, ignoreIntrospection: false },
+    costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: true },
   });
   const { plugins, validationRules } = armor.protect();
-  return { plugins, validationRules };
+  return { plugins: [...plugins, costLimitPlugin({ maxCost: limits.maxCost, expensive })], validationRules };
 }

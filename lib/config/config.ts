@@ -83,6 +83,7 @@ const environmentSchema = z.object({
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(50),
   GRAPHQL_MAX_TOKENS: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(1000),
   GRAPHQL_MAX_COST: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(50_000),
+  EXPENSIVE_OPERATIONS_PER_PRINCIPAL: z.coerce.number({ error: 'must be a number of operations from 1 to 1000' }).int().min(1).max(1000).default(2),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   SUBSCRIPTION_BUFFER: z.coerce.number({ error: 'must be a number of events from 1 to 100000' }).int().min(1).max(100_000).default(1000),
   SUBSCRIPTIONS_PER_PRINCIPAL: z.coerce.number({ error: 'must be a number of connections from 1 to 10000' }).int().min(1).max(10_000).default(20),
@@ -156,9 +157,19 @@ export interface Config {
   /**
    * Abuse limits of the public GraphQL endpoint (`GRAPHQL_MAX_DEPTH` 6, `_ALIASES` 15,
    * `_DIRECTIVES` 50, `_TOKENS` 1000, `_COST` 50,000) and introspection (`GRAPHQL_INTROSPECTION`;
-   * default on, off when NODE_ENV=production).
+   * default on, off when NODE_ENV=production). `expensivePerPrincipal`: expensive queries
+   * (chain reads, large pages) and bundle downloads one principal may have in flight per
+   * gateway process; more are 429 (`EXPENSIVE_OPERATIONS_PER_PRINCIPAL`, default 2).
    */
-  graphqlLimits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number; introspection: boolean };
+  graphqlLimits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxDirectives: number;
+    maxTokens: number;
+    maxCost: number;
+    expensivePerPrincipal: number;
+    introspection: boolean;
+  };
   /** Evidence exports (docs/exports.md). */
   exports: ExportConfig;
 }
@@ -345,6 +356,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: env.GRAPHQL_MAX_TOKENS,
       maxCost: env.GRAPHQL_MAX_COST,
+      expensivePerPrincipal: env.EXPENSIVE_OPERATIONS_PER_PRINCIPAL,
       introspection: env.GRAPHQL_INTROSPECTION === undefined ? env.NODE_ENV !== 'production' : env.GRAPHQL_INTROSPECTION === 'true',
     },
     exports: {

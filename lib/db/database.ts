@@ -19,6 +19,8 @@ export type DatabaseKind = 'pglite' | 'postgresql';
 export interface Database {
   readonly kind: DatabaseKind;
   readonly prisma: PrismaClient;
+  /** Queries that can run at once: the pool size on PostgreSQL, 1 for the embedded database. */
+  readonly poolSize: number;
   /** Applies committed migrations not yet in the database; returns their names. */
   migrate(): Promise<string[]>;
   /** Resolves when the database answers a trivial query. */
@@ -71,7 +73,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       if (!pglite.closed) await unlisten().catch(() => undefined);
     };
   };
-  return wrap('pglite', prisma, async (work) => work(connection), listen, async () => {
+  return wrap('pglite', 1, prisma, async (work) => work(connection), listen, async () => {
     await prisma.$disconnect();
     await pglite.close();
   });
@@ -102,11 +104,12 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   };
   const listen = (channel: string, handlers: NotificationHandlers) =>
     listenOnPostgres({ url, channel, connectTimeoutMs: poolConfig.connectionTimeoutMillis }, handlers);
-  return wrap('postgresql', prisma, withConnection, listen, () => prisma.$disconnect());
+  return wrap('postgresql', poolConfig.max, prisma, withConnection, listen, () => prisma.$disconnect());
 }
 
 function wrap(
   kind: DatabaseKind,
+  poolSize: number,
   prisma: PrismaClient,
   withConnection: <T>(work: (connection: MigrationConnection) => Promise<T>) => Promise<T>,
   listen: (channel: string, handlers: NotificationHandlers) => Promise<() => Promise<void>>,
@@ -116,6 +119,7 @@ function wrap(
   const listeners = new Set<() => Promise<void>>();
   return {
     kind,
+    poolSize,
     prisma,
     migrate: () => withConnection((connection) => applyMigrations(connection)),
     ping: async () => {

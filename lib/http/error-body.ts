@@ -12,6 +12,9 @@ export interface ErrorBody {
 export function sendError(res: Response, error: EcsError): void {
   const body: ErrorBody = { code: error.code, message: error.message };
   if (error.evidencePointer) body.evidence_pointer = error.evidencePointer;
+  // ECS_RATE_LIMITED promises a Retry-After; limiters that know the wait set it first, and a
+  // limit met inside an operation (expensive operations, exports in flight) says a second.
+  if (error.code === ErrorCode.RateLimited && !res.hasHeader('retry-after')) res.setHeader('retry-after', '1');
   res.status(ERROR_STATUS[error.code]).json(body);
 }
 

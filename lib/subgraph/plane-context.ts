@@ -24,6 +24,8 @@ export interface PlaneContext {
   loaders: Map<string, unknown>;
   /** The process configuration (absent when a plane is built without one, e.g. in unit tests). */
   config?: Config;
+  /** Aborted when the caller goes away before the answer is sent (long reads stop early). */
+  signal?: AbortSignal;
 }
 
 /** Returns the request's loader under `key`, creating it on first use. */

@@ -98,6 +98,10 @@ export async function createSubgraphApp(
 
   const contextOf = (res: Response): PlaneContext => {
     const { requestId, correlationId, caller } = res.locals as IdentifiedLocals;
+    const abandoned = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abandoned.abort();
+    });
     return {
       db: deps.db,
       keys: deps.keys,
@@ -109,6 +113,7 @@ export async function createSubgraphApp(
       planes: deps.planeClient(requestId, correlationId),
       loaders: new Map(),
       config: deps.config,
+      signal: abandoned.signal,
     };
   };
 

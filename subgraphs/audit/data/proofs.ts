@@ -38,12 +38,15 @@ export async function proveInclusion({
   tenantId,
   sequence,
   treeSize,
+  signal,
 }: {
   db: Database;
   keys: SigningKeys;
   tenantId: string;
   sequence: number;
   treeSize?: number;
+  /** Stops the read when the caller has gone away. */
+  signal?: AbortSignal;
 }): Promise<MerkleProof> {
   const chainId = chainIdFor(tenantId);
   const size = await treeSizeOf(db, chainId, treeSize, 'treeSize');
@@ -51,7 +54,7 @@ export async function proveInclusion({
     throw new EcsError(ErrorCode.ValidationFailed, `sequence ${sequence} is beyond the tree size ${size}`, { field: 'sequence' });
   }
   const seen = new Map<number, string>();
-  const hashes = remembering(chainEventHashes({ db, chainId, upTo: size }), new Set([size]), seen);
+  const hashes = remembering(chainEventHashes({ db, chainId, upTo: size, signal }), new Set([size]), seen);
   const document = await streamInclusionDocument(hashes, { index: sequence - 1, size, chainId });
   const checkpoint = await signCheckpoint({ keys, tenantId, sequence: size, headHash: seen.get(size)!, merkleRoot: document.root });
   return {
@@ -73,12 +76,15 @@ export async function proveConsistency({
   tenantId,
   fromSize,
   toSize,
+  signal,
 }: {
   db: Database;
   keys: SigningKeys;
   tenantId: string;
   fromSize: number;
   toSize?: number;
+  /** Stops the read when the caller has gone away. */
+  signal?: AbortSignal;
 }): Promise<MerkleProof> {
   const chainId = chainIdFor(tenantId);
   const size = await treeSizeOf(db, chainId, toSize, 'toSize');
@@ -86,7 +92,7 @@ export async function proveConsistency({
     throw new EcsError(ErrorCode.ValidationFailed, `fromSize ${fromSize} is beyond the tree size ${size}`, { field: 'fromSize' });
   }
   const seen = new Map<number, string>();
-  const hashes = remembering(chainEventHashes({ db, chainId, upTo: size }), new Set([fromSize, size]), seen);
+  const hashes = remembering(chainEventHashes({ db, chainId, upTo: size, signal }), new Set([fromSize, size]), seen);
   const document = await streamConsistencyDocument(hashes, { firstSize: fromSize, size, chainId });
   const checkpoint = await signCheckpoint({ keys, tenantId, sequence: size, headHash: seen.get(size)!, merkleRoot: document.root });
   const firstCheckpoint = await signCheckpoint({ keys, tenantId, sequence: fromSize, headHash: seen.get(fromSize)!, merkleRoot: document.first_root });

@@ -1,6 +1,7 @@
 import type { BundleScope, BundleSource, SourceEvent } from '../../../lib/bundle/bundle-source';
 import type { Database } from '../../../lib/db/database';
 import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
+import { chainReads, yieldTurn } from '../data/chain-reads';
 
 /** Events read per round trip (a batch of ~2,000 canonical events is about 1.5 MB). */
 const BATCH = 2000;
@@ -15,17 +16,23 @@ const BATCH = 2000;
 export function chainSource(db: Database, scope: Pick<BundleScope, 'chainId' | 'fromSequence' | 'toSequence'>): BundleSource {
   return {
     async *events() {
+      // Through the chain-read slots, with a turn of the event loop per page (see chain-reads.ts).
+      const reads = chainReads(db);
       let next = scope.fromSequence;
       while (next <= scope.toSequence) {
-        const rows = await db.prisma.evidenceEvent.findMany({
-          where: { chainId: scope.chainId, sequence: { gte: next, lte: scope.toSequence } },
-          orderBy: { sequence: 'asc' },
-          take: BATCH,
-          select: { sequence: true, canonical: true },
-        });
+        const from = next;
+        const rows = await reads.page(() =>
+          db.prisma.evidenceEvent.findMany({
+            where: { chainId: scope.chainId, sequence: { gte: from, lte: scope.toSequence } },
+            orderBy: { sequence: 'asc' },
+            take: BATCH,
+            select: { sequence: true, canonical: true },
+          }),
+        );
         if (rows.length === 0) return;
         yield rows.map((row): SourceEvent => ({ text: row.canonical, event: JSON.parse(row.canonical) as EvidenceEvent }));
         next = rows[rows.length - 1]!.sequence + 1;
+        await yieldTurn(undefined);
       }
     },
     async artifacts(pointers) {

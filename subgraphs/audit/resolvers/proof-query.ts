@@ -20,13 +20,27 @@ export const ProofQueryResolvers = {
       throw new EcsError(ErrorCode.ValidationFailed, 'give exactly one of sequence and eventId', { field: 'sequence' });
     }
     const sequence = input.sequence ?? (await sequenceOfEvent({ db: context.db, tenantId: args.tenantId, eventId: args.eventId! }));
-    return proveInclusion({ db: context.db, keys: context.keys, tenantId: args.tenantId, sequence, treeSize: input.treeSize ?? undefined });
+    return proveInclusion({
+      db: context.db,
+      keys: context.keys,
+      tenantId: args.tenantId,
+      sequence,
+      treeSize: input.treeSize ?? undefined,
+      signal: context.signal,
+    });
   },
 
   consistencyProof: async (_: unknown, args: { tenantId: string; fromSize: number; toSize?: number | null }, context: PlaneContext) => {
     await authorize(context, 'evidence.read', args.tenantId);
     const input = parseInput(z.object({ fromSize: size, toSize: size.nullish() }), { fromSize: args.fromSize, toSize: args.toSize });
-    return proveConsistency({ db: context.db, keys: context.keys, tenantId: args.tenantId, fromSize: input.fromSize, toSize: input.toSize ?? undefined });
+    return proveConsistency({
+      db: context.db,
+      keys: context.keys,
+      tenantId: args.tenantId,
+      fromSize: input.fromSize,
+      toSize: input.toSize ?? undefined,
+      signal: context.signal,
+    });
   },
 };
 

@@ -100,11 +100,12 @@ export const QueryResolvers = {
       tenantId: args.tenantId,
       fromSequence: range.fromSequence ?? undefined,
       toSequence: range.toSequence ?? undefined,
+      signal: context.signal,
     });
   },
 
   chainHead: async (_: unknown, args: { tenantId: string }, context: PlaneContext) => {
     await authorize(context, 'evidence.read', args.tenantId);
-    return signChainHead({ db: context.db, keys: context.keys, tenantId: args.tenantId });
+    return signChainHead({ db: context.db, keys: context.keys, tenantId: args.tenantId, signal: context.signal });
   },
 };
