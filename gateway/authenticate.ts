@@ -7,6 +7,7 @@ import type { TokenVerifier } from '../lib/auth/token-verifier';
 import { ErrorCode } from '../lib/errors';
 import type { RefusalThrottle } from '../lib/evidence/refusal-throttle';
 import type { RequestLocals } from '../lib/http/request-log';
+import { textProblem } from '../lib/input/unsafe-text';
 
 export interface AuthenticatedLocals extends RequestLocals {
   caller: Caller;
@@ -37,8 +38,17 @@ export interface PresentedCredentials {
   apiKey?: string;
 }
 
-/** Turns a verified bearer token into a caller. */
+/** API keys as issued: `ecs_<prefix>_<secret>`, visible ASCII only. */
+const API_KEY_TEXT = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * Turns a verified bearer token into a caller. Its claims become evidence (`actor`) and
+ * database keys, so a claim that is not well-formed text refuses the token, whoever signed it.
+ */
 function callerFromToken(token: Awaited<ReturnType<TokenVerifier['verify']>>): Caller {
+  for (const [claim, value] of [['sub', token.subject], ['tenant', token.tenantId], ['jurisdiction', token.jurisdiction], ...token.roles.map((role) => ['role', role])]) {
+    if (value !== undefined && textProblem(value, 'line')) throw new Unauthenticated('token_claims_malformed', `the token's ${claim} claim is not well-formed text`);
+  }
   return {
     subject: token.subject,
     roles: token.roles as CallerRole[],
@@ -64,6 +74,7 @@ export async function identifyCaller(
     throw new Unauthenticated('ambiguous_credentials', 'send either a bearer token or an API key, not both');
   }
   if (typeof apiKey === 'string') {
+    if (!API_KEY_TEXT.test(apiKey)) throw new Unauthenticated('api_key_malformed', 'API key is malformed');
     const lookup = await options.lookupApiKey(apiKey, requestId);
     if (!lookup.ok) throw new Unauthenticated(`api_key_${lookup.reason}`, `API key is ${lookup.reason}`);
     return lookup.caller;

@@ -35,8 +35,10 @@ import { createRateLimiter, rateLimit } from '../lib/http/rate-limit';
 import type { Dispatcher } from 'undici';
 import type { AuthenticatedLocals } from './authenticate';
 import type { GatewayContext } from './gateway-context';
-import { PrincipalConnections } from './subscriptions/principal-connections';
 import { mayReadMetrics, refuseMetrics } from './metrics-access';
+import { PrincipalConnections } from './subscriptions/principal-connections';
+import { inputBoundary, verifyJsonBody } from '../lib/http/input-boundary';
+import type { RefusalThrottle } from '../lib/evidence/refusal-throttle';
 import { checkReadiness } from './readiness';
 import { SubgraphDataSource } from './subgraph-data-source';
 
@@ -55,6 +57,8 @@ export interface GatewayAppOptions {
   readinessTimeoutMs: number;
   /** Middleware that authenticates a request or answers 401 (see authenticate.ts). */
   authenticate: RequestHandler;
+  /** Bounded evidence for refusals the gateway itself makes (malformed input). */
+  throttle: RefusalThrottle;
   identityTokens: IdentityTokens;
   /** Browser origins allowed by CORS. */
   corsOrigins: readonly string[];
@@ -161,8 +165,15 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   const limitBodies = bodySlots({ perPrincipal: options.requestBodies.perPrincipal, retryAfterSeconds: Math.ceil(options.requestBodies.timeoutMs / 1000) });
   const limitPrincipal: RequestHandler = (req, res, next) =>
     void limitRate(req, res, (error?: unknown) => (error ? next(error) : limitBodies(req, res, next)));
+  const boundary = inputBoundary({ db: options.db, throttle: options.throttle, maxTokens: limits.maxTokens });
+  // Authenticated, within the principal's rate, and with a path, query and headers the
+  // service can carry (input-boundary.ts), in that order.
   const authenticate: RequestHandler = (req, res, next) =>
-    options.authenticate(req, res, (error?: unknown) => (error ? next(error) : void limitPrincipal(req, res, next)));
+    options.authenticate(req, res, (error?: unknown) =>
+      error
+        ? next(error)
+        : void limitPrincipal(req, res, (limited?: unknown) => (limited ? next(limited) : boundary.requestLine(req, res, next))),
+    );
 
   app.get('/metrics', authenticate, async (_req, res) => {
     const { caller, requestId } = res.locals as AuthenticatedLocals;
@@ -175,7 +186,9 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   app.use(
     '/graphql',
     authenticate,
-    express.json({ limit: '1mb' }),
+    express.json({ limit: '1mb', verify: verifyJsonBody }),
+    boundary.graphqlRequest,
+    boundary.refuse,
     expressMiddleware(apollo, {
       context: async ({ res }) => {
         const locals = res.locals as AuthenticatedLocals;
@@ -195,8 +208,9 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   const authenticateDownload: RequestHandler = (req, res, next) =>
     authenticate(req, res, (error?: unknown) => (error ? next(error) : limitDownload(req, res, next)));
   app.use('/v1/exports', createExportBundleRouter({ ...options, authenticate: authenticateDownload, dispatcher: options.storageDispatcher }));
-  app.use('/v1', createRestRouter({ apollo, authenticate, db: options.db }));
+  app.use('/v1', createRestRouter({ apollo, authenticate, db: options.db, boundary }));
   app.use(notFound);
+  app.use(boundary.refuse);
   app.use(errorBody);
 
   return {

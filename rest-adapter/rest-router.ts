@@ -6,7 +6,8 @@ import type { AuthenticatedLocals } from '../gateway/authenticate';
 import type { GatewayContext } from '../gateway/gateway-context';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { isDatabaseUnavailable } from '../lib/db/unavailable';
-import { verifyJsonShape } from '../lib/http/json-shape';
+import { verifyJsonBody } from '../lib/http/input-boundary';
+import type { inputBoundary } from '../lib/http/input-boundary';
 import { sendError } from '../lib/http/error-body';
 import type { RequestLocals } from '../lib/http/request-log';
 import { executeOperation } from './execute-operation';
@@ -28,6 +29,8 @@ export interface RestRouterOptions {
   routes?: readonly RouteDef[];
   /** Keeps Idempotency-Key responses of POST routes (absent: the header is ignored). */
   db?: Database;
+  /** The gateway's input boundary (absent: bodies are only checked for shape and UTF-8). */
+  boundary?: ReturnType<typeof inputBoundary>;
 }
 
 /** The one error mapper of the REST surface: anything thrown becomes an EcsError (status from ERROR_STATUS). */
@@ -154,7 +157,7 @@ function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>, db: Databa
 }
 
 /** The `/v1` router generated from the route table; `/v1/openapi.json` needs no credentials. */
-export function createRestRouter({ apollo, authenticate, db, routes = ROUTES }: RestRouterOptions): Router {
+export function createRestRouter({ apollo, authenticate, db, boundary, routes = ROUTES }: RestRouterOptions): Router {
   const ungoverned = db ? routes.find((route) => route.method === 'post' && !route.governs) : undefined;
   if (ungoverned) throw new Error(`POST ${ungoverned.path} names no governed action: its Idempotency-Key replays could not be authorized`);
   const router = Router();
@@ -171,8 +174,10 @@ export function createRestRouter({ apollo, authenticate, db, routes = ROUTES }: 
       authenticate(req, res, next);
     });
   }
-  const json = express.json({ limit: BODY_LIMIT, strict: true, type: () => true, verify: verifyJsonShape });
-  for (const route of routes) router[route.method](route.path, bodyGate(route), json, serve(route, apollo, db));
+  const json = express.json({ limit: BODY_LIMIT, strict: true, type: () => true, verify: verifyJsonBody });
+  const bodyText: RequestHandler = boundary?.jsonBody ?? ((_req, _res, next) => next());
+  for (const route of routes) router[route.method](route.path, bodyGate(route), json, bodyText, serve(route, apollo, db));
+  if (boundary) router.use(boundary.refuse);
   router.use(mapErrors);
   return router;
 }

@@ -1,3 +1,4 @@
+import type { RefusalThrottle } from '../../lib/evidence/refusal-throttle';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'graphql-ws';
 import type { Extra as WsExtra } from 'graphql-ws/use/ws';
@@ -35,6 +36,8 @@ export interface ConnectOptions {
   connections: PrincipalConnections;
   limits: SubscriptionConfig;
   log: Logger;
+  /** Bounded evidence for refusals of repeated connections and subscribe messages. */
+  throttle: RefusalThrottle;
 }
 
 /** The credentials of a connection_init payload: `authorization` ("Bearer ...") or `x-api-key` (any letter case). */
@@ -71,7 +74,7 @@ export async function connect(ctx: SocketContext, options: ConnectOptions): Prom
   }
   const { caller } = identified;
   try {
-    await authorize({ db: options.db, caller, correlationId }, 'evidence.read', caller.tenantId);
+    await authorize({ db: options.db, caller, correlationId, refusals: options.throttle }, 'evidence.read', caller.tenantId);
   } catch (error) {
     const refusal = error instanceof EcsError ? error : new EcsError(ErrorCode.Internal, 'internal error', { internal: error });
     if (refusal.code === ErrorCode.Internal) options.log.error({ err: error }, 'subscription authorisation failed');

@@ -2,9 +2,22 @@ import { GraphQLError, getOperationAST, parse, specifiedRules, validate } from '
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { ErrorCode } from '../../lib/errors';
+import { documentFacts, findInJson } from '../../lib/input/request-input';
+import type { InputFinding } from '../../lib/input/request-input';
 import type { SocketContext } from './connect';
 
 const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: ErrorCode.BadRequest } });
+
+/** Most tokens of a subscribe document. */
+const MAX_TOKENS = 2000;
+
+/** A value of the subscribe message (document literals included) that the service refuses to carry. */
+export function findSubscribeInputProblem(payload: SubscribePayload): InputFinding | undefined {
+  const finding = findInJson(payload, '');
+  if (finding || typeof payload.query !== 'string') return finding;
+  const facts = documentFacts(payload.query, MAX_TOKENS);
+  return facts.kind === 'too_long' ? undefined : facts.literal;
+}
 
 /**
  * subscribe: subscription operations only, at most `perConnection` at a time on a socket,
@@ -19,7 +32,7 @@ export function prepareSubscription(ctx: SocketContext, payload: SubscribePayloa
   }
   let document: DocumentNode;
   try {
-    document = parse(payload.query, { maxTokens: 2000 });
+    document = parse(payload.query, { maxTokens: MAX_TOKENS });
   } catch (error) {
     return [badRequest(error instanceof GraphQLError ? error.message : 'the document does not parse')];
   }

@@ -11,7 +11,8 @@ import { connect } from './connect';
 import type { Connection, ConnectionExtra, ConnectOptions } from './connect';
 import { openAuditStream } from './open-audit-stream';
 import type { AuditStreamArgs } from './open-audit-stream';
-import { prepareSubscription } from './prepare-subscription';
+import { refuseMalformedInput } from '../../lib/evidence/input-refusal';
+import { findSubscribeInputProblem, prepareSubscription } from './prepare-subscription';
 import { sharedExecutionSubscribe } from './shared-execution';
 import { buildSubscriptionSchema } from './subscription-schema';
 
@@ -87,7 +88,24 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
       schema,
       subscribe: sharedExecutionSubscribe(),
       onConnect: (ctx) => connect(ctx, options),
-      onSubscribe: (ctx, _id, payload) => prepareSubscription(ctx, payload, schema, limits.perConnection),
+      onSubscribe: async (ctx, _id, payload) => {
+        // The same input boundary as HTTP: refused with a recorded 400, never carried further.
+        const finding = findSubscribeInputProblem(payload);
+        if (finding) {
+          const connection = ctx.extra.connection;
+          const refusal = await refuseMalformedInput({
+            db: options.db,
+            throttle: options.throttle,
+            caller: connection?.caller,
+            correlationId: connection?.correlationId ?? randomUUID(),
+            request: 'websocket subscribe',
+            finding,
+            onUnrecorded: (cause) => log.error({ err: cause }, 'input refusal evidence not recorded'),
+          });
+          return [refusal.toGraphQLError()];
+        }
+        return prepareSubscription(ctx, payload, schema, limits.perConnection);
+      },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
       onError: (_ctx, _id, _payload, errors) => format(errors),
       onClose: (ctx) => ctx.extra.connection?.end(),

@@ -61,6 +61,10 @@ const environmentSchema = z.object({
   OIDC_TENANT_CLAIM: z.string().min(1).default('tenant_id'),
   OIDC_JURISDICTION_CLAIM: z.string().min(1).default('jurisdiction'),
   API_KEY_CACHE_MS: z.coerce.number({ error: 'must be milliseconds from 0 to 60000' }).int().min(0).max(60_000).default(5000),
+  REFUSAL_EVIDENCE_WINDOW_MS: z.coerce.number({ error: 'must be milliseconds from 100 to 3600000' }).int().min(100).max(3_600_000).default(60_000),
+  REFUSAL_EVIDENCE_PER_SOURCE: z.coerce.number({ error: 'must be a number of events from 1 to 1000' }).int().min(1).max(1000).default(5),
+  REFUSAL_EVIDENCE_PER_CHAIN: z.coerce.number({ error: 'must be a number of events from 1 to 100000' }).int().min(1).max(100_000).default(60),
+  API_KEYS_PER_TENANT: z.coerce.number({ error: 'must be a number of keys from 1 to 100000' }).int().min(1).max(100_000).default(100),
   DEV_ISSUER: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   TLS_CA_FILE: z.string().min(1).optional(),
   TLS_SERVER_CERT_FILE: z.string().min(1).optional(),
@@ -139,6 +143,16 @@ export interface Config {
   apiSunset: Date;
   /** How long the gateway remembers an API key lookup (a revocation takes effect within it). */
   apiKeyCacheMs: number;
+  /** Live (unrevoked, unexpired) API keys a tenant may hold; another is refused (`API_KEYS_PER_TENANT`). @default 100 */
+  apiKeysPerTenant: number;
+  /**
+   * Bounded evidence of repeated refusals: per window, one event per client address and
+   * reason for unauthenticated requests, `perSource` per principal, target, action and
+   * reason (authority refusals, malformed input), at most `perChain` in any chain; the rest
+   * are counted in the next event (`REFUSAL_EVIDENCE_WINDOW_MS` 60000,
+   * `REFUSAL_EVIDENCE_PER_SOURCE` 5, `REFUSAL_EVIDENCE_PER_CHAIN` 60).
+   */
+  refusalEvidence: { windowMs: number; perSource: number; perChain: number };
   /** How long a request body may take to arrive, and how many may be arriving at once per principal. */
   requestBodies: RequestBodyConfig;
   /** The development token issuer: on unless an external issuer is configured or DEV_ISSUER=false. */
@@ -332,6 +346,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     signingKeysFile: path.resolve(env.SIGNING_KEYS_FILE ?? path.join(dataDir, 'keys', 'signing-keys.json')),
     oidc: parseOidc(env),
     apiKeyCacheMs: env.API_KEY_CACHE_MS,
+    apiKeysPerTenant: env.API_KEYS_PER_TENANT,
+    refusalEvidence: { windowMs: env.REFUSAL_EVIDENCE_WINDOW_MS, perSource: env.REFUSAL_EVIDENCE_PER_SOURCE, perChain: env.REFUSAL_EVIDENCE_PER_CHAIN },
     requestBodies: { timeoutMs: env.BODY_TIMEOUT_MS, idleTimeoutMs: env.BODY_IDLE_TIMEOUT_MS, perPrincipal: env.IN_FLIGHT_BODIES_PER_PRINCIPAL },
     apiSunset: parseSunset(env.API_SUNSET),
     corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : [],

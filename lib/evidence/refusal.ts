@@ -2,6 +2,7 @@ import type { Database } from '../db/database';
 import { EcsError, ErrorCode } from '../errors';
 import type { ErrorCode as ErrorCodeType } from '../errors';
 import type { EvidenceInput, Refusal } from './evidence-event';
+import { safeJson } from '../input/unsafe-text';
 import { appendEvidence } from './ledger';
 
 /**
@@ -15,8 +16,9 @@ export async function recordRefusal(
   error: { code: ErrorCodeType; message: string },
 ): Promise<EcsError> {
   try {
-    const event = await db.prisma.$transaction((tx) => appendEvidence(tx, { ...input, outcome: 'refused' }));
-    return new EcsError(error.code, error.message, { evidencePointer: event.evidence_pointer });
+    const recorded = { ...input, actor: safeJson(input.actor), refusal: safeJson(input.refusal), details: safeJson(input.details) };
+    const event = await db.prisma.$transaction((tx) => appendEvidence(tx, { ...recorded, outcome: 'refused' }));
+    return new EcsError(error.code, safeJson(error.message), { evidencePointer: event.evidence_pointer });
   } catch (cause) {
     return new EcsError(ErrorCode.DependencyUnavailable, `${error.message} (the refusal could not be recorded)`, {
       internal: cause,

@@ -47,6 +47,7 @@ export async function startGatewayServer(options: {
       requestBodies: config.requestBodies,
       corsOrigins: config.corsOrigins,
       authenticate: auth.authenticate,
+      throttle: services.throttle,
       identityTokens: services.identityTokens,
       storageDispatcher: services.agent,
       log: options.log,
@@ -78,6 +79,7 @@ export async function startGatewayServer(options: {
     connections,
     limits,
     corsOrigins: config.corsOrigins,
+    throttle: services.throttle,
     log: options.log.child({ component: 'subscriptions' }),
   });
   const port = await listen(server, options.port, config.host);

@@ -49,7 +49,11 @@ export async function openSharedServices(config: Config, log: Logger): Promise<S
     tls,
     keys,
     identityTokens: new IdentityTokens(keys.derivedSecret('identity')),
-    throttle: new RefusalThrottle(db),
+    throttle: new RefusalThrottle(db, {
+      windowMs: config.refusalEvidence.windowMs,
+      perSource: config.refusalEvidence.perSource,
+      maxPerWindow: config.refusalEvidence.perChain,
+    }),
     agent,
     fetcher,
     close: async () => {

@@ -7,10 +7,12 @@ import { chainIdFor } from '../evidence/evidence-event';
 import type { RefusalReasonClass } from '../evidence/evidence-event';
 import { recordRefusal } from '../evidence/refusal';
 import { actorOf } from '../auth/caller';
+import type { Caller } from '../auth/caller';
+import { safeText, textProblem } from '../input/unsafe-text';
 import type { PlaneContext } from './plane-context';
 
 /** What recording a refusal needs (a plane's context has it; so does the gateway's subscription server). */
-export type RefusalContext = Pick<PlaneContext, 'db' | 'caller' | 'correlationId'>;
+export type RefusalContext = Pick<PlaneContext, 'db' | 'caller' | 'correlationId' | 'refusals'>;
 
 export interface RefusalDetails {
   /** Tenant the action targeted; its chain receives the event when the tenant exists. */
@@ -24,6 +26,8 @@ export interface RefusalDetails {
   authoritySnapshotId?: string;
   policySnapshotId?: string;
   details?: JsonObject;
+  /** Bound repeats through the context's refusal throttle (authority refusals). */
+  throttled?: boolean;
 }
 
 /**
@@ -32,29 +36,45 @@ export interface RefusalDetails {
  */
 export async function refuse(context: RefusalContext, refusal: RefusalDetails): Promise<EcsError> {
   let tenantId = refusal.tenantId;
+  // A target that cannot be a tenant id (malformed text) has no chain; the event records it escaped.
+  if (tenantId !== undefined && textProblem(tenantId, 'line')) tenantId = undefined;
   if (tenantId !== undefined) {
     const chain = await context.db.prisma.chainHead.findUnique({ where: { chainId: chainIdFor(tenantId) }, select: { chainId: true } });
     if (!chain) tenantId = undefined;
   }
-  return recordRefusal(
-    context.db,
-    {
-      tenantId,
-      eventType: refusal.eventType,
-      actor: actorOf(context.caller),
-      outcome: 'refused',
-      correlationId: context.correlationId,
-      authoritySnapshotId: refusal.authoritySnapshotId,
-      policySnapshotId: refusal.policySnapshotId,
-      refusal: { reasonClass: refusal.reasonClass, reasonCode: refusal.reasonCode, subject: refusal.action, reason: refusal.reason },
-      details: {
-        ...(refusal.tenantId !== undefined && tenantId === undefined ? { target_tenant_id: refusal.tenantId } : {}),
-        auth_method: context.caller.authMethod,
-        ...refusal.details,
-      },
+  const event = {
+    tenantId,
+    eventType: refusal.eventType,
+    actor: actorOf(context.caller),
+    correlationId: context.correlationId,
+    authoritySnapshotId: refusal.authoritySnapshotId,
+    policySnapshotId: refusal.policySnapshotId,
+    refusal: { reasonClass: refusal.reasonClass, reasonCode: refusal.reasonCode, subject: refusal.action, reason: refusal.reason },
+    details: {
+      ...(refusal.tenantId !== undefined && tenantId === undefined ? { target_tenant_id: refusal.tenantId } : {}),
+      auth_method: context.caller.authMethod,
+      ...refusal.details,
     },
-    { code: refusal.code ?? ErrorCode.Forbidden, message: refusal.reason },
-  );
+  };
+  const error = { code: refusal.code ?? ErrorCode.Forbidden, message: refusal.reason };
+  if (refusal.throttled && context.refusals) {
+    // Repeats of one refusal (same principal, target, action and reason) share an event per
+    // window, and no chain takes more than the throttle's cap: nobody grows another tenant's
+    // chain without bound.
+    const source = `authority|${principalKey(context.caller)}|${refusal.action}|${refusal.reasonCode}`;
+    try {
+      const pointer = await context.refusals.record(source, event, context.refusals.perSource);
+      return new EcsError(error.code, safeText(error.message), { evidencePointer: pointer });
+    } catch (cause) {
+      return new EcsError(ErrorCode.DependencyUnavailable, `${safeText(error.message)} (the refusal could not be recorded)`, { internal: cause });
+    }
+  }
+  return recordRefusal(context.db, { ...event, outcome: 'refused' }, error);
+}
+
+/** One principal: an API key, or an issuer and subject. */
+function principalKey(caller: Caller): string {
+  return caller.apiKeyId ? `key:${caller.apiKeyId}` : `sub:${caller.issuer ?? ''}|${caller.subject}`;
 }
 
 /**
@@ -70,6 +90,7 @@ export async function authorize(context: RefusalContext, action: Action, tenantI
     tenantId,
     action,
     eventType: 'authority.refusal',
+    throttled: true,
     reasonClass: 'authority_missing_or_invalid',
     reasonCode: !permitted ? (byRole ? 'api_key_scope_missing' : 'role_not_permitted') : 'outside_tenant_scope',
     // Outside the caller's tenant the answer names no owner: a resource read or acted on by id

@@ -3,6 +3,7 @@ import type { Config } from '../config/config';
 import type { Database } from '../db/database';
 import type { CursorCodec } from '../graphql/signed-cursor';
 import type { SigningKeys } from '../keys/signing-keys';
+import type { RefusalThrottle } from '../evidence/refusal-throttle';
 import type { Logger } from '../logger';
 import type { PlaneClient } from './plane-client';
 
@@ -22,6 +23,8 @@ export interface PlaneContext {
   planes: PlaneClient;
   /** Per-request memo for DataLoaders, so `_entities` batches hit the database once. */
   loaders: Map<string, unknown>;
+  /** Bounds repeated refusal evidence (absent: every refusal is its own event). */
+  refusals?: RefusalThrottle;
   /** The process configuration (absent when a plane is built without one, e.g. in unit tests). */
   config?: Config;
   /** Aborted when the caller goes away before the answer is sent (long reads stop early). */

@@ -14,6 +14,7 @@ import type { Config, Plane } from '../config/config';
 import type { Database } from '../db/database';
 import { formatGraphQLError } from '../errors';
 import { CursorCodec } from '../graphql/signed-cursor';
+import { inputBoundary, verifyJsonBody } from '../http/input-boundary';
 import type { SigningKeys } from '../keys/signing-keys';
 import type { Logger } from '../logger';
 import type { IdentityTokens } from '../auth/identity-token';
@@ -112,11 +113,14 @@ export async function createSubgraphApp(
       caller,
       planes: deps.planeClient(requestId, correlationId),
       loaders: new Map(),
+      refusals: deps.throttle,
       config: deps.config,
       signal: abandoned.signal,
     };
   };
 
+  // The planes check their input as the gateway does (defence in depth: only the gateway reaches them).
+  const boundary = inputBoundary({ db: deps.db, throttle: deps.throttle, maxTokens: 50_000 });
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
@@ -125,7 +129,9 @@ export async function createSubgraphApp(
   app.use(
     '/graphql',
     requireIdentity(definition.plane, deps),
-    express.json({ limit: '1mb' }),
+    express.json({ limit: '1mb', verify: verifyJsonBody }),
+    boundary.graphqlRequest,
+    boundary.refuse,
     expressMiddleware(apollo, {
       context: async ({ res }) => contextOf(res),
     }),
@@ -133,7 +139,7 @@ export async function createSubgraphApp(
   if (definition.routes) {
     const router = express.Router();
     definition.routes(router, { deps, contextOf });
-    app.use(`/${definition.plane}`, requireIdentity(definition.plane, deps), router);
+    app.use(`/${definition.plane}`, requireIdentity(definition.plane, deps), boundary.requestLine, router, boundary.refuse);
   }
   return { plane: definition.plane, apollo, app };
 }

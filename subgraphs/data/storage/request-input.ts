@@ -1,6 +1,8 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
 import { EcsError, ErrorCode } from '../../../lib/errors';
+import { MalformedInput } from '../../../lib/evidence/input-refusal';
+import { findInJson, findInRawBody } from '../../../lib/input/request-input';
 
 /** A query parameter given at most once (`''` when present without a value). */
 export function queryText(req: Request, name: string): string | undefined {
@@ -63,7 +65,10 @@ export async function readJsonBody<T>(req: Request, schema: z.ZodType<T>): Promi
     if (size > MAX_CONTROL_BODY) throw new EcsError(ErrorCode.PayloadTooLarge, `the request body exceeds ${MAX_CONTROL_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const bytes = Buffer.concat(chunks);
+  const invalid = findInRawBody(bytes);
+  if (invalid) throw new MalformedInput(invalid);
+  const text = bytes.toString('utf8').trim();
   let value: unknown = {};
   if (text !== '') {
     try {
@@ -72,6 +77,8 @@ export async function readJsonBody<T>(req: Request, schema: z.ZodType<T>): Promi
       throw new EcsError(ErrorCode.BadRequest, 'the request body is not valid JSON');
     }
   }
+  const finding = findInJson(value, '');
+  if (finding) throw new MalformedInput(finding);
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -3,6 +3,7 @@ import { FsBlobStore } from '../../../lib/blob-store';
 import type { BlobStore } from '../../../lib/blob-store';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { sendError } from '../../../lib/http/error-body';
+import { MalformedInput, refuseMalformedInput } from '../../../lib/evidence/input-refusal';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import type { PlaneRouteHelpers } from '../../../lib/subgraph/subgraph-app';
 import { loadBucket } from './governed';
@@ -61,7 +62,11 @@ export function storageRoutes(router: Router, helpers: PlaneRouteHelpers): void 
       const operation = selectOperation(req);
       return operation(context, req, res, bucket, key, blobs, limits);
     };
-    handle().catch((error: unknown) => {
+    handle().catch(async (thrown: unknown) => {
+      const error =
+        thrown instanceof MalformedInput
+          ? await refuseMalformedInput({ db: context.db, throttle: helpers.deps.throttle, caller: context.caller, correlationId: context.correlationId, request: `${req.method} object`, finding: thrown.finding })
+          : thrown;
       if (!(error instanceof EcsError)) context.log.error({ err: error }, 'storage request failed');
       // A refusal can come before (or while) the body is read: the connection is not reused,
       // and what is left of the upload is discarded.

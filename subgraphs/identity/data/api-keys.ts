@@ -38,23 +38,43 @@ export interface CreateApiKeyData {
   expiresAt: Date | null;
 }
 
-/** Creates a key; the secret is returned once and stored only as a SHA-256 hash. */
+/** A tenant already holds as many live keys as it may (`API_KEYS_PER_TENANT`); nothing was written. */
+export class ApiKeyLimitReached extends Error {
+  constructor(readonly limit: number) {
+    super(`the tenant already has ${limit} live API keys; revoke one first`);
+  }
+}
+
+/**
+ * Creates a key; the secret is returned once and stored only as a SHA-256 hash. A tenant
+ * holds at most `limit` live (unrevoked, unexpired) keys: each key has a rate limit of its
+ * own, so an unbounded number would be an unbounded rate. The count is taken under a
+ * per-tenant transaction lock, so concurrent creations cannot pass it together.
+ */
 export async function createApiKey({
   db,
   data,
   actor,
   correlationId,
   authoritySnapshotId,
+  limit,
 }: {
   db: Database;
   data: CreateApiKeyData;
   actor: string;
   correlationId: string;
   authoritySnapshotId: string;
+  limit: number;
 }): Promise<{ apiKey: ApiKey; secret: string }> {
   const prefix = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
   const secretPart = randomBytes(32).toString('base64url');
   const apiKey = await db.prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`apikeys:${data.tenantId}`}))`;
+    const now = new Date();
+    const live = await tx.apiKey.count({
+      where: { tenantId: data.tenantId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+    });
+    if (live >= limit) throw new ApiKeyLimitReached(limit);
     const created = await tx.apiKey.create({ data: { ...data, prefix, secretHash: hashSecret(secretPart) } });
     await appendEvidence(tx, {
       tenantId: data.tenantId,

@@ -3,11 +3,11 @@ import { actorOf } from '../../../lib/auth/caller';
 import { API_KEY_SCOPES } from '../../../lib/auth/permissions';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
-import { authorize } from '../../../lib/subgraph/authorize';
+import { authorize, refuse } from '../../../lib/subgraph/authorize';
 import { assertAuthority } from '../../../lib/subgraph/governed-action';
 import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-guard';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { assertKeyOfTenant, createApiKey, revokeApiKey } from '../data/api-keys';
+import { ApiKeyLimitReached, assertKeyOfTenant, createApiKey, revokeApiKey } from '../data/api-keys';
 import { ANY_ACTION, createBindingVersion } from '../data/authority-bindings';
 import { apiKeyLoader } from './api-key';
 
@@ -33,6 +33,9 @@ const createBindingInput = z
   })
   .refine((input) => input.validUntil > input.validFrom, { message: 'must be after validFrom', path: ['validUntil'] });
 
+/** Live API keys per tenant when the plane runs without a configuration (`API_KEYS_PER_TENANT`). */
+const DEFAULT_API_KEYS_PER_TENANT = 100;
+
 export const MutationResolvers = {
   createApiKey: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
     const input = parseInput(createApiKeyInput, args.input);
@@ -41,13 +44,28 @@ export const MutationResolvers = {
     const tenant = await tenantFacts(context, input.tenantId, governed);
     const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
     await assertTenantActive(context, tenant, governed, { authoritySnapshotId });
-    return createApiKey({
-      db: context.db,
-      data: { tenantId: input.tenantId, name: input.name, scopes: [...new Set(input.scopes)], expiresAt: input.expiresAt ?? null },
-      actor: actorOf(context.caller),
-      correlationId: context.correlationId,
-      authoritySnapshotId,
-    });
+    try {
+      return await createApiKey({
+        db: context.db,
+        data: { tenantId: input.tenantId, name: input.name, scopes: [...new Set(input.scopes)], expiresAt: input.expiresAt ?? null },
+        actor: actorOf(context.caller),
+        correlationId: context.correlationId,
+        authoritySnapshotId,
+        limit: context.config?.apiKeysPerTenant ?? DEFAULT_API_KEYS_PER_TENANT,
+      });
+    } catch (error) {
+      if (!(error instanceof ApiKeyLimitReached)) throw error;
+      throw await refuse(context, {
+        tenantId: tenant.id,
+        ...governed,
+        authoritySnapshotId,
+        reasonClass: 'policy_denied',
+        reasonCode: 'api_key_limit_reached',
+        reason: error.message,
+        code: ErrorCode.Conflict,
+        details: { api_key_limit: error.limit },
+      });
+    }
   },
 
   revokeApiKey: async (_: unknown, args: { id: string }, context: PlaneContext) => {
