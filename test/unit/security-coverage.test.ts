@@ -7,7 +7,7 @@ import path from 'node:path';
  * and docs/security.md has a row for each line naming that test's file.
  */
 const ROOT = path.resolve(__dirname, '..');
-const LINES = 63;
+const LINES = 77;
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -37,7 +37,7 @@ describe('security checklist coverage', () => {
   const covered = coverage();
   const doc = readFileSync(path.join(ROOT, '..', 'docs', 'security.md'), 'utf8');
 
-  it('every line 1..63 has a test named after it', () => {
+  it('every line 1..77 has a test named after it', () => {
     const missing = Array.from({ length: LINES }, (_, i) => i + 1).filter((line) => !covered.has(line));
     expect(missing).toEqual([]);
   });
