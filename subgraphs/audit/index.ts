@@ -1,4 +1,0 @@
-// Runs the audit plane as its own process (needs DATABASE_URL).
-import { runProcess } from '../../lib/runtime/process-runner';
-
-void runProcess(['subgraph', 'audit']);

@@ -1,4 +1,0 @@
-// Runs the data plane as its own process (needs DATABASE_URL).
-import { runProcess } from '../../lib/runtime/process-runner';
-
-void runProcess(['subgraph', 'data']);
