@@ -6,7 +6,7 @@
 import { Agent, request } from 'undici';
 import { loadDevIssuer } from '../lib/auth/dev-issuer';
 import { createLogger } from '../lib/logger';
-import { startStack } from '../lib/runtime/stack';
+import { startStack } from '../app/stack';
 import { makeTempDir } from '../test/support/temp-dir';
 import { testConfig } from '../test/support/test-config';
 import { fmt, runMain, table } from './support';

@@ -1,4 +1,4 @@
 // `npm start` (whole stack), `npm run start:gateway`, `npm run start:subgraph -- <plane>`.
-import { runProcess } from '../lib/runtime/process-runner';
+import { runProcess } from '../app/process-runner';
 
 void runProcess(process.argv.slice(2));

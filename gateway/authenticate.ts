@@ -122,6 +122,32 @@ export function recordUnauthenticated(
     });
 }
 
+/** The outcome of authenticating credentials presented outside HTTP headers. */
+export type Identification =
+  | { ok: true; caller: Caller }
+  | { ok: false; reasonCode: string; message: string; evidencePointer: string | undefined };
+
+/**
+ * Authenticates credentials from elsewhere than the request headers (a websocket's
+ * `connection_init`), recording a refusal as evidence the same way as for HTTP.
+ */
+export type Identify = (
+  credentials: PresentedCredentials,
+  request: { address: string | undefined; subject: string; correlationId: string; log: RequestLocals['log'] },
+) => Promise<Identification>;
+
+export function identify(options: AuthenticatorOptions): Identify {
+  return async (credentials, request) => {
+    try {
+      return { ok: true, caller: await identifyCaller(credentials, request.correlationId, options) };
+    } catch (error) {
+      if (!(error instanceof Unauthenticated)) throw error;
+      const evidencePointer = await recordUnauthenticated(options, error, request);
+      return { ok: false, reasonCode: error.reasonCode, message: error.message, evidencePointer };
+    }
+  };
+}
+
 /**
  * Authenticates every request of the routes it guards. A request without valid
  * credentials gets 401 with the error body and an evidence pointer (bounded evidence, see

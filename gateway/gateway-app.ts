@@ -12,7 +12,7 @@ import { PLANES } from '../lib/config/config';
 import type { Plane, RequestBodyConfig } from '../lib/config/config';
 import type { Database } from '../lib/db/database';
 import { EcsError, ErrorCode, formatGraphQLError } from '../lib/errors';
-import { SUPERGRAPH_FILE } from '../lib/federation/compose-supergraph';
+import { SUPERGRAPH_FILE } from './supergraph-file';
 import { errorBody, notFound, sendError } from '../lib/http/error-body';
 import { cors } from '../lib/http/cors';
 import { HttpMetrics } from '../lib/http/metrics';

@@ -1,7 +1,8 @@
 // Writes gateway/supergraph.graphql from the plane schemas (npm run compose).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SUPERGRAPH_FILE, composeSupergraph } from '../lib/federation/compose-supergraph';
+import { SUPERGRAPH_FILE } from '../gateway/supergraph-file';
+import { composeSupergraph } from '../lib/federation/compose-supergraph';
 import { SUBGRAPH_SCHEMA_FILES } from '../subgraphs/schema-files';
 
 composeSupergraph(SUBGRAPH_SCHEMA_FILES)

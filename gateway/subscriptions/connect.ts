@@ -8,7 +8,7 @@ import type { SubscriptionConfig } from '../../lib/config/config';
 import type { Database } from '../../lib/db/database';
 import { EcsError, ErrorCode } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import type { GatewayAuth } from '../../lib/runtime/gateway-auth';
+import type { Identify } from '../authenticate';
 import { authorize } from '../../lib/subgraph/authorize';
 import { DeliveryBudget } from '../../subgraphs/audit/stream/delivery-budget';
 import { CloseCode, closeReason } from './close-codes';
@@ -32,7 +32,7 @@ export type SocketContext = Context<Record<string, unknown>, WsExtra & Partial<C
 
 export interface ConnectOptions {
   db: Database;
-  identify: GatewayAuth['identify'];
+  identify: Identify;
   connections: PrincipalConnections;
   limits: SubscriptionConfig;
   log: Logger;

@@ -1,12 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { PLANES } from '../config/config';
 import type { Plane } from '../config/config';
-
-/** The committed supergraph the gateway loads. */
-export const SUPERGRAPH_FILE = path.resolve(__dirname, '..', '..', 'gateway', 'supergraph.graphql');
 
 /** Placeholder routing URL written into the supergraph; the gateway routes by plane name. */
 export function placeholderUrl(plane: Plane): string {

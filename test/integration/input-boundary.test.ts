@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { buildSchema, getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, isObjectType, isScalarType } from 'graphql';
 import type { GraphQLArgument, GraphQLField, GraphQLInputType, GraphQLSchema } from 'graphql';
-import { SUPERGRAPH_FILE } from '../../lib/federation/compose-supergraph';
+import { SUPERGRAPH_FILE } from '../../gateway/supergraph-file';
 import { z } from 'zod';
 import { textProblem } from '../../lib/input/unsafe-text';
 import type { TextRule } from '../../lib/input/unsafe-text';

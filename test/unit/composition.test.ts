@@ -1,6 +1,7 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CompositionFailed, SUPERGRAPH_FILE, composeSupergraph } from '../../lib/federation/compose-supergraph';
+import { SUPERGRAPH_FILE } from '../../gateway/supergraph-file';
+import { CompositionFailed, composeSupergraph } from '../../lib/federation/compose-supergraph';
 import { SUBGRAPH_SCHEMA_FILES } from '../../subgraphs/schema-files';
 import { makeTempDir } from '../support/temp-dir';
 

@@ -6,7 +6,7 @@ import { Kind, parse } from 'graphql';
 import type { ObjectTypeDefinitionNode } from 'graphql';
 import { closeReason } from '../../gateway/subscriptions/close-codes';
 import { buildSubscriptionSchema } from '../../gateway/subscriptions/subscription-schema';
-import { SUPERGRAPH_FILE } from '../../lib/federation/compose-supergraph';
+import { SUPERGRAPH_FILE } from '../../gateway/supergraph-file';
 import { PrincipalConnections } from '../../gateway/subscriptions/principal-connections';
 import { loadConfig } from '../../lib/config/config';
 import type { EvidenceEvent } from '../../lib/evidence/evidence-event';

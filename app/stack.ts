@@ -1,7 +1,7 @@
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
-import { PLANES } from '../config/config';
-import type { Config, Plane } from '../config/config';
-import type { Logger } from '../logger';
+import { PLANES } from '../lib/config/config';
+import type { Config, Plane } from '../lib/config/config';
+import type { Logger } from '../lib/logger';
 import { startGatewayServer } from './gateway-server';
 import type { RunningGateway } from './gateway-server';
 import { openSharedServices } from './shared-services';

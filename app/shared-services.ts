@@ -1,17 +1,17 @@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import type { Agent } from 'undici';
-import { IdentityTokens } from '../auth/identity-token';
-import type { Config } from '../config/config';
-import { openDatabase } from '../db/database';
-import type { Database } from '../db/database';
-import { RefusalThrottle } from '../evidence/refusal-throttle';
-import { timedFetcher } from '../http/timed-fetcher';
-import { loadSigningKeys } from '../keys/signing-keys';
-import type { SigningKeys } from '../keys/signing-keys';
-import type { Logger } from '../logger';
-import { createMtlsAgent, fetchWithAgent } from '../tls/mtls';
-import { loadTlsMaterial } from '../tls/tls-material';
-import type { TlsMaterial } from '../tls/tls-material';
+import { IdentityTokens } from '../lib/auth/identity-token';
+import type { Config } from '../lib/config/config';
+import { openDatabase } from '../lib/db/database';
+import type { Database } from '../lib/db/database';
+import { RefusalThrottle } from '../lib/evidence/refusal-throttle';
+import { timedFetcher } from '../lib/http/timed-fetcher';
+import { loadSigningKeys } from '../lib/keys/signing-keys';
+import type { SigningKeys } from '../lib/keys/signing-keys';
+import type { Logger } from '../lib/logger';
+import { createMtlsAgent, fetchWithAgent } from '../lib/tls/mtls';
+import { loadTlsMaterial } from '../lib/tls/tls-material';
+import type { TlsMaterial } from '../lib/tls/tls-material';
 
 /** What every process opens once: the database (migrated), TLS material and the mTLS pool. */
 export interface SharedServices {

@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
-import type { Config, Plane } from '../config/config';
-import type { Logger } from '../logger';
-import { createPlaneClient } from '../subgraph/plane-client';
-import type { PlaneFetch } from '../subgraph/plane-client';
-import { createSubgraphApp } from '../subgraph/subgraph-app';
-import type { SubgraphDependencies } from '../subgraph/subgraph-app';
-import { createMtlsServer } from '../tls/mtls';
-import { PLANE_DEFINITIONS } from '../../subgraphs/registry';
+import type { Config, Plane } from '../lib/config/config';
+import type { Logger } from '../lib/logger';
+import { createPlaneClient } from '../lib/subgraph/plane-client';
+import type { PlaneFetch } from '../lib/subgraph/plane-client';
+import { createSubgraphApp } from '../lib/subgraph/subgraph-app';
+import type { SubgraphDependencies } from '../lib/subgraph/subgraph-app';
+import { createMtlsServer } from '../lib/tls/mtls';
+import { PLANE_DEFINITIONS } from '../subgraphs/registry';
 import { closeServer, listen } from './close-server';
 import type { SharedServices } from './shared-services';
 

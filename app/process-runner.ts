@@ -1,7 +1,7 @@
-import { ConfigError, PLANES, defaultSubgraphPort, loadConfig } from '../config/config';
-import type { Config, Plane } from '../config/config';
-import { createLogger } from '../logger';
-import type { Logger } from '../logger';
+import { ConfigError, PLANES, defaultSubgraphPort, loadConfig } from '../lib/config/config';
+import type { Config, Plane } from '../lib/config/config';
+import { createLogger } from '../lib/logger';
+import type { Logger } from '../lib/logger';
 import { startGatewayServer } from './gateway-server';
 import { openSharedServices } from './shared-services';
 import { startStack } from './stack';
