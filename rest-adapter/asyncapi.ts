@@ -1,5 +1,6 @@
 import { CloseCode } from '../gateway/subscriptions/close-codes';
 import { AUDIT_CHANNELS } from '../subgraphs/audit/stream/channels';
+import { NCP_DECLARATION_TYPES } from '../lib/domain/ncp-declarations';
 
 type JsonObject = Record<string, unknown>;
 
@@ -52,7 +53,7 @@ const SCHEMAS: Record<string, JsonObject> = {
   }),
   NoControlEvent: ofTypes('No-control profile proof events', {
     type: 'string',
-    enum: ['authority.graph.publish', 'key.custody.declare', 'controlplane.ownership.declare', 'telemetry.path.audit'],
+    enum: [...NCP_DECLARATION_TYPES],
   }),
   AiMediaEvent: ofTypes('AI media evidence events', { type: 'string', pattern: '^content\\.' }),
 };

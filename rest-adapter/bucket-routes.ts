@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { defineRoute } from './route-table';
 import type { RouteDef } from './route-table';
+import { CLASSIFICATIONS } from '../lib/domain/classification';
 
 const BUCKET_FIELDS = 'name tenantId jurisdiction defaultClassification versioning lockMode defaultRetention createdAt';
 
@@ -32,7 +33,7 @@ function bucketBody(bucket: BucketNode): Record<string, unknown> {
 const createBody = z.strictObject({
   tenant_id: z.string().optional(),
   jurisdiction: z.string(),
-  default_classification: z.enum(['public', 'internal', 'restricted', 'secret']).optional(),
+  default_classification: z.enum(CLASSIFICATIONS).optional(),
   versioning: z.boolean().optional(),
   lock_mode: z.enum(['compliance', 'governance']).optional(),
   default_retention: z.string().max(64).optional(),

@@ -4,6 +4,7 @@ import { EcsError, ErrorCode } from '../lib/errors';
 import './export-schemas';
 import { compact, cursorParam, defineRoute, limitParam, page } from './route-table';
 import type { RouteDef } from './route-table';
+import { EXPORT_PROFILES } from '../lib/domain/evidence-profiles';
 
 const EXPORT_FIELDS =
   'id tenantId chainId evidenceProfileId state fromSequence toSequence eventsDone requestedAt completedAt actor evidencePointer bundleHash merkleRoot kid error bundlePath';
@@ -59,7 +60,7 @@ const sequence = z.number().int().min(1).max(2 ** 31 - 1);
 /** The range is a sequence range or a time range (`from`/`to`, as on /v1/events); default the whole chain. */
 const createBody = z.strictObject({
   tenant_id: z.string().min(1).optional().describe("Defaults to the caller's tenant (required for platform callers)"),
-  evidence_profile_id: z.enum(['ecs-evidence-baseline', 'ecs-evidence-admissible', 'ecs-evidence-ncp']),
+  evidence_profile_id: z.enum(EXPORT_PROFILES),
   from_sequence: sequence.optional(),
   to_sequence: sequence.optional().describe('At most the chain head at request time (the default)'),
   from: timestampField.optional().describe('Events that occurred at or after this instant'),

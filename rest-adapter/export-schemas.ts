@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { schemas } from './schemas';
+import { EXPORT_PROFILES } from '../lib/domain/evidence-profiles';
 
 /**
  * Response bodies of the evidence export, NCP declaration and federation claims routes,
@@ -9,7 +10,7 @@ export const EvidenceExportSchema = z.object({
   id: z.string(),
   tenant_id: z.string(),
   chain_id: z.string(),
-  evidence_profile_id: z.enum(['ecs-evidence-baseline', 'ecs-evidence-admissible', 'ecs-evidence-ncp']),
+  evidence_profile_id: z.enum(EXPORT_PROFILES),
   state: z.enum(['queued', 'running', 'completed', 'failed']),
   from_sequence: z.int(),
   to_sequence: z.int(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLASSIFICATIONS } from '../lib/domain/classification';
 
 /**
  * Response bodies of the REST surface (snake_case, the spec's names). They feed the OpenAPI
@@ -6,7 +7,7 @@ import { z } from 'zod';
  */
 export const schemas = z.registry<{ id: string; description?: string }>();
 
-const classification = z.enum(['public', 'internal', 'restricted', 'secret']);
+const classification = z.enum(CLASSIFICATIONS);
 
 export const ErrorSchema = z.object({
   code: z.string(),

@@ -1,3 +1,6 @@
+import { GOVERNANCE_HEADER_NAMES } from '../lib/domain/governance-headers';
+import type { GovernanceHeaderName } from '../lib/domain/governance-headers';
+
 type JsonObject = Record<string, unknown>;
 
 /**
@@ -5,16 +8,17 @@ type JsonObject = Record<string, unknown>;
  * which are not GraphQL operations and so are not in the route table. The operations are
  * selected by query parameters; docs/storage.md has the full table.
  */
-const GOVERNANCE_HEADERS = [
-  ['x-eosc-jurisdiction', 'ISO 3166-1 alpha-2, EU, EEA, or a comma list (DE,FR)'],
-  ['x-eosc-retention-ttl', 'ISO 8601 duration (P30D) or RFC 3339 timestamp'],
-  ['x-eosc-integrity', 'sha256:<64 hex>; md5 and sha1 are rejected'],
-  ['x-eosc-classification', 'public | internal | restricted | secret'],
-  ['x-eosc-evidence-pointer', 'eosc://evidence/... or an https URL'],
-  ['x-eosc-data-product-id', 'data product identifier'],
-  ['x-eosc-usage-policy-snapshot-id', 'policy snapshot governing access'],
-  ['x-eosc-consent-token-ref', 'consent/intent token reference'],
-] as const;
+const DESCRIPTIONS: Record<GovernanceHeaderName, string> = {
+  'x-eosc-jurisdiction': 'ISO 3166-1 alpha-2, EU, EEA, or a comma list (DE,FR)',
+  'x-eosc-retention-ttl': 'ISO 8601 duration (P30D) or RFC 3339 timestamp',
+  'x-eosc-integrity': 'sha256:<64 hex>; md5 and sha1 are rejected',
+  'x-eosc-classification': 'public | internal | restricted | secret',
+  'x-eosc-evidence-pointer': 'eosc://evidence/... or an https URL',
+  'x-eosc-data-product-id': 'data product identifier',
+  'x-eosc-usage-policy-snapshot-id': 'policy snapshot governing access',
+  'x-eosc-consent-token-ref': 'consent/intent token reference',
+};
+const GOVERNANCE_HEADERS = GOVERNANCE_HEADER_NAMES.map((name) => [name, DESCRIPTIONS[name]] as const);
 
 const header = (name: string, description: string, required: boolean): JsonObject => ({ name, in: 'header', required, description, schema: { type: 'string' } });
 const query = (name: string, description: string, schema: JsonObject = { type: 'string' }): JsonObject => ({ name, in: 'query', required: false, description, schema });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { cursorParam, defineRoute, limitParam, page } from './route-table';
 import type { RouteDef } from './route-table';
+import { CLASSIFICATIONS } from '../lib/domain/classification';
 
 const TENANT_FIELDS = 'id authorityBinding jurisdiction classificationCeiling policyBaseline status createdAt updatedAt';
 
@@ -30,7 +31,7 @@ export function tenantBody(tenant: TenantNode): Record<string, string> {
   };
 }
 
-const classification = z.enum(['public', 'internal', 'restricted', 'secret']);
+const classification = z.enum(CLASSIFICATIONS);
 const createBody = z.strictObject({
   id: z.string(),
   authority_binding: z.string(),

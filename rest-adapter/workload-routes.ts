@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { compact, cursorParam, defineRoute, limitParam, page } from './route-table';
 import type { RouteDef } from './route-table';
+import { CLASSIFICATIONS } from '../lib/domain/classification';
 
 const WORKLOAD_FIELDS = 'id tenantId envelopeType imageRef policyRef classification jurisdiction status createdAt updatedAt';
 
@@ -40,7 +41,7 @@ const createBody = z.strictObject({
   envelope_type: z.enum(['container', 'vm']),
   image_ref: z.string(),
   policy_ref: z.string().optional(),
-  classification: z.enum(['public', 'internal', 'restricted', 'secret']).optional(),
+  classification: z.enum(CLASSIFICATIONS).optional(),
   jurisdiction: z.string(),
 });
 const listQuery = z.strictObject({

@@ -4,6 +4,7 @@
 // check against cross-JWT confusion, issuer and audience checks, and bounded clock skew.
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { CryptoKey, FlattenedJWSInput, JWK, JWSHeaderParameters, JWTPayload, JWTVerifyOptions } from 'jose';
+import { RESOURCE_NAME } from '../domain/identifiers';
 
 /** The roles the gateway knows; any other role value in a token is ignored. */
 export const KNOWN_ROLES = ['platform-admin', 'tenant-admin', 'auditor', 'reader'] as const;
@@ -100,7 +101,7 @@ const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 const MAX_KID_LENGTH = 256;
 /** Header parameters that name keys outside the issuer's key set: never fetched, never trusted. */
 const KEY_REFERENCE_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
-const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/;
+const TENANT_ID = RESOURCE_NAME;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { GOVERNANCE_HEADER_NAMES } from '../domain/governance-headers';
 
 const ALLOWED_HEADERS = [
   'authorization',
@@ -8,14 +9,7 @@ const ALLOWED_HEADERS = [
   'x-correlation-id',
   'idempotency-key',
   'apollo-require-preflight',
-  'x-eosc-jurisdiction',
-  'x-eosc-retention-ttl',
-  'x-eosc-integrity',
-  'x-eosc-classification',
-  'x-eosc-evidence-pointer',
-  'x-eosc-data-product-id',
-  'x-eosc-usage-policy-snapshot-id',
-  'x-eosc-consent-token-ref',
+  ...GOVERNANCE_HEADER_NAMES,
   'x-eosc-legal-hold',
 ].join(', ');
 

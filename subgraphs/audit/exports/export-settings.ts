@@ -1,13 +1,14 @@
 import type { Producer } from '../../../lib/bundle/bundle-documents';
 import type { ExportConfig } from '../../../lib/config/config';
 import { PROFILES } from '../../../lib/bundle/profiles';
+import { EXPORT_PROFILES } from '../../../lib/domain/evidence-profiles';
 
 /** `producer_identity.producer_id` of the bundles this service writes. */
 export const PRODUCER_ID = 'ecs-gateway-exporter';
 
 /** The evidence profiles an export may declare (regulated-ML needs ML events this service does not emit). */
-export const EXPORT_PROFILES = ['ecs-evidence-baseline', 'ecs-evidence-admissible', 'ecs-evidence-ncp'] as const;
-export type ExportProfile = (typeof EXPORT_PROFILES)[number];
+export { EXPORT_PROFILES } from '../../../lib/domain/evidence-profiles';
+export type { ExportProfile } from '../../../lib/domain/evidence-profiles';
 
 /** `implements.export_endpoints` of the bundles' profile claim. */
 export const exportEndpoints: readonly string[] = ['/v1/events', '/v1/exports', '/v1/exports/{id}', '/v1/exports/{id}/bundle'];

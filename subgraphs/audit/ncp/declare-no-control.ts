@@ -12,15 +12,16 @@ import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-gu
 import { toStoredEvent } from '../data/events';
 import type { StoredEvent } from '../data/events';
 import { ARTIFACT_POINTER_PREFIX } from '../exports/snapshot-artifacts';
+import { NCP_DECLARATION_TYPES } from '../../../lib/domain/ncp-declarations';
+import type { NcpDeclarationType } from '../../../lib/domain/ncp-declarations';
 
 /** The four declarations of `no-control-profile.md` and the proof artifact each carries. */
-export const NCP_DECLARATIONS = {
+export const NCP_DECLARATIONS: Readonly<Record<NcpDeclarationType, string>> = {
   'authority.graph.publish': 'authority_graph',
   'key.custody.declare': 'key_custody_model',
   'controlplane.ownership.declare': 'controlplane_ownership',
   'telemetry.path.audit': 'telemetry_egress_map',
-} as const;
-type DeclarationType = keyof typeof NCP_DECLARATIONS;
+};
 
 /** Event type of refused declarations: not itself a declaration (it carries no artifact). */
 const REFUSAL_EVENT_TYPE = 'ncp.declare';
@@ -30,9 +31,7 @@ const MAX_ARTIFACT_BYTES = 256 * 1024;
 const declarationInput = z
   .object({
     tenantId: z.string().min(1).max(63).nullish(),
-    type: z.enum(Object.keys(NCP_DECLARATIONS) as [DeclarationType, ...DeclarationType[]], {
-      error: `must be one of ${Object.keys(NCP_DECLARATIONS).join(', ')}`,
-    }),
+    type: z.enum(NCP_DECLARATION_TYPES, { error: `must be one of ${NCP_DECLARATION_TYPES.join(', ')}` }),
     artifact: z.record(z.string(), z.unknown()),
     artifactRef: z.string().max(200).nullish(),
     artifactHash: z.string().max(100).nullish(),

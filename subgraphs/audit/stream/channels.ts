@@ -3,6 +3,7 @@
  * filters of the one live audit stream: subscribing to a channel is subscribing to
  * `auditEvents` (or `GET /v1/events/stream`) with its event types.
  */
+import { NCP_DECLARATION_TYPES } from '../../../lib/domain/ncp-declarations';
 export interface AuditChannel {
   /** Message name in the skeleton. */
   message: string;
@@ -35,7 +36,7 @@ export const AUDIT_CHANNELS: Readonly<Record<string, AuditChannel>> = {
   },
   '/events/no-control': {
     message: 'NoControlEvent',
-    eventTypes: ['authority.graph.publish', 'key.custody.declare', 'controlplane.ownership.declare', 'telemetry.path.audit'],
+    eventTypes: [...NCP_DECLARATION_TYPES],
     description: 'No-control profile proofs (no plane emits them yet).',
   },
   '/events/media': {

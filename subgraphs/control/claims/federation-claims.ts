@@ -9,23 +9,12 @@ import { EVENT_HASH_METHOD, JOINED_HASH_METHOD, MERKLE_ROOT_METHOD } from '../..
 import type { Config } from '../../../lib/config/config';
 import { CLASSIFICATIONS } from '../../../lib/domain/classification';
 import type { JsonObject } from '../../../lib/evidence/canonical-json';
+import { EXPORT_PROFILES } from '../../../lib/domain/evidence-profiles';
+import { GOVERNANCE_HEADER_NAMES } from '../../../lib/domain/governance-headers';
+import { NCP_DECLARATION_TYPES } from '../../../lib/domain/ncp-declarations';
 
 export const CLAIMS_VERSION = '1.0';
 
-/** Profiles the exporter writes (regulated-ML needs ML events this service does not emit). */
-const EXPORT_PROFILES = ['ecs-evidence-baseline', 'ecs-evidence-admissible', 'ecs-evidence-ncp'];
-/** The ws2 governance metadata every object write must carry. */
-const GOVERNANCE_HEADERS = [
-  'x-eosc-jurisdiction',
-  'x-eosc-retention-ttl',
-  'x-eosc-integrity',
-  'x-eosc-classification',
-  'x-eosc-evidence-pointer',
-  'x-eosc-data-product-id',
-  'x-eosc-usage-policy-snapshot-id',
-  'x-eosc-consent-token-ref',
-];
-const NCP_DECLARATIONS = ['authority.graph.publish', 'key.custody.declare', 'controlplane.ownership.declare', 'telemetry.path.audit'];
 
 function identity(config: Config): JsonObject {
   const { oidc } = config;
@@ -69,7 +58,7 @@ function transport(config: Config): JsonObject {
 
 function evidence(config: Config): JsonObject {
   return {
-    evidence_profiles: EXPORT_PROFILES.filter((profile) => profile in PROFILES),
+    evidence_profiles: [...EXPORT_PROFILES].filter((profile) => profile in PROFILES),
     default_evidence_profile: 'ecs-evidence-baseline',
     hash_profiles: ['ecs-hash-v1'],
     hash_methods: { event_hash: EVENT_HASH_METHOD, segment_hash: JOINED_HASH_METHOD, bundle_hash: JOINED_HASH_METHOD, merkle_root: MERKLE_ROOT_METHOD },
@@ -86,14 +75,14 @@ function evidence(config: Config): JsonObject {
       provider_id: config.exports.providerId,
       offline_verifier: 'npx ecs verify <bundle> --jwks <file>; npx ecs verify-proof <proof.json> --jwks <file>',
     },
-    no_control_profile: { declarations: NCP_DECLARATIONS, artifacts: 'content-addressed, hash-checked by the verifier' },
+    no_control_profile: { declarations: [...NCP_DECLARATION_TYPES], artifacts: 'content-addressed, hash-checked by the verifier' },
   };
 }
 
 function storage(config: Config): JsonObject {
   return {
     classes: [
-      { class: 'object', supported: true, max_object_bytes: config.maxObjectBytes, governance_headers: GOVERNANCE_HEADERS, versioning: true, object_lock: ['compliance', 'governance'], multipart: true },
+      { class: 'object', supported: true, max_object_bytes: config.maxObjectBytes, governance_headers: [...GOVERNANCE_HEADER_NAMES], versioning: true, object_lock: ['compliance', 'governance'], multipart: true },
       { class: 'block', supported: false },
       { class: 'file', supported: false },
     ],

@@ -4,18 +4,9 @@ import { isJurisdiction, jurisdictionWithin } from '../../../lib/domain/jurisdic
 import { ErrorCode } from '../../../lib/errors';
 import { isPublicHttpsUrl } from '../../../lib/http/public-url';
 import { parseTimestamp } from '../../../lib/domain/timestamp';
+import { GOVERNANCE_HEADERS } from '../../../lib/domain/governance-headers';
 
-/** The ws2 governance headers, in the order they are validated. */
-export const GOVERNANCE_HEADERS = {
-  jurisdiction: 'x-eosc-jurisdiction',
-  retention: 'x-eosc-retention-ttl',
-  integrity: 'x-eosc-integrity',
-  classification: 'x-eosc-classification',
-  evidencePointer: 'x-eosc-evidence-pointer',
-  dataProductId: 'x-eosc-data-product-id',
-  usagePolicySnapshotId: 'x-eosc-usage-policy-snapshot-id',
-  consentTokenRef: 'x-eosc-consent-token-ref',
-} as const;
+export { GOVERNANCE_HEADERS } from '../../../lib/domain/governance-headers';
 
 /** The eight governance values of a stored version, paired with their header names. */
 export function governanceHeaderValues(version: {
