@@ -9,6 +9,7 @@ import type { Config, Plane } from '../lib/config/config';
 import type { Logger } from '../lib/logger';
 import { closeServer, listen } from './close-server';
 import { createGatewayAuth } from './gateway-auth';
+import { REST_ADAPTER_PATHS, mountRestAdapter } from './rest-adapter-routes';
 import type { SharedServices } from './shared-services';
 
 export interface RunningGateway {
@@ -42,14 +43,12 @@ export async function startGatewayServer(options: {
     gateway = await createGatewayApp({
       db: services.db,
       jwks: () => jwks,
-      apiSunset: config.apiSunset,
       rateLimit: config.rateLimit,
       requestBodies: config.requestBodies,
       corsOrigins: config.corsOrigins,
       authenticate: auth.authenticate,
       throttle: services.throttle,
       identityTokens: services.identityTokens,
-      storageDispatcher: services.agent,
       log: options.log,
       production: config.nodeEnv === 'production',
       queryLimits: config.graphqlLimits,
@@ -57,7 +56,15 @@ export async function startGatewayServer(options: {
       fetcher: services.fetcher,
       readinessTimeoutMs: Math.min(config.subgraphTimeoutMs, 5000),
       onQueryPlan: options.onQueryPlan,
-      liveEvents: { stream, connections, bufferEvents: limits.bufferEvents, keepAliveMs: limits.keepAliveMs },
+      ...REST_ADAPTER_PATHS,
+      mountRoutes: (mount) =>
+        mountRestAdapter(mount, {
+          identityTokens: services.identityTokens,
+          subgraphUrl: options.urlOf,
+          dispatcher: services.agent,
+          apiSunset: config.apiSunset,
+          liveEvents: { stream, connections, bufferEvents: limits.bufferEvents, keepAliveMs: limits.keepAliveMs },
+        }),
     });
   } catch (error) {
     await stream.stop();

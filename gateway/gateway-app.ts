@@ -21,18 +21,10 @@ import { bodyDeadline } from '../lib/http/body-deadline';
 import { bodySlots } from './body-slots';
 
 import type { Logger } from '../lib/logger';
-import { buildAsyncApi } from '../rest-adapter/asyncapi';
-import { eventStreamHandler } from '../rest-adapter/event-stream';
-import type { EventStreamOptions } from '../rest-adapter/event-stream';
-import { createRestRouter } from '../rest-adapter/rest-router';
-import { createStorageRouter, isObjectPath } from '../rest-adapter/storage-router';
-import { createExportBundleRouter } from '../rest-adapter/export-bundle-router';
 import { expensiveRequest } from './cost-limit';
 import { DEFAULT_QUERY_LIMITS, queryLimitProtections } from './query-limits';
 import type { QueryLimits } from './query-limits';
-import { UNVERSIONED_PREFIXES, unversionedAliases } from '../rest-adapter/unversioned-aliases';
 import { createRateLimiter, rateLimit } from '../lib/http/rate-limit';
-import type { Dispatcher } from 'undici';
 import type { AuthenticatedLocals } from './authenticate';
 import type { GatewayContext } from './gateway-context';
 import { mayReadMetrics, refuseMetrics } from './metrics-access';
@@ -66,14 +58,30 @@ export interface GatewayAppOptions {
   rateLimit: { perPrincipal: number; perAddress: number };
   /** How long request bodies may take to arrive, and how many per principal may be arriving at once. */
   requestBodies: RequestBodyConfig;
-  /** Sunset date of the deprecated unversioned paths. */
-  apiSunset: Date;
-  /** The mTLS pool to the planes, for streaming storage objects (no overall timeout). */
-  storageDispatcher: Dispatcher;
   /** Observes each query plan (tests use it to see which planes a query touches). */
   onQueryPlan?: Experimental_DidResolveQueryPlanCallback;
-  /** The live audit events source for `GET /v1/events/stream` (absent: the route is not served). */
-  liveEvents?: Omit<EventStreamOptions, 'db'>;
+  /**
+   * Paths whose bodies are streamed by a route mounted later (no JSON body deadline, an idle
+   * timeout instead: lib/http/body-deadline.ts). @default none
+   */
+  streamedPath?(path: string): boolean;
+  /** Path prefixes, beside `/graphql` and `/v1`, rate-limited per client address before authentication. @default none */
+  rateLimitedPrefixes?: readonly string[];
+  /** Mounts further routes (the REST adapter) after GraphQL and before the 404 and error handlers. */
+  mountRoutes?(mount: GatewayMount): void;
+}
+
+/** What routes mounted on the gateway's app share with it. */
+export interface GatewayMount {
+  app: Express;
+  apollo: ApolloServer<GatewayContext>;
+  db: Database;
+  /** Authentication, then the principal's rate and body slots, then the request-line boundary. */
+  authenticate: RequestHandler;
+  /** `authenticate`, then one of the principal's expensive-operation slots (bundle downloads). */
+  authenticateExpensive: RequestHandler;
+  /** The input boundary (malformed text is refused with evidence). */
+  boundary: ReturnType<typeof inputBoundary>;
 }
 
 export interface GatewayApp {
@@ -82,7 +90,7 @@ export interface GatewayApp {
   stop(): Promise<void>;
 }
 
-/** Builds the gateway: Apollo over the committed supergraph, health, metrics and the REST mount point. */
+/** Builds the gateway: Apollo over the committed supergraph, health, metrics and the mount point for further routes. */
 export async function createGatewayApp(options: GatewayAppOptions): Promise<GatewayApp> {
   const { log } = options;
   let supergraphLoaded = false;
@@ -128,7 +136,8 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   app.set('trust proxy', false);
   app.use(requestLog(log, metrics.observe));
   // Before anything else, so no body (authenticated or not) holds a connection past its time.
-  app.use(bodyDeadline({ ...options.requestBodies, streamed: (req) => isObjectPath(req.path) }));
+  const streamedPath = options.streamedPath ?? (() => false);
+  app.use(bodyDeadline({ ...options.requestBodies, streamed: (req) => streamedPath(req.path) }));
   app.use(cors(options.corsOrigins));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -152,7 +161,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   // guessing), per principal after it. Counters live in the database, shared by replicas.
   const addressLimiter = createRateLimiter({ db: options.db, points: options.rateLimit.perAddress, keyPrefix: 'address' });
   const principalLimiter = createRateLimiter({ db: options.db, points: options.rateLimit.perPrincipal, keyPrefix: 'principal' });
-  app.use(['/graphql', '/v1', ...UNVERSIONED_PREFIXES], rateLimit(addressLimiter, (_res, address) => address, log));
+  app.use(['/graphql', '/v1', ...(options.rateLimitedPrefixes ?? [])], rateLimit(addressLimiter, (_res, address) => address, log));
   const limitRate = rateLimit(
     principalLimiter,
     (res) => {
@@ -196,19 +205,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       },
     }),
   );
-  app.use('/v1/storage', createStorageRouter({ ...options, authenticate, dispatcher: options.storageDispatcher }));
-  app.use(unversionedAliases(options.apiSunset));
-  const asyncApi = JSON.stringify(buildAsyncApi());
-  app.get('/v1/asyncapi.json', (_req, res) => {
-    res.type('application/json').send(asyncApi);
-  });
-  // Before the REST router, whose GET /v1/events/:id would take "stream" for an id.
-  if (options.liveEvents) app.get('/v1/events/stream', authenticate, eventStreamHandler({ ...options.liveEvents, db: options.db }));
-  const limitDownload = expensiveRequest(expensive);
-  const authenticateDownload: RequestHandler = (req, res, next) =>
-    authenticate(req, res, (error?: unknown) => (error ? next(error) : limitDownload(req, res, next)));
-  app.use('/v1/exports', createExportBundleRouter({ ...options, authenticate: authenticateDownload, dispatcher: options.storageDispatcher }));
-  app.use('/v1', createRestRouter({ apollo, authenticate, db: options.db, boundary }));
+  const limitExpensive = expensiveRequest(expensive);
+  const authenticateExpensive: RequestHandler = (req, res, next) =>
+    authenticate(req, res, (error?: unknown) => (error ? next(error) : limitExpensive(req, res, next)));
+  options.mountRoutes?.({ app, apollo, db: options.db, authenticate, authenticateExpensive, boundary });
   app.use(notFound);
   app.use(boundary.refuse);
   app.use(errorBody);

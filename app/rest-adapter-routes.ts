@@ -1,0 +1,50 @@
+import type { Dispatcher } from 'undici';
+import type { GatewayMount } from '../gateway/gateway-app';
+import type { IdentityTokens } from '../lib/auth/identity-token';
+import type { Plane } from '../lib/config/config';
+import { buildAsyncApi } from '../rest-adapter/asyncapi';
+import { eventStreamHandler } from '../rest-adapter/event-stream';
+import type { EventStreamOptions } from '../rest-adapter/event-stream';
+import { createExportBundleRouter } from '../rest-adapter/export-bundle-router';
+import { createRestRouter } from '../rest-adapter/rest-router';
+import { STORAGE_MOUNT, createStorageRouter, isObjectPath } from '../rest-adapter/storage-router';
+import { UNVERSIONED_PREFIXES, unversionedAliases } from '../rest-adapter/unversioned-aliases';
+
+export interface RestAdapterOptions {
+  identityTokens: IdentityTokens;
+  /** GraphQL endpoint of each plane (storage objects and bundles stream from the same origins). */
+  subgraphUrl(plane: Plane): string;
+  /** The mTLS pool to the planes, for streaming objects and bundles (no overall timeout). */
+  dispatcher: Dispatcher;
+  /** Sunset date of the deprecated unversioned paths. */
+  apiSunset: Date;
+  /** The live audit events source for `GET /v1/events/stream` (absent: the route is not served). */
+  liveEvents?: Omit<EventStreamOptions, 'db'>;
+}
+
+/** What the gateway must know of the REST adapter before any route runs. */
+export const REST_ADAPTER_PATHS = {
+  /** Object bodies stream through and may be gigabytes: an idle timeout, not a body deadline. */
+  streamedPath: isObjectPath,
+  /** The deprecated unversioned paths are rate-limited per address like `/v1`. */
+  rateLimitedPrefixes: UNVERSIONED_PREFIXES,
+} as const;
+
+/**
+ * Mounts the REST adapter on the gateway's app, in the order that matters: storage objects
+ * and unversioned aliases before the `/v1` router (which would take their paths), the live
+ * event stream before `GET /v1/events/:id` (which would take "stream" for an id).
+ */
+export function mountRestAdapter(gateway: GatewayMount, options: RestAdapterOptions): void {
+  const { app, authenticate } = gateway;
+  const proxy = { identityTokens: options.identityTokens, subgraphUrl: options.subgraphUrl, dispatcher: options.dispatcher };
+  app.use(STORAGE_MOUNT, createStorageRouter({ ...proxy, authenticate }));
+  app.use(unversionedAliases(options.apiSunset));
+  const asyncApi = JSON.stringify(buildAsyncApi());
+  app.get('/v1/asyncapi.json', (_req, res) => {
+    res.type('application/json').send(asyncApi);
+  });
+  if (options.liveEvents) app.get('/v1/events/stream', authenticate, eventStreamHandler({ ...options.liveEvents, db: gateway.db }));
+  app.use('/v1/exports', createExportBundleRouter({ ...proxy, authenticate: gateway.authenticateExpensive }));
+  app.use('/v1', createRestRouter({ apollo: gateway.apollo, authenticate, db: gateway.db, boundary: gateway.boundary }));
+}
