@@ -4,7 +4,7 @@ import { createGatewayApp } from '../gateway/gateway-app';
 import { PrincipalConnections } from '../gateway/subscriptions/principal-connections';
 import { attachSubscriptionServer } from '../gateway/subscriptions/websocket-server';
 import type { SubscriptionServer } from '../gateway/subscriptions/websocket-server';
-import { EvidenceStream } from '../subgraphs/audit/stream/evidence-stream';
+import { EvidenceStream } from '../lib/evidence/live/evidence-stream';
 import type { Config, Plane } from '../lib/config/config';
 import type { Logger } from '../lib/logger';
 import { closeServer, listen } from './close-server';

@@ -1,5 +1,5 @@
 import { CloseCode } from '../gateway/subscriptions/close-codes';
-import { AUDIT_CHANNELS } from '../subgraphs/audit/stream/channels';
+import { AUDIT_CHANNELS } from '../lib/evidence/live/channels';
 import { NCP_DECLARATION_TYPES } from '../lib/domain/ncp-declarations';
 
 type JsonObject = Record<string, unknown>;

@@ -5,9 +5,9 @@ import { openAuditStream } from '../gateway/subscriptions/open-audit-stream';
 import type { PrincipalConnections } from '../gateway/subscriptions/principal-connections';
 import type { Database } from '../lib/db/database';
 import { EcsError, ErrorCode } from '../lib/errors';
-import type { StoredEvent } from '../subgraphs/audit/data/events';
-import { DeliveryBudget } from '../subgraphs/audit/stream/delivery-budget';
-import type { EvidenceStream } from '../subgraphs/audit/stream/evidence-stream';
+import type { StoredEvent } from '../lib/evidence/stored-event';
+import { DeliveryBudget } from '../lib/evidence/live/delivery-budget';
+import type { EvidenceStream } from '../lib/evidence/live/evidence-stream';
 import { eventStreamQuery } from './event-stream-query';
 import { validationError } from './rest-router';
 

@@ -10,7 +10,7 @@ import { EcsError, ErrorCode } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Identify } from '../authenticate';
 import { authorize } from '../../lib/subgraph/authorize';
-import { DeliveryBudget } from '../../subgraphs/audit/stream/delivery-budget';
+import { DeliveryBudget } from '../../lib/evidence/live/delivery-budget';
 import { CloseCode, closeReason } from './close-codes';
 import { onCredentialExpiry } from './credential-expiry';
 import type { PrincipalConnections } from './principal-connections';

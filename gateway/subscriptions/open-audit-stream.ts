@@ -4,10 +4,10 @@ import type { Caller } from '../../lib/auth/caller';
 import type { Database } from '../../lib/db/database';
 import { parseInput } from '../../lib/graphql/parse-input';
 import { authorize } from '../../lib/subgraph/authorize';
-import type { DeliveryBudget } from '../../subgraphs/audit/stream/delivery-budget';
-import type { EvidenceStream } from '../../subgraphs/audit/stream/evidence-stream';
-import { parseStreamFilter } from '../../subgraphs/audit/stream/stream-filter';
-import type { StreamSubscriber } from '../../subgraphs/audit/stream/stream-subscriber';
+import type { DeliveryBudget } from '../../lib/evidence/live/delivery-budget';
+import type { EvidenceStream } from '../../lib/evidence/live/evidence-stream';
+import { parseStreamFilter } from '../../lib/evidence/live/stream-filter';
+import type { StreamSubscriber } from '../../lib/evidence/live/stream-subscriber';
 
 /** The arguments of `Subscription.auditEvents` (and of `GET /v1/events/stream`). */
 export interface AuditStreamArgs {

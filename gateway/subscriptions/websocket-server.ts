@@ -5,7 +5,7 @@ import type { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { EcsError, ErrorCode, formatGraphQLError } from '../../lib/errors';
-import type { EvidenceStream } from '../../subgraphs/audit/stream/evidence-stream';
+import type { EvidenceStream } from '../../lib/evidence/live/evidence-stream';
 import { CloseCode, closeReason } from './close-codes';
 import { connect } from './connect';
 import type { Connection, ConnectionExtra, ConnectOptions } from './connect';

@@ -10,10 +10,10 @@ import { SUPERGRAPH_FILE } from '../../gateway/supergraph-file';
 import { PrincipalConnections } from '../../gateway/subscriptions/principal-connections';
 import { loadConfig } from '../../lib/config/config';
 import type { EvidenceEvent } from '../../lib/evidence/evidence-event';
-import type { StoredEvent } from '../../subgraphs/audit/data/events';
-import { DeliveryBudget } from '../../subgraphs/audit/stream/delivery-budget';
-import { eventMatcher, parseStreamFilter } from '../../subgraphs/audit/stream/stream-filter';
-import { StreamSubscriber } from '../../subgraphs/audit/stream/stream-subscriber';
+import type { StoredEvent } from '../../lib/evidence/stored-event';
+import { DeliveryBudget } from '../../lib/evidence/live/delivery-budget';
+import { eventMatcher, parseStreamFilter } from '../../lib/evidence/live/stream-filter';
+import { StreamSubscriber } from '../../lib/evidence/live/stream-subscriber';
 
 const CHAIN = 'ecs:tenant:acme';
 

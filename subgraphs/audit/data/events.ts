@@ -1,20 +1,8 @@
 import type { Database } from '../../../lib/db/database';
-import { ENVELOPE_FIELDS, chainIdFor } from '../../../lib/evidence/evidence-event';
-import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
+import { chainIdFor } from '../../../lib/evidence/evidence-event';
+import { toStoredEvent } from '../../../lib/evidence/stored-event';
+import type { StoredEvent } from '../../../lib/evidence/stored-event';
 import type { Prisma } from '../../../prisma/generated/client';
-
-/** A stored event: its canonical text parsed back, with the fields outside the envelope apart. */
-export interface StoredEvent {
-  envelope: EvidenceEvent;
-  details: Record<string, unknown>;
-  canonical: string;
-}
-
-export function toStoredEvent(row: { canonical: string }): StoredEvent {
-  const envelope = JSON.parse(row.canonical) as EvidenceEvent;
-  const details = Object.fromEntries(Object.entries(envelope).filter(([key]) => !ENVELOPE_FIELDS.has(key)));
-  return { envelope, details, canonical: row.canonical };
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

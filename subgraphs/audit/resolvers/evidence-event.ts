@@ -3,7 +3,7 @@ import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { getEventsByIds } from '../data/events';
-import type { StoredEvent } from '../data/events';
+import type { StoredEvent } from '../../../lib/evidence/stored-event';
 
 export function eventLoader(context: PlaneContext): DataLoader<string, StoredEvent | null> {
   return loaderFor(

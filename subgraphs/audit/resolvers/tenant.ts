@@ -4,7 +4,7 @@ import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findLatestEventsOfTenants } from '../data/events';
-import type { StoredEvent } from '../data/events';
+import type { StoredEvent } from '../../../lib/evidence/stored-event';
 
 function latestEventsLoader(context: PlaneContext, last: number): DataLoader<string, StoredEvent[]> {
   return loaderFor(

@@ -1,8 +1,8 @@
-import type { Database } from '../../../lib/db/database';
-import { EcsError, ErrorCode } from '../../../lib/errors';
-import { chainIdFor } from '../../../lib/evidence/evidence-event';
-import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
-import type { Logger } from '../../../lib/logger';
+import type { Database } from '../../db/database';
+import { EcsError, ErrorCode } from '../../errors';
+import { chainIdFor } from '../evidence-event';
+import type { EvidenceEvent } from '../evidence-event';
+import type { Logger } from '../../logger';
 import { ChainFeed } from './chain-feed';
 import { findChainEventsAfter, findChainHeads } from './chain-reads';
 import type { DeliveryBudget } from './delivery-budget';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { EvidenceEvent, Outcome } from '../../../lib/evidence/evidence-event';
-import { parseInput } from '../../../lib/graphql/parse-input';
+import type { EvidenceEvent, Outcome } from '../evidence-event';
+import { parseInput } from '../../graphql/parse-input';
 
 /** Which committed events a live stream delivers; every field narrows it. */
 export interface StreamFilter {

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../data/events';
+import type { StoredEvent } from '../stored-event';
 import type { StreamSubscriber } from './stream-subscriber';
 
 export interface ChainFeedOptions {

@@ -1,5 +1,5 @@
-import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
-import type { StoredEvent } from '../data/events';
+import type { EvidenceEvent } from '../evidence-event';
+import type { StoredEvent } from '../stored-event';
 import type { DeliveryBudget } from './delivery-budget';
 
 export interface SubscriberOptions {

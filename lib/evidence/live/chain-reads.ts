@@ -1,6 +1,6 @@
-import type { Database } from '../../../lib/db/database';
-import { toStoredEvent } from '../data/events';
-import type { StoredEvent } from '../data/events';
+import type { Database } from '../../db/database';
+import { toStoredEvent } from '../stored-event';
+import type { StoredEvent } from '../stored-event';
 
 /**
  * Committed events of one chain after `afterSequence`, in order, at most `limit`. Appends

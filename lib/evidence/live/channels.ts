@@ -3,7 +3,7 @@
  * filters of the one live audit stream: subscribing to a channel is subscribing to
  * `auditEvents` (or `GET /v1/events/stream`) with its event types.
  */
-import { NCP_DECLARATION_TYPES } from '../../../lib/domain/ncp-declarations';
+import { NCP_DECLARATION_TYPES } from '../../domain/ncp-declarations';
 export interface AuditChannel {
   /** Message name in the skeleton. */
   message: string;
