@@ -1,6 +1,9 @@
+import type { Action } from '../auth/permissions';
 import { ErrorCode } from '../errors';
-import { refuse } from './authorize';
+import { authorize, refuse } from './authorize';
+import type { TenantFacts } from './plane-client';
 import type { PlaneContext } from './plane-context';
+import { assertTenantActive, tenantFacts } from './tenant-guard';
 
 /**
  * Checks that the authority binding in force covers a governed action now (asking the
@@ -46,4 +49,57 @@ export async function assertService(context: PlaneContext, action: string): Prom
     reasonCode: 'service_identity_required',
     reason: `${action} is only for service identities`,
   });
+}
+
+export interface GovernActionOptions {
+  /** The governed action as evidence names it (`refusal_subject`, `action`), e.g. `storage.write`. */
+  action: string;
+  /** Event type of the action's evidence, and of its refusals. */
+  eventType: string;
+  tenantId: string;
+  /** The caller's permission to check first (absent: the caller was authorized already). */
+  permission?: Action;
+  /** Read the tenant's policy snapshot in force for the evidence (fails closed, with evidence, when it cannot be read). */
+  policy?: boolean;
+  /** Refuse (with evidence) when the tenant is suspended or deleted. @default true */
+  requireActive?: boolean;
+}
+
+/** A governed action that passed the preamble, with the snapshots its evidence names. */
+export interface GovernedTenant {
+  tenant: TenantFacts;
+  authoritySnapshotId: string;
+  policySnapshotId?: string;
+}
+
+/**
+ * The preamble of every governed action, in one place: the caller's permission on the
+ * tenant, the tenant's facts from the control plane, the authority binding in force, the
+ * policy snapshot in force (when asked), and the tenant being active. Each refusal is
+ * evidenced on the tenant's chain with the snapshots known by then; a plane that cannot
+ * answer refuses the action (fail closed).
+ */
+export async function governAction(context: PlaneContext, options: GovernActionOptions): Promise<GovernedTenant> {
+  if (options.permission) await authorize(context, options.permission, options.tenantId);
+  const governed = { action: options.action, eventType: options.eventType };
+  const tenant = await tenantFacts(context, options.tenantId, governed);
+  const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
+  let policySnapshotId: string | undefined;
+  if (options.policy) {
+    try {
+      policySnapshotId = (await context.planes.currentPolicy(tenant.policyBaseline))?.id;
+    } catch {
+      throw await refuse(context, {
+        tenantId: tenant.id,
+        ...governed,
+        authoritySnapshotId,
+        reasonClass: 'dependency_unavailable_fail_closed',
+        reasonCode: 'policy_unavailable',
+        reason: 'the policy in force could not be read; the action is refused',
+        code: ErrorCode.DependencyUnavailable,
+      });
+    }
+  }
+  if (options.requireActive ?? true) await assertTenantActive(context, tenant, governed, { authoritySnapshotId, policySnapshotId });
+  return { tenant, authoritySnapshotId, ...(policySnapshotId ? { policySnapshotId } : {}) };
 }

@@ -6,9 +6,8 @@ import { appendEvidence } from '../../../lib/evidence/ledger';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize } from '../../../lib/subgraph/authorize';
-import { assertAuthority } from '../../../lib/subgraph/governed-action';
+import { governAction } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-guard';
 import { toStoredEvent } from '../../../lib/evidence/stored-event';
 import type { StoredEvent } from '../../../lib/evidence/stored-event';
 import { ARTIFACT_POINTER_PREFIX } from '../exports/snapshot-artifacts';
@@ -74,10 +73,7 @@ export async function declareNoControl(context: PlaneContext, rawInput: unknown)
   if (!tenantId) throw invalid('tenantId is required for callers without a tenant', 'tenantId');
   await authorize(context, 'ncp.declare', tenantId);
   const { content, hash, ref } = contentAddress(input);
-  const governed = { action: 'ncp.declare', eventType: REFUSAL_EVENT_TYPE };
-  const tenant = await tenantFacts(context, tenantId, governed);
-  await assertTenantActive(context, tenant, governed);
-  const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId, ...governed });
+  const { authoritySnapshotId } = await governAction(context, { action: 'ncp.declare', eventType: REFUSAL_EVENT_TYPE, tenantId });
   const artifactType = NCP_DECLARATIONS[input.type];
   const fields: JsonObject = {
     artifact_type: artifactType,

@@ -4,9 +4,7 @@ import { RESOURCE_NAME } from '../../../lib/domain/identifiers';
 import { isJurisdiction } from '../../../lib/domain/jurisdiction';
 import { actorOf } from '../../../lib/auth/caller';
 import { parseInput } from '../../../lib/graphql/parse-input';
-import { authorize } from '../../../lib/subgraph/authorize';
-import { assertAuthority } from '../../../lib/subgraph/governed-action';
-import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-guard';
+import { governAction } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { createBucket } from '../data/buckets';
 import { isDuration } from '../storage/governance';
@@ -28,11 +26,7 @@ const createBucketInput = z.object({
 export const MutationResolvers = {
   createBucket: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
     const input = parseInput(createBucketInput, args.input);
-    await authorize(context, 'storage.write', input.tenantId);
-    const governed = { action: 'storage.write', eventType: 'storage.bucket.create' };
-    const tenant = await tenantFacts(context, input.tenantId, governed);
-    const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
-    await assertTenantActive(context, tenant, governed, { authoritySnapshotId });
+    const { authoritySnapshotId } = await governAction(context, { permission: 'storage.write', action: 'storage.write', eventType: 'storage.bucket.create', tenantId: input.tenantId });
     return createBucket({
       db: context.db,
       data: {

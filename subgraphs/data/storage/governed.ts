@@ -4,11 +4,10 @@ import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { ErrorCode as ErrorCodeType } from '../../../lib/errors';
 import type { JsonObject } from '../../../lib/evidence/canonical-json';
 import type { RefusalReasonClass } from '../../../lib/evidence/evidence-event';
-import { authorize, refuse } from '../../../lib/subgraph/authorize';
-import { assertAuthority } from '../../../lib/subgraph/governed-action';
+import { refuse } from '../../../lib/subgraph/authorize';
+import { governAction } from '../../../lib/subgraph/governed-action';
 import type { TenantFacts } from '../../../lib/subgraph/plane-client';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-guard';
 import { getBucketsByNames } from '../data/buckets';
 import type { Bucket } from '../data/buckets';
 import type { StorageEvidence } from '../data/objects';
@@ -40,25 +39,14 @@ export async function loadBucket(context: PlaneContext, name: string): Promise<B
 
 /** Role/tenant scope, authority binding in force, policy snapshot, tenant active: the common preamble. */
 export async function govern(context: PlaneContext, bucket: Bucket, options: GovernOptions): Promise<Governed> {
-  await authorize(context, options.permission, bucket.tenantId);
-  const governed = { action: options.permission, eventType: options.eventType };
-  const tenant = await tenantFacts(context, bucket.tenantId, governed);
-  const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
-  let policySnapshotId: string | undefined;
-  try {
-    policySnapshotId = (await context.planes.currentPolicy(tenant.policyBaseline))?.id;
-  } catch {
-    throw await refuse(context, {
-      tenantId: tenant.id,
-      ...governed,
-      authoritySnapshotId,
-      reasonClass: 'dependency_unavailable_fail_closed',
-      reasonCode: 'policy_unavailable',
-      reason: 'the policy in force could not be read; the action is refused',
-      code: ErrorCode.DependencyUnavailable,
-    });
-  }
-  if (options.requireActive) await assertTenantActive(context, tenant, governed, { authoritySnapshotId, policySnapshotId });
+  const { tenant, authoritySnapshotId, policySnapshotId } = await governAction(context, {
+    permission: options.permission,
+    action: options.permission,
+    eventType: options.eventType,
+    tenantId: bucket.tenantId,
+    policy: true,
+    requireActive: options.requireActive,
+  });
   return {
     tenant,
     action: options.action ?? options.eventType,

@@ -7,9 +7,9 @@ import { compilePolicy } from '../../../lib/policy/compile-policy';
 import type { CompiledPolicy } from '../../../lib/policy/compile-policy';
 import { evaluateAdmission } from '../../../lib/policy/evaluate-admission';
 import { refuse } from '../../../lib/subgraph/authorize';
-import { assertAuthority } from '../../../lib/subgraph/governed-action';
+import { governAction } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-guard';
+import { assertTenantActive } from '../../../lib/subgraph/tenant-guard';
 import { parseImageRef } from './image-ref';
 
 export interface WorkloadRequest {
@@ -39,8 +39,8 @@ const GOVERNED = { action: 'workload.deploy', eventType: 'workload.refuse' } as 
  * policy cannot be fetched, compiled or evaluated, the workload is refused (fail closed).
  */
 export async function admitWorkload(context: PlaneContext, request: WorkloadRequest): Promise<Admission> {
-  const tenant = await tenantFacts(context, request.tenantId, GOVERNED);
-  const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...GOVERNED });
+  // The policy is read below, in full (its text decides), and the tenant checked active once its snapshot is known.
+  const { tenant, authoritySnapshotId } = await governAction(context, { ...GOVERNED, tenantId: request.tenantId, requireActive: false });
   const failClosed = async (reasonCode: string, reason: string, policySnapshotId?: string) =>
     refuse(context, {
       tenantId: tenant.id,

@@ -6,9 +6,8 @@ import { isJurisdiction } from '../../../lib/domain/jurisdiction';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize } from '../../../lib/subgraph/authorize';
-import { assertAuthority, assertService } from '../../../lib/subgraph/governed-action';
+import { assertService, governAction } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { tenantFacts } from '../../../lib/subgraph/tenant-guard';
 import { admitWorkload } from '../admission/admit-workload';
 import { changeWorkloadStatus, createWorkload } from '../data/workloads';
 import type { Workload } from '../data/workloads';
@@ -59,8 +58,8 @@ export const MutationResolvers = {
     await authorize(context, 'workload.terminate', workload.tenantId);
     if (workload.status === 'terminated') return workload;
     const governed = { action: 'workload.terminate', eventType: 'workload.terminate' };
-    const tenant = await tenantFacts(context, workload.tenantId, governed);
-    const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
+    // Terminating stays possible for a suspended tenant: it reduces what runs.
+    const { authoritySnapshotId } = await governAction(context, { ...governed, tenantId: workload.tenantId, requireActive: false });
     return changeWorkloadStatus({
       db: context.db,
       workload,

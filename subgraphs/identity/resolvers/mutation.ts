@@ -4,8 +4,7 @@ import { API_KEY_SCOPES } from '../../../lib/auth/permissions';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize, refuse } from '../../../lib/subgraph/authorize';
-import { assertAuthority } from '../../../lib/subgraph/governed-action';
-import { assertTenantActive, tenantFacts } from '../../../lib/subgraph/tenant-guard';
+import { governAction } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { ApiKeyLimitReached, assertKeyOfTenant, createApiKey, revokeApiKey } from '../data/api-keys';
 import { ANY_ACTION, createBindingVersion } from '../data/authority-bindings';
@@ -39,11 +38,8 @@ const DEFAULT_API_KEYS_PER_TENANT = 100;
 export const MutationResolvers = {
   createApiKey: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
     const input = parseInput(createApiKeyInput, args.input);
-    await authorize(context, 'apikey.manage', input.tenantId);
     const governed = { action: 'apikey.manage', eventType: 'apikey.create' };
-    const tenant = await tenantFacts(context, input.tenantId, governed);
-    const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
-    await assertTenantActive(context, tenant, governed, { authoritySnapshotId });
+    const { tenant, authoritySnapshotId } = await governAction(context, { permission: 'apikey.manage', ...governed, tenantId: input.tenantId });
     try {
       return await createApiKey({
         db: context.db,
