@@ -5,6 +5,7 @@ import type { Database } from '../../lib/db/database';
 import { canonicalJson } from '../../lib/evidence/canonical-json';
 import { appendEvidence } from '../../lib/evidence/ledger';
 import { loadSigningKeys, rotateSigningKey } from '../../lib/keys/signing-keys';
+import { verifyJws } from '../../lib/keys/verify-jws';
 import { CHECKPOINT_TYP, verifyProofDocument } from '../../lib/proofs/proof-document';
 import { ecs, saveJwks } from '../support/export-client';
 import { makeTempDir } from '../support/temp-dir';
@@ -141,7 +142,7 @@ describe('Merkle proofs and signed checkpoints of tenant chains', () => {
 
   it('checklist 48: tail truncation is detected against a checkpoint kept from before', async () => {
     const tenant = uniqueId('p');
-    await append(tenant, 8);
+    const events = await append(tenant, 8);
     const kept = (await gql(HEAD, { t: tenant })).chainHead;
     // An attacker with database rights removes the last three events and rewinds the head.
     await db.prisma.$executeRawUnsafe('ALTER TABLE audit_evidence_events DISABLE TRIGGER audit_evidence_events_append_only');
@@ -163,8 +164,15 @@ describe('Merkle proofs and signed checkpoints of tenant chains', () => {
     // A client holding only an older checkpoint (size 4) is not alerted by consistency alone...
     const fromOlder = (await gql(CONSISTENCY, { t: tenant, f: 4 })).consistencyProof;
     expect(results(await verifyProofDocument(fromOlder.document, { jwks })).proof).toBe(true);
-    // ...but the new head (size 5) is smaller than the kept one (size 8): the log shrank.
-    expect(now.sequence).toBeLessThan(kept.sequence);
+    // ...but the service's signed head now says size 5, ending at the kept chain's fifth event,
+    // after it signed size 8 for the same chain: two checkpoints under its published keys that
+    // prove the log shrank.
+    const statement = async (head: Json) =>
+      JSON.parse(Buffer.from((await verifyJws(head.jws, { jwks, typ: CHECKPOINT_TYP })).payload).toString('utf8')) as Json;
+    const [before, after] = [await statement(kept), await statement(now)];
+    expect(before).toMatchObject({ chain_id: `ecs:tenant:${tenant}`, sequence: 8, head_hash: events[7]!.event_hash });
+    expect(after).toMatchObject({ chain_id: `ecs:tenant:${tenant}`, sequence: 5, head_hash: events[4]!.event_hash });
+    expect(Date.parse(after.issued_at)).toBeGreaterThanOrEqual(Date.parse(before.issued_at));
   });
 
   it('checklist 55: a checkpoint by an unknown key is rejected; after key rotation old checkpoints still verify', async () => {
