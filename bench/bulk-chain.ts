@@ -9,7 +9,7 @@ import type { JsonObject } from '../lib/evidence/canonical-json';
 import { chainIdFor } from '../lib/evidence/evidence-event';
 import type { EvidenceInput } from '../lib/evidence/evidence-event';
 import { EVIDENCE_POINTER_PREFIX } from '../lib/evidence/ledger';
-import { yieldToEventLoop } from './support';
+import { yieldToEventLoop } from './support/run-main';
 
 const BATCH = 2000;
 

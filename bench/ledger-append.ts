@@ -13,23 +13,13 @@
 // that were committed, or if any append failed.
 import { appendEvidence } from '../lib/evidence/ledger';
 import { verifyChain } from '../subgraphs/audit/data/chain';
-import {
-  backendsFromArgs,
-  checkBackends,
-  environment,
-  fmt,
-  measureCpu,
-  now,
-  percentile,
-  postgresVersion,
-  runMain,
-  sampleLockWaits,
-  table,
-  withBackend,
-  workloadAdmission,
-  yieldToEventLoop,
-} from './support';
-import type { Backend, DatabaseKind } from './support';
+import type { DatabaseKind } from '../lib/db/database';
+import { backendsFromArgs, checkBackends, environment, postgresVersion, withBackend } from './support/backends';
+import type { Backend } from './support/backends';
+import { fmt, now, percentile, table } from './support/report';
+import { measureCpu, sampleLockWaits } from './support/resources';
+import { runMain, yieldToEventLoop } from './support/run-main';
+import { workloadAdmission } from './support/workload-admission';
 
 interface Scenario {
   name: string;

@@ -7,9 +7,10 @@ import { Agent, request } from 'undici';
 import { loadDevIssuer } from '../lib/auth/dev-issuer';
 import { createLogger } from '../lib/logger';
 import { startStack } from '../app/stack';
-import { makeTempDir } from '../test/support/temp-dir';
-import { testConfig } from '../test/support/test-config';
-import { fmt, runMain, table } from './support';
+import { makeTempDir } from '../testkit/temp-dir';
+import { testConfig } from '../testkit/test-config';
+import { fmt, table } from './support/report';
+import { runMain } from './support/run-main';
 
 function option(name: string, fallback: number): number {
   const arg = process.argv.find((value) => value.startsWith(`--${name}=`));

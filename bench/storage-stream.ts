@@ -8,10 +8,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { adminHeaders, startServerProcess } from '../test/support/spawn-server';
-import type { StartedServer } from '../test/support/spawn-server';
-import { makeTempDir } from '../test/support/temp-dir';
-import { fmt, mb, registerCleanup, runMain, table } from './support';
+import { adminHeaders, startServerProcess } from '../testkit/spawn-server';
+import type { StartedServer } from '../testkit/spawn-server';
+import { makeTempDir } from '../testkit/temp-dir';
+import { fmt, mb, table } from './support/report';
+import { registerCleanup, runMain } from './support/run-main';
 
 function option(name: string, fallback: number): number {
   const arg = process.argv.find((value) => value.startsWith(`--${name}=`));

@@ -16,24 +16,15 @@ import { appendEvidence } from '../lib/evidence/ledger';
 import { createLogger } from '../lib/logger';
 import { startStack } from '../app/stack';
 import type { RunningStack } from '../app/stack';
-import { makeTempDir } from '../test/support/temp-dir';
-import { testConfig } from '../test/support/test-config';
-import { createPostgresDatabase } from '../test/support/test-database';
-import {
-  backendsFromArgs,
-  checkBackends,
-  environment,
-  fmt,
-  measureCpu,
-  percentile,
-  registerCleanup,
-  runMain,
-  table,
-  unregisterCleanup,
-  workloadAdmission,
-  yieldToEventLoop,
-} from './support';
-import type { DatabaseKind } from './support';
+import { makeTempDir } from '../testkit/temp-dir';
+import { testConfig } from '../testkit/test-config';
+import { createPostgresDatabase } from '../testkit/test-database';
+import type { DatabaseKind } from '../lib/db/database';
+import { backendsFromArgs, checkBackends, environment } from './support/backends';
+import { fmt, percentile, table } from './support/report';
+import { measureCpu } from './support/resources';
+import { registerCleanup, runMain, unregisterCleanup, yieldToEventLoop } from './support/run-main';
+import { workloadAdmission } from './support/workload-admission';
 
 function numberArg(name: string, fallback: number): number {
   const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));

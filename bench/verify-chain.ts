@@ -14,25 +14,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { appendEvidence } from '../lib/evidence/ledger';
 import { verifyChain } from '../subgraphs/audit/data/chain';
-import {
-  backendsFromArgs,
-  checkBackends,
-  collectGarbage,
-  environment,
-  fmt,
-  mb,
-  now,
-  postgresVersion,
-  registerCleanup,
-  runMain,
-  sampleRss,
-  table,
-  unregisterCleanup,
-  withBackend,
-  workloadAdmission,
-  yieldToEventLoop,
-} from './support';
-import type { Backend, DatabaseKind } from './support';
+import type { DatabaseKind } from '../lib/db/database';
+import { backendsFromArgs, checkBackends, environment, postgresVersion, withBackend } from './support/backends';
+import type { Backend } from './support/backends';
+import { fmt, mb, now, table } from './support/report';
+import { collectGarbage, sampleRss } from './support/resources';
+import { registerCleanup, runMain, unregisterCleanup, yieldToEventLoop } from './support/run-main';
+import { workloadAdmission } from './support/workload-admission';
 
 const TENANT = 'bench-verify';
 const BATCH = 500;

@@ -9,11 +9,11 @@ import {
   postGraphQL,
   spawnServerProcess,
   startServerProcess,
-} from '../support/spawn-server';
-import type { StartedServer } from '../support/spawn-server';
-import { makeTempDir } from '../support/temp-dir';
-import { createTestDatabase } from '../support/test-database';
-import type { TestDatabase } from '../support/test-database';
+} from '../../testkit/spawn-server';
+import type { StartedServer } from '../../testkit/spawn-server';
+import { makeTempDir } from '../../testkit/temp-dir';
+import { createTestDatabase } from '../../testkit/test-database';
+import type { TestDatabase } from '../../testkit/test-database';
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, tenantInput, uniqueId } from '../support/test-stack';
 import { governance } from '../support/storage-client';
 

@@ -1,12 +1,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { adminHeaders, killAllServerProcesses, postGraphQL, startServerProcess } from '../support/spawn-server';
-import type { StartedServer } from '../support/spawn-server';
+import { adminHeaders, killAllServerProcesses, postGraphQL, startServerProcess } from '../../testkit/spawn-server';
+import type { StartedServer } from '../../testkit/spawn-server';
 import { blobFiles, governance, sha256, temporaryFiles } from '../support/storage-client';
-import { makeTempDir } from '../support/temp-dir';
-import { createTestDatabase } from '../support/test-database';
-import type { TestDatabase } from '../support/test-database';
+import { makeTempDir } from '../../testkit/temp-dir';
+import { createTestDatabase } from '../../testkit/test-database';
+import type { TestDatabase } from '../../testkit/test-database';
 import { uniqueId } from '../support/test-stack';
 
 /**

@@ -1,7 +1,7 @@
-import { adminHeaders, killAllServerProcesses, startServerProcess } from '../support/spawn-server';
-import type { StartedServer } from '../support/spawn-server';
-import { makeTempDir } from '../support/temp-dir';
-import { createPostgresDatabase } from '../support/test-database';
+import { adminHeaders, killAllServerProcesses, startServerProcess } from '../../testkit/spawn-server';
+import type { StartedServer } from '../../testkit/spawn-server';
+import { makeTempDir } from '../../testkit/temp-dir';
+import { createPostgresDatabase } from '../../testkit/test-database';
 import { PINNED_IMAGE, uniqueId } from '../support/test-stack';
 
 /**

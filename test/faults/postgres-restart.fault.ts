@@ -1,8 +1,8 @@
-import { adminHeaders, killAllServerProcesses, startServerProcess } from '../support/spawn-server';
-import type { StartedServer } from '../support/spawn-server';
+import { adminHeaders, killAllServerProcesses, startServerProcess } from '../../testkit/spawn-server';
+import type { StartedServer } from '../../testkit/spawn-server';
 import { startPrivatePostgres } from '../support/private-postgres';
 import type { PrivatePostgres } from '../support/private-postgres';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 import { PINNED_IMAGE, uniqueId } from '../support/test-stack';
 
 /**

@@ -1,9 +1,9 @@
 import { PLANES } from '../../lib/config/config';
 import type { Plane } from '../../lib/config/config';
-import { adminHeaders, freePorts, killAllServerProcesses, postGraphQL, signalProcessTree, startServerProcess } from '../support/spawn-server';
-import type { StartedServer } from '../support/spawn-server';
-import { makeTempDir } from '../support/temp-dir';
-import { createPostgresDatabase } from '../support/test-database';
+import { adminHeaders, freePorts, killAllServerProcesses, postGraphQL, signalProcessTree, startServerProcess } from '../../testkit/spawn-server';
+import type { StartedServer } from '../../testkit/spawn-server';
+import { makeTempDir } from '../../testkit/temp-dir';
+import { createPostgresDatabase } from '../../testkit/test-database';
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, tenantInput, uniqueId } from '../support/test-stack';
 
 /**

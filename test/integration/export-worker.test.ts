@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Database } from '../../lib/db/database';
 import { chainEvents } from '../support/chain-events';
 import { downloadBundle, rest, waitForExport } from '../support/export-client';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 

@@ -9,7 +9,7 @@ import { loadSigningKeys, rotateSigningKey } from '../../lib/keys/signing-keys';
 import { chainEvents } from '../support/chain-events';
 import { downloadBundle, ecs, exportAndWait, rest, saveJwks, waitForExport } from '../support/export-client';
 import { governance, storageClient } from '../support/storage-client';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openDatabase } from '../../lib/db/database';
 import { MIGRATIONS_DIR, readLocalMigrations } from '../../lib/db/migrate';
-import { makeTempDir } from '../support/temp-dir';
-import { createTestDatabase } from '../support/test-database';
+import { makeTempDir } from '../../testkit/temp-dir';
+import { createTestDatabase } from '../../testkit/test-database';
 
 describe('migrations', () => {
   it("applies the committed migrations once, with Prisma's own bookkeeping", async () => {

@@ -7,7 +7,7 @@ import { packDirectory } from '../../lib/bundle/tar-writer';
 import { canonicalJson, sha256Digest } from '../../lib/evidence/canonical-json';
 import { chainEvents } from '../support/chain-events';
 import { downloadBundle, ecs, exportAndWait, rest, saveJwks } from '../support/export-client';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 

@@ -8,7 +8,7 @@ import { loadSigningKeys, rotateSigningKey } from '../../lib/keys/signing-keys';
 import { verifyJws } from '../../lib/keys/verify-jws';
 import { CHECKPOINT_TYP, verifyProofDocument } from '../../lib/proofs/proof-document';
 import { ecs, saveJwks } from '../support/export-client';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 

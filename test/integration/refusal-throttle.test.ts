@@ -1,9 +1,9 @@
 import { openDatabase } from '../../lib/db/database';
 import type { Database } from '../../lib/db/database';
 import { RefusalThrottle } from '../../lib/evidence/refusal-throttle';
-import { makeTempDir } from '../support/temp-dir';
-import { createTestDatabase } from '../support/test-database';
-import type { TestDatabase } from '../support/test-database';
+import { makeTempDir } from '../../testkit/temp-dir';
+import { createTestDatabase } from '../../testkit/test-database';
+import type { TestDatabase } from '../../testkit/test-database';
 
 describe('bounded evidence for unauthenticated refusals', () => {
   let db: Database;

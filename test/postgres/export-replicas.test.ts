@@ -5,9 +5,9 @@ import { createLogger } from '../../lib/logger';
 import { startStack } from '../../app/stack';
 import type { RunningStack } from '../../app/stack';
 import { downloadBundle, ecs, rest, saveJwks, waitForExport } from '../support/export-client';
-import { makeTempDir } from '../support/temp-dir';
-import { testConfig } from '../support/test-config';
-import { createPostgresDatabase } from '../support/test-database';
+import { makeTempDir } from '../../testkit/temp-dir';
+import { testConfig } from '../../testkit/test-config';
+import { createPostgresDatabase } from '../../testkit/test-database';
 import { CREATE_TENANT, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 

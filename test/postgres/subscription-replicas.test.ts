@@ -5,10 +5,10 @@ import { Client } from 'pg';
 import { devIssuerFile, loadDevIssuer } from '../../lib/auth/dev-issuer';
 import { liveClient, openSse, subscribe } from '../support/live-events';
 import type { SseStream } from '../support/live-events';
-import { adminHeaders, killAllServerProcesses, startServerProcess } from '../support/spawn-server';
-import type { StartedServer } from '../support/spawn-server';
-import { makeTempDir } from '../support/temp-dir';
-import { createPostgresDatabase } from '../support/test-database';
+import { adminHeaders, killAllServerProcesses, startServerProcess } from '../../testkit/spawn-server';
+import type { StartedServer } from '../../testkit/spawn-server';
+import { makeTempDir } from '../../testkit/temp-dir';
+import { createPostgresDatabase } from '../../testkit/test-database';
 import { uniqueId } from '../support/test-stack';
 
 describe('live audit events across two gateway processes on PostgreSQL', () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { openDatabase } from '../../lib/db/database';
 import { chainIdFor } from '../../lib/evidence/evidence-event';
 import { verifyChain } from '../../subgraphs/audit/data/chain';
-import { createPostgresDatabase } from '../support/test-database';
+import { createPostgresDatabase } from '../../testkit/test-database';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

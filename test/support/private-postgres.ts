@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './spawn-server';
+import { freePort } from '../../testkit/spawn-server';
 
 /**
  * A PostgreSQL cluster of its own in a temporary directory (initdb + pg_ctl of the installed

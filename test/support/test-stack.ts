@@ -6,9 +6,9 @@ import { createLogger } from '../../lib/logger';
 import type { Logger } from '../../lib/logger';
 import { startStack } from '../../app/stack';
 import type { RunningStack } from '../../app/stack';
-import { makeTempDir } from './temp-dir';
-import { testConfig } from './test-config';
-import { createTestDatabase } from './test-database';
+import { makeTempDir } from '../../testkit/temp-dir';
+import { testConfig } from '../../testkit/test-config';
+import { createTestDatabase } from '../../testkit/test-database';
 
 export interface GraphQLResult<T = Record<string, unknown>> {
   data?: T | null;

@@ -7,7 +7,7 @@ import type { VerifyResult } from '../../lib/bundle/verify-bundle';
 import { packDirectory, tarHeader } from '../../lib/bundle/tar-writer';
 import { bundleFiles, memoryBundle, testSigner, writeTestBundle } from '../support/bundles';
 import { goldenBundleDir } from '../support/ecs-spec';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 
 /** mulberry32: a small seeded PRNG, so every run mutates the same positions. */
 function prng(seed: number): () => number {

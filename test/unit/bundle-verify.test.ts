@@ -11,7 +11,7 @@ import type { BundleSigner } from '../../lib/bundle/write-bundle';
 import { bundleFiles, memoryBundle, testSigner, writeTestBundle } from '../support/bundles';
 import { goldenBundleDir } from '../support/ecs-spec';
 import { syntheticChain } from '../support/synthetic-chain';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 
 const failed = (result: VerifyResult): string[] => result.checks.filter((check) => !check.ok).map((check) => check.name);
 const warned = (result: VerifyResult): string[] => result.checks.filter((check) => check.warning).map((check) => check.name);

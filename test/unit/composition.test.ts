@@ -3,7 +3,7 @@ import path from 'node:path';
 import { SUPERGRAPH_FILE } from '../../gateway/supergraph-file';
 import { CompositionFailed, composeSupergraph } from '../../lib/federation/compose-supergraph';
 import { SUBGRAPH_SCHEMA_FILES } from '../../subgraphs/schema-files';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 
 describe('supergraph composition', () => {
   it('the committed supergraph is what `npm run compose` writes from the plane schemas', async () => {

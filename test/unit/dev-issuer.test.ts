@@ -7,7 +7,7 @@ import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader } from 'jose';
 import { DEV_ISSUER, devIssuerFile, loadDevIssuer } from '../../lib/auth/dev-issuer';
 import type { DevIssuer } from '../../lib/auth/dev-issuer';
 import { TokenVerificationError, createTokenVerifier } from '../../lib/auth/token-verifier';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 
 const ROOT = path.resolve(__dirname, '../..');
 

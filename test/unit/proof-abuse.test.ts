@@ -3,7 +3,7 @@ import type { SigningKeys } from '../../lib/keys/signing-keys';
 import { CHECKPOINT_TYP, buildConsistencyDocument, buildInclusionDocument, verifyProofDocument } from '../../lib/proofs/proof-document';
 import { testSigner } from '../support/bundles';
 import { syntheticChain } from '../support/synthetic-chain';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 
 /** Malicious provers: what a verifier must refuse (security checklist 51, 55, 56, 58). */
 const hashes = [...syntheticChain({ count: 13 }).events()].map((event) => event.event_hash);

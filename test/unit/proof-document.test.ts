@@ -9,7 +9,7 @@ import {
 } from '../../lib/proofs/proof-document';
 import { testSigner } from '../support/bundles';
 import { syntheticChain } from '../support/synthetic-chain';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 
 const hashes = [...syntheticChain({ count: 13 }).events()].map((event) => event.event_hash);
 const chainId = 'ecs:tenant:tenant-synthetic';

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { loadSigningKeys, rotateSigningKey } from '../../lib/keys/signing-keys';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 
 describe('service signing keys', () => {
   it('creates one key on first use, even when several loaders race, and keeps it private', async () => {

@@ -13,7 +13,7 @@ import { canonicalJson, contentDigest, sha256Digest } from '../../lib/evidence/c
 import type { EvidenceEvent } from '../../lib/evidence/evidence-event';
 import { bundleFiles, testSigner } from '../support/bundles';
 import { syntheticChain } from '../support/synthetic-chain';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 
 const producer = { issuerId: 'provider-test', producerId: 'ecs-gateway' };
 const createdAt = new Date('2026-01-02T03:04:05Z');

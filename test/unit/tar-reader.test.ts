@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { BundleReadError, DEFAULT_LIMITS } from '../../lib/bundle/bundle';
 import { readTarGz } from '../../lib/bundle/tar-reader';
 import { packDirectory, tarHeader } from '../../lib/bundle/tar-writer';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 
 /** A ustar header with any name and type flag, checksum recomputed. */
 function header(name: string, size: number, type = '0'): Buffer {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { buildInclusionDocument } from '../../lib/proofs/proof-document';
 import { goldenBundleDir } from '../support/ecs-spec';
 import { syntheticChain } from '../support/synthetic-chain';
-import { makeTempDir } from '../support/temp-dir';
+import { makeTempDir } from '../../testkit/temp-dir';
 
 const ECS = path.resolve(__dirname, '..', '..', 'bin', 'ecs.js');
 

@@ -1,5 +1,5 @@
-import { loadConfig } from '../../lib/config/config';
-import type { Config } from '../../lib/config/config';
+import { loadConfig } from '../lib/config/config';
+import type { Config } from '../lib/config/config';
 
 /** A configuration for an in-process test stack: ephemeral ports, silent logs. */
 export function testConfig(overrides: { dataDir: string; databaseUrl?: string; env?: Record<string, string> }): Config {

@@ -1,4 +1,4 @@
-import { devIssuerFile, loadDevIssuer } from '../../lib/auth/dev-issuer';
+import { devIssuerFile, loadDevIssuer } from '../lib/auth/dev-issuer';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 /** Repository root: the child runs `cli/start.ts` from here, as `npm start` does. */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const REPO_ROOT = path.resolve(__dirname, '..');
 const TSX_CLI = require.resolve('tsx/cli');
 const START_SCRIPT = 'cli/start.ts';
 
