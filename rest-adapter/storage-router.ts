@@ -1,23 +1,14 @@
-import { pipeline } from 'node:stream/promises';
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { AuthenticatedLocals } from '../gateway/authenticate';
-import { IDENTITY_HEADER } from '../lib/auth/identity-token';
-import type { IdentityTokens } from '../lib/auth/identity-token';
-import type { Plane } from '../lib/config/config';
 import { objectKeyProblem } from '../lib/domain/object-key';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { sendError } from '../lib/http/error-body';
+import { streamFailed, streamToPlane } from './plane-stream';
+import type { PlaneStreamOptions } from './plane-stream';
 
-export interface StorageRouterOptions {
+export interface StorageRouterOptions extends PlaneStreamOptions {
   authenticate: RequestHandler;
-  identityTokens: IdentityTokens;
-  /** GraphQL endpoint of each plane; the data plane's object routes live on the same origin. */
-  subgraphUrl(plane: Plane): string;
-  /** The mTLS keep-alive pool to the planes (no overall timeout: objects may take long to stream). */
-  dispatcher: Dispatcher;
 }
 
 const OBJECT_PATH = /^\/[^/]+\/objects(?:\/.*)?$/;
@@ -57,21 +48,13 @@ export function createStorageRouter(options: StorageRouterOptions): Router {
     }
     options.authenticate(req, res, (error?: unknown) => {
       if (error) return next(error);
-      forward(options, req, res).catch((cause: unknown) => {
-        (res.locals as Partial<AuthenticatedLocals>).log?.warn({ err: cause }, 'storage stream failed');
-        if (res.headersSent) {
-          res.destroy();
-          return;
-        }
-        sendError(res, new EcsError(ErrorCode.DependencyUnavailable, 'the data plane is not reachable'));
-      });
+      forward(options, req, res).catch(streamFailed(res, 'data'));
     });
   });
   return router;
 }
 
 async function forward(options: StorageRouterOptions, req: Request, res: Response): Promise<void> {
-  const { caller, requestId } = res.locals as AuthenticatedLocals;
   if (!['PUT', 'POST', 'GET', 'HEAD', 'DELETE'].includes(req.method)) {
     sendError(res, new EcsError(ErrorCode.BadRequest, `${req.method} is not supported on storage objects`));
     return;
@@ -81,43 +64,15 @@ async function forward(options: StorageRouterOptions, req: Request, res: Respons
     if (value === undefined || !FORWARDED_REQUEST.test(name)) continue;
     headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  headers['x-request-id'] = requestId;
-  headers[IDENTITY_HEADER] = await options.identityTokens.sign(caller, 'data');
-  // req.url is relative to the /v1/storage mount and keeps the raw (encoded) key and query.
-  const target = new URL(`/data/storage${req.url}`, options.subgraphUrl('data'));
-  const abort = new AbortController();
-  const onClientGone = () => {
-    if (!res.writableFinished) abort.abort();
-  };
-  res.on('close', onClientGone);
-  try {
-    const upstream = await request(target, {
-      method: req.method as Dispatcher.HttpMethod,
-      headers,
-      body: req.method === 'PUT' || req.method === 'POST' ? req : undefined,
-      dispatcher: options.dispatcher,
-      signal: abort.signal,
-    });
-    res.status(upstream.statusCode);
-    for (const [name, value] of Object.entries(upstream.headers)) {
-      if (value !== undefined && FORWARDED_RESPONSE.test(name)) res.setHeader(name, value);
-    }
-    // Refused before the whole upload arrived: answer now and close the client's connection,
-    // rather than reading (or leaving unread) the rest of a possibly huge body.
-    if (!req.readableEnded && req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('connection', 'close');
-      req.unpipe();
-      req.resume();
-    }
-    if (req.method === 'HEAD' || upstream.statusCode === 204) {
-      await upstream.body.dump();
-      res.end();
-      return;
-    }
-    await pipeline(upstream.body, res);
-  } finally {
-    res.off('close', onClientGone);
-  }
+  await streamToPlane(options, res, {
+    plane: 'data',
+    // req.url is relative to the /v1/storage mount and keeps the raw (encoded) key and query.
+    path: `/data/storage${req.url}`,
+    method: req.method as Dispatcher.HttpMethod,
+    headers,
+    body: req.method === 'PUT' || req.method === 'POST' ? req : undefined,
+    forwardedResponse: FORWARDED_RESPONSE,
+  });
 }
 
 /** What is wrong with the object key of a (plain) object path, if it names one. */
