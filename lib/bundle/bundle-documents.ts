@@ -64,6 +64,19 @@ export function profileClaim(profileId: string, producer: Producer, exportEndpoi
   };
 }
 
+/** The manifest's `artifacts`: NCP references by category (event order), then the extra categories. */
+export function listManifestArtifacts(
+  ncpArtifacts: ReadonlyMap<string, ReadonlySet<string>>,
+  manifestArtifacts: Readonly<Record<string, readonly string[]>>,
+): Record<string, string[]> {
+  const listed: Record<string, string[]> = {};
+  for (const [category, refs] of ncpArtifacts) listed[category] = [...refs];
+  for (const [category, refs] of Object.entries(manifestArtifacts)) {
+    listed[category] = [...new Set([...(listed[category] ?? []), ...refs])];
+  }
+  return listed;
+}
+
 export function manifest({
   profileId,
   producer,

@@ -1,7 +1,7 @@
 /**
  * What a streamed bundle is made of: the events of one chain range (read again for every
  * pass, in batches) and a lookup of artifact bytes by pointer. The audit plane backs it
- * with the evidence tables; tests back it with memory.
+ * with the evidence tables; tests back it with memory (test/support/memory-source.ts).
  */
 import { createHash } from 'node:crypto';
 import type { EvidenceEvent } from '../evidence/evidence-event';
@@ -51,14 +51,4 @@ export function checkedArtifact(pointer: string, artifacts: ReadonlyMap<string, 
 export function ncpReference(event: EvidenceEvent): { ref: string; type: string } | undefined {
   if (!NCP_FIELDS.every((field) => typeof event[field] === 'string')) return undefined;
   return { ref: String(event.artifact_ref), type: String(event.artifact_type) };
-}
-
-/** A source over events and artifacts held in memory (tests, small exports). */
-export function memorySource(events: readonly SourceEvent[], artifacts: ReadonlyMap<string, Uint8Array>, batch = 100): BundleSource {
-  return {
-    async *events() {
-      for (let start = 0; start < events.length; start += batch) yield events.slice(start, start + batch);
-    },
-    artifacts: async (pointers) => new Map(pointers.flatMap((pointer) => (artifacts.has(pointer) ? [[pointer, artifacts.get(pointer)!] as const] : []))),
-  };
 }

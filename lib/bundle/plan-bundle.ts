@@ -9,11 +9,12 @@
  * Memory stays flat: running hashes, one batch of events, the NCP references.
  */
 import { createHash } from 'node:crypto';
+import type { JWK } from 'jose';
 import type { JsonObject } from '../evidence/canonical-json';
 import { ChainVerifier } from '../evidence/chain-verifier';
 import { detachPayload } from '../keys/verify-jws';
 import { BUNDLE_FILES, DEFAULT_LIMITS, MANIFEST_SIGNATURE_TYP, SIGNATURE_FILES } from './bundle';
-import { manifest as buildManifest, profileClaim, verifierInputs } from './bundle-documents';
+import { listManifestArtifacts, manifest as buildManifest, profileClaim, verifierInputs } from './bundle-documents';
 import type { Producer } from './bundle-documents';
 import { artifactFileName, checkedArtifact, ncpReference } from './bundle-source';
 import type { BundleScope, BundleSource, SourceEvent } from './bundle-source';
@@ -21,8 +22,6 @@ import { JOINED_HASH_METHOD, MERKLE_ROOT_METHOD, accumulatorFor } from './hash-m
 import { prettyCanonicalJson } from './pretty-json';
 import { NCP_EVENT_TYPES, NCP_PROFILE, ncpCategory, profileRules } from './profiles';
 import { segmentEntryLine, segmentEntryText, segmentHead, segmentTail } from './segment-text';
-import { listManifestArtifacts } from './write-bundle';
-import type { BundleSigner } from './write-bundle';
 
 /** A streamed file's length and digest, as the plan pass measured it. */
 export interface MeasuredFile {
@@ -43,6 +42,13 @@ export interface BundlePlan {
   extraArtifacts: string[];
   /** Evidence pointers used by more than one event of the range, with the first sequence using each. */
   repeatedPointers: Array<[string, number]>;
+}
+
+/** Signs like the service's `SigningKeys` (lib/keys/signing-keys.ts), which fits as is. */
+export interface BundleSigner {
+  readonly kid: string;
+  readonly jwks: { keys: JWK[] };
+  sign(payload: Uint8Array, typ: string): Promise<string>;
 }
 
 export interface PlanBundleInput {

@@ -1,5 +1,5 @@
 /**
- * Streams a planned bundle as a tar archive (POSIX ustar, as tar-writer.ts writes it)
+ * Streams a planned bundle as a tar archive (POSIX ustar headers of tar-header.ts)
  * straight from its source: the small documents from the plan, then chain-segment.json and
  * events.jsonl regenerated from the events (their sizes come from the plan, so each header
  * is written before its content), then every artifact in event order. Nothing is spooled;
@@ -18,11 +18,9 @@ import { artifactFileName, checkedArtifact, ncpReference } from './bundle-source
 import type { BundleSource, SourceEvent } from './bundle-source';
 import type { BundlePlan, MeasuredFile } from './plan-bundle';
 import { segmentEntryLine, segmentEntryText, segmentHead, segmentTail } from './segment-text';
-import { tarHeader } from './tar-writer';
+import { TAR_BLOCK, tarHeader } from './tar-header';
 
-const BLOCK = 512;
-
-const padding = (size: number): Buffer => Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+const padding = (size: number): Buffer => Buffer.alloc((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
 
 /** The whole entry of a file held in memory. */
 function* smallFile(name: string, bytes: Buffer): Generator<Buffer> {
@@ -101,7 +99,7 @@ export async function* bundleTarStream(plan: BundlePlan, source: BundleSource): 
   yield* plannedFile(BUNDLE_FILES.segment, plan.segment, segmentText(plan, source));
   yield* plannedFile(BUNDLE_FILES.events, plan.events, eventsText(source));
   yield* artifactEntries(plan, source);
-  yield Buffer.alloc(BLOCK * 2);
+  yield Buffer.alloc(TAR_BLOCK * 2);
 }
 
 /** Joins small pieces (tar headers, padding, small artifacts) into chunks of about `size` bytes. */

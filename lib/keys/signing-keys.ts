@@ -1,5 +1,4 @@
 import { generateKeyPairSync, hkdfSync } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
 import { CompactSign, calculateJwkThumbprint, compactVerify, importJWK } from 'jose';
 import type { JWK } from 'jose';
 import { readOrCreateKeyFile } from './key-file';
@@ -7,7 +6,8 @@ import { readOrCreateKeyFile } from './key-file';
 /** The algorithm of every signature the service makes (checkpoints, bundles, cursors derive from it). */
 export const SIGNING_ALG = 'EdDSA';
 
-interface StoredKey {
+/** One key as the key file stores it (a JSON array of them, the signing key last). */
+export interface StoredSigningKey {
   kid: string;
   createdAt: string;
   privateJwk: JWK;
@@ -26,7 +26,8 @@ export interface SigningKeys {
   derivedSecret(purpose: string): Buffer;
 }
 
-async function createKey(): Promise<StoredKey> {
+/** A new Ed25519 key in the key file's format; appended to the file, it becomes the signing key. */
+export async function createSigningKey(): Promise<StoredSigningKey> {
   const { privateKey } = generateKeyPairSync('ed25519');
   const privateJwk = privateKey.export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint({ kty: privateJwk.kty, crv: privateJwk.crv, x: privateJwk.x });
@@ -34,18 +35,8 @@ async function createKey(): Promise<StoredKey> {
 }
 
 /** Reads the key file; on first use creates it atomically, so concurrent starts agree on one key. */
-async function readOrCreate(file: string): Promise<StoredKey[]> {
-  return JSON.parse(await readOrCreateKeyFile(file, async () => [await createKey()])) as StoredKey[];
-}
-
-/** Appends a new key (it becomes the signing key); older keys stay for verification. */
-export async function rotateSigningKey(file: string): Promise<string> {
-  const keys = await readOrCreate(file);
-  const next = await createKey();
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify([...keys, next], null, 2), { mode: 0o600 });
-  await rename(temp, file);
-  return next.kid;
+async function readOrCreate(file: string): Promise<StoredSigningKey[]> {
+  return JSON.parse(await readOrCreateKeyFile(file, async () => [await createSigningKey()])) as StoredSigningKey[];
 }
 
 export async function loadSigningKeys(file: string): Promise<SigningKeys> {

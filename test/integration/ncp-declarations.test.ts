@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_LIMITS } from '../../lib/bundle/bundle';
 import { readTarGz } from '../../lib/bundle/tar-reader';
-import { packDirectory } from '../../lib/bundle/tar-writer';
+import { packDirectory } from '../support/bundle-writer/pack-directory';
 import { canonicalJson, sha256Digest } from '../../lib/evidence/canonical-json';
 import { chainEvents } from '../support/chain-events';
 import { downloadBundle, ecs, exportAndWait, rest, saveJwks } from '../support/export-client';

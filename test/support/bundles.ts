@@ -2,8 +2,9 @@ import path from 'node:path';
 import { memoryFile } from '../../lib/bundle/bundle';
 import type { Bundle } from '../../lib/bundle/bundle';
 import { readBundle } from '../../lib/bundle/read-bundle';
-import { writeBundle } from '../../lib/bundle/write-bundle';
-import type { BundleSigner, WriteBundleInput } from '../../lib/bundle/write-bundle';
+import { writeBundle } from './bundle-writer/write-bundle';
+import type { BundleSigner } from '../../lib/bundle/plan-bundle';
+import type { WriteBundleInput } from './bundle-writer/write-bundle';
 import { loadSigningKeys } from '../../lib/keys/signing-keys';
 import { syntheticChain } from './synthetic-chain';
 

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
-import { loadSigningKeys, rotateSigningKey } from '../../lib/keys/signing-keys';
+import { loadSigningKeys } from '../../lib/keys/signing-keys';
+import { rotateSigningKey } from '../support/rotate-signing-key';
 import { makeTempDir } from '../../testkit/temp-dir';
 
 describe('service signing keys', () => {

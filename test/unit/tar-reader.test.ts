@@ -5,7 +5,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BundleReadError, DEFAULT_LIMITS } from '../../lib/bundle/bundle';
 import { readTarGz } from '../../lib/bundle/tar-reader';
-import { packDirectory, tarHeader } from '../../lib/bundle/tar-writer';
+import { tarHeader } from '../../lib/bundle/tar-header';
+import { packDirectory } from '../support/bundle-writer/pack-directory';
 import { makeTempDir } from '../../testkit/temp-dir';
 
 /** A ustar header with any name and type flag, checksum recomputed. */

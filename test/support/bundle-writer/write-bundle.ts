@@ -13,30 +13,23 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { JWK } from 'jose';
-import type { JsonObject } from '../evidence/canonical-json';
-import type { EvidenceEvent } from '../evidence/evidence-event';
-import { detachPayload } from '../keys/verify-jws';
-import { ARTIFACTS_DIR, BUNDLE_FILES, MANIFEST_SIGNATURE_TYP } from './bundle';
-import { manifest as buildManifest, profileClaim, verifierInputs } from './bundle-documents';
-import type { Producer, SegmentFacts } from './bundle-documents';
+import type { JsonObject } from '../../../lib/evidence/canonical-json';
+import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
+import { detachPayload } from '../../../lib/keys/verify-jws';
+import { ARTIFACTS_DIR, BUNDLE_FILES, MANIFEST_SIGNATURE_TYP } from '../../../lib/bundle/bundle';
+import { listManifestArtifacts, manifest as buildManifest, profileClaim, verifierInputs } from '../../../lib/bundle/bundle-documents';
+import type { Producer, SegmentFacts } from '../../../lib/bundle/bundle-documents';
 import { HashingWriter } from './hashing-writer';
-import { prettyCanonicalJson } from './pretty-json';
-import { profileRules } from './profiles';
-import { packDirectory } from './tar-writer';
+import { prettyCanonicalJson } from '../../../lib/bundle/pretty-json';
+import { profileRules } from '../../../lib/bundle/profiles';
+import { packDirectory } from './pack-directory';
+import type { BundleSigner } from '../../../lib/bundle/plan-bundle';
 import { ArtifactWriter, writeEvents } from './write-events';
 import type { ArtifactSource, EventFacts } from './write-events';
 import { writeSegment } from './write-segment';
 
 export type { ArtifactSource } from './write-events';
-export type { Producer } from './bundle-documents';
-
-/** Signs like the service's `SigningKeys` (lib/keys/signing-keys.ts), which fits as is. */
-export interface BundleSigner {
-  readonly kid: string;
-  readonly jwks: { keys: JWK[] };
-  sign(payload: Uint8Array, typ: string): Promise<string>;
-}
+export type { Producer } from '../../../lib/bundle/bundle-documents';
 
 export interface WriteBundleInput {
   /** The events of one chain, in sequence order, as the ledger stores them. */
@@ -72,19 +65,6 @@ async function writeJson(dir: string, name: string, value: JsonObject): Promise<
 async function writeManifestArtifacts(input: WriteBundleInput, artifacts: ArtifactWriter, facts: EventFacts): Promise<Record<string, string[]>> {
   for (const refs of Object.values(input.manifestArtifacts ?? {})) for (const ref of refs) await artifacts.add(ref);
   return listManifestArtifacts(facts.ncpArtifacts, input.manifestArtifacts ?? {});
-}
-
-/** The manifest's `artifacts`: NCP references by category (event order), then the extra categories. */
-export function listManifestArtifacts(
-  ncpArtifacts: ReadonlyMap<string, ReadonlySet<string>>,
-  manifestArtifacts: Readonly<Record<string, readonly string[]>>,
-): Record<string, string[]> {
-  const listed: Record<string, string[]> = {};
-  for (const [category, refs] of ncpArtifacts) listed[category] = [...refs];
-  for (const [category, refs] of Object.entries(manifestArtifacts)) {
-    listed[category] = [...new Set([...(listed[category] ?? []), ...refs])];
-  }
-  return listed;
 }
 
 /** Writes the bundle into `dir` (created; must be absent or empty). */

@@ -8,15 +8,15 @@
 import { createHash } from 'node:crypto';
 import { access, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson } from '../evidence/canonical-json';
-import { ChainVerifier } from '../evidence/chain-verifier';
-import type { EvidenceEvent } from '../evidence/evidence-event';
-import { ARTIFACTS_DIR, BUNDLE_FILES } from './bundle';
-import { JOINED_HASH_METHOD, MERKLE_ROOT_METHOD, accumulatorFor } from './hash-methods';
+import { canonicalJson } from '../../../lib/evidence/canonical-json';
+import { ChainVerifier } from '../../../lib/evidence/chain-verifier';
+import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
+import { ARTIFACTS_DIR, BUNDLE_FILES } from '../../../lib/bundle/bundle';
+import { JOINED_HASH_METHOD, MERKLE_ROOT_METHOD, accumulatorFor } from '../../../lib/bundle/hash-methods';
 import { HashingWriter } from './hashing-writer';
-import { pointerDigest } from './pointers';
-import { NCP_FIELDS, ncpCategory } from './profiles';
-import { segmentEntryLine } from './segment-text';
+import { pointerDigest } from '../../../lib/bundle/pointers';
+import { NCP_FIELDS, ncpCategory } from '../../../lib/bundle/profiles';
+import { segmentEntryLine } from '../../../lib/bundle/segment-text';
 
 /** Where artifact bytes come from: a map or a lookup, keyed by pointer. */
 export type ArtifactSource = ReadonlyMap<string, Uint8Array> | ((pointer: string) => Promise<Uint8Array | undefined>);

@@ -6,9 +6,9 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { BUNDLE_FILES } from './bundle';
+import { BUNDLE_FILES } from '../../../lib/bundle/bundle';
 import { HashingWriter } from './hashing-writer';
-import { segmentEntryText, segmentHead, segmentTail } from './segment-text';
+import { segmentEntryText, segmentHead, segmentTail } from '../../../lib/bundle/segment-text';
 import type { EventFacts } from './write-events';
 
 export async function writeSegment({
