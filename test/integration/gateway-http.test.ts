@@ -1,5 +1,6 @@
 import { Agent, fetch as undiciFetch } from 'undici';
 import { randomBytes } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import type { Caller } from '../../lib/auth/caller';
 import { IDENTITY_HEADER, IdentityTokens } from '../../lib/auth/identity-token';
 import { createLogger } from '../../lib/logger';
@@ -94,18 +95,41 @@ describe('subgraph transport', () => {
   /** POSTs the query to a plane through `agent`, which presents (or lacks) a client certificate. */
   const postTo = (url: string, agent: Agent, headers: Record<string, string> = {}) =>
     undiciFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: query, dispatcher: agent });
+  /** The connection closed without an HTTP answer (not refused, reset or timed out before it was made). */
+  const closedWithoutAnswer = { name: 'TypeError', message: 'fetch failed', cause: expect.objectContaining({ code: 'UND_ERR_SOCKET', message: 'other side closed' }) };
+  /**
+   * The next handshake the plane's server gives up on: the TLS error and, for a certificate it
+   * did not accept, why. Nothing recorded within 10 s is an answer too (the refusal came from
+   * somewhere else).
+   */
+  const nextTlsRefusal = (plane: 'control' | 'execution' | 'data') =>
+    new Promise<{ code?: string; certificate?: string | null } | 'none'>((resolve) => {
+      const server = env.stack.subgraphs[plane].server;
+      const timer = setTimeout(() => {
+        server.off('tlsClientError', recorded);
+        resolve('none');
+      }, 10_000);
+      const recorded = (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+        clearTimeout(timer);
+        resolve({ code: error.code, certificate: socket.authorizationError ? String(socket.authorizationError) : null });
+      };
+      server.once('tlsClientError', recorded);
+    });
 
   it('refuses plain HTTP on a subgraph port', async () => {
     const url = env.stack.subgraphs.control.url.replace('https:', 'http:');
-    await expect(
-      undiciFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query }),
-    ).rejects.toThrow();
+    const refusal = nextTlsRefusal('control');
+    const failure = await undiciFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query }).catch((error: unknown) => error);
+    expect(failure).toMatchObject(closedWithoutAnswer);
+    expect(await refusal).toEqual({ code: 'ERR_SSL_HTTP_REQUEST', certificate: null });
   });
 
   it('checklist 13: a subgraph port refuses TLS without a client certificate', async () => {
     const agent = new Agent({ connect: { ca: env.stack.services.tls.ca } });
     try {
-      await expect(postTo(env.stack.subgraphs.execution.url, agent)).rejects.toThrow();
+      const refusal = nextTlsRefusal('execution');
+      expect(await postTo(env.stack.subgraphs.execution.url, agent).catch((error: unknown) => error)).toMatchObject(closedWithoutAnswer);
+      expect(await refusal).toEqual({ code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', certificate: null });
     } finally {
       await agent.close();
     }
@@ -118,7 +142,11 @@ describe('subgraph transport', () => {
       connect: { ca: env.stack.services.tls.ca, cert: foreign.clientCert, key: foreign.clientKey },
     });
     try {
-      await expect(postTo(env.stack.subgraphs.data.url, agent)).rejects.toThrow();
+      // The handshake completes on the client's side; the server then drops the socket because
+      // the certificate does not chain to its CA.
+      const refusal = nextTlsRefusal('data');
+      expect(await postTo(env.stack.subgraphs.data.url, agent).catch((error: unknown) => error)).toMatchObject(closedWithoutAnswer);
+      expect(await refusal).toEqual({ code: 'ECONNRESET', certificate: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     } finally {
       await agent.close();
       await other.stop();
