@@ -3,8 +3,8 @@
  * `artifacts` resolves to a file under `artifacts/` with that SHA-256, and no artifact file
  * is left unreferenced (an unreferenced file is bound by nothing, so it is refused).
  */
-import { isObject } from './documents';
-import type { BundleDocuments } from './documents';
+import { isObject } from './read-documents';
+import type { BundleDocuments } from './read-documents';
 import type { Findings } from './findings';
 import { pointerDigest } from './pointers';
 import type { ArtifactIndex } from './pointers';

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { ARTIFACTS_DIR, BUNDLE_FILES, SIGNATURE_FILES } from './bundle';
 import type { Bundle, BundleFile } from './bundle';
-import { int, isObject, list, obj, sameJson, str } from './documents';
-import type { BundleDocuments } from './documents';
+import { int, isObject, list, obj, sameJson, str } from './read-documents';
+import type { BundleDocuments } from './read-documents';
 import type { Findings } from './findings';
 import { EVENT_HASH_METHOD, JOINED_HASH_METHOD, SEGMENT_REF_PREFIX, isKnownMethod } from './hash-methods';
 import { profileRules } from './profiles';

@@ -3,8 +3,8 @@
  * segment_hash and bundle_hash (by their declared methods), the optional RFC 9162
  * merkle_root, and the scope and chain id against the events actually present.
  */
-import { int, isObject, obj, str } from './documents';
-import type { BundleDocuments } from './documents';
+import { int, isObject, obj, str } from './read-documents';
+import type { BundleDocuments } from './read-documents';
 import type { EventPass } from './check-events';
 import type { Findings } from './findings';
 import { isKnownMethod } from './hash-methods';

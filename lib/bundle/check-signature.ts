@@ -9,8 +9,8 @@ import type { JSONWebKeySet } from 'jose';
 import { JwsError, parseJwks, verifyJws } from '../keys/verify-jws';
 import { MANIFEST_SIGNATURE_TYP, SIGNATURE_FILES } from './bundle';
 import type { Bundle } from './bundle';
-import { isObject, list } from './documents';
-import type { BundleDocuments } from './documents';
+import { isObject, list } from './read-documents';
+import type { BundleDocuments } from './read-documents';
 import type { Findings } from './findings';
 
 export interface SignatureOutcome {

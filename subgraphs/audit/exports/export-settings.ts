@@ -1,4 +1,4 @@
-import type { Producer } from '../../../lib/bundle/bundle-documents';
+import type { Producer } from '../../../lib/bundle/write-documents';
 import type { ExportConfig } from '../../../lib/config/config';
 import { PROFILES } from '../../../lib/bundle/profiles';
 import { EXPORT_PROFILES } from '../../../lib/domain/evidence-profiles';

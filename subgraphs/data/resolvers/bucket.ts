@@ -4,10 +4,10 @@ import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { pageSize } from '../../../lib/graphql/page-size';
 import { authorize } from '../../../lib/subgraph/authorize';
-import { getBucketsByNames } from '../data/buckets';
-import type { StorageObjectVersion } from '../data/objects';
+import { getBucketsByNames } from '../records/buckets';
+import type { StorageObjectVersion } from '../records/objects';
 import { listPage } from '../storage/object-read';
-import type { Bucket } from '../data/buckets';
+import type { Bucket } from '../records/buckets';
 
 export function bucketLoader(context: PlaneContext): DataLoader<string, Bucket | null> {
   return loaderFor(

@@ -6,8 +6,8 @@ import { actorOf } from '../../../lib/auth/caller';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { governAction } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { createBucket } from '../data/buckets';
-import { isDuration } from '../storage/governance';
+import { createBucket } from '../records/buckets';
+import { isDuration } from '../storage/parse-governance';
 
 const createBucketInput = z.object({
   name: z.string().regex(RESOURCE_NAME, 'must be 3-63 lowercase letters, digits or hyphens'),

@@ -2,8 +2,8 @@ import DataLoader from 'dataloader';
 import { canSee } from '../../../lib/subgraph/authorize';
 import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { findBucketsOfTenants } from '../data/buckets';
-import type { Bucket } from '../data/buckets';
+import { findBucketsOfTenants } from '../records/buckets';
+import type { Bucket } from '../records/buckets';
 
 function bucketsLoader(context: PlaneContext): DataLoader<string, Bucket[]> {
   return loaderFor(

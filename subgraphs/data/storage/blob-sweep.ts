@@ -2,7 +2,7 @@ import { FsBlobStore } from '../../../lib/blob-store';
 import type { BlobStore, SweepResult } from '../../../lib/blob-store';
 import type { Database } from '../../../lib/db/database';
 import type { BackgroundJob, SubgraphDependencies } from '../../../lib/subgraph/subgraph-app';
-import { blobReferenced } from '../data/objects';
+import { blobReferenced } from '../records/objects';
 
 /** Removes blobs that no version and no multipart part refers to, once untouched for `graceMs`. */
 export function sweepOrphanBlobs(db: Database, blobs: BlobStore, graceMs: number, now?: number): Promise<SweepResult> {

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { mayPerform } from '../../../lib/auth/caller';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import type { Bucket } from '../data/buckets';
-import { RetentionChangeError, changeRetention, setLegalHold } from '../data/object-governance';
-import { ObjectLockedError, deleteCurrent, deleteVersion, governanceFields } from '../data/objects';
-import type { StorageObjectVersion } from '../data/objects';
-import { govern, storageRefusal } from './governed';
-import type { Governed } from './governed';
-import { parseRetention } from './governance';
+import type { Bucket } from '../records/buckets';
+import { RetentionChangeError, changeRetention, setLegalHold } from '../records/lock-changes';
+import { ObjectLockedError, deleteCurrent, deleteVersion, governanceFields } from '../records/objects';
+import type { StorageObjectVersion } from '../records/objects';
+import { govern, storageRefusal } from './govern-operation';
+import type { Governed } from './govern-operation';
+import { parseRetention } from './parse-governance';
 import { readJsonBody, versionIdOf } from './request-input';
 
 function notFound(bucket: Bucket, key: string): EcsError {

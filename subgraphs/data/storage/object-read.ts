@@ -5,11 +5,11 @@ import { EcsError, ErrorCode } from '../../../lib/errors';
 import { pageSize } from '../../../lib/graphql/page-size';
 import { authorize } from '../../../lib/subgraph/authorize';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import type { Bucket } from '../data/buckets';
-import { findCurrentVersion, findVersion, governanceFields, listObjects, listVersions, recordAccess } from '../data/objects';
-import type { StorageObjectVersion } from '../data/objects';
-import { govern, storageRefusal } from './governed';
-import { GOVERNANCE_HEADERS, governanceHeaderValues } from './governance';
+import type { Bucket } from '../records/buckets';
+import { findCurrentVersion, findVersion, governanceFields, listObjects, listVersions, recordAccess } from '../records/objects';
+import type { StorageObjectVersion } from '../records/objects';
+import { govern, storageRefusal } from './govern-operation';
+import { GOVERNANCE_HEADERS, governanceHeaderValues } from './parse-governance';
 import { queryText, versionIdOf } from './request-input';
 
 /** The stored governance metadata as the same `x-eosc-*` headers it was written with. */

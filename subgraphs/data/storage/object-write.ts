@@ -9,13 +9,13 @@ import type { JsonObject } from '../../../lib/evidence/canonical-json';
 import type { RefusalReasonClass } from '../../../lib/evidence/evidence-event';
 import { authorize } from '../../../lib/subgraph/authorize';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import type { Bucket } from '../data/buckets';
-import { ObjectLockedError, findCurrentVersion, findVersion, lockOf, putVersion } from '../data/objects';
-import type { NewVersion, StorageObjectVersion } from '../data/objects';
-import { govern, loadBucket, storageRefusal } from './governed';
-import type { Governed } from './governed';
-import { governanceHeaderValues, isViolation, objectKeyProblem, parseGovernance, parseRetention, placementAllowed } from './governance';
-import type { Governance } from './governance';
+import type { Bucket } from '../records/buckets';
+import { ObjectLockedError, findCurrentVersion, findVersion, lockOf, putVersion } from '../records/objects';
+import type { NewVersion, StorageObjectVersion } from '../records/objects';
+import { govern, loadBucket, storageRefusal } from './govern-operation';
+import type { Governed } from './govern-operation';
+import { governanceHeaderValues, isViolation, objectKeyProblem, parseGovernance, parseRetention, placementAllowed } from './parse-governance';
+import type { Governance } from './parse-governance';
 import { carriesBody } from './request-input';
 
 export interface WriteLimits {

@@ -17,8 +17,8 @@ import type { JsonObject } from '../../../lib/evidence/canonical-json';
 import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
 import { detachPayload } from '../../../lib/keys/verify-jws';
 import { ARTIFACTS_DIR, BUNDLE_FILES, MANIFEST_SIGNATURE_TYP } from '../../../lib/bundle/bundle';
-import { listManifestArtifacts, manifest as buildManifest, profileClaim, verifierInputs } from '../../../lib/bundle/bundle-documents';
-import type { Producer, SegmentFacts } from '../../../lib/bundle/bundle-documents';
+import { listManifestArtifacts, manifest as buildManifest, profileClaim, verifierInputs } from '../../../lib/bundle/write-documents';
+import type { Producer, SegmentFacts } from '../../../lib/bundle/write-documents';
 import { HashingWriter } from './hashing-writer';
 import { prettyCanonicalJson } from '../../../lib/bundle/pretty-json';
 import { profileRules } from '../../../lib/bundle/profiles';
@@ -29,7 +29,7 @@ import type { ArtifactSource, EventFacts } from './write-events';
 import { writeSegment } from './write-segment';
 
 export type { ArtifactSource } from './write-events';
-export type { Producer } from '../../../lib/bundle/bundle-documents';
+export type { Producer } from '../../../lib/bundle/write-documents';
 
 export interface WriteBundleInput {
   /** The events of one chain, in sequence order, as the ledger stores them. */

@@ -8,9 +8,9 @@ import { refuse } from '../../../lib/subgraph/authorize';
 import { governAction } from '../../../lib/subgraph/governed-action';
 import type { TenantFacts } from '../../../lib/subgraph/plane-client';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { getBucketsByNames } from '../data/buckets';
-import type { Bucket } from '../data/buckets';
-import type { StorageEvidence } from '../data/objects';
+import { getBucketsByNames } from '../records/buckets';
+import type { Bucket } from '../records/buckets';
+import type { StorageEvidence } from '../records/objects';
 
 /** A storage action that passed the common checks, with the evidence context of its events. */
 export interface Governed {
