@@ -6,7 +6,6 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap';
 import express from 'express';
 import type { Express, Response, Router } from 'express';
 import { parse } from 'graphql';
@@ -24,11 +23,15 @@ import { requireIdentity } from './require-identity';
 import type { IdentifiedLocals } from './require-identity';
 import type { PlaneContext } from './plane-context';
 
+/** The resolver map `buildSubgraphSchema` takes (the package exports only the function). */
+type SubgraphResolverMap = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
+
 export interface PlaneDefinition {
   plane: Plane;
   /** Absolute path of the plane's `schema.graphql`. */
   schemaPath: string;
-  resolvers: GraphQLResolverMap<PlaneContext>;
+  /** The plane's resolvers, typed where they are written by the `Resolvers` generated from its schema. */
+  resolvers: Record<string, object>;
   /** Runs once when the plane starts (seeding what a new data directory needs). */
   seed?(options: { db: Database; devIssuerEnabled: boolean }): Promise<void>;
   /**
@@ -81,7 +84,7 @@ export async function createSubgraphApp(
   const schema = buildSubgraphSchema({
     typeDefs: parse(readFileSync(definition.schemaPath, 'utf8')),
     // The subgraph builder types resolvers with an unknown context; ours receive PlaneContext.
-    resolvers: definition.resolvers as GraphQLResolverMap<unknown>,
+    resolvers: definition.resolvers as SubgraphResolverMap,
   });
   const apollo = new ApolloServer<PlaneContext>({
     schema,
