@@ -14,7 +14,11 @@ const RESOLVER_TYPES_FILE = 'generated/resolvers-types.ts';
  * named here are returned in the schema's shape.
  */
 const MAPPERS: Record<Plane, Record<string, string>> = {
-  identity: {},
+  identity: {
+    ApiKey: '../data/api-keys#ApiKey',
+    AuthorityBinding: '../data/authority-bindings#AuthorityBinding',
+    AuthorityBindingVersion: '../data/authority-bindings#AuthorityBinding',
+  },
   control: {},
   execution: {},
   data: {},

@@ -4,6 +4,7 @@ import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { getApiKeysByIds } from '../data/api-keys';
 import type { ApiKey } from '../data/api-keys';
+import type { ApiKeyResolverMap } from '../generated/resolvers-types';
 
 export function apiKeyLoader(context: PlaneContext): DataLoader<string, ApiKey | null> {
   return loaderFor(
@@ -13,8 +14,8 @@ export function apiKeyLoader(context: PlaneContext): DataLoader<string, ApiKey |
   );
 }
 
-export const ApiKeyResolvers = {
-  __resolveReference: async (reference: { id: string }, context: PlaneContext) => {
+export const ApiKeyResolvers: ApiKeyResolverMap = {
+  __resolveReference: async (reference, context) => {
     const key = await apiKeyLoader(context).load(reference.id);
     return key && canSee(context, 'apikey.read', key.tenantId) ? key : null;
   },

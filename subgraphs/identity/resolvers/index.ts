@@ -1,11 +1,12 @@
 import { DateTimeScalar } from '../../../lib/graphql/date-time';
+import type { Resolvers } from '../generated/resolvers-types';
 import { ApiKeyResolvers } from './api-key';
 import { AuthorityBindingResolvers, AuthorityBindingVersionResolvers } from './authority-binding';
 import { MutationResolvers } from './mutation';
 import { QueryResolvers } from './query';
 import { TenantResolvers } from './tenant';
 
-export const resolvers = {
+export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   Query: QueryResolvers,
   Mutation: MutationResolvers,

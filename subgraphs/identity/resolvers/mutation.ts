@@ -5,9 +5,9 @@ import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize, refuse } from '../../../lib/subgraph/authorize';
 import { governAction } from '../../../lib/subgraph/governed-action';
-import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { ApiKeyLimitReached, assertKeyOfTenant, createApiKey, revokeApiKey } from '../data/api-keys';
 import { ANY_ACTION, createBindingVersion } from '../data/authority-bindings';
+import type { MutationResolverMap } from '../generated/resolvers-types';
 import { apiKeyLoader } from './api-key';
 
 const createApiKeyInput = z.object({
@@ -35,8 +35,8 @@ const createBindingInput = z
 /** Live API keys per tenant when the plane runs without a configuration (`API_KEYS_PER_TENANT`). */
 const DEFAULT_API_KEYS_PER_TENANT = 100;
 
-export const MutationResolvers = {
-  createApiKey: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+export const MutationResolvers: MutationResolverMap = {
+  createApiKey: async (_, args, context) => {
     const input = parseInput(createApiKeyInput, args.input);
     const governed = { action: 'apikey.manage', eventType: 'apikey.create' };
     const { tenant, authoritySnapshotId } = await governAction(context, { permission: 'apikey.manage', ...governed, tenantId: input.tenantId });
@@ -64,13 +64,13 @@ export const MutationResolvers = {
     }
   },
 
-  revokeApiKey: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+  revokeApiKey: async (_, args, context) => {
     const key = assertKeyOfTenant(await apiKeyLoader(context).load(args.id), undefined);
     await authorize(context, 'apikey.manage', key.tenantId);
     return revokeApiKey({ db: context.db, key, actor: actorOf(context.caller), correlationId: context.correlationId });
   },
 
-  createAuthorityBinding: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+  createAuthorityBinding: async (_, args, context) => {
     await authorize(context, 'authority.manage', undefined);
     const input = parseInput(createBindingInput, args.input);
     if (input.scopes.includes(ANY_ACTION) && input.scopes.length > 1) {

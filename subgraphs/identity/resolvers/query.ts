@@ -2,44 +2,44 @@ import { decodeKeyCursor, encodeKeyCursor } from '../../../lib/graphql/key-curso
 import { pageSize } from '../../../lib/graphql/page-size';
 import { authorize } from '../../../lib/subgraph/authorize';
 import { assertService } from '../../../lib/subgraph/governed-action';
-import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { resolveApiKey } from '../data/api-keys';
 import { decideAuthority, findBindingBySnapshot, findBindings, findLatestBinding } from '../data/authority-bindings';
+import type { QueryResolverMap } from '../generated/resolvers-types';
 import { apiKeyLoader } from './api-key';
 
-export const QueryResolvers = {
-  whoami: (_: unknown, __: unknown, context: PlaneContext) => context.caller,
+export const QueryResolvers: QueryResolverMap = {
+  whoami: (_, __, context) => context.caller,
 
-  apiKey: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+  apiKey: async (_, args, context) => {
     const key = await apiKeyLoader(context).load(args.id);
     if (key) await authorize(context, 'apikey.read', key.tenantId);
     return key;
   },
 
   /** Authority bindings are platform governance records, readable by every authenticated role. */
-  authorityBinding: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+  authorityBinding: async (_, args, context) => {
     await authorize(context, 'authority.read', context.caller.tenantId);
     return findLatestBinding({ db: context.db, id: args.id });
   },
 
-  authoritySnapshot: async (_: unknown, args: { snapshotId: string }, context: PlaneContext) => {
+  authoritySnapshot: async (_, args, context) => {
     await authorize(context, 'authority.read', context.caller.tenantId);
     return findBindingBySnapshot({ db: context.db, snapshotId: args.snapshotId });
   },
 
-  authorityBindings: async (_: unknown, args: { first?: number | null; after?: string | null }, context: PlaneContext) => {
+  authorityBindings: async (_, args, context) => {
     await authorize(context, 'authority.read', context.caller.tenantId);
     const { items, hasMore } = await findBindings({ db: context.db, first: pageSize(args.first), afterId: decodeKeyCursor(args.after) });
     const last = items[items.length - 1];
     return { items, nextCursor: hasMore && last ? encodeKeyCursor(last.id) : null };
   },
 
-  authorityDecision: async (_: unknown, args: { bindingId: string; action: string }, context: PlaneContext) => {
+  authorityDecision: async (_, args, context) => {
     await assertService(context, 'authority.decide');
     return decideAuthority({ db: context.db, bindingId: args.bindingId, action: args.action });
   },
 
-  apiKeyLookup: async (_: unknown, args: { key: string }, context: PlaneContext) => {
+  apiKeyLookup: async (_, args, context) => {
     await assertService(context, 'apikey.resolve');
     const resolution = await resolveApiKey({ db: context.db, presented: args.key });
     if (!resolution.ok) return { ok: false, reason: resolution.reason };

@@ -4,6 +4,7 @@ import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findApiKeysOfTenants } from '../data/api-keys';
 import type { ApiKey } from '../data/api-keys';
+import type { TenantResolverMap } from '../generated/resolvers-types';
 
 function apiKeysLoader(context: PlaneContext): DataLoader<string, ApiKey[]> {
   return loaderFor(
@@ -13,8 +14,8 @@ function apiKeysLoader(context: PlaneContext): DataLoader<string, ApiKey[]> {
   );
 }
 
-export const TenantResolvers = {
-  __resolveReference: (reference: { id: string }) => reference,
-  apiKeys: (tenant: { id: string }, _: unknown, context: PlaneContext) =>
+export const TenantResolvers: TenantResolverMap = {
+  __resolveReference: (reference) => reference,
+  apiKeys: (tenant, _, context) =>
     canSee(context, 'apikey.read', tenant.id) ? apiKeysLoader(context).load(tenant.id) : [],
 };
