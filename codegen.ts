@@ -19,7 +19,11 @@ const MAPPERS: Record<Plane, Record<string, string>> = {
     AuthorityBinding: '../data/authority-bindings#AuthorityBinding',
     AuthorityBindingVersion: '../data/authority-bindings#AuthorityBinding',
   },
-  control: {},
+  control: {
+    Tenant: '../data/tenants#Tenant',
+    PolicyBaseline: '../data/policy-baselines#PolicyBaseline',
+    PolicySnapshot: '../data/policy-baselines#PolicySnapshot',
+  },
   execution: {},
   data: {},
   audit: {},

@@ -11,6 +11,7 @@ import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findBaseline, publishBaseline } from '../data/policy-baselines';
 import { TenantDeletedError, changeTenant, createTenant, getTenant } from '../data/tenants';
 import type { TenantChange } from '../data/tenants';
+import type { MutationResolverMap } from '../generated/resolvers-types';
 
 const jurisdiction = z.string().refine(isJurisdiction, 'must be an ISO 3166-1 alpha-2 code, EU or EEA');
 const createTenantInput = z.object({
@@ -98,8 +99,8 @@ async function lifecycle(
   }
 }
 
-export const MutationResolvers = {
-  createTenant: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+export const MutationResolvers: MutationResolverMap = {
+  createTenant: async (_, args, context) => {
     await authorize(context, 'tenant.create', undefined);
     const input = parseInput(createTenantInput, args.input);
     const authoritySnapshotId = await assertAuthority(context, {
@@ -119,20 +120,20 @@ export const MutationResolvers = {
     });
   },
 
-  updateTenant: async (_: unknown, args: { id: string; input: unknown }, context: PlaneContext) => {
+  updateTenant: async (_, args, context) => {
     const input = parseInput(updateTenantInput, args.input);
     const change = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null && value !== undefined)) as TenantChange;
     if (Object.keys(change).length === 0) throw new EcsError(ErrorCode.ValidationFailed, 'input names no field to change', { field: 'input' });
     return lifecycle(context, args.id, change, 'tenant.update', 'tenant.update');
   },
-  suspendTenant: (_: unknown, args: { id: string }, context: PlaneContext) =>
+  suspendTenant: (_, args, context) =>
     lifecycle(context, args.id, { status: 'suspended' }, 'tenant.suspend', 'tenant.suspend'),
-  resumeTenant: (_: unknown, args: { id: string }, context: PlaneContext) =>
+  resumeTenant: (_, args, context) =>
     lifecycle(context, args.id, { status: 'active' }, 'tenant.suspend', 'tenant.resume'),
-  deleteTenant: (_: unknown, args: { id: string }, context: PlaneContext) =>
+  deleteTenant: (_, args, context) =>
     lifecycle(context, args.id, { status: 'deleted' }, 'tenant.delete', 'tenant.delete'),
 
-  publishPolicyBaseline: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+  publishPolicyBaseline: async (_, args, context) => {
     await authorize(context, 'policy.manage', undefined);
     const input = parseInput(publishInput, args.input);
     return publishBaseline({ db: context.db, ...input, actor: actorOf(context.caller), correlationId: context.correlationId });
