@@ -8,6 +8,9 @@ import { SUBGRAPH_SCHEMA_FILES } from './subgraphs/schema-files';
 /** Where a plane's resolver types are written; resolvers import them from `../generated/resolvers-types`. */
 const RESOLVER_TYPES_FILE = 'generated/resolvers-types.ts';
 
+/** The planes that extend `Tenant` know it only by id. */
+const TENANT_REFERENCE = '../../../lib/subgraph/tenant-reference#TenantReference';
+
 /**
  * What each plane's resolvers return for a GraphQL type (`module#Type`, the module relative to the
  * generated file), so parents are the data layer's rows rather than the schema's shape. Types not
@@ -15,6 +18,7 @@ const RESOLVER_TYPES_FILE = 'generated/resolvers-types.ts';
  */
 const MAPPERS: Record<Plane, Record<string, string>> = {
   identity: {
+    Tenant: TENANT_REFERENCE,
     ApiKey: '../data/api-keys#ApiKey',
     AuthorityBinding: '../data/authority-bindings#AuthorityBinding',
     AuthorityBindingVersion: '../data/authority-bindings#AuthorityBinding',
@@ -24,7 +28,10 @@ const MAPPERS: Record<Plane, Record<string, string>> = {
     PolicyBaseline: '../data/policy-baselines#PolicyBaseline',
     PolicySnapshot: '../data/policy-baselines#PolicySnapshot',
   },
-  execution: {},
+  execution: {
+    Tenant: TENANT_REFERENCE,
+    Workload: '../data/workloads#Workload',
+  },
   data: {},
   audit: {},
 };

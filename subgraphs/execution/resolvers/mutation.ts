@@ -11,6 +11,7 @@ import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { admitWorkload } from '../admission/admit-workload';
 import { changeWorkloadStatus, createWorkload } from '../data/workloads';
 import type { Workload } from '../data/workloads';
+import type { MutationResolverMap } from '../generated/resolvers-types';
 import { workloadLoader } from './workload';
 
 const createWorkloadInput = z.object({
@@ -37,8 +38,8 @@ async function existingWorkload(context: PlaneContext, id: string): Promise<Work
   return workload;
 }
 
-export const MutationResolvers = {
-  createWorkload: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+export const MutationResolvers: MutationResolverMap = {
+  createWorkload: async (_, args, context) => {
     const input = parseInput(createWorkloadInput, args.input);
     await authorize(context, 'workload.deploy', input.tenantId);
     const id = randomUUID();
@@ -53,7 +54,7 @@ export const MutationResolvers = {
     });
   },
 
-  deleteWorkload: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+  deleteWorkload: async (_, args, context) => {
     const workload = await existingWorkload(context, args.id);
     await authorize(context, 'workload.terminate', workload.tenantId);
     if (workload.status === 'terminated') return workload;
@@ -71,7 +72,7 @@ export const MutationResolvers = {
     });
   },
 
-  reportWorkloadStatus: async (_: unknown, args: { report: unknown }, context: PlaneContext) => {
+  reportWorkloadStatus: async (_, args, context) => {
     await assertService(context, 'workload.report');
     const report = parseInput(statusReport, args.report);
     const workload = await existingWorkload(context, report.workloadId);

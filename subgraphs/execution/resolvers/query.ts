@@ -1,17 +1,17 @@
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { pageSize } from '../../../lib/graphql/page-size';
 import { authorize } from '../../../lib/subgraph/authorize';
-import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findWorkloads } from '../data/workloads';
+import type { QueryResolverMap } from '../generated/resolvers-types';
 import { workloadLoader } from './workload';
 
-export const QueryResolvers = {
-  workload: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+export const QueryResolvers: QueryResolverMap = {
+  workload: async (_, args, context) => {
     const workload = await workloadLoader(context).load(args.id);
     if (workload) await authorize(context, 'workload.read', workload.tenantId);
     return workload;
   },
-  workloads: async (_: unknown, args: { tenantId: string; first?: number | null; after?: string | null }, context: PlaneContext) => {
+  workloads: async (_, args, context) => {
     await authorize(context, 'workload.read', args.tenantId);
     const scope = { listing: 'workloads', tenantId: args.tenantId };
     let after: { createdAt: Date; id: string } | undefined;

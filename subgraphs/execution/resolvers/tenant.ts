@@ -5,6 +5,7 @@ import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findWorkloadsOfTenants } from '../data/workloads';
 import type { Workload } from '../data/workloads';
+import type { TenantResolverMap } from '../generated/resolvers-types';
 
 /** Batches `Tenant.workloads` of every tenant in a response into one query per page size. */
 function workloadsLoader(context: PlaneContext, first: number): DataLoader<string, Workload[]> {
@@ -15,8 +16,8 @@ function workloadsLoader(context: PlaneContext, first: number): DataLoader<strin
   );
 }
 
-export const TenantResolvers = {
-  __resolveReference: (reference: { id: string }) => reference,
-  workloads: (tenant: { id: string }, args: { first?: number | null }, context: PlaneContext) =>
+export const TenantResolvers: TenantResolverMap = {
+  __resolveReference: (reference) => reference,
+  workloads: (tenant, args, context) =>
     canSee(context, 'workload.read', tenant.id) ? workloadsLoader(context, pageSize(args.first)).load(tenant.id) : [],
 };

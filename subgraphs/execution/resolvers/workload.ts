@@ -4,6 +4,7 @@ import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { getWorkloadsByIds } from '../data/workloads';
 import type { Workload } from '../data/workloads';
+import type { WorkloadResolverMap } from '../generated/resolvers-types';
 
 export function workloadLoader(context: PlaneContext): DataLoader<string, Workload | null> {
   return loaderFor(
@@ -13,12 +14,12 @@ export function workloadLoader(context: PlaneContext): DataLoader<string, Worklo
   );
 }
 
-export const WorkloadResolvers = {
+export const WorkloadResolvers: WorkloadResolverMap = {
   /** Another tenant's workload resolves to nothing (no BOLA through federation). */
-  __resolveReference: async (reference: { id: string }, context: PlaneContext) => {
+  __resolveReference: async (reference, context) => {
     const workload = await workloadLoader(context).load(reference.id);
     return workload && canSee(context, 'workload.read', workload.tenantId) ? workload : null;
   },
   /** A reference the gateway completes from the control plane. */
-  tenant: (workload: Workload) => ({ __typename: 'Tenant', id: workload.tenantId }),
+  tenant: (workload) => ({ __typename: 'Tenant', id: workload.tenantId }),
 };
