@@ -4,7 +4,3 @@
  */
 export const EXPORT_PROFILES = ['ecs-evidence-baseline', 'ecs-evidence-admissible', 'ecs-evidence-ncp'] as const;
 export type ExportProfile = (typeof EXPORT_PROFILES)[number];
-
-export function isExportProfile(value: string): value is ExportProfile {
-  return (EXPORT_PROFILES as readonly string[]).includes(value);
-}

@@ -4,7 +4,3 @@
  */
 export const NCP_DECLARATION_TYPES = ['authority.graph.publish', 'key.custody.declare', 'controlplane.ownership.declare', 'telemetry.path.audit'] as const;
 export type NcpDeclarationType = (typeof NCP_DECLARATION_TYPES)[number];
-
-export function isNcpDeclarationType(value: string): value is NcpDeclarationType {
-  return (NCP_DECLARATION_TYPES as readonly string[]).includes(value);
-}

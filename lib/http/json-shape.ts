@@ -1,5 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-import { EcsError, ErrorCode } from '../errors';
 
 /** Deepest nesting of objects and arrays a request body may have. */
 export const MAX_JSON_DEPTH = 64;
@@ -43,10 +41,4 @@ export function jsonShapeProblem(text: string, maxDepth = MAX_JSON_DEPTH): strin
     }
   }
   return undefined;
-}
-
-/** `verify` option of `express.json`: refuses duplicate keys and excessive nesting with a 400. */
-export function verifyJsonShape(_req: IncomingMessage, _res: unknown, body: Buffer): void {
-  const problem = jsonShapeProblem(body.toString('utf8'));
-  if (problem) throw new EcsError(ErrorCode.BadRequest, `request body: ${problem}`);
 }
