@@ -33,7 +33,12 @@ const MAPPERS: Record<Plane, Record<string, string>> = {
     Workload: '../data/workloads#Workload',
   },
   data: {},
-  audit: {},
+  audit: {
+    Tenant: TENANT_REFERENCE,
+    EvidenceEvent: '../../../lib/evidence/stored-event#StoredEvent',
+    EvidenceExport: '../exports/export-store#EvidenceExport',
+    MerkleProof: '../data/proofs#MerkleProof',
+  },
 };
 
 const config: CodegenConfig = {

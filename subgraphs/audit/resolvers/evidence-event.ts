@@ -4,6 +4,7 @@ import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { getEventsByIds } from '../data/events';
 import type { StoredEvent } from '../../../lib/evidence/stored-event';
+import type { EvidenceEventResolverMap } from '../generated/resolvers-types';
 
 export function eventLoader(context: PlaneContext): DataLoader<string, StoredEvent | null> {
   return loaderFor(
@@ -13,35 +14,38 @@ export function eventLoader(context: PlaneContext): DataLoader<string, StoredEve
   );
 }
 
-const field =
+/** An envelope field only some events carry (the ledger writes it as text or leaves it out). */
+const optionalText =
   (name: string) =>
-  (event: StoredEvent): unknown =>
-    event.envelope[name] ?? null;
+  (event: StoredEvent): string | null => {
+    const value = event.envelope[name];
+    return typeof value === 'string' ? value : null;
+  };
 
-export const EvidenceEventResolvers = {
+export const EvidenceEventResolvers: EvidenceEventResolverMap = {
   /** Another tenant's event resolves to nothing (no BOLA through federation). */
-  __resolveReference: async (reference: { id: string }, context: PlaneContext) => {
+  __resolveReference: async (reference, context) => {
     const event = await eventLoader(context).load(reference.id);
     return event && canSee(context, 'evidence.read', event.envelope.tenant_id) ? event : null;
   },
-  id: field('id'),
-  eventType: field('event_type'),
-  occurredAt: field('occurred_at'),
-  tenantId: field('tenant_id'),
-  actor: field('actor'),
-  outcome: field('outcome'),
-  sequence: field('sequence'),
-  evidencePointer: field('evidence_pointer'),
-  correlationId: field('correlation_id'),
-  chainId: field('chain_id'),
-  prevHash: field('prev_hash'),
-  eventHash: field('event_hash'),
-  authoritySnapshotId: field('authority_snapshot_id'),
-  policySnapshotId: field('policy_snapshot_id'),
-  refusalReasonClass: field('refusal_reason_class'),
-  refusalReasonCode: field('refusal_reason_code'),
-  refusalSubject: field('refusal_subject'),
-  refusalReason: field('refusal_reason'),
-  details: (event: StoredEvent) => event.details,
-  canonical: (event: StoredEvent) => event.canonical,
+  id: (event) => event.envelope.id,
+  eventType: (event) => event.envelope.event_type,
+  occurredAt: (event) => event.envelope.occurred_at,
+  tenantId: (event) => event.envelope.tenant_id,
+  actor: (event) => event.envelope.actor,
+  outcome: (event) => event.envelope.outcome,
+  sequence: (event) => event.envelope.sequence,
+  evidencePointer: (event) => event.envelope.evidence_pointer,
+  correlationId: (event) => event.envelope.correlation_id,
+  chainId: (event) => event.envelope.chain_id,
+  prevHash: optionalText('prev_hash'),
+  eventHash: (event) => event.envelope.event_hash,
+  authoritySnapshotId: optionalText('authority_snapshot_id'),
+  policySnapshotId: optionalText('policy_snapshot_id'),
+  refusalReasonClass: optionalText('refusal_reason_class'),
+  refusalReasonCode: optionalText('refusal_reason_code'),
+  refusalSubject: optionalText('refusal_subject'),
+  refusalReason: optionalText('refusal_reason'),
+  details: (event) => event.details,
+  canonical: (event) => event.canonical,
 };

@@ -2,8 +2,8 @@ import { EcsError, ErrorCode } from '../../../lib/errors';
 import { decodeKeyCursor, encodeKeyCursor } from '../../../lib/graphql/key-cursor';
 import { pageSize } from '../../../lib/graphql/page-size';
 import { authorize } from '../../../lib/subgraph/authorize';
-import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findExports, getExport } from '../exports/export-store';
+import type { QueryResolverMap } from '../generated/resolvers-types';
 
 function decodeAfter(after: string | null | undefined): { requestedAt: Date; id: string } | undefined {
   const key = decodeKeyCursor(after);
@@ -15,14 +15,14 @@ function decodeAfter(after: string | null | undefined): { requestedAt: Date; id:
 }
 
 /** Exports are read by those who may export the tenant's evidence. */
-export const ExportQueryResolvers = {
-  evidenceExport: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+export const ExportQueryResolvers: QueryResolverMap = {
+  evidenceExport: async (_, args, context) => {
     const row = await getExport({ db: context.db, id: args.id }).catch(() => null);
     if (row) await authorize(context, 'evidence.export', row.tenantId);
     return row;
   },
 
-  evidenceExports: async (_: unknown, args: { tenantId?: string | null; first?: number | null; after?: string | null }, context: PlaneContext) => {
+  evidenceExports: async (_, args, context) => {
     const tenantId = args.tenantId ?? context.caller.tenantId;
     await authorize(context, 'evidence.export', tenantId);
     const { items, hasMore } = await findExports({ db: context.db, tenantId, first: pageSize(args.first), after: decodeAfter(args.after) });

@@ -1,5 +1,6 @@
 import { DateTimeScalar } from '../../../lib/graphql/date-time';
 import { JSONObjectScalar } from '../../../lib/graphql/json-object';
+import type { Resolvers } from '../generated/resolvers-types';
 import { EvidenceEventResolvers } from './evidence-event';
 import { EvidenceExportResolvers } from './evidence-export';
 import { ExportQueryResolvers } from './export-query';
@@ -8,7 +9,7 @@ import { MerkleProofResolvers, ProofQueryResolvers } from './proof-query';
 import { QueryResolvers } from './query';
 import { TenantResolvers } from './tenant';
 
-export const resolvers = {
+export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   JSONObject: JSONObjectScalar,
   Query: { ...QueryResolvers, ...ProofQueryResolvers, ...ExportQueryResolvers },

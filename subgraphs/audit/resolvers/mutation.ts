@@ -1,8 +1,8 @@
-import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { requestExport } from '../exports/export-request';
+import type { MutationResolverMap } from '../generated/resolvers-types';
 import { declareNoControl } from '../ncp/declare-no-control';
 
-export const MutationResolvers = {
-  requestEvidenceExport: (_: unknown, args: { input: unknown }, context: PlaneContext) => requestExport(context, args.input),
-  declareNoControl: (_: unknown, args: { input: unknown }, context: PlaneContext) => declareNoControl(context, args.input),
+export const MutationResolvers: MutationResolverMap = {
+  requestEvidenceExport: (_, args, context) => requestExport(context, args.input),
+  declareNoControl: (_, args, context) => declareNoControl(context, args.input),
 };

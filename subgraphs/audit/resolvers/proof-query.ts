@@ -2,18 +2,14 @@ import { z } from 'zod';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize } from '../../../lib/subgraph/authorize';
-import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { proveConsistency, proveInclusion, sequenceOfEvent } from '../data/proofs';
+import type { MerkleProofResolverMap, QueryResolverMap } from '../generated/resolvers-types';
 
 const size = z.number().int().min(1).max(2 ** 31 - 1);
 
 /** Proof queries: any caller who may read the tenant's evidence. */
-export const ProofQueryResolvers = {
-  inclusionProof: async (
-    _: unknown,
-    args: { tenantId: string; sequence?: number | null; eventId?: string | null; treeSize?: number | null },
-    context: PlaneContext,
-  ) => {
+export const ProofQueryResolvers: QueryResolverMap = {
+  inclusionProof: async (_, args, context) => {
     await authorize(context, 'evidence.read', args.tenantId);
     const input = parseInput(z.object({ sequence: size.nullish(), treeSize: size.nullish() }), { sequence: args.sequence, treeSize: args.treeSize });
     if ((input.sequence == null) === (args.eventId == null)) {
@@ -30,7 +26,7 @@ export const ProofQueryResolvers = {
     });
   },
 
-  consistencyProof: async (_: unknown, args: { tenantId: string; fromSize: number; toSize?: number | null }, context: PlaneContext) => {
+  consistencyProof: async (_, args, context) => {
     await authorize(context, 'evidence.read', args.tenantId);
     const input = parseInput(z.object({ fromSize: size, toSize: size.nullish() }), { fromSize: args.fromSize, toSize: args.toSize });
     return proveConsistency({
@@ -44,6 +40,6 @@ export const ProofQueryResolvers = {
   },
 };
 
-export const MerkleProofResolvers = {
-  chainId: (proof: { checkpoint: { chainId: string } }) => proof.checkpoint.chainId,
+export const MerkleProofResolvers: MerkleProofResolverMap = {
+  chainId: (proof) => proof.checkpoint.chainId,
 };

@@ -10,6 +10,7 @@ import { verifyChain } from '../data/chain';
 import { signChainHead } from '../data/checkpoints';
 import { findEvents } from '../data/events';
 import type { EventFilter, EventPosition } from '../data/events';
+import type { QueryResolverMap } from '../generated/resolvers-types';
 import { eventLoader } from './evidence-event';
 
 const sequence = z.number().int().min(1).max(2 ** 31 - 1);
@@ -41,18 +42,14 @@ function scopeOf(filter: EventFilter, context: PlaneContext): JsonObject {
   };
 }
 
-export const QueryResolvers = {
-  event: async (_: unknown, args: { id: string }, context: PlaneContext) => {
+export const QueryResolvers: QueryResolverMap = {
+  event: async (_, args, context) => {
     const event = await eventLoader(context).load(args.id);
     if (event) await authorize(context, 'evidence.read', event.envelope.tenant_id);
     return event;
   },
 
-  events: async (
-    _: unknown,
-    args: { filter?: unknown; first?: number | null; after?: string | null },
-    context: PlaneContext,
-  ) => {
+  events: async (_, args, context) => {
     const filter = normalise(parseInput(eventFilter, args.filter));
     // A tenant's callers read their own chain; platform-wide auditors any chain, or all.
     filter.tenantId ??= context.caller.tenantId;
@@ -75,16 +72,12 @@ export const QueryResolvers = {
     };
   },
 
-  evidence: async (_: unknown, args: { pointer: string; tenantId: string }, context: PlaneContext) => {
+  evidence: async (_, args, context) => {
     await authorize(context, 'evidence.read', args.tenantId);
     return findArtifact({ db: context.db, pointer: args.pointer, tenantId: args.tenantId });
   },
 
-  verifyChain: async (
-    _: unknown,
-    args: { tenantId: string; fromSequence?: number | null; toSequence?: number | null },
-    context: PlaneContext,
-  ) => {
+  verifyChain: async (_, args, context) => {
     await authorize(context, 'evidence.read', args.tenantId);
     const range = parseInput(
       z
@@ -104,7 +97,7 @@ export const QueryResolvers = {
     });
   },
 
-  chainHead: async (_: unknown, args: { tenantId: string }, context: PlaneContext) => {
+  chainHead: async (_, args, context) => {
     await authorize(context, 'evidence.read', args.tenantId);
     return signChainHead({ db: context.db, keys: context.keys, tenantId: args.tenantId, signal: context.signal });
   },

@@ -5,6 +5,7 @@ import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findLatestEventsOfTenants } from '../data/events';
 import type { StoredEvent } from '../../../lib/evidence/stored-event';
+import type { TenantResolverMap } from '../generated/resolvers-types';
 
 function latestEventsLoader(context: PlaneContext, last: number): DataLoader<string, StoredEvent[]> {
   return loaderFor(
@@ -14,8 +15,8 @@ function latestEventsLoader(context: PlaneContext, last: number): DataLoader<str
   );
 }
 
-export const TenantResolvers = {
-  __resolveReference: (reference: { id: string }) => reference,
-  events: (tenant: { id: string }, args: { last?: number | null }, context: PlaneContext) =>
+export const TenantResolvers: TenantResolverMap = {
+  __resolveReference: (reference) => reference,
+  events: (tenant, args, context) =>
     canSee(context, 'evidence.read', tenant.id) ? latestEventsLoader(context, pageSize(args.last ?? 20, 'last')).load(tenant.id) : [],
 };
