@@ -9,6 +9,7 @@ import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize, refuse } from '../../../lib/subgraph/authorize';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { headSequence } from '../data/chain-hashes';
+import type { EvidenceExportInput } from '../generated/resolvers-types';
 import { EXPORT_EVENT_TYPE, ExportLimitReached, createExport } from './export-store';
 import type { EvidenceExport } from './export-store';
 import { DEFAULT_EXPORT_SETTINGS, EXPORT_PROFILES } from './export-settings';
@@ -85,7 +86,7 @@ async function assertProfileFits(db: Database, chainId: string, profileId: strin
 }
 
 /** Queues an export (an evidenced action); the worker builds the bundle after the answer. */
-export async function requestExport(context: PlaneContext, rawInput: unknown): Promise<EvidenceExport> {
+export async function requestExport(context: PlaneContext, rawInput: EvidenceExportInput): Promise<EvidenceExport> {
   const input = parseInput(exportInput, rawInput);
   const tenantId = input.tenantId ?? context.caller.tenantId;
   if (!tenantId) throw invalid('tenantId is required for callers without a tenant', 'tenantId');

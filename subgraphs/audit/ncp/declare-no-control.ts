@@ -11,6 +11,7 @@ import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { toStoredEvent } from '../../../lib/evidence/stored-event';
 import type { StoredEvent } from '../../../lib/evidence/stored-event';
 import { ARTIFACT_POINTER_PREFIX } from '../exports/snapshot-artifacts';
+import type { NcpDeclarationInput } from '../generated/resolvers-types';
 import { NCP_DECLARATION_TYPES } from '../../../lib/domain/ncp-declarations';
 import type { NcpDeclarationType } from '../../../lib/domain/ncp-declarations';
 
@@ -67,7 +68,7 @@ function contentAddress(input: z.infer<typeof declarationInput>): { content: str
  * declaration event (`artifact_type`, `artifact_ref`, `artifact_hash`) appended in the same
  * transaction. Refusals are evidenced as `ncp.declare` events.
  */
-export async function declareNoControl(context: PlaneContext, rawInput: unknown): Promise<NcpDeclaration> {
+export async function declareNoControl(context: PlaneContext, rawInput: NcpDeclarationInput): Promise<NcpDeclaration> {
   const input = parseInput(declarationInput, rawInput);
   const tenantId = input.tenantId ?? context.caller.tenantId;
   if (!tenantId) throw invalid('tenantId is required for callers without a tenant', 'tenantId');
