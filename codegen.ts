@@ -32,7 +32,11 @@ const MAPPERS: Record<Plane, Record<string, string>> = {
     Tenant: TENANT_REFERENCE,
     Workload: '../data/workloads#Workload',
   },
-  data: {},
+  data: {
+    Tenant: TENANT_REFERENCE,
+    Bucket: '../records/buckets#Bucket',
+    StorageObject: '../records/objects#StorageObjectVersion',
+  },
   audit: {
     Tenant: TENANT_REFERENCE,
     EvidenceEvent: '../../../lib/evidence/stored-event#StoredEvent',

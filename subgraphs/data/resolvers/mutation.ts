@@ -5,7 +5,7 @@ import { isJurisdiction } from '../../../lib/domain/jurisdiction';
 import { actorOf } from '../../../lib/auth/caller';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { governAction } from '../../../lib/subgraph/governed-action';
-import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import type { MutationResolverMap } from '../generated/resolvers-types';
 import { createBucket } from '../records/buckets';
 import { isDuration } from '../storage/parse-governance';
 
@@ -23,8 +23,8 @@ const createBucketInput = z.object({
     .nullish(),
 });
 
-export const MutationResolvers = {
-  createBucket: async (_: unknown, args: { input: unknown }, context: PlaneContext) => {
+export const MutationResolvers: MutationResolverMap = {
+  createBucket: async (_, args, context) => {
     const input = parseInput(createBucketInput, args.input);
     const { authoritySnapshotId } = await governAction(context, { permission: 'storage.write', action: 'storage.write', eventType: 'storage.bucket.create', tenantId: input.tenantId });
     return createBucket({

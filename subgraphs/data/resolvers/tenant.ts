@@ -4,6 +4,7 @@ import { loaderFor } from '../../../lib/subgraph/plane-context';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import { findBucketsOfTenants } from '../records/buckets';
 import type { Bucket } from '../records/buckets';
+import type { TenantResolverMap } from '../generated/resolvers-types';
 
 function bucketsLoader(context: PlaneContext): DataLoader<string, Bucket[]> {
   return loaderFor(
@@ -13,8 +14,8 @@ function bucketsLoader(context: PlaneContext): DataLoader<string, Bucket[]> {
   );
 }
 
-export const TenantResolvers = {
-  __resolveReference: (reference: { id: string }) => reference,
-  buckets: (tenant: { id: string }, _: unknown, context: PlaneContext) =>
+export const TenantResolvers: TenantResolverMap = {
+  __resolveReference: (reference) => reference,
+  buckets: (tenant, _, context) =>
     canSee(context, 'storage.read', tenant.id) ? bucketsLoader(context).load(tenant.id) : [],
 };
