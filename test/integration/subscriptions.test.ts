@@ -64,9 +64,13 @@ describe('live audit subscriptions (graphql-ws)', () => {
     expect((await everything.next(6)).map((event) => event.eventType)).toEqual(
       range(0, 11).map(eventType).filter((type) => type === 'tenant.update' || type === 'object.put'),
     );
-    await settle(200);
-    expect(workloads.events).toHaveLength(6);
-    expect(refusals.events).toHaveLength(3);
+    // A marker after the twelve, matching both selections: once it is there, every earlier event
+    // of the chain has been offered to them, so a stray one would have come before it.
+    await commitEvents(env.stack.services.db, tenant, 1, { eventType: 'workload.marker', outcome: 'refused' });
+    await workloads.next(7);
+    expect(workloads.events.map((event) => event.sequence)).toEqual([...admitted.map((event) => event.sequence), 13]);
+    await refusals.next(4);
+    expect(refusals.events.map((event) => event.sequence)).toEqual([...range(1, 12).filter((seq) => outcome(seq - 1) === 'refused'), 13]);
   });
 
   it('checklist 24: never gives a tenant auditor another tenant\'s events; a platform auditor sees every tenant', async () => {
@@ -83,8 +87,11 @@ describe('live audit subscriptions (graphql-ws)', () => {
     const seen = (tenant: string) => platform.events.filter((event) => event.tenantId === tenant).map((event) => event.sequence);
     expect(seen(a)).toEqual([1, 2]);
     expect(seen(b)).toEqual([1, 2, 3, 4, 5]);
-    await settle(300);
-    expect(ofA.events).toHaveLength(2);
+    // B's events have been offered to every subscriber (the platform auditor has them all); a
+    // marker on A's chain committed now reaches A's auditor after any of them could have.
+    await commitEvents(env.stack.services.db, a, 1);
+    await ofA.next(3);
+    expect(ofA.events.map((event) => [event.tenantId, event.sequence])).toEqual([[a, 1], [a, 2], [a, 3]]);
   });
 
   it('checklist 24: closes with 4403 and records the refusal when an auditor asks for another tenant', async () => {
@@ -148,7 +155,8 @@ describe('live audit subscriptions (graphql-ws)', () => {
   });
 
   it('checklist 25: limits connections per principal (4429) and subscriptions per connection', async () => {
-    const token = await env.token('auditor', uniqueId('many'));
+    const tenant = uniqueId('many');
+    const token = await env.token('auditor', tenant);
     const open = [client({ token }), client({ token }), client({ token })].map((each) => subscribe(each));
     await settle(500);
     const fourth = (await subscribe(client({ token })).ended) as CloseEventLike;
@@ -157,12 +165,15 @@ describe('live audit subscriptions (graphql-ws)', () => {
     for (const sub of open) sub.dispose();
     await settle(300);
     const multiplexed = client({ token });
-    const first = subscribe(multiplexed);
-    const second = subscribe(multiplexed);
-    const third = subscribe(multiplexed);
+    const first = subscribe(multiplexed, { afterSequence: 0 });
+    const second = subscribe(multiplexed, { afterSequence: 0 });
+    const third = subscribe(multiplexed, { afterSequence: 0 });
     expect(await third.ended).toEqual([expect.objectContaining({ extensions: { code: 'ECS_RATE_LIMITED' } })]);
-    await settle(200);
-    expect([first.events, second.events]).toEqual([[], []]);
+    // The refusal is the third's alone: the two before it on the same connection still deliver.
+    await commitEvents(env.stack.services.db, tenant, 2);
+    expect((await first.next(2)).map((event) => event.sequence)).toEqual([1, 2]);
+    expect((await second.next(2)).map((event) => event.sequence)).toEqual([1, 2]);
+    expect(third.events).toEqual([]);
   });
 
   it('answers bad input with a GraphQL error and keeps the connection', async () => {

@@ -128,7 +128,11 @@ export function subscribe(client: Client, variables: Record<string, unknown> = {
   };
 }
 
-/** Waits `ms` and returns the events that arrived meanwhile (to show that nothing more arrives). */
+/**
+ * Waits `ms` (to let a subscription start, or to pace a writer). A wait proves nothing about
+ * what has not arrived yet: to show that nothing more arrives, commit a marker event after the
+ * ones that must not arrive and wait for the marker.
+ */
 export const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Commits `count` events to a tenant's chain through the ledger, `perTransaction` per transaction. */
