@@ -2,7 +2,7 @@
 // `e2e` (real processes) make up `npm test`; `postgres` runs the integration and e2e
 // suites again against a PostgreSQL server (a fresh database per test file); `faults` kills
 // and restarts real processes and databases.
-'use strict';
+
 
 // ESM-only packages that must be transformed to CommonJS for jest.
 // PGlite's CommonJS build uses dynamic import(), which jest only supports when transformed.

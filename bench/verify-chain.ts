@@ -185,7 +185,7 @@ function report(all: BackendResult[]): void {
           mb(v.rssBefore),
           mb(v.peakRss),
           mb(v.peakRss - v.rssBefore),
-          v.rssAt.map((rss) => fmt(rss / 1024 / 1024)).join(' / ') + ' MB',
+          `${v.rssAt.map((rss) => fmt(rss / 1024 / 1024)).join(' / ')} MB`,
           mb(v.heapRetained),
         ]),
       ),

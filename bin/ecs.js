@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the TypeScript command line through tsx (installed as a dependency).
-'use strict';
+
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 

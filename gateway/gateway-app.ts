@@ -11,7 +11,7 @@ import type { IdentityTokens } from '../lib/auth/identity-token';
 import { PLANES } from '../lib/config/config';
 import type { Plane, RequestBodyConfig } from '../lib/config/config';
 import type { Database } from '../lib/db/database';
-import { EcsError, ErrorCode, formatGraphQLError } from '../lib/errors';
+import { formatGraphQLError } from '../lib/errors';
 import { SUPERGRAPH_FILE } from './supergraph-file';
 import { errorBody, notFound, sendError } from '../lib/http/error-body';
 import { cors } from '../lib/http/cors';

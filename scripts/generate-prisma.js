@@ -2,7 +2,7 @@
 // Generates the Prisma client without network access. `prisma generate` only checks
 // that a schema engine file exists (it never runs it), so point it at this script when
 // no engine is configured; otherwise the CLI would try to download one.
-'use strict';
+
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 

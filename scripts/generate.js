@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Everything `npm install` and `npm run generate` produce, without network access: the Prisma
 // client (scripts/generate-prisma.js) and the resolver types of every plane (codegen.ts).
-'use strict';
+
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 

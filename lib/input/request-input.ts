@@ -36,7 +36,9 @@ export function findInJson(value: unknown, root: string, rule: TextRule = 'text'
     if (typeof item.value !== 'object' || item.value === null) continue;
     if (item.depth >= maxDepth) return { field: item.path || 'body', problem: 'too_deep' };
     if (Array.isArray(item.value)) {
-      item.value.forEach((entry, index) => stack.push({ value: entry, path: child(item.path, index), depth: item.depth + 1 }));
+      item.value.forEach((entry, index) => {
+        stack.push({ value: entry, path: child(item.path, index), depth: item.depth + 1 });
+      });
       continue;
     }
     for (const [key, entry] of Object.entries(item.value)) {

@@ -77,7 +77,9 @@ describe('audit plane queries', () => {
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const [result]: [{ data?: { events: Page } | null }, void] = await Promise.all([page({ tenantId: tenant }, 7, cursor), appendFour()]);
+      const appending = appendFour();
+      const result: { data?: { events: Page } | null } = await page({ tenantId: tenant }, 7, cursor);
+      await appending;
       seen.push(...result.data!.events.items.map((event) => event.sequence));
       cursor = result.data!.events.nextCursor;
     } while (cursor);

@@ -20,7 +20,7 @@ describe('deprecated unversioned paths', () => {
     expect(legacy.headers.get('sunset')).toBe('Mon, 31 Jan 2028 00:00:00 GMT');
     expect(legacy.headers.get('link')).toBe(`</v1/tenants/${tenant}>; rel="successor-version"`);
     expect(current.headers.get('deprecation')).toBeNull();
-    for (const path of ['/workloads?tenant=' + tenant, '/events?limit=1']) {
+    for (const path of [`/workloads?tenant=${tenant}`, '/events?limit=1']) {
       const response = await fetch(`${env.url}${path}`, { headers });
       expect({ path, status: response.status }).toEqual({ path, status: 200 });
       expect(response.headers.get('sunset')).toBe('Mon, 31 Jan 2028 00:00:00 GMT');

@@ -69,7 +69,9 @@ describe('gateway and five subgraphs as separate processes on PostgreSQL', () =>
     dataDir = await makeTempDir('ecs-procs-');
     database = await createPostgresDatabase();
     const free = await freePorts(PLANES.length);
-    PLANES.forEach((plane, index) => ports.set(plane, free[index]!));
+    PLANES.forEach((plane, index) => {
+      ports.set(plane, free[index]!);
+    });
     // The planes call each other too (execution asks control whether a tenant exists).
     subgraphUrls = PLANES.map((plane) => `${plane}=https://127.0.0.1:${ports.get(plane)}/graphql`).join(',');
     // The first one creates the development PKI and applies the migrations; the rest find both.

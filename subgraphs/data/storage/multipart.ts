@@ -26,7 +26,7 @@ function uploadIdOf(req: Request): string {
 async function openUpload(context: PlaneContext, req: Request, bucket: Bucket, key: string): Promise<MultipartUpload> {
   const uploadId = uploadIdOf(req);
   const upload = await findUpload(context.db, uploadId, bucket.name, key);
-  if (!upload || upload.state !== 'open') throw new EcsError(ErrorCode.UploadNotOpen, `upload ${uploadId} of ${key} is not open`, { field: 'upload_id' });
+  if (upload?.state !== 'open') throw new EcsError(ErrorCode.UploadNotOpen, `upload ${uploadId} of ${key} is not open`, { field: 'upload_id' });
   return upload;
 }
 
