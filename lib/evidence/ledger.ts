@@ -23,72 +23,121 @@ export async function appendEvidence(
 ): Promise<EvidenceEvent> {
   const tenantId = input.tenantId ?? PLATFORM_TENANT;
   const chainId = chainIdFor(input.tenantId);
-  const occurredAt = now.toISOString();
-  const snapshots = snapshotFields(input);
+  assertOwnDetails(input);
 
   // Everything that does not depend on the chain position is prepared before the lock.
-  const record: JsonObject = {
-    record_type: 'ecs.decision-record',
-    tenant_id: tenantId,
-    correlation_id: input.correlationId,
-    event_type: input.eventType,
-    actor: input.actor,
-    decision: input.outcome,
-    decided_at: occurredAt,
-    ...snapshots,
-    ...(input.refusal ? refusalFields(input) : {}),
-    ...(input.record ?? {}),
-  };
-  const recordText = canonicalJson(record);
-  const evidencePointer = `${EVIDENCE_POINTER_PREFIX}${sha256Digest(recordText)}`;
-  for (const field of Object.keys(input.details ?? {})) {
-    if (ENVELOPE_FIELDS.has(field)) throw new Error(`evidence detail "${field}" would replace an envelope field`);
-  }
-
+  const record = decisionRecord(input, now);
   await tx.evidenceArtifact.createMany({
-    data: [{ pointer: evidencePointer, tenantId, mediaType: 'application/json', content: recordText }],
+    data: [{ pointer: record.pointer, tenantId, mediaType: 'application/json', content: record.text }],
     skipDuplicates: true,
   });
 
   const head = await lockChainHead(tx, chainId, tenantId);
-  const sequence = head.sequence + 1;
-  const unhashed: JsonObject = {
-    ...(input.details ?? {}),
-    id: randomUUID(),
-    event_type: input.eventType,
-    occurred_at: occurredAt,
-    tenant_id: tenantId,
-    actor: input.actor,
-    outcome: input.outcome,
-    sequence,
-    evidence_pointer: evidencePointer,
-    correlation_id: input.correlationId,
-    chain_id: chainId,
-    ...snapshots,
-    ...(input.refusal ? refusalFields(input) : {}),
-    ...(head.eventHash ? { prev_hash: head.eventHash } : {}),
-  };
-  const eventHash = contentDigest(unhashed);
-  const event = { ...unhashed, event_hash: eventHash } as EvidenceEvent;
+  const { event, canonical } = buildEvent(
+    input,
+    { id: randomUUID(), sequence: head.sequence + 1, prevHash: head.eventHash, occurredAt: now },
+    record,
+  );
 
   await tx.evidenceEvent.create({
     data: {
       id: event.id,
       chainId,
-      sequence,
+      sequence: event.sequence,
       tenantId,
       eventType: input.eventType,
       outcome: input.outcome,
       occurredAt: now,
       correlationId: input.correlationId,
-      evidencePointer,
+      evidencePointer: record.pointer,
       prevHash: head.eventHash,
-      eventHash,
-      canonical: canonicalJson(event),
+      eventHash: event.event_hash,
+      canonical,
     },
   });
-  await tx.chainHead.update({ where: { chainId }, data: { sequence, eventHash } });
+  await tx.chainHead.update({ where: { chainId }, data: { sequence: event.sequence, eventHash: event.event_hash } });
   return event;
+}
+
+/** The decision record behind an event's evidence pointer, as the artifacts table stores it. */
+export interface DecisionRecord {
+  /** The record's canonical JSON. */
+  text: string;
+  /** `eosc://evidence/sha256:<hex>` of `text`. */
+  pointer: string;
+}
+
+/** Where an event stands in its chain, and when it occurred. */
+export interface ChainPosition {
+  /** The event's id (`appendEvidence` draws a random UUID). */
+  id: string;
+  sequence: number;
+  /** `event_hash` of the event before it; none for a chain's first event. */
+  prevHash?: string | null;
+  occurredAt: Date;
+}
+
+/** One event exactly as the ledger stores it. */
+export interface BuiltEvent {
+  /** The envelope with its `event_hash`. */
+  event: EvidenceEvent;
+  /** The event's canonical JSON (the stored text the chain verifier reads). */
+  canonical: string;
+  record: DecisionRecord;
+}
+
+/** The decision record of `input` decided at `occurredAt`, and its evidence pointer. */
+export function decisionRecord(input: EvidenceInput, occurredAt: Date): DecisionRecord {
+  const record: JsonObject = {
+    record_type: 'ecs.decision-record',
+    tenant_id: input.tenantId ?? PLATFORM_TENANT,
+    correlation_id: input.correlationId,
+    event_type: input.eventType,
+    actor: input.actor,
+    decision: input.outcome,
+    decided_at: occurredAt.toISOString(),
+    ...snapshotFields(input),
+    ...(input.refusal ? refusalFields(input) : {}),
+    ...(input.record ?? {}),
+  };
+  const text = canonicalJson(record);
+  return { text, pointer: `${EVIDENCE_POINTER_PREFIX}${sha256Digest(text)}` };
+}
+
+/**
+ * The event the ledger appends for `input` at `position`: the canonical envelope, its
+ * `event_hash` (linked to `prevHash`) and the evidence pointer of its decision record. Pure:
+ * no database, no clock, no random id, so whoever builds events outside a transaction
+ * (bulk loads, synthetic chains) builds them byte for byte as an append would.
+ * @throws Error when a detail would replace an envelope field
+ */
+export function buildEvent(input: EvidenceInput, position: ChainPosition, record: DecisionRecord = decisionRecord(input, position.occurredAt)): BuiltEvent {
+  assertOwnDetails(input);
+  const tenantId = input.tenantId ?? PLATFORM_TENANT;
+  const unhashed: JsonObject = {
+    ...(input.details ?? {}),
+    id: position.id,
+    event_type: input.eventType,
+    occurred_at: position.occurredAt.toISOString(),
+    tenant_id: tenantId,
+    actor: input.actor,
+    outcome: input.outcome,
+    sequence: position.sequence,
+    evidence_pointer: record.pointer,
+    correlation_id: input.correlationId,
+    chain_id: chainIdFor(input.tenantId),
+    ...snapshotFields(input),
+    ...(input.refusal ? refusalFields(input) : {}),
+    ...(position.prevHash ? { prev_hash: position.prevHash } : {}),
+  };
+  const event = { ...unhashed, event_hash: contentDigest(unhashed) } as EvidenceEvent;
+  return { event, canonical: canonicalJson(event), record };
+}
+
+function assertOwnDetails(input: EvidenceInput): void {
+  for (const field of Object.keys(input.details ?? {})) {
+    if (ENVELOPE_FIELDS.has(field)) throw new Error(`evidence detail "${field}" would replace an envelope field`);
+  }
 }
 
 /** Creates the chain head on first use and locks it (until the transaction ends) in one round trip. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { appendEvidence } from '../../lib/evidence/ledger';
+import { appendEvidence, buildEvent } from '../../lib/evidence/ledger';
 import { recordRefusal } from '../../lib/evidence/refusal';
 import { chainIdFor } from '../../lib/evidence/evidence-event';
+import type { EvidenceInput } from '../../lib/evidence/evidence-event';
 import type { Database } from '../../lib/db/database';
 import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
@@ -57,6 +58,36 @@ describe('evidence ledger', () => {
     });
     expect(rows.map((row) => row.sequence)).toEqual(Array.from({ length: 50 }, (_, n) => n + 1));
     expect(await verify(tenant)).toEqual({ valid: true, checked: 50, firstBadSequence: null, reason: null, toSequence: 50 });
+  });
+
+  it('stores byte for byte the event and decision record that buildEvent builds (what synthetic chains and bulk fills use)', async () => {
+    const tenant = uniqueId();
+    const inputs: EvidenceInput[] = [
+      { tenantId: tenant, eventType: 'tenant.create', actor: 'admin', outcome: 'accepted', correlationId: randomUUID() },
+      {
+        tenantId: tenant,
+        eventType: 'workload.refuse',
+        actor: 'alice',
+        outcome: 'refused',
+        correlationId: randomUUID(),
+        authoritySnapshotId: 'auth-dev-001',
+        policySnapshotId: 'pol-1',
+        refusal: { reasonClass: 'policy_denied', reasonCode: 'registry_not_allowed', subject: 'workload.deploy', reason: 'registry not allowed' },
+        details: { workload_id: 'wl-1', image: { ref: 'registry.example/app', digests: ['sha256:ab'] } },
+        record: { policy_input: { registry: 'registry.example' } },
+      },
+    ];
+    const appended = [];
+    for (const input of inputs) appended.push(await db.prisma.$transaction((tx) => appendEvidence(tx, input)));
+    const rows = await db.prisma.evidenceEvent.findMany({ where: { chainId: chainIdFor(tenant) }, orderBy: { sequence: 'asc' } });
+    for (const [index, row] of rows.entries()) {
+      const built = buildEvent(inputs[index]!, { id: row.id, sequence: row.sequence, prevHash: row.prevHash, occurredAt: row.occurredAt });
+      expect(row.canonical).toBe(built.canonical);
+      expect([row.eventHash, row.evidencePointer]).toEqual([built.event.event_hash, built.record.pointer]);
+      expect(appended[index]).toEqual(built.event);
+      const artifact = await db.prisma.evidenceArtifact.findUnique({ where: { pointer: built.record.pointer } });
+      expect(artifact?.content).toBe(built.record.text);
+    }
   });
 
   it('different tenants append in parallel into their own chains', async () => {
