@@ -1,5 +1,4 @@
 import type { Database } from '../../lib/db/database';
-import { canonicalJson } from '../../lib/evidence/canonical-json';
 import { chainIdFor } from '../../lib/evidence/evidence-event';
 import { syntheticChain } from './synthetic-chain';
 
@@ -47,7 +46,7 @@ export async function fillSyntheticChain(db: Database, { tenantId, count }: { te
     );
     rows = [];
   };
-  for (const event of chain.events()) {
+  for (const { event, canonical } of chain.built()) {
     rows.push({
       id: event.id,
       sequence: event.sequence,
@@ -58,7 +57,7 @@ export async function fillSyntheticChain(db: Database, { tenantId, count }: { te
       evidencePointer: event.evidence_pointer,
       prevHash: typeof event.prev_hash === 'string' ? event.prev_hash : null,
       eventHash: event.event_hash,
-      canonical: canonicalJson(event),
+      canonical,
     });
     head = { sequence: event.sequence, eventHash: event.event_hash };
     if (rows.length === BATCH) await flush();

@@ -1,17 +1,29 @@
-import { canonicalJson, contentDigest, sha256Digest } from '../../lib/evidence/canonical-json';
 import type { JsonObject } from '../../lib/evidence/canonical-json';
-import { chainIdFor } from '../../lib/evidence/evidence-event';
-import type { EvidenceEvent } from '../../lib/evidence/evidence-event';
+import { canonicalJson, sha256Digest } from '../../lib/evidence/canonical-json';
+import type { EvidenceEvent, EvidenceInput, Refusal } from '../../lib/evidence/evidence-event';
+import type { BuiltEvent, DecisionRecord } from '../../lib/evidence/ledger';
+import { buildEvent, decisionRecord } from '../../lib/evidence/ledger';
 
 /**
- * Events of one tenant chain built the way the ledger builds them (decision record ->
- * evidence pointer, canonical event, event_hash, prev_hash), without a database. Records
- * repeat every `distinctRecords` events, so long chains keep the artifact map small.
+ * Events of one tenant chain built by the ledger's own `buildEvent`, without a database.
+ * Consecutive events share a decision (one correlation id, one instant, so one decision
+ * record and evidence pointer): at most `distinctRecords` records, so long chains keep the
+ * artifact map small, and bundles of them meet repeated pointers.
  */
 export interface SyntheticChain {
   events: () => Generator<EvidenceEvent>;
+  /** The same events with their canonical text and decision records, as the ledger stores them. */
+  built: () => Generator<BuiltEvent>;
   artifacts: Map<string, Uint8Array>;
 }
+
+const START = Date.UTC(2026, 0, 1);
+const REFUSAL: Refusal = {
+  reasonClass: 'policy_denied',
+  reasonCode: 'classification_above_ceiling',
+  subject: 'workload.deploy',
+  reason: 'classification above the tenant ceiling',
+};
 
 export function syntheticChain({
   tenantId = 'tenant-synthetic',
@@ -26,56 +38,50 @@ export function syntheticChain({
   refuseEvery?: number;
   ncp?: boolean;
 }): SyntheticChain {
-  const artifacts = new Map<string, Uint8Array>();
-  const recordFor = (index: number): string => {
-    const record: JsonObject = {
-      record_type: 'ecs.decision-record',
-      tenant_id: tenantId,
-      correlation_id: `corr-${index}`,
-      decision: index % refuseEvery === 3 ? 'refused' : 'accepted',
-    };
-    const text = canonicalJson(record);
-    const pointer = `eosc://evidence/${sha256Digest(text)}`;
-    artifacts.set(pointer, Buffer.from(text));
-    return pointer;
-  };
-  const pointers = Array.from({ length: Math.min(distinctRecords, count) }, (_, i) => recordFor(i));
-  const declaration = ncp ? ncpArtifact(artifacts) : undefined;
-
-  function* events(): Generator<EvidenceEvent> {
-    let prev: string | undefined;
-    for (let sequence = 1; sequence <= count; sequence += 1) {
-      const refused = (sequence - 1) % distinctRecords % refuseEvery === 3;
-      const unhashed: JsonObject = {
-        id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
-        event_type: refused ? 'workload.admit' : 'workload.deploy',
-        occurred_at: new Date(Date.UTC(2026, 0, 1) + sequence * 1000).toISOString(),
-        tenant_id: tenantId,
+  const perDecision = Math.max(1, Math.ceil(count / distinctRecords));
+  /** Decision `k` (0-based): what its events record, and when. */
+  const decision = (k: number): { input: EvidenceInput; occurredAt: Date } => {
+    const refused = k % refuseEvery === 3;
+    return {
+      occurredAt: new Date(START + (k + 1) * 1000),
+      input: {
+        tenantId,
+        eventType: refused ? 'workload.admit' : 'workload.deploy',
         actor: 'user-1',
         outcome: refused ? 'refused' : 'accepted',
-        sequence,
-        evidence_pointer: pointers[(sequence - 1) % pointers.length]!,
-        correlation_id: `corr-${sequence}`,
-        chain_id: chainIdFor(tenantId),
-        authority_snapshot_id: 'auth-dev-001',
-        policy_snapshot_id: 'ecs-baseline-v1@1',
-        ...(refused
-          ? {
-              refusal_reason_class: 'policy_denied',
-              refusal_reason_code: 'classification_above_ceiling',
-              refusal_subject: 'workload.deploy',
-              refusal_reason: 'classification above the tenant ceiling',
-            }
-          : {}),
-        ...(declaration && sequence === 2 ? declaration : {}),
-        ...(prev ? { prev_hash: prev } : {}),
-      };
-      const eventHash = contentDigest(unhashed);
-      prev = eventHash;
-      yield { ...unhashed, event_hash: eventHash } as EvidenceEvent;
+        correlationId: `corr-${k + 1}`,
+        authoritySnapshotId: 'auth-dev-001',
+        policySnapshotId: 'ecs-baseline-v1@1',
+        ...(refused ? { refusal: REFUSAL } : {}),
+      },
+    };
+  };
+  const artifacts = new Map<string, Uint8Array>();
+  const records: DecisionRecord[] = [];
+  for (let k = 0; k * perDecision < count; k += 1) {
+    const { input, occurredAt } = decision(k);
+    const record = decisionRecord(input, occurredAt);
+    records.push(record);
+    artifacts.set(record.pointer, Buffer.from(record.text));
+  }
+  const declaration = ncp ? ncpArtifact(artifacts) : undefined;
+
+  function* built(): Generator<BuiltEvent> {
+    let prevHash: string | undefined;
+    for (let sequence = 1; sequence <= count; sequence += 1) {
+      const k = Math.floor((sequence - 1) / perDecision);
+      const { input, occurredAt } = decision(k);
+      const id = `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`;
+      const details = declaration && sequence === 2 ? { details: declaration } : {};
+      const event = buildEvent({ ...input, ...details }, { id, sequence, prevHash, occurredAt }, records[k]);
+      prevHash = event.event.event_hash;
+      yield event;
     }
   }
-  return { events, artifacts };
+  function* events(): Generator<EvidenceEvent> {
+    for (const { event } of built()) yield event;
+  }
+  return { events, built, artifacts };
 }
 
 function ncpArtifact(artifacts: Map<string, Uint8Array>): JsonObject {

@@ -1,27 +1,18 @@
 import { canonicalJson, contentDigest } from '../../lib/evidence/canonical-json';
 import type { JsonObject } from '../../lib/evidence/canonical-json';
 import { ChainVerifier } from '../../lib/evidence/chain-verifier';
+import { buildEvent } from '../../lib/evidence/ledger';
 
-/** A valid chain of `length` events built the way the ledger builds them. */
+/** A valid chain of `length` events, built by the ledger's own `buildEvent`. */
 function buildChain(length: number, tenant = 'acme'): JsonObject[] {
   const events: JsonObject[] = [];
-  let prev: string | undefined;
+  let prevHash: string | undefined;
   for (let sequence = 1; sequence <= length; sequence += 1) {
-    const unhashed: JsonObject = {
-      id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
-      event_type: 'workload.admit',
-      occurred_at: `2026-01-01T00:00:${String(sequence % 60).padStart(2, '0')}.000Z`,
-      tenant_id: tenant,
-      actor: 'alice',
-      outcome: 'accepted',
-      sequence,
-      evidence_pointer: `eosc://evidence/sha256:${'0'.repeat(64)}`,
-      correlation_id: `corr-${sequence}`,
-      chain_id: `ecs:tenant:${tenant}`,
-      ...(prev ? { prev_hash: prev } : {}),
-    };
-    const event = { ...unhashed, event_hash: contentDigest(unhashed) };
-    prev = event.event_hash;
+    const { event } = buildEvent(
+      { tenantId: tenant, eventType: 'workload.admit', actor: 'alice', outcome: 'accepted', correlationId: `corr-${sequence}` },
+      { id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`, sequence, prevHash, occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, sequence)) },
+    );
+    prevHash = event.event_hash;
     events.push(event);
   }
   return events;
