@@ -3,17 +3,13 @@
 // suites again against a PostgreSQL server (a fresh database per test file); `faults` kills
 // and restarts real processes and databases.
 
-
 // ESM-only packages that must be transformed to CommonJS for jest.
 // PGlite's CommonJS build uses dynamic import(), which jest only supports when transformed.
 const esmPackages = ['jose', 'graphql-ws', 'canonicalize', '@prisma/schema-engine-wasm', '@electric-sql/pglite'];
 const base = {
   testEnvironment: 'node',
   transform: {
-    '^.+\\.(t|j|mj|cj)s$': [
-      '@swc/jest',
-      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
-    ],
+    '^.+\\.(t|j|mj|cj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
@@ -33,11 +29,7 @@ module.exports = {
     {
       ...base,
       displayName: 'postgres',
-      testMatch: [
-        '<rootDir>/test/integration/**/*.test.ts',
-        '<rootDir>/test/e2e/**/*.e2e.ts',
-        '<rootDir>/test/postgres/**/*.test.ts',
-      ],
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.e2e.ts', '<rootDir>/test/postgres/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
     },
     // Slow fault tests with real processes that are killed or lose their database

@@ -43,16 +43,17 @@ export async function createGatewayAuth(config: Config, services: SharedServices
     maxTokenAgeSeconds: oidc.maxTokenAgeSeconds,
     claims: oidc.claims,
   });
-  const lookupApiKey = createApiKeyLookup((requestId) =>
-    createPlaneClient({
-      self: 'gateway',
-      urlOf,
-      fetch: services.fetcher as unknown as PlaneFetch,
-      timeoutMs: config.subgraphTimeoutMs,
-      requestId,
-      correlationId: requestId,
-      identityTokens: services.identityTokens,
-    }),
+  const lookupApiKey = createApiKeyLookup(
+    (requestId) =>
+      createPlaneClient({
+        self: 'gateway',
+        urlOf,
+        fetch: services.fetcher as unknown as PlaneFetch,
+        timeoutMs: config.subgraphTimeoutMs,
+        requestId,
+        correlationId: requestId,
+        identityTokens: services.identityTokens,
+      }),
     config.apiKeyCacheMs,
   );
   const options: AuthenticatorOptions = { verifier, lookupApiKey, throttle: services.throttle };

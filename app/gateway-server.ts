@@ -35,7 +35,11 @@ export async function startGatewayServer(options: {
   const auth = await createGatewayAuth(config, services, options.urlOf);
   const jwks = { keys: [...services.keys.jwks.keys, ...(auth.devIssuer?.jwks.keys ?? [])] };
   const limits = config.subscriptions;
-  const stream = new EvidenceStream({ db: services.db, log: options.log.child({ component: 'evidence-stream' }), pollIntervalMs: limits.pollIntervalMs });
+  const stream = new EvidenceStream({
+    db: services.db,
+    log: options.log.child({ component: 'evidence-stream' }),
+    pollIntervalMs: limits.pollIntervalMs,
+  });
   await stream.start();
   const connections = new PrincipalConnections(limits.connectionsPerPrincipal);
   let gateway;

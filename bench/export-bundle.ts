@@ -57,7 +57,12 @@ interface Phase {
   note: string;
 }
 
-async function measured<T>(phase: string, events: number, work: () => Promise<T>, note: (result: T) => string): Promise<{ result: T; row: Phase }> {
+async function measured<T>(
+  phase: string,
+  events: number,
+  work: () => Promise<T>,
+  note: (result: T) => string,
+): Promise<{ result: T; row: Phase }> {
   collectGarbage();
   const sampler = await sampleRss(100);
   const started = now();
@@ -65,7 +70,9 @@ async function measured<T>(phase: string, events: number, work: () => Promise<T>
   const seconds = (now() - started) / 1000;
   const memory = await sampler.stop();
   const row = { phase, events, seconds, rssBefore: memory.first, peakRss: memory.peak, note: note(result) };
-  console.log(`  ${phase}: ${fmt(events)} events in ${fmt(seconds, 1)} s (${fmt(events / seconds)} events/s), RSS ${mb(memory.first)} -> peak ${mb(memory.peak)}; ${row.note}`);
+  console.log(
+    `  ${phase}: ${fmt(events)} events in ${fmt(seconds, 1)} s (${fmt(events / seconds)} events/s), RSS ${mb(memory.first)} -> peak ${mb(memory.peak)}; ${row.note}`,
+  );
   return { result, row };
 }
 
@@ -129,19 +136,43 @@ interface ExportResult {
 async function exportPhases(db: Database, events: number, work: string): Promise<ExportResult> {
   const keys = await loadSigningKeys(path.join(work, 'signing-keys.json'));
   await writeFile(path.join(work, 'jwks.json'), JSON.stringify(keys.jwks));
-  const scope = { tenantId: TENANT, chainId: chainIdFor(TENANT), fromSequence: 1, toSequence: events, profileId: 'ecs-evidence-admissible' };
+  const scope = {
+    tenantId: TENANT,
+    chainId: chainIdFor(TENANT),
+    fromSequence: 1,
+    toSequence: events,
+    profileId: 'ecs-evidence-admissible',
+  };
   const source = chainSource(db, scope);
-  const plan = await measured('plan (export job)', events, async (): Promise<BundlePlan> => {
-    const repeated = await repeatedPointers(db, scope);
-    return planBundle({ source, scope, producer: { issuerId: 'bench', producerId: 'ecs-gateway-exporter' }, signer: keys, exportId: 'exp-bench', createdAt: new Date(), repeatedPointers: repeated });
-  }, (result) => `events.jsonl ${mb(result.events.size)}, chain-segment.json ${mb(result.segment.size)}`);
+  const plan = await measured(
+    'plan (export job)',
+    events,
+    async (): Promise<BundlePlan> => {
+      const repeated = await repeatedPointers(db, scope);
+      return planBundle({
+        source,
+        scope,
+        producer: { issuerId: 'bench', producerId: 'ecs-gateway-exporter' },
+        signer: keys,
+        exportId: 'exp-bench',
+        createdAt: new Date(),
+        repeatedPointers: repeated,
+      });
+    },
+    (result) => `events.jsonl ${mb(result.events.size)}, chain-segment.json ${mb(result.segment.size)}`,
+  );
   // The plan is what the export row stores.
   const stored = JSON.parse(JSON.stringify(plan.result)) as BundlePlan;
   const file = path.join(work, 'bundle.tar.gz');
-  const stream = await measured('stream .tar.gz (download)', events, async () => {
-    await pipeline(bundleTarGzStream(stored, source), createWriteStream(file));
-    return (await stat(file)).size;
-  }, (bytes) => `${mb(bytes)} gzip`);
+  const stream = await measured(
+    'stream .tar.gz (download)',
+    events,
+    async () => {
+      await pipeline(bundleTarGzStream(stored, source), createWriteStream(file));
+      return (await stat(file)).size;
+    },
+    (bytes) => `${mb(bytes)} gzip`,
+  );
   return { phases: [plan.row, stream.row], bundleBytes: stream.result };
 }
 
@@ -152,7 +183,20 @@ async function exportPhases(db: Database, events: number, work: string): Promise
  */
 async function exportInChild(databaseUrl: string, events: number, work: string): Promise<ExportResult> {
   const resultFile = path.join(work, 'export-result.json');
-  const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_CAP_MB}`, ...process.execArgv, __filename, '--child', `--database-url=${databaseUrl}`, `--events=${events}`, `--work=${work}`, `--result-file=${resultFile}`], { stdio: 'inherit' });
+  const child = spawn(
+    process.execPath,
+    [
+      `--max-old-space-size=${HEAP_CAP_MB}`,
+      ...process.execArgv,
+      __filename,
+      '--child',
+      `--database-url=${databaseUrl}`,
+      `--events=${events}`,
+      `--work=${work}`,
+      `--result-file=${resultFile}`,
+    ],
+    { stdio: 'inherit' },
+  );
   const code = await new Promise<number>((resolve) => child.once('exit', (exitCode, signal) => resolve(signal ? 1 : (exitCode ?? 1))));
   if (code !== 0) throw new Error(`the export child process exited with ${code}`);
   return JSON.parse(await readFile(resultFile, 'utf8')) as ExportResult;
@@ -161,20 +205,36 @@ async function exportInChild(databaseUrl: string, events: number, work: string):
 async function verifyPhases(events: number, work: string): Promise<Phase[]> {
   const [file, jwks, dir] = [path.join(work, 'bundle.tar.gz'), path.join(work, 'jwks.json'), path.join(work, 'unpacked')];
   const rows: Phase[] = [];
-  for (const [label, target] of [['ecs verify bundle.tar.gz', file], ['ecs verify <unpacked directory>', dir]] as const) {
+  for (const [label, target] of [
+    ['ecs verify bundle.tar.gz', file],
+    ['ecs verify <unpacked directory>', dir],
+  ] as const) {
     if (target === dir) {
       await mkdir(dir);
-      await new Promise<void>((resolve, reject) => execFile('tar', ['-xzf', file, '-C', dir], (error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        execFile('tar', ['-xzf', file, '-C', dir], (error) => (error ? reject(error) : resolve())),
+      );
     }
     const verified = await verifyWithCli(target, jwks);
     if (!verified.ok) throw new Error(`ecs verify failed: ${verified.output.slice(0, 2000)}`);
-    console.log(`  ${label}: VALID in ${fmt(verified.seconds, 1)} s (${fmt(events / verified.seconds)} events/s), peak RSS ${mb(verified.peakRss)}`);
-    rows.push({ phase: `${label} (child process)`, events, seconds: verified.seconds, rssBefore: NaN, peakRss: verified.peakRss, note: 'VALID, --jwks' });
+    console.log(
+      `  ${label}: VALID in ${fmt(verified.seconds, 1)} s (${fmt(events / verified.seconds)} events/s), peak RSS ${mb(verified.peakRss)}`,
+    );
+    rows.push({
+      phase: `${label} (child process)`,
+      events,
+      seconds: verified.seconds,
+      rssBefore: NaN,
+      peakRss: verified.peakRss,
+      note: 'VALID, --jwks',
+    });
   }
   return rows;
 }
 
-async function benchBackend(kind: DatabaseKind): Promise<{ kind: DatabaseKind; fill: { events: number; seconds: number }; phases: Phase[]; bundleBytes: number }> {
+async function benchBackend(
+  kind: DatabaseKind,
+): Promise<{ kind: DatabaseKind; fill: { events: number; seconds: number }; phases: Phase[]; bundleBytes: number }> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'ecs-bench-export-'));
   try {
     return await withBackend(kind, async ({ db, databaseUrl, location }) => {
@@ -182,12 +242,18 @@ async function benchBackend(kind: DatabaseKind): Promise<{ kind: DatabaseKind; f
       console.log(`\n## ${kind}: ${location}, ${fmt(events)} events`);
       const fillStarted = now();
       let reported = fillStarted;
-      await bulkFill(db, TENANT, events, (n) => workloadAdmission(TENANT, n), (done) => {
-        if (now() - reported > 15_000 || done === events) {
-          reported = now();
-          console.log(`  filled ${fmt(done)} / ${fmt(events)} (${fmt(done / ((now() - fillStarted) / 1000))} events/s)`);
-        }
-      });
+      await bulkFill(
+        db,
+        TENANT,
+        events,
+        (n) => workloadAdmission(TENANT, n),
+        (done) => {
+          if (now() - reported > 15_000 || done === events) {
+            reported = now();
+            console.log(`  filled ${fmt(done)} / ${fmt(events)} (${fmt(done / ((now() - fillStarted) / 1000))} events/s)`);
+          }
+        },
+      );
       const fill = { events, seconds: (now() - fillStarted) / 1000 };
       if (kind === 'postgresql') await db.prisma.$executeRawUnsafe('ANALYZE audit_evidence_events, audit_evidence_artifacts');
       // PGlite is owned by this process: its exporter runs here (RSS includes the database).
@@ -200,7 +266,10 @@ async function benchBackend(kind: DatabaseKind): Promise<{ kind: DatabaseKind; f
 }
 
 function argValue(name: string): string | undefined {
-  return process.argv.slice(2).find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  return process.argv
+    .slice(2)
+    .find((arg) => arg.startsWith(`--${name}=`))
+    ?.slice(name.length + 3);
 }
 
 async function child(): Promise<void> {
@@ -215,7 +284,9 @@ async function child(): Promise<void> {
 
 runMain(async () => {
   if (process.argv.includes('--child')) return child();
-  const backends = backendsFromArgs(process.argv.slice(2).some((arg) => arg.startsWith('--backend=')) ? undefined : ['--backend=postgresql']);
+  const backends = backendsFromArgs(
+    process.argv.slice(2).some((arg) => arg.startsWith('--backend=')) ? undefined : ['--backend=postgresql'],
+  );
   await checkBackends(backends);
   console.log(`# export-bundle: ${environment()}`);
   const results = [];
@@ -225,9 +296,19 @@ runMain(async () => {
     table(
       ['backend', 'phase', 'events', 'time s', 'events/s', 'RSS before', 'peak RSS', 'note'],
       results.flatMap(({ kind, phases }) =>
-        phases.map((row) => [kind, row.phase, fmt(row.events), fmt(row.seconds, 1), fmt(row.events / row.seconds), Number.isNaN(row.rssBefore) ? '-' : mb(row.rssBefore), mb(row.peakRss), row.note]),
+        phases.map((row) => [
+          kind,
+          row.phase,
+          fmt(row.events),
+          fmt(row.seconds, 1),
+          fmt(row.events / row.seconds),
+          Number.isNaN(row.rssBefore) ? '-' : mb(row.rssBefore),
+          mb(row.peakRss),
+          row.note,
+        ]),
       ),
     ),
   );
-  for (const { kind, fill } of results) console.log(`- ${kind}: fill (bulk INSERT, 2,000 rows per statement) ${fmt(fill.events)} events in ${fmt(fill.seconds, 1)} s`);
+  for (const { kind, fill } of results)
+    console.log(`- ${kind}: fill (bulk INSERT, 2,000 rows per statement) ${fmt(fill.events)} events in ${fmt(fill.seconds, 1)} s`);
 });

@@ -96,7 +96,9 @@ async function runRound(backend: Backend, run: ScenarioRun, events: number): Pro
       run.committed.set(tenant, run.committed.get(tenant)! + 1);
       latencies?.push(now() - started);
     } catch (error) {
-      const message = String((error as Error).message ?? error).replace(/\s+/g, ' ').slice(0, 300);
+      const message = String((error as Error).message ?? error)
+        .replace(/\s+/g, ' ')
+        .slice(0, 300);
       run.errors.push(`${latencies ? '' : '(warm-up) '}${tenant}: ${message}`);
     }
   };
@@ -104,9 +106,11 @@ async function runRound(backend: Backend, run: ScenarioRun, events: number): Pro
 
   // Warm-up before the first round: every writer appends 2 events (creates the chain heads).
   if (run.rounds.length === 0) {
-    await Promise.all(writers.map(async (tenant) => {
-      for (let i = 0; i < 2; i++) await appendOne(tenant);
-    }));
+    await Promise.all(
+      writers.map(async (tenant) => {
+        for (let i = 0; i < 2; i++) await appendOne(tenant);
+      }),
+    );
   }
 
   // Timed: a fixed number of events shared by all writers; each writer appends sequentially.
@@ -116,12 +120,14 @@ async function runRound(backend: Backend, run: ScenarioRun, events: number): Pro
   const lockSampler = backend.databaseUrl ? await sampleLockWaits(backend.databaseUrl) : undefined;
   const cpu = measureCpu();
   const started = now();
-  await Promise.all(writers.map(async (tenant) => {
-    while (remaining > 0 && run.errors.length - errorsBefore < MAX_ERRORS) {
-      remaining -= 1;
-      await appendOne(tenant, run.latencies);
-    }
-  }));
+  await Promise.all(
+    writers.map(async (tenant) => {
+      while (remaining > 0 && run.errors.length - errorsBefore < MAX_ERRORS) {
+        remaining -= 1;
+        await appendOne(tenant, run.latencies);
+      }
+    }),
+  );
   const seconds = (now() - started) / 1000;
   const round: Round = {
     events: run.latencies.length - latenciesBefore,
@@ -157,11 +163,13 @@ async function benchBackend(kind: DatabaseKind): Promise<{ kind: DatabaseKind; h
       const header = `${kind}: ${version}${kind === 'postgresql' ? `, pool ${POOL_SIZE}` : ''}; ${backend.location}; ${backend.migrationNote}`;
       console.log(`\n## ${header}`);
       // Global warm-up: query plans, connections, JIT.
-      await Promise.all(Array.from({ length: 8 }, async (_, w) => {
-        for (let i = 0; i < 15; i++) {
-          await backend.db.prisma.$transaction((tx) => appendEvidence(tx, workloadAdmission(`bench-warmup-${w}`, i)));
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; i < 15; i++) {
+            await backend.db.prisma.$transaction((tx) => appendEvidence(tx, workloadAdmission(`bench-warmup-${w}`, i)));
+          }
+        }),
+      );
       const runs = SCENARIOS.map((scenario, index) => newRun(index, scenario));
       for (let r = 0; r < ROUNDS; r++) {
         // Spread the remainder over the first rounds.

@@ -52,13 +52,19 @@ runMain(async () => {
     const create = await request(`${base}/v1/tenants`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ id: 'bench-tenant', authority_binding: 'auth-dev-001', jurisdiction: 'DE', policy_baseline: 'ecs-baseline-v1' }),
+      body: JSON.stringify({
+        id: 'bench-tenant',
+        authority_binding: 'auth-dev-001',
+        jurisdiction: 'DE',
+        policy_baseline: 'ecs-baseline-v1',
+      }),
       dispatcher: agent,
     });
     if (create.statusCode !== 201) throw new Error(`tenant not created: ${create.statusCode} ${await create.body.text()}`);
     await create.body.dump();
     const query = JSON.stringify({
-      query: 'query($id: ID!) { tenant(id: $id) { id authorityBinding jurisdiction classificationCeiling policyBaseline status createdAt updatedAt } }',
+      query:
+        'query($id: ID!) { tenant(id: $id) { id authorityBinding jurisdiction classificationCeiling policyBaseline status createdAt updatedAt } }',
       variables: { id: 'bench-tenant' },
     });
     const rest = async () => {
@@ -76,7 +82,10 @@ runMain(async () => {
     const results: Record<'rest' | 'graphql', number[]> = { rest: [], graphql: [] };
     let errors = 0;
     for (let round = 0; round < rounds; round += 1) {
-      for (const [name, call] of [['graphql', graphql], ['rest', rest]] as const) {
+      for (const [name, call] of [
+        ['graphql', graphql],
+        ['rest', rest],
+      ] as const) {
         const result = await measure(seconds, concurrency, call);
         results[name].push(result.rps);
         errors += result.errors;
@@ -85,7 +94,9 @@ runMain(async () => {
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const graphqlRps = median(results.graphql);
     const restRps = median(results.rest);
-    console.log(`REST over GraphQL, ${concurrency} concurrent clients, ${rounds} rounds of ${seconds} s each (median), PGlite, one process:`);
+    console.log(
+      `REST over GraphQL, ${concurrency} concurrent clients, ${rounds} rounds of ${seconds} s each (median), PGlite, one process:`,
+    );
     console.log(
       table(
         ['request', 'req/s (median)', 'rounds', 'vs GraphQL'],

@@ -56,9 +56,7 @@ async function main(): Promise<number> {
     console.log(`\n=============== ${name} ===============`);
     running = spawn(process.execPath, [...process.execArgv, file, ...options], { stdio: 'inherit' });
     const child = running;
-    const code = await new Promise<number>((resolve) =>
-      child.once('exit', (exitCode, signal) => resolve(signal ? 1 : (exitCode ?? 1))),
-    );
+    const code = await new Promise<number>((resolve) => child.once('exit', (exitCode, signal) => resolve(signal ? 1 : (exitCode ?? 1))));
     running = undefined;
     console.log(`\n[bench] ${name}: exit code ${code} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
     if (code !== 0) failed.push(name);

@@ -77,11 +77,20 @@ runMain(async () => {
   const created = await request(`${base}/v1/tenants`, {
     method: 'POST',
     headers: json,
-    body: JSON.stringify({ id: 'bench-storage', authority_binding: 'auth-dev-001', jurisdiction: 'DE', policy_baseline: 'ecs-baseline-v1' }),
+    body: JSON.stringify({
+      id: 'bench-storage',
+      authority_binding: 'auth-dev-001',
+      jurisdiction: 'DE',
+      policy_baseline: 'ecs-baseline-v1',
+    }),
   });
   if (created.statusCode !== 201) throw new Error(`tenant not created: ${created.statusCode} ${await created.body.text()}`);
   await created.body.dump();
-  const bucket = await request(`${base}/v1/storage/bench-bucket`, { method: 'PUT', headers: json, body: JSON.stringify({ tenant_id: 'bench-storage', jurisdiction: 'DE' }) });
+  const bucket = await request(`${base}/v1/storage/bench-bucket`, {
+    method: 'PUT',
+    headers: json,
+    body: JSON.stringify({ tenant_id: 'bench-storage', jurisdiction: 'DE' }),
+  });
   if (bucket.statusCode !== 201) throw new Error(`bucket not created: ${bucket.statusCode} ${await bucket.body.text()}`);
   await bucket.body.dump();
 
@@ -102,9 +111,11 @@ runMain(async () => {
     const response = await request(`${base}/v1/storage/bench-bucket/objects/${key}`, {
       method: 'PUT',
       headers: governance(integrity, chunk.length * chunks),
-      body: Readable.from((function* () {
-        for (let i = 0; i < chunks; i += 1) yield chunk;
-      })()),
+      body: Readable.from(
+        (function* () {
+          for (let i = 0; i < chunks; i += 1) yield chunk;
+        })(),
+      ),
     });
     const text = await response.body.text();
     if (response.statusCode !== 201) throw new Error(`PUT ${key}: ${response.statusCode} ${text}`);
@@ -139,8 +150,20 @@ runMain(async () => {
       ['phase', 'MB/s', 'server RSS peak', 'growth over baseline', 'growth / object size'],
       [
         ['baseline (idle, after warm-up)', '-', mb(baseline.rss), '-', '-'],
-        ['PUT 200 MB (streamed, hashed, fsynced)', fmt(size / 1024 / 1024 / upload.seconds), mb(upload.peakRss), mb(upload.peakRss - baseline.rss), `${fmt(((upload.peakRss - baseline.rss) / size) * 100, 1)} %`],
-        ['GET 200 MB (streamed)', fmt(size / 1024 / 1024 / download.seconds), mb(download.peakRss), mb(download.peakRss - baseline.rss), `${fmt(((download.peakRss - baseline.rss) / size) * 100, 1)} %`],
+        [
+          'PUT 200 MB (streamed, hashed, fsynced)',
+          fmt(size / 1024 / 1024 / upload.seconds),
+          mb(upload.peakRss),
+          mb(upload.peakRss - baseline.rss),
+          `${fmt(((upload.peakRss - baseline.rss) / size) * 100, 1)} %`,
+        ],
+        [
+          'GET 200 MB (streamed)',
+          fmt(size / 1024 / 1024 / download.seconds),
+          mb(download.peakRss),
+          mb(download.peakRss - baseline.rss),
+          `${fmt(((download.peakRss - baseline.rss) / size) * 100, 1)} %`,
+        ],
       ],
     ),
   );

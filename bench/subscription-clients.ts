@@ -32,7 +32,10 @@ const QUERY = `subscription($tenantId: ID, $afterSequence: Int) {
 async function main(): Promise<void> {
   const job = JSON.parse(process.env.ECS_BENCH_CLIENTS ?? '{}') as Job;
   // Waits until the message has been handed to the IPC channel (receipts can be megabytes).
-  const send = (message: unknown) => new Promise<void>((resolve, reject) => process.send!(message, undefined, {}, (error: Error | null) => (error ? reject(error) : resolve())));
+  const send = (message: unknown) =>
+    new Promise<void>((resolve, reject) =>
+      process.send!(message, undefined, {}, (error: Error | null) => (error ? reject(error) : resolve())),
+    );
   let connected = 0;
   const receipts: Array<Array<[number, number]>> = [];
   const finished: Array<Promise<void>> = [];
@@ -58,7 +61,12 @@ async function main(): Promise<void> {
               if (message.data) received.push([message.data.auditEvents.sequence, wallClock()]);
               if (received.length >= job.expected) resolve();
             },
-            error: (error) => reject(new Error(`client ${c}: ${JSON.stringify(error) === '{}' ? String((error as { code?: number }).code) : JSON.stringify(error)}`)),
+            error: (error) =>
+              reject(
+                new Error(
+                  `client ${c}: ${JSON.stringify(error) === '{}' ? String((error as { code?: number }).code) : JSON.stringify(error)}`,
+                ),
+              ),
             complete: () => resolve(),
           },
         );

@@ -170,7 +170,13 @@ async function throughputScenarios(context: Context): Promise<ThroughputResult[]
   const tenants = Array.from({ length: WRITER_TENANTS }, (_, t) => `bench-live-throughput-${t}`);
   const perTenant = Math.ceil(THROUGHPUT_EVENTS / WRITER_TENANTS);
   const total = perTenant * WRITER_TENANTS;
-  const live = startClients({ url: stack.gateway.url, token: await context.token(undefined), clients: 1, expected: total, timeoutMs: 600_000 });
+  const live = startClients({
+    url: stack.gateway.url,
+    token: await context.token(undefined),
+    clients: 1,
+    expected: total,
+    timeoutMs: 600_000,
+  });
   await live.connected;
   await waitForStreams(stack, 1);
   const started = wallClock();
@@ -260,7 +266,9 @@ runMain(async () => {
   const backends = backendsFromArgs();
   await checkBackends(backends);
   console.log(`# subscription-latency: ${environment()}`);
-  console.log(`latency: ${EVENTS} events, one every ${INTERVAL_MS} ms, to 1, 100 and 1,000 subscribers; throughput: ${THROUGHPUT_EVENTS} events`);
+  console.log(
+    `latency: ${EVENTS} events, one every ${INTERVAL_MS} ms, to 1, 100 and 1,000 subscribers; throughput: ${THROUGHPUT_EVENTS} events`,
+  );
   const latencyRows: string[][] = [];
   const throughputRows: string[][] = [];
   for (const kind of backends) {
@@ -269,7 +277,9 @@ runMain(async () => {
       for (const subscribers of SUBSCRIBERS) {
         const result = await latencyScenario(context, subscribers);
         results.push(result);
-        console.log(`  ${kind} ${subscribers} subscriber(s): p50 ${fmt(percentile(result.latencies, 50), 1)} ms, p99 ${fmt(percentile(result.latencies, 99), 1)} ms (${fmt(result.deliveries)}/${fmt(result.expected)} delivered)`);
+        console.log(
+          `  ${kind} ${subscribers} subscriber(s): p50 ${fmt(percentile(result.latencies, 50), 1)} ms, p99 ${fmt(percentile(result.latencies, 99), 1)} ms (${fmt(result.deliveries)}/${fmt(result.expected)} delivered)`,
+        );
       }
       const base = percentile(results[0]!.latencies, 50);
       for (const result of results) {
@@ -303,7 +313,19 @@ runMain(async () => {
   console.log('\n### commit-to-delivery latency\n');
   console.log(
     table(
-      ['backend', 'subscribers', 'delivered', 'p50 ms', 'p99 ms', 'max ms', 'all had it p50 ms', 'all had it p99 ms', 'p50 vs 1', 'gateway CPU', 'machine CPU'],
+      [
+        'backend',
+        'subscribers',
+        'delivered',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'all had it p50 ms',
+        'all had it p99 ms',
+        'p50 vs 1',
+        'gateway CPU',
+        'machine CPU',
+      ],
       latencyRows,
     ),
   );

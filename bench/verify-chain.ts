@@ -173,7 +173,19 @@ function report(all: BackendResult[]): void {
   console.log('\n### verify-chain: verification (verifyChain, memory sampled every 100 ms)\n');
   console.log(
     table(
-      ['backend', 'range', 'events', 'time s', 'events/s', 'RSS samples', 'RSS before', 'peak RSS', 'peak - before', 'RSS at 25/50/75/100% of run', 'heap retained'],
+      [
+        'backend',
+        'range',
+        'events',
+        'time s',
+        'events/s',
+        'RSS samples',
+        'RSS before',
+        'peak RSS',
+        'peak - before',
+        'RSS at 25/50/75/100% of run',
+        'heap retained',
+      ],
       all.flatMap(({ kind, verifications }) =>
         verifications.map((v) => [
           kind,
@@ -226,7 +238,10 @@ async function runChild(kind: DatabaseKind): Promise<BackendResult> {
 runMain(async () => {
   const backends = backendsFromArgs();
   await checkBackends(backends);
-  const resultFile = process.argv.slice(2).find((arg) => arg.startsWith('--result-file='))?.slice('--result-file='.length);
+  const resultFile = process.argv
+    .slice(2)
+    .find((arg) => arg.startsWith('--result-file='))
+    ?.slice('--result-file='.length);
   if (!resultFile) console.log(`# verify-chain: ${environment()}`);
   if (backends.length > 1) {
     const all: BackendResult[] = [];

@@ -61,7 +61,9 @@ function report(what: string, checks: BundleCheck[], json: boolean, extra: Recor
     return ok ? 0 : 1;
   }
   const failed = checks.filter((check) => !check.ok);
-  console.log(ok ? `${what}: VALID (${checks.length} checks passed)` : `${what}: INVALID (${failed.length} of ${checks.length} checks failed)`);
+  console.log(
+    ok ? `${what}: VALID (${checks.length} checks passed)` : `${what}: INVALID (${failed.length} of ${checks.length} checks failed)`,
+  );
   for (const check of failed) console.log(`  FAIL ${check.name}: ${check.detail}`);
   for (const check of checks.filter((item) => item.ok && item.warning)) console.log(`  warn ${check.name}: ${check.detail}`);
   return ok ? 0 : 1;
@@ -84,7 +86,12 @@ export async function verifyProof(args: string[]): Promise<number> {
     if (bytes.length > MAX_PROOF_BYTES) throw new Error(`larger than ${MAX_PROOF_BYTES} bytes`);
     document = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    return report(`proof ${options.target}`, [{ name: 'proof', ok: false, detail: `unreadable: ${(error as Error).message}` }], options.json, {});
+    return report(
+      `proof ${options.target}`,
+      [{ name: 'proof', ok: false, detail: `unreadable: ${(error as Error).message}` }],
+      options.json,
+      {},
+    );
   }
   const checks = await verifyProofDocument(document, options.jwks ? { jwks: options.jwks } : {});
   return report(`proof ${options.target}`, checks, options.json, {});

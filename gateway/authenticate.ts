@@ -46,8 +46,14 @@ const API_KEY_TEXT = /^[\x21-\x7e]{1,200}$/;
  * database keys, so a claim that is not well-formed text refuses the token, whoever signed it.
  */
 function callerFromToken(token: Awaited<ReturnType<TokenVerifier['verify']>>): Caller {
-  for (const [claim, value] of [['sub', token.subject], ['tenant', token.tenantId], ['jurisdiction', token.jurisdiction], ...token.roles.map((role) => ['role', role])]) {
-    if (value !== undefined && textProblem(value, 'line')) throw new Unauthenticated('token_claims_malformed', `the token's ${claim} claim is not well-formed text`);
+  for (const [claim, value] of [
+    ['sub', token.subject],
+    ['tenant', token.tenantId],
+    ['jurisdiction', token.jurisdiction],
+    ...token.roles.map((role) => ['role', role]),
+  ]) {
+    if (value !== undefined && textProblem(value, 'line'))
+      throw new Unauthenticated('token_claims_malformed', `the token's ${claim} claim is not well-formed text`);
   }
   return {
     subject: token.subject,

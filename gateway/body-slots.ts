@@ -29,7 +29,13 @@ export function bodySlots(options: BodySlotOptions): RequestHandler {
     if (!release) {
       res.setHeader('retry-after', String(options.retryAfterSeconds));
       res.setHeader('connection', 'close');
-      sendError(res, new EcsError(ErrorCode.RateLimited, 'too many request bodies of this caller are still arriving; retry after the time in Retry-After'));
+      sendError(
+        res,
+        new EcsError(
+          ErrorCode.RateLimited,
+          'too many request bodies of this caller are still arriving; retry after the time in Retry-After',
+        ),
+      );
       return;
     }
     counted.add(req);

@@ -99,7 +99,8 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
-    buildService: ({ name }) => new SubgraphDataSource(options.subgraphUrl(name as Plane), options.fetcher, name as Plane, options.identityTokens),
+    buildService: ({ name }) =>
+      new SubgraphDataSource(options.subgraphUrl(name as Plane), options.fetcher, name as Plane, options.identityTokens),
     experimental_didResolveQueryPlan: options.onQueryPlan,
     experimental_didUpdateSupergraph: () => {
       supergraphLoaded = true;
@@ -124,8 +125,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     stopOnTerminationSignals: false,
     // Never report usage to Apollo, even when APOLLO_KEY happens to be set.
     plugins: [ApolloServerPluginUsageReportingDisabled(), ...protections.plugins],
-    formatError: (formatted, error) =>
-      formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'gateway error')),
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'gateway error')),
   });
   await apollo.start();
   supergraphLoaded = true;
@@ -161,7 +161,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   // guessing), per principal after it. Counters live in the database, shared by replicas.
   const addressLimiter = createRateLimiter({ db: options.db, points: options.rateLimit.perAddress, keyPrefix: 'address' });
   const principalLimiter = createRateLimiter({ db: options.db, points: options.rateLimit.perPrincipal, keyPrefix: 'principal' });
-  app.use(['/graphql', '/v1', ...(options.rateLimitedPrefixes ?? [])], rateLimit(addressLimiter, (_res, address) => address, log));
+  app.use(
+    ['/graphql', '/v1', ...(options.rateLimitedPrefixes ?? [])],
+    rateLimit(addressLimiter, (_res, address) => address, log),
+  );
   const limitRate = rateLimit(
     principalLimiter,
     (res) => {
@@ -171,7 +174,10 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     log,
   );
   // A slow body holds a connection: each principal may have only so many arriving at once.
-  const limitBodies = bodySlots({ perPrincipal: options.requestBodies.perPrincipal, retryAfterSeconds: Math.ceil(options.requestBodies.timeoutMs / 1000) });
+  const limitBodies = bodySlots({
+    perPrincipal: options.requestBodies.perPrincipal,
+    retryAfterSeconds: Math.ceil(options.requestBodies.timeoutMs / 1000),
+  });
   const limitPrincipal: RequestHandler = (req, res, next) =>
     void limitRate(req, res, (error?: unknown) => (error ? next(error) : limitBodies(req, res, next)));
   const boundary = inputBoundary({ db: options.db, throttle: options.throttle, maxTokens: limits.maxTokens });

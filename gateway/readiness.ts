@@ -19,10 +19,7 @@ export interface ReadinessDependencies {
 /** Checks the database, every plane and the supergraph; lists what is not ready. */
 export async function checkReadiness(deps: ReadinessDependencies): Promise<ReadinessReport> {
   const withTimeout = <T>(promise: Promise<T>): Promise<T> =>
-    Promise.race([
-      promise,
-      new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), deps.timeoutMs).unref()),
-    ]);
+    Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), deps.timeoutMs).unref())]);
   const checks: Array<Promise<string | undefined>> = [
     withTimeout(deps.db.ping()).then(
       () => undefined,

@@ -210,7 +210,13 @@ export function formatGraphQLError(
     return { ...formatted, message: original.message, extensions: original.toGraphQLError().extensions };
   }
   const code = String(formatted.extensions?.code ?? '');
-  if (knownCodes.has(code)) return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: pickPublic(formatted.extensions) };
+  if (knownCodes.has(code))
+    return {
+      message: formatted.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: pickPublic(formatted.extensions),
+    };
   const requestCode = apolloRequestCodes[code];
   if (requestCode) {
     return {
@@ -220,7 +226,11 @@ export function formatGraphQLError(
     };
   }
   if (isDatabaseUnavailable(original)) {
-    return { message: 'the database is not available; retry later', path: formatted.path, extensions: { code: ErrorCode.DependencyUnavailable } };
+    return {
+      message: 'the database is not available; retry later',
+      path: formatted.path,
+      extensions: { code: ErrorCode.DependencyUnavailable },
+    };
   }
   onInternal(original);
   return { message: 'internal error', path: formatted.path, extensions: { code: ErrorCode.Internal } };

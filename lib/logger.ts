@@ -10,13 +10,16 @@ export function createLogger(options: {
   /** Where lines go. @default standard output */
   destination?: pino.DestinationStream;
 }): Logger {
-  return pino({
-    level: options.level,
-    base: { service: options.name ?? 'ecs-gateway' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
-      censor: '[redacted]',
+  return pino(
+    {
+      level: options.level,
+      base: { service: options.name ?? 'ecs-gateway' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+        censor: '[redacted]',
+      },
     },
-  }, options.destination);
+    options.destination,
+  );
 }

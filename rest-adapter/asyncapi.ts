@@ -11,7 +11,7 @@ const EventEnvelope: JsonObject = {
   type: 'object',
   description:
     'Core10-05 evidence envelope, exactly as hashed into the chain (RFC 8785 canonical JSON). Deviation from the skeleton: ' +
-    'event-specific fields are top-level members (as in the spec\'s golden bundles), not a `payload` object, so that ' +
+    "event-specific fields are top-level members (as in the spec's golden bundles), not a `payload` object, so that " +
     '`event_hash` can be recomputed from the message itself; `payload` is therefore absent.',
   properties: {
     id: { type: 'string', format: 'uuid', description: 'Unique event id' },
@@ -33,7 +33,19 @@ const EventEnvelope: JsonObject = {
     refusal_subject: string,
     refusal_reason: string,
   },
-  required: ['id', 'occurred_at', 'tenant_id', 'actor', 'event_type', 'correlation_id', 'sequence', 'chain_id', 'event_hash', 'outcome', 'evidence_pointer'],
+  required: [
+    'id',
+    'occurred_at',
+    'tenant_id',
+    'actor',
+    'event_type',
+    'correlation_id',
+    'sequence',
+    'chain_id',
+    'event_hash',
+    'outcome',
+    'evidence_pointer',
+  ],
   additionalProperties: true,
 };
 
@@ -95,7 +107,11 @@ export function buildAsyncApi(): JsonObject {
         'GET /v1/events/stream with tenant, event_type, outcome, after_sequence and Last-Event-ID. See docs/subscriptions.md.',
     },
     servers: {
-      websocket: { url: '/graphql', protocol: 'ws', description: 'graphql-transport-ws (graphql-ws), same port as the HTTP API; wss behind TLS' },
+      websocket: {
+        url: '/graphql',
+        protocol: 'ws',
+        description: 'graphql-transport-ws (graphql-ws), same port as the HTTP API; wss behind TLS',
+      },
       sse: { url: '/v1/events/stream', protocol: 'http', description: 'Server-Sent Events (text/event-stream)' },
     },
     defaultContentType: 'application/json',
@@ -103,15 +119,25 @@ export function buildAsyncApi(): JsonObject {
     components: {
       schemas: SCHEMAS,
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'OIDC access token (connection_init authorization, or the Authorization header for SSE)' },
-        apiKey: { type: 'httpApiKey', in: 'header', name: 'X-API-Key', description: 'Tenant API key (connection_init x-api-key for the websocket)' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'OIDC access token (connection_init authorization, or the Authorization header for SSE)',
+        },
+        apiKey: {
+          type: 'httpApiKey',
+          in: 'header',
+          name: 'X-API-Key',
+          description: 'Tenant API key (connection_init x-api-key for the websocket)',
+        },
       },
     },
     'x-ecs-close-codes': {
       [CloseCode.Unauthenticated]: 'missing, invalid or expired credentials: reconnect with fresh ones and resume',
-      [CloseCode.Forbidden]: 'no evidence.read right, or a tenant outside the caller\'s scope',
+      [CloseCode.Forbidden]: "no evidence.read right, or a tenant outside the caller's scope",
       [CloseCode.InitialisationTimeout]: 'no connection_init within 3 s',
-      [CloseCode.SlowConsumer]: 'slow consumer: the connection\'s buffer overflowed; reconnect and resume from the last sequence',
+      [CloseCode.SlowConsumer]: "slow consumer: the connection's buffer overflowed; reconnect and resume from the last sequence",
       [CloseCode.TooManyConnections]: 'too many connections of the principal (or a second connection_init)',
       [CloseCode.GoingAway]: 'the server shuts down: reconnect and resume',
     },

@@ -54,7 +54,8 @@ export const bucketRoutes: RouteDef[] = [
     errors: [400, 404, 409],
     handler: async ({ body, params, caller, execute }) => {
       const tenantId = body.tenant_id ?? caller.tenantId;
-      if (!tenantId) throw new EcsError(ErrorCode.ValidationFailed, 'tenant_id is required for callers without a tenant', { field: 'tenant_id' });
+      if (!tenantId)
+        throw new EcsError(ErrorCode.ValidationFailed, 'tenant_id is required for callers without a tenant', { field: 'tenant_id' });
       const data = await execute<{ createBucket: BucketNode }>(
         `mutation CreateBucket($input: CreateBucketInput!) { createBucket(input: $input) { ${BUCKET_FIELDS} } }`,
         {
@@ -83,9 +84,12 @@ export const bucketRoutes: RouteDef[] = [
     response: 'Bucket',
     errors: [404],
     handler: async ({ params, execute }) => {
-      const data = await execute<{ bucket: BucketNode | null }>(`query GetBucket($name: ID!) { bucket(name: $name) { ${BUCKET_FIELDS} } }`, {
-        name: params.bucket,
-      });
+      const data = await execute<{ bucket: BucketNode | null }>(
+        `query GetBucket($name: ID!) { bucket(name: $name) { ${BUCKET_FIELDS} } }`,
+        {
+          name: params.bucket,
+        },
+      );
       if (!data.bucket) throw new EcsError(ErrorCode.NotFound, `bucket ${String(params.bucket)} not found`);
       return bucketBody(data.bucket);
     },

@@ -44,7 +44,10 @@ export const eventRoutes: RouteDef[] = [
     handler: async ({ query, execute }) => {
       const filter = {
         tenantId: query.tenant,
-        eventTypes: query.event_type?.split(',').map((type) => type.trim()).filter(Boolean),
+        eventTypes: query.event_type
+          ?.split(',')
+          .map((type) => type.trim())
+          .filter(Boolean),
         outcomes: query.outcome ? [query.outcome] : undefined,
         occurredFrom: query.from,
         occurredTo: query.to,

@@ -11,7 +11,11 @@ import type { EvidenceStream } from '../lib/evidence/live/evidence-stream';
 import { eventStreamQuery } from './event-stream-query';
 import { validationError } from './rest-router';
 
-const commaList = (value: string | undefined) => value?.split(',').map((item) => item.trim()).filter(Boolean);
+const commaList = (value: string | undefined) =>
+  value
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 export interface EventStreamOptions {
   stream: EvidenceStream;

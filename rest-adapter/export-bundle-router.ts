@@ -26,11 +26,15 @@ export function createExportBundleRouter(options: ExportBundleRouterOptions): Ro
     options.authenticate(req, res, (error?: unknown) => {
       if (error) return next(error);
       const match = BUNDLE_PATH.exec(req.path);
-      if (req.method !== 'GET') return sendError(res, new EcsError(ErrorCode.NotFound, `no route for ${req.method} ${req.originalUrl.split('?')[0]!}`));
+      if (req.method !== 'GET')
+        return sendError(res, new EcsError(ErrorCode.NotFound, `no route for ${req.method} ${req.originalUrl.split('?')[0]!}`));
       if (!match) return sendError(res, new EcsError(ErrorCode.NotFound, 'no such export'));
-      streamToPlane(options, res, { plane: 'audit', path: `/audit/exports/${match[1]!}/bundle`, method: 'GET', forwardedResponse: FORWARDED_RESPONSE }).catch(
-        streamFailed(res, 'audit'),
-      );
+      streamToPlane(options, res, {
+        plane: 'audit',
+        path: `/audit/exports/${match[1]!}/bundle`,
+        method: 'GET',
+        forwardedResponse: FORWARDED_RESPONSE,
+      }).catch(streamFailed(res, 'audit'));
     });
   });
   return router;

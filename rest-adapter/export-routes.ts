@@ -56,7 +56,11 @@ export function exportBody(node: ExportNode): Record<string, unknown> {
 /** Seconds a client at its export limit waits before asking again. */
 const EXPORT_RETRY_AFTER_S = 10;
 
-const sequence = z.number().int().min(1).max(2 ** 31 - 1);
+const sequence = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
 /** The range is a sequence range or a time range (`from`/`to`, as on /v1/events); default the whole chain. */
 const createBody = z.strictObject({
   tenant_id: z.string().min(1).optional().describe("Defaults to the caller's tenant (required for platform callers)"),
@@ -137,9 +141,12 @@ export const exportRoutes: RouteDef[] = [
     response: 'EvidenceExport',
     errors: [404],
     handler: async ({ params, execute }) => {
-      const data = await execute<{ evidenceExport: ExportNode | null }>(`query GetExport($id: ID!) { evidenceExport(id: $id) { ${EXPORT_FIELDS} } }`, {
-        id: params.id,
-      });
+      const data = await execute<{ evidenceExport: ExportNode | null }>(
+        `query GetExport($id: ID!) { evidenceExport(id: $id) { ${EXPORT_FIELDS} } }`,
+        {
+          id: params.id,
+        },
+      );
       if (!data.evidenceExport) throw new EcsError(ErrorCode.NotFound, `export ${String(params.id)} not found`);
       return exportBody(data.evidenceExport);
     },

@@ -53,7 +53,9 @@ export async function startIdempotent(
     throw new EcsError(ErrorCode.BadRequest, 'Idempotency-Key must be 1 to 255 visible ASCII characters', { field: 'Idempotency-Key' });
   }
   const principal = idempotencyPrincipal(caller);
-  const requestHash = createHash('sha256').update(JSON.stringify([request.method, request.path, request.body ?? null])).digest('hex');
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify([request.method, request.path, request.body ?? null]))
+    .digest('hex');
   const where = { principal_key: { principal, key } };
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const claimed = await db.prisma.$executeRaw`
@@ -79,7 +81,9 @@ export async function startIdempotent(
       continue;
     }
     if (existing.requestHash !== requestHash) {
-      throw new EcsError(ErrorCode.IdempotencyKeyReused, 'this Idempotency-Key was used for a different request', { field: 'Idempotency-Key' });
+      throw new EcsError(ErrorCode.IdempotencyKeyReused, 'this Idempotency-Key was used for a different request', {
+        field: 'Idempotency-Key',
+      });
     }
     if (existing.status === null) {
       throw new EcsError(ErrorCode.Conflict, 'a request with this Idempotency-Key is still in progress; retry later');

@@ -8,7 +8,9 @@ import { NCP_DECLARATION_TYPES } from '../lib/domain/ncp-declarations';
 const declareBody = z.strictObject({
   tenant_id: z.string().min(1).optional().describe("Defaults to the caller's tenant (required for platform callers)"),
   type: z.enum(NCP_DECLARATION_TYPES),
-  artifact: z.record(z.string(), z.unknown()).describe('The proof artifact (JSON object); stored as canonical JSON, addressed by its SHA-256'),
+  artifact: z
+    .record(z.string(), z.unknown())
+    .describe('The proof artifact (JSON object); stored as canonical JSON, addressed by its SHA-256'),
   artifact_ref: z.string().optional().describe('Optional check: eosc://artifact/sha256:<hex of the canonical artifact>'),
   artifact_hash: z.string().optional().describe('Optional check: sha256:<hex of the canonical artifact>'),
   subject_id: z.string().min(1).optional().describe('Whom the declaration is about (e.g. the integrator)'),

@@ -48,7 +48,9 @@ function parameters(route: RouteDef): JsonObject[] {
 }
 
 function operation(route: RouteDef, deprecated: boolean): JsonObject {
-  const errors = [...new Set([...(route.body ? BODY_ERRORS : []), ...(route.method === 'post' ? [409, 422] : []), ...route.errors, ...COMMON_ERRORS])].sort();
+  const errors = [
+    ...new Set([...(route.body ? BODY_ERRORS : []), ...(route.method === 'post' ? [409, 422] : []), ...route.errors, ...COMMON_ERRORS]),
+  ].sort();
   const success: JsonObject = { description: route.description };
   if (route.response) {
     success.content = { 'application/json': { schema: { $ref: `#/components/schemas/${route.response}` } } };
@@ -74,9 +76,7 @@ function componentSchemas(): JsonObject {
   const { schemas: all } = z.toJSONSchema(schemas, { uri: (id) => `#/components/schemas/${id}`, io: 'output' }) as {
     schemas: Record<string, JsonObject>;
   };
-  return Object.fromEntries(
-    Object.entries(all).map(([id, { $schema: _schema, $id: _id, ...schema }]) => [id, schema]),
-  );
+  return Object.fromEntries(Object.entries(all).map(([id, { $schema: _schema, $id: _id, ...schema }]) => [id, schema]));
 }
 
 /** The OpenAPI 3.1 document of the REST surface, generated from the route table. */

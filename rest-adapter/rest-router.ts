@@ -37,7 +37,8 @@ export interface RestRouterOptions {
 export function toEcsError(error: unknown): EcsError | undefined {
   if (error instanceof EcsError) return error;
   const { status, type } = (error ?? {}) as { status?: number; type?: string };
-  if (type === 'entity.too.large' || status === 413) return new EcsError(ErrorCode.PayloadTooLarge, `request body is larger than ${BODY_LIMIT}`);
+  if (type === 'entity.too.large' || status === 413)
+    return new EcsError(ErrorCode.PayloadTooLarge, `request body is larger than ${BODY_LIMIT}`);
   if (type === 'entity.parse.failed') return new EcsError(ErrorCode.BadRequest, 'request body is not valid JSON');
   if (status === 415 || type === 'charset.unsupported' || type === 'encoding.unsupported') {
     return new EcsError(ErrorCode.UnsupportedMediaType, 'unsupported content type, charset or encoding');
@@ -92,18 +93,22 @@ function bodyGate(route: RouteDef): RequestHandler {
 
 /** Serves one route: validate, run the handler (one GraphQL operation), send the success status. */
 function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>, db: Database | undefined): RequestHandler {
-  const emptyBody = (body: unknown) => body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
+  const emptyBody = (body: unknown) =>
+    body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0);
   return async (req, res, next) => {
     try {
       let body: unknown;
       if (route.body) {
-        if (!hasBody(req) || req.body === undefined) throw new EcsError(ErrorCode.BadRequest, 'request body is required (application/json)', { field: 'body' });
+        if (!hasBody(req) || req.body === undefined)
+          throw new EcsError(ErrorCode.BadRequest, 'request body is required (application/json)', { field: 'body' });
         const parsed = route.body.safeParse(req.body);
         if (!parsed.success) throw validationError(parsed.error, 'body');
         body = parsed.data;
       } else if (!emptyBody(req.body)) {
         const field = typeof req.body === 'object' && req.body !== null ? Object.keys(req.body)[0] : undefined;
-        throw new EcsError(ErrorCode.BadRequest, field ? `unknown field: ${field}` : 'this route takes no request body', { field: field ?? 'body' });
+        throw new EcsError(ErrorCode.BadRequest, field ? `unknown field: ${field}` : 'this route takes no request body', {
+          field: field ?? 'body',
+        });
       }
       let query: unknown = {};
       const rawQuery = req.query as Record<string, unknown>;
@@ -119,14 +124,20 @@ function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>, db: Databa
       const idempotencyKey = route.method === 'post' && db ? req.headers['idempotency-key'] : undefined;
       const claim =
         typeof idempotencyKey === 'string'
-          ? await startIdempotent(db!, locals.caller, idempotencyKey, { method: req.method, path: req.originalUrl.split('?')[0]!, body: req.body })
+          ? await startIdempotent(db!, locals.caller, idempotencyKey, {
+              method: req.method,
+              path: req.originalUrl.split('?')[0]!,
+              body: req.body,
+            })
           : undefined;
       if (claim?.kind === 'replay') {
         // A stored response is as governed as a new request: the caller must still be allowed
         // the route's action on its tenant, or gets the refusal (with evidence), not the body.
         const { action, tenant } = route.governs!;
         const targetTenant = tenant?.({ body, params: req.params as Record<string, string>, caller: locals.caller });
-        await authorize({ db: db!, caller: locals.caller, correlationId: locals.requestId }, action, targetTenant, { idempotency_replay: true });
+        await authorize({ db: db!, caller: locals.caller, correlationId: locals.requestId }, action, targetTenant, {
+          idempotency_replay: true,
+        });
         res.setHeader('idempotent-replayed', 'true');
         if (claim.status === 204) res.status(204).end();
         else res.status(claim.status).json(claim.body);
@@ -135,13 +146,13 @@ function serve(route: RouteDef, apollo: ApolloServer<GatewayContext>, db: Databa
       let result: unknown;
       try {
         result = await route.handler({
-        body,
-        query,
-        params: req.params as Record<string, string>,
-        caller: locals.caller,
-        res,
-        execute: (document, variables = {}) =>
-          executeOperation(apollo, { requestId: locals.requestId, log: locals.log, caller: locals.caller }, document, variables),
+          body,
+          query,
+          params: req.params as Record<string, string>,
+          caller: locals.caller,
+          res,
+          execute: (document, variables = {}) =>
+            executeOperation(apollo, { requestId: locals.requestId, log: locals.log, caller: locals.caller }, document, variables),
         });
       } catch (error) {
         await claim?.abandon();

@@ -14,7 +14,10 @@ export const ErrorSchema = z.object({
   message: z.string(),
   evidence_pointer: z.string().optional(),
 });
-schemas.add(ErrorSchema, { id: 'Error', description: 'The error body: an ECS_... code, a message, and the evidence pointer of a governed refusal.' });
+schemas.add(ErrorSchema, {
+  id: 'Error',
+  description: 'The error body: an ECS_... code, a message, and the evidence pointer of a governed refusal.',
+});
 
 export const TenantSchema = z.object({
   id: z.string(),

@@ -20,15 +20,30 @@ const DESCRIPTIONS: Record<GovernanceHeaderName, string> = {
 };
 const GOVERNANCE_HEADERS = GOVERNANCE_HEADER_NAMES.map((name) => [name, DESCRIPTIONS[name]] as const);
 
-const header = (name: string, description: string, required: boolean): JsonObject => ({ name, in: 'header', required, description, schema: { type: 'string' } });
-const query = (name: string, description: string, schema: JsonObject = { type: 'string' }): JsonObject => ({ name, in: 'query', required: false, description, schema });
+const header = (name: string, description: string, required: boolean): JsonObject => ({
+  name,
+  in: 'header',
+  required,
+  description,
+  schema: { type: 'string' },
+});
+const query = (name: string, description: string, schema: JsonObject = { type: 'string' }): JsonObject => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
 const errors = (...statuses: number[]): JsonObject =>
   Object.fromEntries(statuses.map((status) => [String(status), { $ref: '#/components/responses/ErrorResponse' }]));
 const jsonBody = (properties: JsonObject, required: string[]): JsonObject => ({
   required: true,
   content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties, required } } },
 });
-const written = { description: 'Stored: bucket, key, version_id, etag, size, integrity, retention_until, origin, evidence_pointer', content: { 'application/json': { schema: { type: 'object' } } } };
+const written = {
+  description: 'Stored: bucket, key, version_id, etag, size, integrity, retention_until, origin, evidence_pointer',
+  content: { 'application/json': { schema: { type: 'object' } } },
+};
 const json = (description: string): JsonObject => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
 
 export function storageObjectPaths(): Record<string, Record<string, JsonObject>> {
@@ -43,18 +58,26 @@ export function storageObjectPaths(): Record<string, Record<string, JsonObject>>
         operationId: 'listObjects',
         summary: 'List current objects in key order',
         tags,
-        parameters: [path[0], query('prefix', 'key prefix'), query('cursor', 'next_cursor of the previous page'), query('limit', '1..1000, default 100', { type: 'integer', minimum: 1, maximum: 1000 })],
+        parameters: [
+          path[0],
+          query('prefix', 'key prefix'),
+          query('cursor', 'next_cursor of the previous page'),
+          query('limit', '1..1000, default 100', { type: 'integer', minimum: 1, maximum: 1000 }),
+        ],
         responses: { '200': json('items and next_cursor'), ...errors(400, 403, 404) },
       },
     },
     '/v1/storage/{bucket}/objects/{key}': {
       put: {
         operationId: 'putObject',
-        summary: 'Put an object (streamed); with x-eosc-copy-source a copy; with ?legal_hold or ?retention a lock change; with ?upload_id&part_number a multipart part',
+        summary:
+          'Put an object (streamed); with x-eosc-copy-source a copy; with ?legal_hold or ?retention a lock change; with ?upload_id&part_number a multipart part',
         tags,
         parameters: [
           ...path,
-          ...GOVERNANCE_HEADERS.map(([name, description]) => header(name, `${description} (required on put, forbidden to change on copy)`, false)),
+          ...GOVERNANCE_HEADERS.map(([name, description]) =>
+            header(name, `${description} (required on put, forbidden to change on copy)`, false),
+          ),
           header('x-eosc-legal-hold', 'ON places a legal hold on the new version', false),
           header('x-eosc-copy-source', '<bucket>/<key>: copy within the provider, governance metadata unchanged', false),
           header('x-eosc-copy-source-version-id', 'version of the copy source', false),
@@ -64,15 +87,36 @@ export function storageObjectPaths(): Record<string, Record<string, JsonObject>>
           query('part_number', '1..10000', { type: 'integer', minimum: 1, maximum: 10000 }),
           query('version_id', 'version for legal_hold / retention'),
         ],
-        requestBody: { required: false, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'application/json': { schema: { type: 'object' } } } },
+        requestBody: {
+          required: false,
+          content: {
+            'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+            'application/json': { schema: { type: 'object' } },
+          },
+        },
         responses: { '200': json('legal hold, retention or part result'), '201': written, ...errors(400, 403, 404, 409, 413) },
       },
       get: {
         operationId: 'getObject',
-        summary: 'Read the bytes with the governance headers (object.get + data.usage.receipt); ?versions lists versions; ?upload_id lists parts',
+        summary:
+          'Read the bytes with the governance headers (object.get + data.usage.receipt); ?versions lists versions; ?upload_id lists parts',
         tags,
-        parameters: [...path, query('version_id', 'a version of a versioned bucket'), query('verify_integrity', 'true: re-hash the stored bytes before serving'), query('versions', 'list versions'), query('upload_id', 'list the parts of a multipart upload'), query('cursor', 'versions: next page'), query('limit', 'versions: page size')],
-        responses: { '200': { description: 'The bytes (or a JSON listing)', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, ...errors(400, 403, 404, 409) },
+        parameters: [
+          ...path,
+          query('version_id', 'a version of a versioned bucket'),
+          query('verify_integrity', 'true: re-hash the stored bytes before serving'),
+          query('versions', 'list versions'),
+          query('upload_id', 'list the parts of a multipart upload'),
+          query('cursor', 'versions: next page'),
+          query('limit', 'versions: page size'),
+        ],
+        responses: {
+          '200': {
+            description: 'The bytes (or a JSON listing)',
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...errors(400, 403, 404, 409),
+        },
       },
       head: {
         operationId: 'headObject',
@@ -85,13 +129,24 @@ export function storageObjectPaths(): Record<string, Record<string, JsonObject>>
         operationId: 'multipartUpload',
         summary: '?uploads starts a multipart upload (governance headers required); ?upload_id completes it',
         tags,
-        parameters: [...path, query('uploads', 'start an upload'), query('upload_id', 'complete this upload'), ...GOVERNANCE_HEADERS.map(([name, description]) => header(name, description, false))],
-        requestBody: jsonBody({ parts: { type: 'array', items: { type: 'object', properties: { part_number: { type: 'integer' }, etag: { type: 'string' } } } } }, []),
+        parameters: [
+          ...path,
+          query('uploads', 'start an upload'),
+          query('upload_id', 'complete this upload'),
+          ...GOVERNANCE_HEADERS.map(([name, description]) => header(name, description, false)),
+        ],
+        requestBody: jsonBody(
+          {
+            parts: { type: 'array', items: { type: 'object', properties: { part_number: { type: 'integer' }, etag: { type: 'string' } } } },
+          },
+          [],
+        ),
         responses: { '201': written, ...errors(400, 403, 404, 413) },
       },
       delete: {
         operationId: 'deleteObject',
-        summary: 'Delete (marker in a versioned bucket); ?version_id removes one version; ?upload_id aborts an upload. Refused while locked.',
+        summary:
+          'Delete (marker in a versioned bucket); ?version_id removes one version; ?upload_id aborts an upload. Refused while locked.',
         tags,
         parameters: [...path, query('version_id', 'remove this version for good'), query('upload_id', 'abort this multipart upload')],
         responses: { '204': { description: 'Deleted; x-eosc-evidence-pointer names the evidence' }, ...errors(400, 403, 404) },

@@ -37,7 +37,10 @@ export function createStorageRouter(options: StorageRouterOptions): Router {
     // The URL to the data plane is built from this path: dot segments (raw or encoded) or
     // backslashes would be resolved by URL parsing and could leave the storage routes.
     if (!pathIsPlain(req.path)) {
-      sendError(res, new EcsError(ErrorCode.InvalidObjectKey, 'the object key holds . or .. segments, backslashes or invalid percent-encoding'));
+      sendError(
+        res,
+        new EcsError(ErrorCode.InvalidObjectKey, 'the object key holds . or .. segments, backslashes or invalid percent-encoding'),
+      );
       return;
     }
     // The data plane checks the key again; refused here, it never leaves the gateway.

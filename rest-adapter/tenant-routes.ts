@@ -49,8 +49,7 @@ const updateBody = z.strictObject({
 });
 const listQuery = z.strictObject({ cursor: cursorParam, limit: limitParam });
 
-const byId = (operation: string, name: string) =>
-  `mutation ${name}($id: ID!) { ${operation}(id: $id) { ${TENANT_FIELDS} } }`;
+const byId = (operation: string, name: string) => `mutation ${name}($id: ID!) { ${operation}(id: $id) { ${TENANT_FIELDS} } }`;
 
 export const tenantRoutes: RouteDef[] = [
   defineRoute({
@@ -111,10 +110,9 @@ export const tenantRoutes: RouteDef[] = [
     response: 'Tenant',
     errors: [404],
     handler: async ({ params, execute }) => {
-      const data = await execute<{ tenant: TenantNode | null }>(
-        `query GetTenant($id: ID!) { tenant(id: $id) { ${TENANT_FIELDS} } }`,
-        { id: params.id },
-      );
+      const data = await execute<{ tenant: TenantNode | null }>(`query GetTenant($id: ID!) { tenant(id: $id) { ${TENANT_FIELDS} } }`, {
+        id: params.id,
+      });
       if (!data.tenant) throw new EcsError(ErrorCode.NotFound, `tenant ${String(params.id)} not found`);
       return tenantBody(data.tenant);
     },

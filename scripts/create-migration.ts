@@ -4,13 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import {
-  MIGRATIONS_DIR,
-  NO_FILTERS,
-  openSchemaEngine,
-  readMigrations,
-  readSchemaFiles,
-} from '../lib/db/schema-engine';
+import { MIGRATIONS_DIR, NO_FILTERS, openSchemaEngine, readMigrations, readSchemaFiles } from '../lib/db/schema-engine';
 
 async function main(): Promise<void> {
   const name = (process.argv[2] ?? '').replace(/[^a-z0-9_]/gi, '_');
@@ -18,9 +12,7 @@ async function main(): Promise<void> {
   const pglite = new PGlite();
   const engine = await openSchemaEngine(new PrismaPGlite(pglite));
   const migrations = await readMigrations();
-  const from = migrations.migrationDirectories.length
-    ? ({ tag: 'migrations', ...migrations } as const)
-    : ({ tag: 'empty' } as const);
+  const from = migrations.migrationDirectories.length ? ({ tag: 'migrations', ...migrations } as const) : ({ tag: 'empty' } as const);
   let script: string;
   try {
     const result = await engine.diff({

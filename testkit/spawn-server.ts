@@ -185,9 +185,7 @@ export function spawnServerProcess(options: ServerProcessOptions): ServerProcess
  * subgraph mode, the plane's). Kills it and rejects with its output when it exits or
  * prints nothing within `timeoutMs` (default 60 s).
  */
-export async function startServerProcess(
-  options: ServerProcessOptions & { timeoutMs?: number },
-): Promise<StartedServer> {
+export async function startServerProcess(options: ServerProcessOptions & { timeoutMs?: number }): Promise<StartedServer> {
   const server = spawnServerProcess(options);
   const pattern = options.args?.[0] === 'subgraph' ? SUBGRAPH_URL_LINE : GATEWAY_URL_LINE;
   try {
@@ -262,10 +260,7 @@ export async function getJson<T = unknown>(origin: string, pathname: string): Pr
  * Polls `GET /readyz` until it answers 200 or `deadline` (a `Date.now()` value) passes;
  * returns the last answer (status 0 when nothing answered).
  */
-export async function pollReadyz(
-  origin: string,
-  deadline: number,
-): Promise<HttpResult<{ status: string; reasons: string[] } | undefined>> {
+export async function pollReadyz(origin: string, deadline: number): Promise<HttpResult<{ status: string; reasons: string[] } | undefined>> {
   let last: HttpResult<{ status: string; reasons: string[] } | undefined> = {
     status: 0,
     headers: new Headers(),
@@ -328,10 +323,7 @@ function descendantsOf(pid: number): number[] {
 /** Children of `pid` from /proc (Linux); none where /proc is unavailable. */
 function childrenOf(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
   } catch {
     // Kernels without CONFIG_PROC_CHILDREN: scan every process's parent.
   }

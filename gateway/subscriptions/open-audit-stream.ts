@@ -17,7 +17,14 @@ export interface AuditStreamArgs {
   afterSequence?: number | null;
 }
 
-const afterSequenceSchema = z.object({ afterSequence: z.number().int().min(0).max(2 ** 31 - 1).nullish() });
+const afterSequenceSchema = z.object({
+  afterSequence: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .nullish(),
+});
 
 /**
  * Opens a live audit stream for a caller: validates the arguments, authorises

@@ -69,7 +69,9 @@ async function readOrCreate(file: string): Promise<StoredKey> {
 export async function loadDevIssuer(file: string): Promise<DevIssuer> {
   const stored = await readOrCreate(file);
   const { d: _private, ...publicJwk } = stored.privateJwk;
-  const jwks = { keys: [{ kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, y: publicJwk.y, kid: stored.kid, alg: ALG, use: 'sig' }] };
+  const jwks = {
+    keys: [{ kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, y: publicJwk.y, kid: stored.kid, alg: ALG, use: 'sig' }],
+  };
   const privateKey = await importJWK(stored.privateJwk, ALG);
   return {
     issuer: DEV_ISSUER,

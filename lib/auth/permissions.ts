@@ -52,9 +52,7 @@ export const ROLE_ACTIONS: Record<CallerRole, ReadonlySet<Action>> = {
 };
 
 /** Scopes an API key may carry: what a tenant-admin may do, and nothing platform-wide. */
-export const API_KEY_SCOPES: readonly Action[] = [...ROLE_ACTIONS['tenant-admin']].filter(
-  (action) => action !== 'apikey.manage',
-);
+export const API_KEY_SCOPES: readonly Action[] = [...ROLE_ACTIONS['tenant-admin']].filter((action) => action !== 'apikey.manage');
 
 export function isAction(value: string): value is Action {
   return (ACTIONS as readonly string[]).includes(value);

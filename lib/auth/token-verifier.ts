@@ -93,8 +93,20 @@ export interface TokenVerifier {
 export const DEFAULT_ALGORITHMS: readonly string[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 /** Asymmetric JWS algorithms that jose verifies; anything else cannot be allowlisted. */
 const SUPPORTED_ALGORITHMS = new Set([
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-  'ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'ML-DSA-44',
+  'ML-DSA-65',
+  'ML-DSA-87',
 ]);
 const DEFAULT_CLAIMS: ClaimMapping = { roles: 'roles', tenant: 'tenant_id', jurisdiction: 'jurisdiction' };
 const DEFAULT_MAX_TOKEN_LENGTH = 8192;

@@ -141,7 +141,13 @@ export class FsBlobStore implements BlobStore {
       // Move aside first, then look again: a put of the same content may have renamed a
       // fresh file into place between the stat and the move; such a file goes back.
       const aside = path.join(this.tmpDir(), `${randomUUID()}.sweep`);
-      if (!(await rename(file, aside).then(() => true, () => false))) continue;
+      if (
+        !(await rename(file, aside).then(
+          () => true,
+          () => false,
+        ))
+      )
+        continue;
       const moved = await stat(aside).catch(() => undefined);
       if (moved && !old(moved.mtimeMs)) {
         await rename(aside, file);

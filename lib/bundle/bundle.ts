@@ -78,10 +78,7 @@ export function memoryFile(bytes: Buffer): BundleFile {
  * without its `\n`; a last line without `\n` is yielded with `terminated: false`. A line
  * longer than `maxLineBytes` ends the iteration with an error.
  */
-export async function* fileLines(
-  file: BundleFile,
-  maxLineBytes: number,
-): AsyncGenerator<{ text: string; terminated: boolean }> {
+export async function* fileLines(file: BundleFile, maxLineBytes: number): AsyncGenerator<{ text: string; terminated: boolean }> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let pending: Buffer[] = [];
   let pendingBytes = 0;

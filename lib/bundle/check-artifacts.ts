@@ -15,7 +15,8 @@ export function checkManifestArtifacts({ manifest }: BundleDocuments, artifacts:
   for (const [category, refs] of Object.entries(categories)) {
     if (!Array.isArray(refs)) continue;
     for (const ref of refs) {
-      if (!pointerDigest(ref)) findings.fail('evidence-pointers', `artifacts.${category}: ${String(ref)} is not content-addressed (eosc://artifact/sha256:<hex>)`);
+      if (!pointerDigest(ref))
+        findings.fail('evidence-pointers', `artifacts.${category}: ${String(ref)} is not content-addressed (eosc://artifact/sha256:<hex>)`);
       else if (!artifacts.resolve(ref)) findings.fail('evidence-pointers', `artifacts.${category}: no artifact matches ${String(ref)}`);
     }
   }

@@ -63,7 +63,10 @@ export function checkManifestFields({ manifest }: BundleDocuments, findings: Fin
     findings.fail('manifest-fields', 'scope needs integer from_sequence <= to_sequence');
   }
   const artifacts = manifest.artifacts;
-  if (!isObject(artifacts) || !Object.values(artifacts).every((refs) => Array.isArray(refs) && refs.every((ref) => typeof ref === 'string'))) {
+  if (
+    !isObject(artifacts) ||
+    !Object.values(artifacts).every((refs) => Array.isArray(refs) && refs.every((ref) => typeof ref === 'string'))
+  ) {
     findings.fail('manifest-fields', 'artifacts must map categories to lists of references');
   }
   const profileId = str(manifest, 'evidence_profile_id');
@@ -86,13 +89,18 @@ export function checkProfileDeclarations({ manifest, verifierInputs, profileClai
     ['chain-segment.json', segment?.evidence_profile_id],
   ];
   for (const [where, value] of others) {
-    if (value !== declared) findings.fail('profile-id', `${where} declares ${JSON.stringify(value)}, the manifest ${JSON.stringify(declared)}`);
+    if (value !== declared)
+      findings.fail('profile-id', `${where} declares ${JSON.stringify(value)}, the manifest ${JSON.stringify(declared)}`);
   }
   const implemented = list(obj(profileClaim, 'implements'), 'evidence_profiles');
-  if (!implemented?.includes(declared ?? '')) findings.fail('profile-id', 'profile-claim.json does not list the profile under implements.evidence_profiles');
+  if (!implemented?.includes(declared ?? ''))
+    findings.fail('profile-id', 'profile-claim.json does not list the profile under implements.evidence_profiles');
 
   for (const key of ['profile_version', 'producer_identity', 'verifier_expectations_ref']) {
-    for (const [where, document] of [['verifier-inputs.json', verifierInputs], ['profile-claim.json', profileClaim]] as const) {
+    for (const [where, document] of [
+      ['verifier-inputs.json', verifierInputs],
+      ['profile-claim.json', profileClaim],
+    ] as const) {
       if (!sameJson(document?.[key], manifest?.[key])) findings.fail('self-description', `${where} ${key} differs from the manifest`);
     }
   }
@@ -148,8 +156,10 @@ export function checkSegmentRef({ manifest, verifierInputs, segmentBytes }: Bund
     return false;
   }
   const expected = `${SEGMENT_REF_PREFIX}sha256:${sha256Hex(segmentBytes)}`;
-  if (ref !== expected) findings.fail('chain-segment-ref', `manifest chain_segment_ref is not the hash of chain-segment.json (${expected})`);
-  if (verifierInputs?.chain_segment_ref !== ref) findings.fail('chain-segment-ref', 'verifier-inputs.json chain_segment_ref differs from the manifest');
+  if (ref !== expected)
+    findings.fail('chain-segment-ref', `manifest chain_segment_ref is not the hash of chain-segment.json (${expected})`);
+  if (verifierInputs?.chain_segment_ref !== ref)
+    findings.fail('chain-segment-ref', 'verifier-inputs.json chain_segment_ref differs from the manifest');
   return true;
 }
 

@@ -140,7 +140,10 @@ function checkReferences(state: PassState, event: JsonObject, line: number): voi
   }
   const category = ncpCategory(String(event.artifact_type));
   if (!list(obj(documents.manifest, 'artifacts'), category)?.includes(String(event.artifact_ref))) {
-    findings.fail('ncp-artifacts', `${at(event, line)}: the manifest does not list ${String(event.artifact_ref)} under artifacts.${category}`);
+    findings.fail(
+      'ncp-artifacts',
+      `${at(event, line)}: the manifest does not list ${String(event.artifact_ref)} under artifacts.${category}`,
+    );
   }
 }
 

@@ -37,7 +37,11 @@ export function checkScope({ manifest }: BundleDocuments, pass: EventPass, findi
   const scope = obj(manifest, 'scope');
   if (!isObject(scope)) return findings.fail('scope', 'the manifest has no scope');
   if (int(scope, 'from_sequence') !== pass.firstSequence || int(scope, 'to_sequence') !== pass.lastSequence) {
-    findings.fail('scope', `scope ${String(scope.from_sequence)}..${String(scope.to_sequence)} but the events run ${String(pass.firstSequence)}..${String(pass.lastSequence)}`);
+    findings.fail(
+      'scope',
+      `scope ${String(scope.from_sequence)}..${String(scope.to_sequence)} but the events run ${String(pass.firstSequence)}..${String(pass.lastSequence)}`,
+    );
   }
-  if (str(manifest, 'chain_id') !== pass.chainId) findings.fail('scope', `manifest chain_id differs from the events' ${String(pass.chainId)}`);
+  if (str(manifest, 'chain_id') !== pass.chainId)
+    findings.fail('scope', `manifest chain_id differs from the events' ${String(pass.chainId)}`);
 }

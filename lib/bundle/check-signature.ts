@@ -29,10 +29,12 @@ export async function checkSignature(
   const present = SIGNATURE_FILES.filter((name) => bundle.files.has(name));
   const entries = (list(documents.manifest, 'signatures') ?? []).filter(isObject);
   for (const entry of entries) {
-    if (typeof entry.signature === 'string') findings.note('signature', `inline signature of ${String(entry.key_id)} is not verifiable and was not checked`);
+    if (typeof entry.signature === 'string')
+      findings.note('signature', `inline signature of ${String(entry.key_id)} is not verifiable and was not checked`);
   }
   if (present.length === 0) {
-    if (entries.some((entry) => entry.signature_ref !== undefined)) findings.fail('signature', 'the manifest names a signature file that is missing');
+    if (entries.some((entry) => entry.signature_ref !== undefined))
+      findings.fail('signature', 'the manifest names a signature file that is missing');
     findings.note('signature', 'bundle is not signed');
     return none;
   }
@@ -49,14 +51,17 @@ export async function checkSignature(
       findings.fail('signature', `signed, but no usable JWKS: jwks.json ${(error as Error).message}; pass --jwks`);
       return none;
     }
-    findings.note('signature', 'key taken from the bundle\'s own jwks.json: this proves integrity, not origin; pin it with --jwks');
+    findings.note('signature', "key taken from the bundle's own jwks.json: this proves integrity, not origin; pin it with --jwks");
   }
   try {
     const jws = (await bundle.files.get(name)!.read()).toString('latin1');
     const { kid } = await verifyJws(jws, { jwks: keys, typ: MANIFEST_SIGNATURE_TYP, payload: documents.manifestBytes ?? Buffer.alloc(0) });
     const named = entries.filter((entry) => entry.signature_ref === name);
     if (named.length > 0 && !named.some((entry) => entry.key_id === kid)) {
-      findings.fail('signature', `${name} is signed by ${kid}, the manifest names ${named.map((entry) => String(entry.key_id)).join(', ')}`);
+      findings.fail(
+        'signature',
+        `${name} is signed by ${kid}, the manifest names ${named.map((entry) => String(entry.key_id)).join(', ')}`,
+      );
       return none;
     }
     return { covered: ['manifest.json', name], detail: `${name}: EdDSA signature over manifest.json by key ${kid}` };

@@ -106,11 +106,17 @@ async function checkBatchArtifacts(source: BundleSource, events: readonly Source
 
 /** A writer must never produce a bundle the verifier refuses to read: check its default limits. */
 function assertReadable(events: MeasuredFile, segment: MeasuredFile, unpackedBytes: number): void {
-  for (const [name, file] of [[BUNDLE_FILES.events, events], [BUNDLE_FILES.segment, segment]] as const) {
-    if (file.size > DEFAULT_LIMITS.maxFileBytes) throw new Error(`${name} would be ${file.size} bytes, over the verifier's ${DEFAULT_LIMITS.maxFileBytes}: export a smaller range`);
+  for (const [name, file] of [
+    [BUNDLE_FILES.events, events],
+    [BUNDLE_FILES.segment, segment],
+  ] as const) {
+    if (file.size > DEFAULT_LIMITS.maxFileBytes)
+      throw new Error(`${name} would be ${file.size} bytes, over the verifier's ${DEFAULT_LIMITS.maxFileBytes}: export a smaller range`);
   }
   if (unpackedBytes > DEFAULT_LIMITS.maxTotalBytes) {
-    throw new Error(`the bundle would unpack to about ${unpackedBytes} bytes, over the verifier's ${DEFAULT_LIMITS.maxTotalBytes}: export a smaller range`);
+    throw new Error(
+      `the bundle would unpack to about ${unpackedBytes} bytes, over the verifier's ${DEFAULT_LIMITS.maxTotalBytes}: export a smaller range`,
+    );
   }
 }
 
@@ -138,7 +144,8 @@ export async function planBundle(input: PlanBundleInput): Promise<BundlePlan> {
     for (const { text, event } of batch) {
       const expected = scope.fromSequence + count;
       if (event.sequence !== expected) throw new Error(`expected sequence ${expected}, got ${String(event.sequence)}`);
-      if (event.tenant_id !== scope.tenantId || event.chain_id !== scope.chainId) throw new Error(`event ${expected} is not of ${scope.chainId}`);
+      if (event.tenant_id !== scope.tenantId || event.chain_id !== scope.chainId)
+        throw new Error(`event ${expected} is not of ${scope.chainId}`);
       if (event.evidence_profile_id !== undefined && event.evidence_profile_id !== scope.profileId) {
         throw new Error(`event ${expected} declares profile ${String(event.evidence_profile_id)}, not ${scope.profileId}`);
       }
@@ -169,7 +176,10 @@ export async function planBundle(input: PlanBundleInput): Promise<BundlePlan> {
   segmentFile.add(segmentTail(facts));
 
   const extra = typeof input.manifestArtifacts === 'function' ? await input.manifestArtifacts() : (input.manifestArtifacts ?? {});
-  const extraArtifacts = uniqueFiles(Object.values(extra).flat(), new Set([...ncpArtifacts.values()].flatMap((refs) => [...refs].map(artifactFileName))));
+  const extraArtifacts = uniqueFiles(
+    Object.values(extra).flat(),
+    new Set([...ncpArtifacts.values()].flatMap((refs) => [...refs].map(artifactFileName))),
+  );
   const extraBytes = await source.artifacts(extraArtifacts);
   for (const ref of extraArtifacts) checkedArtifact(ref, extraBytes);
 
@@ -180,7 +190,10 @@ export async function planBundle(input: PlanBundleInput): Promise<BundlePlan> {
   const segmentFacts = { ...scope, ...facts, chainSegmentRef: `eosc://evidence/chain/${segment.digest}` };
   const small: Array<{ name: string; text: string }> = [
     { name: BUNDLE_FILES.verifierInputs, text: prettyCanonicalJson(verifierInputs(scope.profileId, input.producer, segmentFacts)) },
-    { name: BUNDLE_FILES.profileClaim, text: prettyCanonicalJson(profileClaim(scope.profileId, input.producer, input.exportEndpoints ?? ['/v1/events', '/v1/exports'])) },
+    {
+      name: BUNDLE_FILES.profileClaim,
+      text: prettyCanonicalJson(profileClaim(scope.profileId, input.producer, input.exportEndpoints ?? ['/v1/events', '/v1/exports'])),
+    },
   ];
   if (input.signer) small.push({ name: BUNDLE_FILES.jwks, text: prettyCanonicalJson({ keys: input.signer.jwks.keys as JsonObject[] }) });
   const fileDigests: Record<string, string> = { [BUNDLE_FILES.events]: events.digest, [BUNDLE_FILES.segment]: segment.digest };

@@ -14,7 +14,11 @@ export interface SegmentHead {
 }
 
 const field = (key: string, value: string | number): string => `  ${JSON.stringify(key)}: ${JSON.stringify(value)},\n`;
-const indent = (json: string, spaces: string): string => json.split('\n').map((line) => spaces + line).join('\n');
+const indent = (json: string, spaces: string): string =>
+  json
+    .split('\n')
+    .map((line) => spaces + line)
+    .join('\n');
 
 export function segmentHead({ chainId, tenantId, profileId, fromSequence, toSequence }: SegmentHead): string {
   return (

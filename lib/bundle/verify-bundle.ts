@@ -53,7 +53,8 @@ export interface VerifyResult {
  */
 function coverage(bundle: Bundle, covered: Set<string>, signed: boolean, options: VerifyOptions): BundleCheck {
   const loose = [...bundle.files.keys()].filter((name) => !covered.has(name));
-  if (loose.length === 0) return { name: 'coverage', ok: true, detail: `every file is bound by a hash or the signature (${bundle.files.size} files)` };
+  if (loose.length === 0)
+    return { name: 'coverage', ok: true, detail: `every file is bound by a hash or the signature (${bundle.files.size} files)` };
   const detail = `bound by no hash or signature: ${loose.join(', ')} (only their cross-checked fields are verified)`;
   return signed || options.requireFullCoverage
     ? { name: 'coverage', ok: false, detail }
@@ -77,8 +78,9 @@ function summary(pass: EventPass, documents: BundleDocuments): Record<string, st
     'bundle-hash': 'bundle_hash recomputed',
     'merkle-root': merkle ? 'RFC 9162 merkle_root recomputed' : 'no merkle_root declared (optional)',
     'chain-segment-ref': 'chain_segment_ref is the hash of chain-segment.json',
-    'file-digests': documents.manifest?.file_digests !== undefined ? 'every file_digests entry matches' : 'no file_digests declared (optional)',
-    envelope: 'every event carries its profile\'s envelope fields',
+    'file-digests':
+      documents.manifest?.file_digests !== undefined ? 'every file_digests entry matches' : 'no file_digests declared (optional)',
+    envelope: "every event carries its profile's envelope fields",
     refusals: `${pass.refused} refused events carry their refusal fields`,
     'evidence-pointers': 'every pointer resolves to an artifact with that hash',
     'ncp-artifacts': `${pass.ncpDeclarations} NCP declarations reference matching artifacts`,

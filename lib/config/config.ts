@@ -52,7 +52,10 @@ const environmentSchema = z.object({
   OIDC_AUDIENCE: z.string().min(1).default('ecs-gateway'),
   OIDC_ALGORITHMS: z
     .string()
-    .regex(/^(RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA)(,(RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA))*$/, 'must be a comma list of asymmetric JWS algorithms (RS256, PS256, ES256, EdDSA, ...)')
+    .regex(
+      /^(RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA)(,(RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA))*$/,
+      'must be a comma list of asymmetric JWS algorithms (RS256, PS256, ES256, EdDSA, ...)',
+    )
     .default('RS256,PS256,ES256,EdDSA'),
   OIDC_TOKEN_TYPES: z.string().min(1).default('at+jwt'),
   OIDC_CLOCK_SKEW_S: z.coerce.number({ error: 'must be seconds from 0 to 300' }).int().min(0).max(300).default(30),
@@ -61,9 +64,19 @@ const environmentSchema = z.object({
   OIDC_TENANT_CLAIM: z.string().min(1).default('tenant_id'),
   OIDC_JURISDICTION_CLAIM: z.string().min(1).default('jurisdiction'),
   API_KEY_CACHE_MS: z.coerce.number({ error: 'must be milliseconds from 0 to 60000' }).int().min(0).max(60_000).default(5000),
-  REFUSAL_EVIDENCE_WINDOW_MS: z.coerce.number({ error: 'must be milliseconds from 100 to 3600000' }).int().min(100).max(3_600_000).default(60_000),
+  REFUSAL_EVIDENCE_WINDOW_MS: z.coerce
+    .number({ error: 'must be milliseconds from 100 to 3600000' })
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(60_000),
   REFUSAL_EVIDENCE_PER_SOURCE: z.coerce.number({ error: 'must be a number of events from 1 to 1000' }).int().min(1).max(1000).default(5),
-  REFUSAL_EVIDENCE_PER_CHAIN: z.coerce.number({ error: 'must be a number of events from 1 to 100000' }).int().min(1).max(100_000).default(60),
+  REFUSAL_EVIDENCE_PER_CHAIN: z.coerce
+    .number({ error: 'must be a number of events from 1 to 100000' })
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(60),
   API_KEYS_PER_TENANT: z.coerce.number({ error: 'must be a number of keys from 1 to 100000' }).int().min(1).max(100_000).default(100),
   DEV_ISSUER: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   TLS_CA_FILE: z.string().min(1).optional(),
@@ -80,25 +93,57 @@ const environmentSchema = z.object({
   API_SUNSET: z.iso.date('must be a date (YYYY-MM-DD)').optional(),
   BODY_TIMEOUT_MS: positiveMs.default(10_000),
   BODY_IDLE_TIMEOUT_MS: positiveMs.default(30_000),
-  IN_FLIGHT_BODIES_PER_PRINCIPAL: z.coerce.number({ error: 'must be a number of requests from 1 to 10000' }).int().min(1).max(10_000).default(20),
-  MAX_OBJECT_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).default(5 * 1024 ** 3),
+  IN_FLIGHT_BODIES_PER_PRINCIPAL: z.coerce
+    .number({ error: 'must be a number of requests from 1 to 10000' })
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(20),
+  MAX_OBJECT_BYTES: z.coerce
+    .number({ error: 'must be a number of bytes' })
+    .int()
+    .min(1)
+    .default(5 * 1024 ** 3),
   GRAPHQL_MAX_DEPTH: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(6),
   GRAPHQL_MAX_ALIASES: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(15),
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(50),
   GRAPHQL_MAX_TOKENS: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(1000),
   GRAPHQL_MAX_COST: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(50_000),
-  EXPENSIVE_OPERATIONS_PER_PRINCIPAL: z.coerce.number({ error: 'must be a number of operations from 1 to 1000' }).int().min(1).max(1000).default(2),
+  EXPENSIVE_OPERATIONS_PER_PRINCIPAL: z.coerce
+    .number({ error: 'must be a number of operations from 1 to 1000' })
+    .int()
+    .min(1)
+    .max(1000)
+    .default(2),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   SUBSCRIPTION_BUFFER: z.coerce.number({ error: 'must be a number of events from 1 to 100000' }).int().min(1).max(100_000).default(1000),
-  SUBSCRIPTIONS_PER_PRINCIPAL: z.coerce.number({ error: 'must be a number of connections from 1 to 10000' }).int().min(1).max(10_000).default(20),
-  SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number({ error: 'must be a number of subscriptions from 1 to 1000' }).int().min(1).max(1000).default(25),
+  SUBSCRIPTIONS_PER_PRINCIPAL: z.coerce
+    .number({ error: 'must be a number of connections from 1 to 10000' })
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(20),
+  SUBSCRIPTIONS_PER_CONNECTION: z.coerce
+    .number({ error: 'must be a number of subscriptions from 1 to 1000' })
+    .int()
+    .min(1)
+    .max(1000)
+    .default(25),
   SUBSCRIPTION_KEEPALIVE_MS: positiveMs.default(12_000),
   SUBSCRIPTION_POLL_MS: positiveMs.default(5000),
   EXPORTS_PER_PRINCIPAL: z.coerce.number({ error: 'must be a number of exports from 1 to 100' }).int().min(1).max(100).default(2),
-  EXPORT_MAX_EVENTS: z.coerce.number({ error: 'must be a number of events from 1 to 100000000' }).int().min(1).max(100_000_000).default(1_000_000),
+  EXPORT_MAX_EVENTS: z.coerce
+    .number({ error: 'must be a number of events from 1 to 100000000' })
+    .int()
+    .min(1)
+    .max(100_000_000)
+    .default(1_000_000),
   EXPORT_POLL_MS: positiveMs.default(2000),
   EXPORT_STALE_MS: positiveMs.default(60_000),
-  PROVIDER_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'must be 1-100 letters, digits, dots, colons, underscores or hyphens').default('ecs-provider'),
+  PROVIDER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'must be 1-100 letters, digits, dots, colons, underscores or hyphens')
+    .default('ecs-provider'),
   BLOB_SWEEP_INTERVAL_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(3_600_000),
   BLOB_SWEEP_GRACE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(3_600_000),
 });
@@ -246,16 +291,18 @@ export function defaultSubgraphPort(plane: Plane): number {
 }
 
 function parseSubgraphUrls(raw: string | undefined, host: string): Record<Plane, string> {
-  const urls = Object.fromEntries(
-    PLANES.map((plane) => [plane, `https://${host}:${defaultSubgraphPort(plane)}/graphql`]),
-  ) as Record<Plane, string>;
+  const urls = Object.fromEntries(PLANES.map((plane) => [plane, `https://${host}:${defaultSubgraphPort(plane)}/graphql`])) as Record<
+    Plane,
+    string
+  >;
   if (!raw) return urls;
-  for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const [plane, url] = entry.split('=', 2) as [string, string | undefined];
     if (!(PLANES as readonly string[]).includes(plane) || !url || !/^https:\/\/\S+$/.test(url)) {
-      throw new ConfigError(
-        `SUBGRAPH_URLS: "${entry}" is not <plane>=https://host:port/graphql with plane one of ${PLANES.join(', ')}`,
-      );
+      throw new ConfigError(`SUBGRAPH_URLS: "${entry}" is not <plane>=https://host:port/graphql with plane one of ${PLANES.join(', ')}`);
     }
     urls[plane as Plane] = url;
   }
@@ -306,7 +353,9 @@ function parseOidc(env: z.infer<typeof environmentSchema>): OidcConfig {
     jwksFile: env.OIDC_JWKS_FILE === undefined ? undefined : path.resolve(env.OIDC_JWKS_FILE),
     audience: env.OIDC_AUDIENCE,
     algorithms: env.OIDC_ALGORITHMS.split(','),
-    tokenTypes: env.OIDC_TOKEN_TYPES.split(',').map((type) => type.trim()).filter(Boolean),
+    tokenTypes: env.OIDC_TOKEN_TYPES.split(',')
+      .map((type) => type.trim())
+      .filter(Boolean),
     clockSkewSeconds: env.OIDC_CLOCK_SKEW_S,
     maxTokenAgeSeconds: env.OIDC_MAX_TOKEN_AGE_S,
     claims: { roles: env.OIDC_ROLES_CLAIM, tenant: env.OIDC_TENANT_CLAIM, jurisdiction: env.OIDC_JURISDICTION_CLAIM },
@@ -315,9 +364,7 @@ function parseOidc(env: z.infer<typeof environmentSchema>): OidcConfig {
 
 /** Reads and validates the environment; throws a `ConfigError` naming the first bad variable. */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(
-    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
-  );
+  const present = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = environmentSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -347,8 +394,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     oidc: parseOidc(env),
     apiKeyCacheMs: env.API_KEY_CACHE_MS,
     apiKeysPerTenant: env.API_KEYS_PER_TENANT,
-    refusalEvidence: { windowMs: env.REFUSAL_EVIDENCE_WINDOW_MS, perSource: env.REFUSAL_EVIDENCE_PER_SOURCE, perChain: env.REFUSAL_EVIDENCE_PER_CHAIN },
-    requestBodies: { timeoutMs: env.BODY_TIMEOUT_MS, idleTimeoutMs: env.BODY_IDLE_TIMEOUT_MS, perPrincipal: env.IN_FLIGHT_BODIES_PER_PRINCIPAL },
+    refusalEvidence: {
+      windowMs: env.REFUSAL_EVIDENCE_WINDOW_MS,
+      perSource: env.REFUSAL_EVIDENCE_PER_SOURCE,
+      perChain: env.REFUSAL_EVIDENCE_PER_CHAIN,
+    },
+    requestBodies: {
+      timeoutMs: env.BODY_TIMEOUT_MS,
+      idleTimeoutMs: env.BODY_IDLE_TIMEOUT_MS,
+      perPrincipal: env.IN_FLIGHT_BODIES_PER_PRINCIPAL,
+    },
     apiSunset: parseSunset(env.API_SUNSET),
     corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : [],
     rateLimit: { perPrincipal: env.RATE_LIMIT_PER_MINUTE, perAddress: env.RATE_LIMIT_PER_ADDRESS_PER_MINUTE },

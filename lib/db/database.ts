@@ -73,10 +73,17 @@ async function openPglite(dataDir: string): Promise<Database> {
       if (!pglite.closed) await unlisten().catch(() => undefined);
     };
   };
-  return wrap('pglite', 1, prisma, async (work) => work(connection), listen, async () => {
-    await prisma.$disconnect();
-    await pglite.close();
-  });
+  return wrap(
+    'pglite',
+    1,
+    prisma,
+    async (work) => work(connection),
+    listen,
+    async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  );
 }
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {

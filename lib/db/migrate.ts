@@ -41,7 +41,10 @@ interface AppliedMigration {
 
 export async function readLocalMigrations(dir = MIGRATIONS_DIR): Promise<LocalMigration[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const bytes = await readFile(path.join(dir, name, 'migration.sql'));

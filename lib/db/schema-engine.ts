@@ -2,11 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import type {
-  MigrationList,
-  SchemaContainer,
-  SchemaEngine,
-} from '@prisma/schema-engine-wasm/schema_engine_bg';
+import type { MigrationList, SchemaContainer, SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 
 // Development tooling only (npm run migrate:create): the running service applies
 // migrations with lib/db/migrate.ts and never loads the schema engine.

@@ -12,9 +12,7 @@ const ISO_3166_ALPHA2 =
 const COUNTRIES = new Set(ISO_3166_ALPHA2.split(' '));
 
 /** Member states of the European Union. */
-export const EU_MEMBERS = new Set(
-  'AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE'.split(' '),
-);
+export const EU_MEMBERS = new Set('AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE'.split(' '));
 /** The European Economic Area: the EU plus Iceland, Liechtenstein and Norway. */
 export const EEA_MEMBERS = new Set([...EU_MEMBERS, 'IS', 'LI', 'NO']);
 

@@ -53,25 +53,34 @@ export async function refuseMalformedInput(options: {
   const message = malformedInputMessage(finding);
   try {
     const tenantId = await chainTenant(options.db, options.caller);
-    const pointer = await options.throttle.record(`input|${principalOf(options.caller)}|${finding.problem}`, {
-      tenantId,
-      actor: options.caller ? actorOf(options.caller) : 'unauthenticated',
-      correlationId: options.correlationId,
-      eventType: 'request.refusal',
-      refusal: { reasonClass: 'evidence_precondition_failed', reasonCode: `malformed_input_${finding.problem}`, subject: options.request, reason: message },
-      details: {
-        field: escapeForEvidence(finding.field),
-        problem: finding.problem,
-        ...(finding.value !== undefined
-          ? {
-              value_excerpt: escapeForEvidence(finding.value),
-              value_length: finding.value.length,
-              value_digest: `sha256:${createHash('sha256').update(Buffer.from(finding.value, 'utf16le')).digest('hex')}`,
-            }
-          : {}),
-        ...(options.caller?.authMethod ? { auth_method: options.caller.authMethod } : {}),
+    const pointer = await options.throttle.record(
+      `input|${principalOf(options.caller)}|${finding.problem}`,
+      {
+        tenantId,
+        actor: options.caller ? actorOf(options.caller) : 'unauthenticated',
+        correlationId: options.correlationId,
+        eventType: 'request.refusal',
+        refusal: {
+          reasonClass: 'evidence_precondition_failed',
+          reasonCode: `malformed_input_${finding.problem}`,
+          subject: options.request,
+          reason: message,
+        },
+        details: {
+          field: escapeForEvidence(finding.field),
+          problem: finding.problem,
+          ...(finding.value !== undefined
+            ? {
+                value_excerpt: escapeForEvidence(finding.value),
+                value_length: finding.value.length,
+                value_digest: `sha256:${createHash('sha256').update(Buffer.from(finding.value, 'utf16le')).digest('hex')}`,
+              }
+            : {}),
+          ...(options.caller?.authMethod ? { auth_method: options.caller.authMethod } : {}),
+        },
       },
-    }, options.throttle.perSource);
+      options.throttle.perSource,
+    );
     return new EcsError(ErrorCode.BadRequest, message, { evidencePointer: pointer, field: escapeForEvidence(finding.field) });
   } catch (error) {
     options.onUnrecorded?.(error);

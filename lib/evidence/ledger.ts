@@ -16,11 +16,7 @@ export const EVIDENCE_POINTER_PREFIX = 'eosc://evidence/';
  * Appends to one chain are serialised by a row lock on the chain head (held until the
  * caller's transaction ends); different chains append in parallel.
  */
-export async function appendEvidence(
-  tx: LedgerTransaction,
-  input: EvidenceInput,
-  now: Date = new Date(),
-): Promise<EvidenceEvent> {
+export async function appendEvidence(tx: LedgerTransaction, input: EvidenceInput, now: Date = new Date()): Promise<EvidenceEvent> {
   const tenantId = input.tenantId ?? PLATFORM_TENANT;
   const chainId = chainIdFor(input.tenantId);
   assertOwnDetails(input);
@@ -111,7 +107,11 @@ export function decisionRecord(input: EvidenceInput, occurredAt: Date): Decision
  * (bulk loads, synthetic chains) builds them byte for byte as an append would.
  * @throws Error when a detail would replace an envelope field
  */
-export function buildEvent(input: EvidenceInput, position: ChainPosition, record: DecisionRecord = decisionRecord(input, position.occurredAt)): BuiltEvent {
+export function buildEvent(
+  input: EvidenceInput,
+  position: ChainPosition,
+  record: DecisionRecord = decisionRecord(input, position.occurredAt),
+): BuiltEvent {
   assertOwnDetails(input);
   const tenantId = input.tenantId ?? PLATFORM_TENANT;
   const unhashed: JsonObject = {

@@ -19,10 +19,9 @@ export class CursorCodec {
   ) {}
 
   encode(position: JsonObject, scope: JsonValue): string {
-    const body = Buffer.from(
-      JSON.stringify({ p: position, s: scopeDigest(scope), t: Math.floor(this.now() / 1000) }),
-      'utf8',
-    ).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ p: position, s: scopeDigest(scope), t: Math.floor(this.now() / 1000) }), 'utf8').toString(
+      'base64url',
+    );
     return `${body}.${this.mac(body)}`;
   }
 

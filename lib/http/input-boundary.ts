@@ -127,7 +127,9 @@ export function inputBoundary(options: InputBoundaryOptions) {
         : error;
     if (res.headersSent) return;
     if (req.baseUrl === '/graphql' || req.originalUrl.startsWith('/graphql')) {
-      res.status(ERROR_STATUS[refusal.code]).json({ errors: [{ message: refusal.message, extensions: refusal.toGraphQLError().extensions }] });
+      res
+        .status(ERROR_STATUS[refusal.code])
+        .json({ errors: [{ message: refusal.message, extensions: refusal.toGraphQLError().extensions }] });
       return;
     }
     sendError(res, refusal);

@@ -13,7 +13,8 @@ for (const [network, prefix] of [
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
   ['224.0.0.0', 3],
-] as const) NON_PUBLIC_V4.addSubnet(network, prefix, 'ipv4');
+] as const)
+  NON_PUBLIC_V4.addSubnet(network, prefix, 'ipv4');
 // Kept apart from the IPv4 list: a BlockList matches IPv4 addresses against IPv4-mapped IPv6 rules.
 const NON_PUBLIC_V6 = new BlockList();
 for (const [network, prefix] of [
@@ -21,11 +22,13 @@ for (const [network, prefix] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
-] as const) NON_PUBLIC_V6.addSubnet(network, prefix, 'ipv6');
+] as const)
+  NON_PUBLIC_V6.addSubnet(network, prefix, 'ipv6');
 
 /** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::a.b.c.d) address, if any. */
 function embeddedV4(v6: string): string | undefined {
-  const match = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(v6) ?? /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/i.exec(v6);
+  const match =
+    /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(v6) ?? /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/i.exec(v6);
   if (!match) return undefined;
   if (match[2] === undefined) return match[1];
   const high = parseInt(match[1]!, 16);

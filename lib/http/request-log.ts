@@ -21,10 +21,7 @@ export function requestLog(log: Logger, observe?: (req: Request, res: Response, 
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       observe?.(req, res, seconds);
-      locals.log.info(
-        { method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
-        'request',
-      );
+      locals.log.info({ method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
     });
     next();
   };

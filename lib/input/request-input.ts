@@ -128,7 +128,10 @@ export type DocumentFacts =
   | { kind: 'too_long' };
 
 /** The argument or input field a literal stands in (`argument id`, `argument input.tenantId`). */
-function literalField(parent: ASTNode | ReadonlyArray<ASTNode> | undefined, ancestors: ReadonlyArray<ASTNode | ReadonlyArray<ASTNode>>): string {
+function literalField(
+  parent: ASTNode | ReadonlyArray<ASTNode> | undefined,
+  ancestors: ReadonlyArray<ASTNode | ReadonlyArray<ASTNode>>,
+): string {
   const names: string[] = [];
   for (const ancestor of [...ancestors, parent]) {
     if (ancestor === undefined || Array.isArray(ancestor)) continue;

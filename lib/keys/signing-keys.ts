@@ -48,21 +48,22 @@ export async function loadSigningKeys(file: string): Promise<SigningKeys> {
     const { d: _private, ...publicJwk } = privateJwk;
     return { ...publicJwk, use: 'sig' };
   });
-  const publicKeys = new Map(
-    await Promise.all(publicJwks.map(async (jwk) => [jwk.kid!, await importJWK(jwk, SIGNING_ALG)] as const)),
-  );
+  const publicKeys = new Map(await Promise.all(publicJwks.map(async (jwk) => [jwk.kid!, await importJWK(jwk, SIGNING_ALG)] as const)));
   const secret = Buffer.from(current.privateJwk.d!, 'base64url');
   return {
     kid: current.kid,
     jwks: { keys: publicJwks },
-    sign: (payload, typ) =>
-      new CompactSign(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: current.kid, typ }).sign(privateKey),
+    sign: (payload, typ) => new CompactSign(payload).setProtectedHeader({ alg: SIGNING_ALG, kid: current.kid, typ }).sign(privateKey),
     verify: async (jws) => {
-      const { payload } = await compactVerify(jws, async (header) => {
-        const key = header.kid ? publicKeys.get(header.kid) : undefined;
-        if (!key) throw new Error('unknown signing key');
-        return key;
-      }, { algorithms: [SIGNING_ALG] });
+      const { payload } = await compactVerify(
+        jws,
+        async (header) => {
+          const key = header.kid ? publicKeys.get(header.kid) : undefined;
+          if (!key) throw new Error('unknown signing key');
+          return key;
+        },
+        { algorithms: [SIGNING_ALG] },
+      );
       return payload;
     },
     derivedSecret: (purpose) => Buffer.from(hkdfSync('sha256', secret, 'ecs-gateway', purpose, 32)),

@@ -13,7 +13,7 @@ export interface CompiledPolicy {
   meta: Record<string, PolicyMeta>;
 }
 
-export type CompileResult = { ok: true; compiled: CompiledPolicy } | { ok: false, errors: string[] };
+export type CompileResult = { ok: true; compiled: CompiledPolicy } | { ok: false; errors: string[] };
 
 function messages(errors: Array<{ message: string; help?: string | null }>): string[] {
   return errors.map((error) => (error.help ? `${error.message} (${error.help})` : error.message));
@@ -59,7 +59,11 @@ export function compilePolicy(text: string): CompileResult {
     meta[id] = { effect, reasonClass: annotations.reason_class, reasonCode: annotations.reason_code };
   }
   if (errors.length > 0) return { ok: false, errors };
-  const validation = cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } });
+  const validation = cedar.validate({
+    schema: CEDAR_SCHEMA,
+    policies: { staticPolicies: policies },
+    validationSettings: { mode: 'strict' },
+  });
   if (validation.type === 'failure') return { ok: false, errors: messages(validation.errors) };
   if (validation.validationErrors.length > 0) {
     return { ok: false, errors: validation.validationErrors.map((error) => `${error.policyId}: ${messages([error.error])[0]}`) };

@@ -107,7 +107,9 @@ function checkProof(document: Record<string, unknown>): BundleCheck {
         root,
       });
       const what = `event ${String(document.event_hash)} at index ${document.leaf_index} of a tree of ${document.tree_size}`;
-      return ok ? { name, ok, detail: `inclusion of ${what} verified` } : { name, ok, detail: `inclusion proof of ${what} does not verify` };
+      return ok
+        ? { name, ok, detail: `inclusion of ${what} verified` }
+        : { name, ok, detail: `inclusion proof of ${what} does not verify` };
     }
     if (document.proof_type === CONSISTENCY_PROOF_TYPE) {
       if (!isSize(document.first_size)) throw new TypeError('first_size must be a non-negative integer');
@@ -119,7 +121,9 @@ function checkProof(document: Record<string, unknown>): BundleCheck {
         proof: hashes(document.consistency_path),
       });
       const what = `tree ${document.first_size} -> ${document.tree_size}`;
-      return ok ? { name, ok, detail: `append-only consistency of ${what} verified` } : { name, ok, detail: `consistency proof of ${what} does not verify` };
+      return ok
+        ? { name, ok, detail: `append-only consistency of ${what} verified` }
+        : { name, ok, detail: `consistency proof of ${what} does not verify` };
     }
     throw new TypeError(`proof_type must be ${INCLUSION_PROOF_TYPE} or ${CONSISTENCY_PROOF_TYPE}`);
   } catch (error) {
@@ -134,16 +138,18 @@ async function checkCheckpoint(
   jwks: JSONWebKeySet | undefined,
 ): Promise<BundleCheck> {
   if (typeof jws !== 'string') return { name, ok: false, detail: 'checkpoint must be a compact JWS string' };
-  if (!jwks) return { name, ok: false, detail: 'a checkpoint needs the signer\'s public keys: pass --jwks <file>' };
+  if (!jwks) return { name, ok: false, detail: "a checkpoint needs the signer's public keys: pass --jwks <file>" };
   try {
     const { payload, kid } = await verifyJws(jws, { jwks, typ: CHECKPOINT_TYP });
     const statement = JSON.parse(Buffer.from(payload).toString('utf8')) as Record<string, unknown>;
     const problems: string[] = [];
     if (statement.checkpoint_type !== 'ecs.chain-checkpoint') problems.push('checkpoint_type is not ecs.chain-checkpoint');
-    if (expected.chainId !== undefined && statement.chain_id !== expected.chainId) problems.push(`chain_id is ${String(statement.chain_id)}`);
-    if (statement.sequence !== expected.size) problems.push(`sequence ${String(statement.sequence)} is not the tree size ${String(expected.size)}`);
+    if (expected.chainId !== undefined && statement.chain_id !== expected.chainId)
+      problems.push(`chain_id is ${String(statement.chain_id)}`);
+    if (statement.sequence !== expected.size)
+      problems.push(`sequence ${String(statement.sequence)} is not the tree size ${String(expected.size)}`);
     if (statement.merkle_root === undefined) problems.push('it carries no merkle_root, so it does not authenticate the root');
-    else if (statement.merkle_root !== expected.root) problems.push('its merkle_root differs from the proof\'s root');
+    else if (statement.merkle_root !== expected.root) problems.push("its merkle_root differs from the proof's root");
     return problems.length
       ? { name, ok: false, detail: `checkpoint signed by ${kid}, but ${problems.join('; ')}` }
       : { name, ok: true, detail: `signed by ${kid}: tree size ${String(expected.size)} and root authenticated` };
@@ -162,7 +168,9 @@ export async function verifyProofDocument(document: unknown, { jwks }: { jwks?: 
   if (proof.checkpoint === undefined) {
     checks.push({ name: 'checkpoint', ok: true, warning: true, detail: 'no checkpoint: the root is not authenticated by a signature' });
   } else {
-    checks.push(await checkCheckpoint('checkpoint', proof.checkpoint, { size: proof.tree_size, root: proof.root, chainId: proof.chain_id }, jwks));
+    checks.push(
+      await checkCheckpoint('checkpoint', proof.checkpoint, { size: proof.tree_size, root: proof.root, chainId: proof.chain_id }, jwks),
+    );
   }
   if (proof.first_checkpoint !== undefined) {
     const expected = { size: proof.first_size, root: proof.first_root, chainId: proof.chain_id };

@@ -115,7 +115,12 @@ class RangeRoots {
 const digest = (hash: Hash): string => `sha256:${toHex(hash)}`;
 
 /** Streams `eventHashes` (sequence order, exactly `size` of them) and feeds `roots`. */
-async function consume(eventHashes: AsyncIterable<string> | Iterable<string>, size: number, roots: RangeRoots, onLeaf?: (index: number, eventHash: string) => void): Promise<void> {
+async function consume(
+  eventHashes: AsyncIterable<string> | Iterable<string>,
+  size: number,
+  roots: RangeRoots,
+  onLeaf?: (index: number, eventHash: string) => void,
+): Promise<void> {
   for await (const eventHash of eventHashes) {
     if (roots.count >= size) throw new Error(`more than ${size} event hashes`);
     onLeaf?.(roots.count, eventHash);

@@ -66,7 +66,9 @@ export async function refuse(context: RefusalContext, refusal: RefusalDetails): 
       const pointer = await context.refusals.record(source, event, context.refusals.perSource);
       return new EcsError(error.code, safeText(error.message), { evidencePointer: pointer });
     } catch (cause) {
-      return new EcsError(ErrorCode.DependencyUnavailable, `${safeText(error.message)} (the refusal could not be recorded)`, { internal: cause });
+      return new EcsError(ErrorCode.DependencyUnavailable, `${safeText(error.message)} (the refusal could not be recorded)`, {
+        internal: cause,
+      });
     }
   }
   return recordRefusal(context.db, { ...event, outcome: 'refused' }, error);
@@ -81,7 +83,12 @@ function principalKey(caller: Caller): string {
  * Allows the caller to perform `action` on `tenantId`, or records the refusal (with
  * `details`, when given) and throws.
  */
-export async function authorize(context: RefusalContext, action: Action, tenantId: string | undefined, details?: JsonObject): Promise<void> {
+export async function authorize(
+  context: RefusalContext,
+  action: Action,
+  tenantId: string | undefined,
+  details?: JsonObject,
+): Promise<void> {
   const { caller } = context;
   const permitted = mayPerform(caller, action);
   if (permitted && withinTenant(caller, tenantId)) return;

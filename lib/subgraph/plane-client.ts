@@ -6,7 +6,10 @@ import type { Plane } from '../config/config';
 import { EcsError, ErrorCode } from '../errors';
 
 /** A `fetch` bound to the mTLS connection pool of this process. */
-export type PlaneFetch = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ status: number; json(): Promise<unknown> }>;
+export type PlaneFetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<{ status: number; json(): Promise<unknown> }>;
 
 /** The facts of a tenant other planes need (from the control plane, its owner). */
 export interface TenantFacts {
@@ -120,16 +123,22 @@ export function createPlaneClient(options: PlaneClientOptions): PlaneClient {
       return data.apiKeyLookup;
     },
     async currentPolicy(baseline) {
-      const data = await request<{ policyBaseline: { current: { id: string; text: string } } | null }>('control', POLICY_QUERY, { name: baseline });
+      const data = await request<{ policyBaseline: { current: { id: string; text: string } } | null }>('control', POLICY_QUERY, {
+        name: baseline,
+      });
       return data.policyBaseline?.current ?? null;
     },
     async snapshotContent(snapshotId) {
       if (snapshotId.startsWith('polsnap:')) {
-        const data = await request<{ policySnapshot: { snapshotContent: string } | null }>('control', POLICY_SNAPSHOT_QUERY, { id: snapshotId });
+        const data = await request<{ policySnapshot: { snapshotContent: string } | null }>('control', POLICY_SNAPSHOT_QUERY, {
+          id: snapshotId,
+        });
         return data.policySnapshot?.snapshotContent ?? null;
       }
       if (snapshotId.startsWith('authsnap:')) {
-        const data = await request<{ authoritySnapshot: { snapshotContent: string } | null }>('identity', AUTHORITY_SNAPSHOT_QUERY, { id: snapshotId });
+        const data = await request<{ authoritySnapshot: { snapshotContent: string } | null }>('identity', AUTHORITY_SNAPSHOT_QUERY, {
+          id: snapshotId,
+        });
         return data.authoritySnapshot?.snapshotContent ?? null;
       }
       return null;

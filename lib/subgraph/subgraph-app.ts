@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
-import {
-  ApolloServerPluginInlineTraceDisabled,
-  ApolloServerPluginUsageReportingDisabled,
-} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import express from 'express';
@@ -76,10 +73,7 @@ export interface SubgraphApp {
 }
 
 /** Builds a plane's Apollo subgraph and its HTTP app (it does not listen). */
-export async function createSubgraphApp(
-  definition: PlaneDefinition,
-  deps: SubgraphDependencies,
-): Promise<SubgraphApp> {
+export async function createSubgraphApp(definition: PlaneDefinition, deps: SubgraphDependencies): Promise<SubgraphApp> {
   const log = deps.log.child({ plane: definition.plane });
   const schema = buildSubgraphSchema({
     typeDefs: parse(readFileSync(definition.schemaPath, 'utf8')),
@@ -94,8 +88,7 @@ export async function createSubgraphApp(
     stopOnTerminationSignals: false,
     // Traces would expose resolver timings to whoever reads the response; none is collected.
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginUsageReportingDisabled()],
-    formatError: (formatted, error) =>
-      formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'resolver failed')),
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'resolver failed')),
   });
   await apollo.start();
   const cursors = new CursorCodec(deps.keys.derivedSecret('cursor'));

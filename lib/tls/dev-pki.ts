@@ -81,27 +81,15 @@ function assess(pems: Partial<PkiPems>, now: number): Verdict {
   } catch {
     return 'create';
   }
-  const usable =
-    isUsableLeaf(ca, pems.serverCert, pems.serverKey, now) &&
-    isUsableLeaf(ca, pems.clientCert, pems.clientKey, now);
+  const usable = isUsableLeaf(ca, pems.serverCert, pems.serverKey, now) && isUsableLeaf(ca, pems.clientCert, pems.clientKey, now);
   return usable ? 'fresh' : 'renew-leaves';
 }
 
-function isUsableLeaf(
-  ca: NodeCertificate,
-  certPem: string | undefined,
-  keyPem: string | undefined,
-  now: number,
-): boolean {
+function isUsableLeaf(ca: NodeCertificate, certPem: string | undefined, keyPem: string | undefined, now: number): boolean {
   if (!certPem || !keyPem) return false;
   try {
     const cert = new NodeCertificate(certPem);
-    return (
-      cert.checkIssued(ca) &&
-      cert.verify(ca.publicKey) &&
-      cert.checkPrivateKey(createPrivateKey(keyPem)) &&
-      !expiresSoon(cert, now)
-    );
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey) && cert.checkPrivateKey(createPrivateKey(keyPem)) && !expiresSoon(cert, now);
   } catch {
     return false;
   }
@@ -135,17 +123,12 @@ async function createPki(): Promise<PkiPems> {
 }
 
 async function renewLeaves(pems: PkiPems): Promise<PkiPems> {
-  const caKey = await crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(pems.caKey), EC_KEY, false, [
-    'sign',
-  ]);
+  const caKey = await crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(pems.caKey), EC_KEY, false, ['sign']);
   const leaves = await issueLeaves(new x509.X509Certificate(pems.ca), caKey);
   return { ca: pems.ca, caKey: pems.caKey, ...leaves };
 }
 
-async function issueLeaves(
-  caCert: x509.X509Certificate,
-  caKey: webcrypto.CryptoKey,
-): Promise<Omit<PkiPems, 'ca' | 'caKey'>> {
+async function issueLeaves(caCert: x509.X509Certificate, caKey: webcrypto.CryptoKey): Promise<Omit<PkiPems, 'ca' | 'caKey'>> {
   const server = await issueLeaf(caCert, caKey, DEV_SUBGRAPH_SERVER_CN, [
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
     new x509.SubjectAlternativeNameExtension([

@@ -16,11 +16,7 @@ export interface MtlsServerOptions {
 }
 
 /** An HTTPS server that only hands requests from allowed client certificates to `handler`. */
-export function createMtlsServer(
-  material: TlsMaterial,
-  handler: http.RequestListener,
-  options: MtlsServerOptions,
-): https.Server {
+export function createMtlsServer(material: TlsMaterial, handler: http.RequestListener, options: MtlsServerOptions): https.Server {
   const allowed = new Set(options.allowedClientCommonNames);
   // The verdict belongs to the TLS session: decide once per keep-alive socket, not per request.
   const verdicts = new WeakMap<TLSSocket, boolean>();

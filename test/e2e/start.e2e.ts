@@ -97,12 +97,18 @@ describe('npm start: the whole stack in one process', () => {
 
   it('returns the X-Request-Id sent to /graphql, and makes one up for an unusable value', async () => {
     const sent = `e2e-${uniqueId('req')}`;
-    const kept = await postGraphQL(server!.origin, '{ __typename }', undefined, { 'x-request-id': sent, ...(await adminHeaders(dataDir.path)) });
+    const kept = await postGraphQL(server!.origin, '{ __typename }', undefined, {
+      'x-request-id': sent,
+      ...(await adminHeaders(dataDir.path)),
+    });
     expect(kept.status).toBe(200);
     expect(kept.body).toEqual({ data: { __typename: 'Query' } });
     expect(kept.headers.get('x-request-id')).toBe(sent);
 
-    const replaced = await postGraphQL(server!.origin, '{ __typename }', undefined, { 'x-request-id': 'not a token!', ...(await adminHeaders(dataDir.path)) });
+    const replaced = await postGraphQL(server!.origin, '{ __typename }', undefined, {
+      'x-request-id': 'not a token!',
+      ...(await adminHeaders(dataDir.path)),
+    });
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
@@ -154,9 +160,7 @@ describe('npm start: the whole stack in one process', () => {
     expect(after.body.errors).toBeUndefined();
     const tenant = after.body.data!.tenant;
     expect(tenant).toMatchObject({ id: tenantId, jurisdiction: 'DE', status: 'active' });
-    expect(tenant!.workloads).toEqual([
-      { id: workloadId, tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE },
-    ]);
+    expect(tenant!.workloads).toEqual([{ id: workloadId, tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE }]);
     expect([...tenant!.events].sort((a, b) => a.sequence - b.sequence)).toEqual([
       { sequence: 1, eventType: 'tenant.create', tenantId },
       { sequence: 2, eventType: 'workload.admit', tenantId },
@@ -165,7 +169,9 @@ describe('npm start: the whole stack in one process', () => {
     ]);
     expect(after.body.data).toEqual(before);
 
-    const object = await fetch(`${server.origin}/v1/storage/${bucketName}/objects/kept/across-restart.txt`, { headers: await adminHeaders(dataDir.path) });
+    const object = await fetch(`${server.origin}/v1/storage/${bucketName}/objects/kept/across-restart.txt`, {
+      headers: await adminHeaders(dataDir.path),
+    });
     expect(object.status).toBe(200);
     expect(Buffer.from(await object.arrayBuffer()).equals(OBJECT_BYTES)).toBe(true);
     expect(object.headers.get('x-eosc-version-id')).toBe(objectVersion);
@@ -199,7 +205,10 @@ describe('configuration errors', () => {
     const server = spawnServerProcess({ env: { DATA_DIR: dataDir.path, PORT: 'abc' } });
     const code = await server.waitForExit(30_000);
     expectExitCode(code, 1, server);
-    const lines = server.stderr().split('\n').filter((line) => line.length > 0);
+    const lines = server
+      .stderr()
+      .split('\n')
+      .filter((line) => line.length > 0);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^configuration error: PORT: .*"abc"/);
     expect(server.stdout()).toBe('');
@@ -209,7 +218,10 @@ describe('configuration errors', () => {
     const server = spawnServerProcess({ args: ['gateway'], env: { DATA_DIR: dataDir.path } });
     const code = await server.waitForExit(30_000);
     expectExitCode(code, 1, server);
-    const lines = server.stderr().split('\n').filter((line) => line.length > 0);
+    const lines = server
+      .stderr()
+      .split('\n')
+      .filter((line) => line.length > 0);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^configuration error: DATABASE_URL: /);
     expect(server.stdout()).toBe('');

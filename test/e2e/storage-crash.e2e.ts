@@ -60,18 +60,38 @@ describe('kill -9 during an upload', () => {
       body: JSON.stringify({ id: tenantId, authority_binding: 'auth-dev-001', jurisdiction: 'DE', policy_baseline: 'ecs-baseline-v1' }),
     });
     expect(tenant.status).toBe(201);
-    expect((await fetch(`${server.origin}/v1/storage/${bucket}`, { method: 'PUT', headers: json, body: JSON.stringify({ tenant_id: tenantId, jurisdiction: 'DE' }) })).status).toBe(201);
-    const put = await fetch(`${server.origin}/v1/storage/${bucket}/objects/kept.txt`, { method: 'PUT', headers: await authorized(governance(kept)), body: kept });
+    expect(
+      (
+        await fetch(`${server.origin}/v1/storage/${bucket}`, {
+          method: 'PUT',
+          headers: json,
+          body: JSON.stringify({ tenant_id: tenantId, jurisdiction: 'DE' }),
+        })
+      ).status,
+    ).toBe(201);
+    const put = await fetch(`${server.origin}/v1/storage/${bucket}/objects/kept.txt`, {
+      method: 'PUT',
+      headers: await authorized(governance(kept)),
+      body: kept,
+    });
     expect(put.status).toBe(201);
 
     // An upload of 64 MB that stops after 8 MB and stays open while the server is killed.
     const url = new URL(`${server.origin}/v1/storage/${bucket}/objects/interrupted.bin`);
     const chunk = Buffer.alloc(1024 * 1024, 9);
-    const headers = { ...(await authorized(governance(chunk, { 'x-eosc-integrity': `sha256:${'2'.repeat(64)}` }))), 'content-length': String(64 * chunk.length), host: url.host };
+    const headers = {
+      ...(await authorized(governance(chunk, { 'x-eosc-integrity': `sha256:${'2'.repeat(64)}` }))),
+      'content-length': String(64 * chunk.length),
+      host: url.host,
+    };
     const socket = connect(Number(url.port), url.hostname);
     socket.on('error', () => undefined);
     await new Promise<void>((resolve) => socket.once('connect', resolve));
-    socket.write(`PUT ${url.pathname} HTTP/1.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n`);
+    socket.write(
+      `PUT ${url.pathname} HTTP/1.1\r\n${Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}`)
+        .join('\r\n')}\r\n\r\n`,
+    );
     for (let i = 0; i < 8; i += 1) socket.write(chunk);
     const tmp = path.join(dataDir.path, 'blobs', 'tmp');
     const partWritten = () => temporaryFiles(dataDir.path).some((name) => statSync(path.join(tmp, name)).size >= 4 * chunk.length);
@@ -86,10 +106,15 @@ describe('kill -9 during an upload', () => {
     const read = await fetch(`${server.origin}/v1/storage/${bucket}/objects/kept.txt`, { headers: await authorized() });
     expect(read.status).toBe(200);
     expect(Buffer.from(await read.arrayBuffer()).equals(kept)).toBe(true);
-    const interrupted = await fetch(`${server.origin}/v1/storage/${bucket}/objects/interrupted.bin`, { method: 'HEAD', headers: await authorized() });
+    const interrupted = await fetch(`${server.origin}/v1/storage/${bucket}/objects/interrupted.bin`, {
+      method: 'HEAD',
+      headers: await authorized(),
+    });
     expect(interrupted.status).toBe(404);
 
-    const events = await postGraphQL<{ events: { items: Array<{ eventType: string; outcome: string; details: Record<string, unknown> }> } }>(
+    const events = await postGraphQL<{
+      events: { items: Array<{ eventType: string; outcome: string; details: Record<string, unknown> }> };
+    }>(
       server.origin,
       'query($f: EventFilter) { events(filter: $f, first: 100) { items { eventType outcome details } } }',
       { f: { tenantId } },
@@ -98,7 +123,12 @@ describe('kill -9 during an upload', () => {
     const items = events.body.data!.events.items;
     expect(items.filter((event) => event.details.object_key === 'interrupted.bin' && event.outcome === 'accepted')).toEqual([]);
     expect(items.filter((event) => event.eventType === 'object.put').map((event) => event.details.object_key)).toEqual(['kept.txt']);
-    const verified = await postGraphQL<{ verifyChain: { valid: boolean } }>(server.origin, 'query($t: ID!) { verifyChain(tenantId: $t) { valid } }', { t: tenantId }, await authorized());
+    const verified = await postGraphQL<{ verifyChain: { valid: boolean } }>(
+      server.origin,
+      'query($t: ID!) { verifyChain(tenantId: $t) { valid } }',
+      { t: tenantId },
+      await authorized(),
+    );
     expect(verified.body.data?.verifyChain.valid).toBe(true);
 
     expect(await until(() => temporaryFiles(dataDir.path).length === 0, 15_000)).toBe(true);

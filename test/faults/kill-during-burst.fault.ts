@@ -29,7 +29,12 @@ describe.each(['pglite', 'postgresql'] as const)('checklist 59: kill -9 during a
   });
 
   it(`checklist 59: no acknowledged action lost, no evidence without its action, chains verify (${backend})`, async () => {
-    const env = { DATA_DIR: dataDir.path, RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000', ...(database ? { DATABASE_URL: database.databaseUrl } : {}) };
+    const env = {
+      DATA_DIR: dataDir.path,
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000',
+      ...(database ? { DATABASE_URL: database.databaseUrl } : {}),
+    };
     server = await startServerProcess({ env });
     const headers = { ...(await adminHeaders(dataDir.path)), 'content-type': 'application/json' };
     const tenants = [uniqueId('kill'), uniqueId('kill')];
@@ -56,7 +61,12 @@ describe.each(['pglite', 'postgresql'] as const)('checklist 59: kill -9 during a
           const response = await fetch(`${server.origin}/v1/workloads`, {
             method: 'POST',
             headers,
-            body: JSON.stringify({ tenant_id: tenant, envelope_type: 'container', image_ref: PINNED_IMAGE, jurisdiction: refused ? 'US' : 'DE' }),
+            body: JSON.stringify({
+              tenant_id: tenant,
+              envelope_type: 'container',
+              image_ref: PINNED_IMAGE,
+              jurisdiction: refused ? 'US' : 'DE',
+            }),
           });
           const body = (await response.json()) as { id?: string; evidence_pointer?: string };
           if (response.status === 201 && body.id) acknowledged.push({ tenant, id: body.id });
@@ -83,12 +93,18 @@ describe.each(['pglite', 'postgresql'] as const)('checklist 59: kill -9 during a
       for (const { id } of acknowledged.filter((a) => a.tenant === tenant)) expect(stored.has(id)).toBe(true);
 
       const events = await fetch(`${server.origin}/v1/events?tenant=${tenant}&limit=1000`, { headers });
-      const items = ((await events.json()) as { items: Array<{ event_type: string; outcome: string; sequence: number; evidence_pointer: string }> }).items;
+      const items = (
+        (await events.json()) as { items: Array<{ event_type: string; outcome: string; sequence: number; evidence_pointer: string }> }
+      ).items;
       // Sequences are gap-free from 1; one accepted admission event per stored workload.
       expect(items.map((event) => event.sequence)).toEqual(items.map((_, index) => index + 1));
       expect(items.filter((event) => event.event_type === 'workload.admit' && event.outcome === 'accepted')).toHaveLength(stored.size);
 
-      const verify = await fetch(`${server.origin}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: 'query($t: ID!) { verifyChain(tenantId: $t) { valid checked } }', variables: { t: tenant } }) });
+      const verify = await fetch(`${server.origin}/graphql`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query: 'query($t: ID!) { verifyChain(tenantId: $t) { valid checked } }', variables: { t: tenant } }),
+      });
       const verified = ((await verify.json()) as { data: { verifyChain: { valid: boolean; checked: number } } }).data.verifyChain;
       expect(verified).toEqual({ valid: true, checked: items.length });
     }
@@ -96,7 +112,8 @@ describe.each(['pglite', 'postgresql'] as const)('checklist 59: kill -9 during a
     const allPointers = new Set<string>();
     for (const tenant of tenants) {
       const events = await fetch(`${server.origin}/v1/events?tenant=${tenant}&outcome=refused&limit=1000`, { headers });
-      for (const event of ((await events.json()) as { items: Array<{ evidence_pointer: string }> }).items) allPointers.add(event.evidence_pointer);
+      for (const event of ((await events.json()) as { items: Array<{ evidence_pointer: string }> }).items)
+        allPointers.add(event.evidence_pointer);
     }
     for (const pointer of refusedAcknowledged) expect(allPointers.has(pointer)).toBe(true);
     await server.stop('SIGTERM');

@@ -38,7 +38,9 @@ describe('checklist 60: PostgreSQL restarted during load', () => {
   });
 
   it('checklist 60: fast 503s with the error body while it is down, recovery without a restart, no partial writes', async () => {
-    server = await startServerProcess({ env: { DATA_DIR: dataDir.path, DATABASE_URL: pg.url, RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000' } });
+    server = await startServerProcess({
+      env: { DATA_DIR: dataDir.path, DATABASE_URL: pg.url, RATE_LIMIT_PER_MINUTE: '1000000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000' },
+    });
     const headers = { ...(await adminHeaders(dataDir.path)), 'content-type': 'application/json' };
     const tenantId = uniqueId('pg');
     const created = await fetch(`${server.origin}/v1/tenants`, {
@@ -57,7 +59,12 @@ describe('checklist 60: PostgreSQL restarted during load', () => {
       try {
         const response =
           kind === 'admit'
-            ? await fetch(`${server.origin}/v1/workloads`, { method: 'POST', headers, body: JSON.stringify({ tenant_id: tenantId, envelope_type: 'container', image_ref: PINNED_IMAGE, jurisdiction: 'DE' }), signal: AbortSignal.timeout(60_000) })
+            ? await fetch(`${server.origin}/v1/workloads`, {
+                method: 'POST',
+                headers,
+                body: JSON.stringify({ tenant_id: tenantId, envelope_type: 'container', image_ref: PINNED_IMAGE, jurisdiction: 'DE' }),
+                signal: AbortSignal.timeout(60_000),
+              })
             : await fetch(`${server.origin}/v1/tenants/${tenantId}`, { headers, signal: AbortSignal.timeout(60_000) });
         status = response.status;
         body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
@@ -82,7 +89,10 @@ describe('checklist 60: PostgreSQL restarted during load', () => {
     const upAt = Date.now();
     // Load continues until both kinds of request succeed again (or 60 s pass).
     const deadline = Date.now() + 60_000;
-    const recovered = () => (['admit', 'read'] as const).every((kind) => outcomes.some((o) => o.kind === kind && o.at > upAt && o.status >= 200 && o.status < 300));
+    const recovered = () =>
+      (['admit', 'read'] as const).every((kind) =>
+        outcomes.some((o) => o.kind === kind && o.at > upAt && o.status >= 200 && o.status < 300),
+      );
     while (!recovered() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
     running = false;
     await Promise.all(workers);
@@ -106,10 +116,16 @@ describe('checklist 60: PostgreSQL restarted during load', () => {
     const listed = await fetch(`${server.origin}/v1/workloads?tenant=${tenantId}&limit=1000`, { headers });
     const workloads = ((await listed.json()) as { items: Array<{ id: string }> }).items.map((w) => w.id);
     for (const id of acknowledged) expect(workloads).toContain(id);
-    const events = await fetch(`${server.origin}/v1/events?tenant=${tenantId}&event_type=workload.admit&outcome=accepted&limit=1000`, { headers });
+    const events = await fetch(`${server.origin}/v1/events?tenant=${tenantId}&event_type=workload.admit&outcome=accepted&limit=1000`, {
+      headers,
+    });
     const admitted = ((await events.json()) as { items: Array<{ details?: Record<string, unknown>; subject?: unknown }> }).items;
     expect(admitted).toHaveLength(workloads.length);
-    const verify = await fetch(`${server.origin}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: 'query($t: ID!) { verifyChain(tenantId: $t) { valid checked } }', variables: { t: tenantId } }) });
+    const verify = await fetch(`${server.origin}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: 'query($t: ID!) { verifyChain(tenantId: $t) { valid checked } }', variables: { t: tenantId } }),
+    });
     expect(((await verify.json()) as { data: { verifyChain: { valid: boolean } } }).data.verifyChain.valid).toBe(true);
     const readyz = await fetch(`${server.origin}/readyz`);
     expect(readyz.status).toBe(200);

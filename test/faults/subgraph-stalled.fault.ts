@@ -1,6 +1,13 @@
 import { PLANES } from '../../lib/config/config';
 import type { Plane } from '../../lib/config/config';
-import { adminHeaders, freePorts, killAllServerProcesses, postGraphQL, signalProcessTree, startServerProcess } from '../../testkit/spawn-server';
+import {
+  adminHeaders,
+  freePorts,
+  killAllServerProcesses,
+  postGraphQL,
+  signalProcessTree,
+  startServerProcess,
+} from '../../testkit/spawn-server';
 import type { StartedServer } from '../../testkit/spawn-server';
 import { makeTempDir } from '../../testkit/temp-dir';
 import { createPostgresDatabase } from '../../testkit/test-database';
@@ -29,10 +36,21 @@ describe('checklist 61: a stalled subgraph', () => {
     database = await createPostgresDatabase();
     const ports = await freePorts(PLANES.length);
     const urls = PLANES.map((plane, index) => `${plane}=https://127.0.0.1:${ports[index]}/graphql`).join(',');
-    const env = (extra: Record<string, string>) => ({ DATA_DIR: dataDir.path, DATABASE_URL: database.databaseUrl, SUBGRAPH_URLS: urls, ...extra });
+    const env = (extra: Record<string, string>) => ({
+      DATA_DIR: dataDir.path,
+      DATABASE_URL: database.databaseUrl,
+      SUBGRAPH_URLS: urls,
+      ...extra,
+    });
     const [first, ...rest] = PLANES;
     const start = async (plane: Plane) => {
-      subgraphs.set(plane, await startServerProcess({ args: ['subgraph', plane], env: env({ SUBGRAPH_PORT: String(ports[PLANES.indexOf(plane)]), SUBGRAPH_TIMEOUT_MS: String(PLANE_TIMEOUT_MS) }) }));
+      subgraphs.set(
+        plane,
+        await startServerProcess({
+          args: ['subgraph', plane],
+          env: env({ SUBGRAPH_PORT: String(ports[PLANES.indexOf(plane)]), SUBGRAPH_TIMEOUT_MS: String(PLANE_TIMEOUT_MS) }),
+        }),
+      );
     };
     await start(first);
     await Promise.all(rest.map(start));
@@ -54,7 +72,12 @@ describe('checklist 61: a stalled subgraph', () => {
     signalProcessTree(subgraphs.get('control')!, 'SIGSTOP');
     try {
       let started = Date.now();
-      const read = await postGraphQL<{ tenant: unknown }>(gateway.origin, 'query($id: ID!) { tenant(id: $id) { id status } }', { id: tenantId }, headers);
+      const read = await postGraphQL<{ tenant: unknown }>(
+        gateway.origin,
+        'query($id: ID!) { tenant(id: $id) { id status } }',
+        { id: tenantId },
+        headers,
+      );
       const readMs = Date.now() - started;
       expect(readMs).toBeLessThan(GATEWAY_TIMEOUT_MS + 4_000);
       const error = read.body.errors?.[0];
@@ -62,12 +85,30 @@ describe('checklist 61: a stalled subgraph', () => {
       expect(JSON.stringify(read.body.errors)).toMatch(/control/);
 
       started = Date.now();
-      const admit = await postGraphQL(gateway.origin, CREATE_WORKLOAD, { input: { tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } }, headers);
+      const admit = await postGraphQL(
+        gateway.origin,
+        CREATE_WORKLOAD,
+        { input: { tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } },
+        headers,
+      );
       expect(Date.now() - started).toBeLessThan(GATEWAY_TIMEOUT_MS + 4_000);
-      expect(admit.body.errors?.[0]?.extensions).toMatchObject({ code: 'ECS_DEPENDENCY_UNAVAILABLE', evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:/) });
+      expect(admit.body.errors?.[0]?.extensions).toMatchObject({
+        code: 'ECS_DEPENDENCY_UNAVAILABLE',
+        evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:/),
+      });
 
       // The refusal is in the tenant's chain (the audit plane is up).
-      const events = await postGraphQL<{ events: { items: Array<{ eventType: string; outcome: string; refusalReasonClass: string; refusalReasonCode: string; evidencePointer: string }> } }>(
+      const events = await postGraphQL<{
+        events: {
+          items: Array<{
+            eventType: string;
+            outcome: string;
+            refusalReasonClass: string;
+            refusalReasonCode: string;
+            evidencePointer: string;
+          }>;
+        };
+      }>(
         gateway.origin,
         'query($f: EventFilter) { events(filter: $f, first: 100) { items { eventType outcome refusalReasonClass refusalReasonCode evidencePointer } } }',
         { f: { tenantId } },
@@ -85,7 +126,12 @@ describe('checklist 61: a stalled subgraph', () => {
     const deadline = Date.now() + 30_000;
     let admitted = false;
     while (!admitted && Date.now() < deadline) {
-      const again = await postGraphQL(gateway.origin, CREATE_WORKLOAD, { input: { tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } }, headers);
+      const again = await postGraphQL(
+        gateway.origin,
+        CREATE_WORKLOAD,
+        { input: { tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } },
+        headers,
+      );
       admitted = again.body.errors === undefined;
       if (!admitted) await new Promise((resolve) => setTimeout(resolve, 500));
     }

@@ -106,7 +106,7 @@ describe('identity and access', () => {
         ['wrong issuer', await sign({ ...base, iss: 'https://evil.example' })],
         ['wrong audience', await sign({ ...base, aud: 'someone-else' })],
         ['alg none', `${encode({ alg: 'none', typ: 'at+jwt' })}.${payload}.`],
-        ['tampered payload', `${header}.${encode({ ...base, sub: 'root' , roles: ['platform-admin'] })}.${signature}`],
+        ['tampered payload', `${header}.${encode({ ...base, sub: 'root', roles: ['platform-admin'] })}.${signature}`],
         ['unknown kid', await sign(base, { kid: 'no-such-key' })],
         ['api key garbage', { apiKey: 'ecs_nope' }],
       ];
@@ -120,7 +120,11 @@ describe('identity and access', () => {
       const refusals = (await chain('_platform')).slice(platformBefore);
       expect(refusals.length).toBeGreaterThanOrEqual(1);
       for (const refusal of refusals) {
-        expect(refusal).toMatchObject({ eventType: 'authority.refusal', outcome: 'refused', refusalReasonClass: 'authority_missing_or_invalid' });
+        expect(refusal).toMatchObject({
+          eventType: 'authority.refusal',
+          outcome: 'refused',
+          refusalReasonClass: 'authority_missing_or_invalid',
+        });
       }
       // The valid token built the same way is accepted: the cases above fail for their defect alone.
       expect((await env.gqlAs(valid, WHOAMI)).status).toBe(200);
@@ -138,12 +142,27 @@ describe('identity and access', () => {
         ['evidence.read', 'query($t: ID!) { events(filter: { tenantId: $t }) { items { id } } }', { t: tenantB }],
         ['evidence.read', 'query($t: ID!) { verifyChain(tenantId: $t) { valid } }', { t: tenantB }],
         ['evidence.read', 'query($t: ID!) { chainHead(tenantId: $t) { sequence } }', { t: tenantB }],
-        ['workload.deploy', CREATE_WORKLOAD, { input: { tenantId: tenantB, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } }],
-        ['storage.write', 'mutation($i: CreateBucketInput!) { createBucket(input: $i) { name } }', { i: { name: uniqueId('x'), tenantId: tenantB, jurisdiction: 'DE' } }],
-        ['apikey.manage', 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }', { i: { tenantId: tenantB, name: 'x', scopes: ['workload.read'] } }],
+        [
+          'workload.deploy',
+          CREATE_WORKLOAD,
+          { input: { tenantId: tenantB, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } },
+        ],
+        [
+          'storage.write',
+          'mutation($i: CreateBucketInput!) { createBucket(input: $i) { name } }',
+          { i: { name: uniqueId('x'), tenantId: tenantB, jurisdiction: 'DE' } },
+        ],
+        [
+          'apikey.manage',
+          'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }',
+          { i: { tenantId: tenantB, name: 'x', scopes: ['workload.read'] } },
+        ],
       ];
       for (const [action, query, variables] of attempts) {
-        const event = await expectRefusal(tenantB, () => env.gqlAs(adminA, query, variables), 'ECS_FORBIDDEN', { ...reason, refusalSubject: action });
+        const event = await expectRefusal(tenantB, () => env.gqlAs(adminA, query, variables), 'ECS_FORBIDDEN', {
+          ...reason,
+          refusalSubject: action,
+        });
         expect(event.actor).toBe(`tenant-admin@${tenantA}`);
       }
       const listed = await env.gqlAs<{ tenants: { items: Array<{ id: string }> } }>(adminA, '{ tenants { items { id } } }');
@@ -154,7 +173,10 @@ describe('identity and access', () => {
       const reader = await env.token('reader', tenantA);
       await expectRefusal(
         tenantA,
-        () => env.gqlAs(reader, CREATE_WORKLOAD, { input: { tenantId: tenantA, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } }),
+        () =>
+          env.gqlAs(reader, CREATE_WORKLOAD, {
+            input: { tenantId: tenantA, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' },
+          }),
         'ECS_FORBIDDEN',
         { refusalReasonCode: 'role_not_permitted', refusalSubject: 'workload.deploy' },
       );
@@ -189,20 +211,36 @@ describe('identity and access', () => {
       expect(secretPart).toHaveLength(43);
       expect(JSON.stringify(row)).not.toContain(secretPart);
 
-      const who = await env.gqlAs<{ whoami: { authMethod: string; tenantId: string; apiKeyId: string; scopes: string[] } }>({ apiKey: secret }, WHOAMI);
-      expect(who.data!.whoami).toMatchObject({ authMethod: 'api-key', tenantId: tenantA, apiKeyId: apiKey.id, scopes: ['workload.read', 'tenant.read'] });
+      const who = await env.gqlAs<{ whoami: { authMethod: string; tenantId: string; apiKeyId: string; scopes: string[] } }>(
+        { apiKey: secret },
+        WHOAMI,
+      );
+      expect(who.data!.whoami).toMatchObject({
+        authMethod: 'api-key',
+        tenantId: tenantA,
+        apiKeyId: apiKey.id,
+        scopes: ['workload.read', 'tenant.read'],
+      });
       const own = await env.gqlAs({ apiKey: secret }, 'query($id: ID!) { tenant(id: $id) { id workloads { id } } }', { id: tenantA });
       expect(own.errors).toBeUndefined();
 
       await expectRefusal(
         tenantA,
-        () => env.gqlAs({ apiKey: secret }, CREATE_WORKLOAD, { input: { tenantId: tenantA, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } }),
+        () =>
+          env.gqlAs({ apiKey: secret }, CREATE_WORKLOAD, {
+            input: { tenantId: tenantA, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' },
+          }),
         'ECS_FORBIDDEN',
         { refusalReasonCode: 'api_key_scope_missing', refusalSubject: 'workload.deploy' },
       );
-      await expectRefusal(tenantB, () => env.gqlAs({ apiKey: secret }, 'query($id: ID!) { tenant(id: $id) { id } }', { id: tenantB }), 'ECS_FORBIDDEN', {
-        refusalReasonCode: 'outside_tenant_scope',
-      });
+      await expectRefusal(
+        tenantB,
+        () => env.gqlAs({ apiKey: secret }, 'query($id: ID!) { tenant(id: $id) { id } }', { id: tenantB }),
+        'ECS_FORBIDDEN',
+        {
+          refusalReasonCode: 'outside_tenant_scope',
+        },
+      );
 
       const listed = await env.gql<{ tenant: { apiKeys: Array<Record<string, unknown>> } }>(
         'query($id: ID!) { tenant(id: $id) { apiKeys { id prefix lastUsedAt revokedAt } } }',
@@ -213,7 +251,11 @@ describe('identity and access', () => {
       expect(JSON.stringify(listed)).not.toContain(secret);
 
       const admin = await env.token('tenant-admin', tenantA);
-      const revoked = await env.gqlAs<{ revokeApiKey: { revokedAt: string } }>(admin, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: apiKey.id });
+      const revoked = await env.gqlAs<{ revokeApiKey: { revokedAt: string } }>(
+        admin,
+        'mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }',
+        { id: apiKey.id },
+      );
       expect(revoked.data!.revokeApiKey.revokedAt).toEqual(expect.any(String));
       const after = await env.gqlAs({ apiKey: secret }, WHOAMI);
       expect(after.status).toBe(401);
@@ -242,10 +284,23 @@ describe('identity and access', () => {
 
     it('are versioned and immutable, and only platform administrators create them', async () => {
       const id = uniqueId('auth');
-      const input = { id, subject: 'acme-board', scopes: ['tenant.create'], issuer: 'urn:acme', validFrom: new Date(Date.now() - day).toISOString(), validUntil: new Date(Date.now() + day).toISOString(), proofRef: 'doc:1' };
+      const input = {
+        id,
+        subject: 'acme-board',
+        scopes: ['tenant.create'],
+        issuer: 'urn:acme',
+        validFrom: new Date(Date.now() - day).toISOString(),
+        validUntil: new Date(Date.now() + day).toISOString(),
+        proofRef: 'doc:1',
+      };
       const first = await env.gql<{ createAuthorityBinding: { version: number; snapshotId: string } }>(CREATE_BINDING, { i: input });
-      expect(first.data!.createAuthorityBinding).toMatchObject({ version: 1, snapshotId: expect.stringMatching(/^authsnap:sha256:[0-9a-f]{64}$/) });
-      const second = await env.gql<{ createAuthorityBinding: { version: number; snapshotId: string; versions: Array<{ snapshotId: string }> } }>(CREATE_BINDING, {
+      expect(first.data!.createAuthorityBinding).toMatchObject({
+        version: 1,
+        snapshotId: expect.stringMatching(/^authsnap:sha256:[0-9a-f]{64}$/),
+      });
+      const second = await env.gql<{
+        createAuthorityBinding: { version: number; snapshotId: string; versions: Array<{ snapshotId: string }> };
+      }>(CREATE_BINDING, {
         i: { ...input, scopes: ['tenant.create', 'workload.deploy'] },
       });
       expect(second.data!.createAuthorityBinding.version).toBe(2);
@@ -264,7 +319,9 @@ describe('identity and access', () => {
     });
 
     it('the seeded auth-dev-001 covers every action for a year', async () => {
-      const seeded = await env.gql<{ authorityBinding: { scopes: string[]; validUntil: string } }>('{ authorityBinding(id: "auth-dev-001") { scopes validUntil } }');
+      const seeded = await env.gql<{ authorityBinding: { scopes: string[]; validUntil: string } }>(
+        '{ authorityBinding(id: "auth-dev-001") { scopes validUntil } }',
+      );
       expect(seeded.data!.authorityBinding.scopes).toEqual(['*']);
       expect(Date.parse(seeded.data!.authorityBinding.validUntil) - Date.now()).toBeGreaterThan(360 * day);
     });
@@ -272,30 +329,62 @@ describe('identity and access', () => {
     it('governed actions record the snapshot in force and are refused outside its scope or validity', async () => {
       const narrow = uniqueId('auth');
       const created = await env.gql<{ createAuthorityBinding: { snapshotId: string } }>(CREATE_BINDING, {
-        i: { id: narrow, subject: 's', scopes: ['tenant.create'], issuer: 'urn:x', validFrom: new Date(Date.now() - day).toISOString(), validUntil: new Date(Date.now() + day).toISOString() },
+        i: {
+          id: narrow,
+          subject: 's',
+          scopes: ['tenant.create'],
+          issuer: 'urn:x',
+          validFrom: new Date(Date.now() - day).toISOString(),
+          validUntil: new Date(Date.now() + day).toISOString(),
+        },
       });
       const tenant = uniqueId('n');
       expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenant, { authorityBinding: narrow }) })).errors).toBeUndefined();
       const [createEvent] = await chain(tenant);
-      expect(createEvent).toMatchObject({ eventType: 'tenant.create', authoritySnapshotId: created.data!.createAuthorityBinding.snapshotId });
+      expect(createEvent).toMatchObject({
+        eventType: 'tenant.create',
+        authoritySnapshotId: created.data!.createAuthorityBinding.snapshotId,
+      });
 
       await expectRefusal(
         tenant,
-        () => env.gql(CREATE_WORKLOAD, { input: { tenantId: tenant, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } }),
+        () =>
+          env.gql(CREATE_WORKLOAD, { input: { tenantId: tenant, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } }),
         'ECS_FORBIDDEN',
-        { refusalReasonClass: 'authority_missing_or_invalid', refusalReasonCode: 'action_outside_authority_scope', authoritySnapshotId: created.data!.createAuthorityBinding.snapshotId },
+        {
+          refusalReasonClass: 'authority_missing_or_invalid',
+          refusalReasonCode: 'action_outside_authority_scope',
+          authoritySnapshotId: created.data!.createAuthorityBinding.snapshotId,
+        },
       );
 
       const expired = uniqueId('auth');
       await env.gql(CREATE_BINDING, {
-        i: { id: expired, subject: 's', scopes: ['*'], issuer: 'urn:x', validFrom: new Date(Date.now() - 3 * day).toISOString(), validUntil: new Date(Date.now() - day).toISOString() },
+        i: {
+          id: expired,
+          subject: 's',
+          scopes: ['*'],
+          issuer: 'urn:x',
+          validFrom: new Date(Date.now() - 3 * day).toISOString(),
+          validUntil: new Date(Date.now() - day).toISOString(),
+        },
       });
-      await expectRefusal('_platform', () => env.gql(CREATE_TENANT, { input: tenantInput(uniqueId(), { authorityBinding: expired }) }), 'ECS_FORBIDDEN', {
-        refusalReasonCode: 'authority_expired',
-      });
-      await expectRefusal('_platform', () => env.gql(CREATE_TENANT, { input: tenantInput(uniqueId(), { authorityBinding: 'no-such-binding' }) }), 'ECS_MISSING_AUTHORITY', {
-        refusalReasonCode: 'authority_binding_unknown',
-      });
+      await expectRefusal(
+        '_platform',
+        () => env.gql(CREATE_TENANT, { input: tenantInput(uniqueId(), { authorityBinding: expired }) }),
+        'ECS_FORBIDDEN',
+        {
+          refusalReasonCode: 'authority_expired',
+        },
+      );
+      await expectRefusal(
+        '_platform',
+        () => env.gql(CREATE_TENANT, { input: tenantInput(uniqueId(), { authorityBinding: 'no-such-binding' }) }),
+        'ECS_MISSING_AUTHORITY',
+        {
+          refusalReasonCode: 'authority_binding_unknown',
+        },
+      );
     });
   });
 });

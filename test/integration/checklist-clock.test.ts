@@ -1,7 +1,18 @@
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
-const REAL_TIMERS = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] as const;
+const REAL_TIMERS = [
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+] as const;
 
 describe('security checklist: clock', () => {
   let env: TestStack;
@@ -18,7 +29,9 @@ describe('security checklist: clock', () => {
     expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenantId) })).errors).toBeUndefined();
     // Tokens are minted on the clock they are used on (a token from the future is refused).
     const admit = async () => {
-      const result = await env.gqlAs(await env.token('platform-admin'), CREATE_WORKLOAD, { input: { tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } });
+      const result = await env.gqlAs(await env.token('platform-admin'), CREATE_WORKLOAD, {
+        input: { tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' },
+      });
       expect(result.errors).toBeUndefined();
     };
     // The step goes back to just after the authority binding became valid (before that the
@@ -44,7 +57,10 @@ describe('security checklist: clock', () => {
     // The clock went backwards between events 2 and 3, and the order stayed by sequence.
     expect(times[2]!).toBeLessThan(times[1]!);
     expect(times[4]!).toBeGreaterThan(times[3]!);
-    const verified = await env.gql<{ verifyChain: { valid: boolean; checked: number } }>('query($t: ID!) { verifyChain(tenantId: $t) { valid checked } }', { t: tenantId });
+    const verified = await env.gql<{ verifyChain: { valid: boolean; checked: number } }>(
+      'query($t: ID!) { verifyChain(tenantId: $t) { valid checked } }',
+      { t: tenantId },
+    );
     expect(verified.data!.verifyChain).toEqual({ valid: true, checked: 5 });
     // A time-range query still finds the events written while the clock was behind.
     const window = await env.gql<{ events: { items: Array<{ sequence: number }> } }>(

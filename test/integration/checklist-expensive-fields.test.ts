@@ -7,7 +7,12 @@ import type { TestStack } from '../support/test-stack';
 interface Answer {
   status: number;
   retryAfter: string | null;
-  body: { code?: string; message?: string; data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+  body: {
+    code?: string;
+    message?: string;
+    data?: Record<string, unknown> | null;
+    errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+  };
 }
 
 const CHAIN_EVENTS = 3000;
@@ -74,11 +79,15 @@ describe('security checklist: expensive fields', () => {
     expect(four.body.data?.a0).toEqual(headBefore);
     expect(headBefore.checked).toBeGreaterThan(CHAIN_EVENTS);
     // Export requests weigh the same: five in one document start nothing (no evidence.export event).
-    const exports = Array.from({ length: 5 }, (_, i) => `e${i}: requestEvidenceExport(input: { tenantId: $t, evidenceProfileId: "ecs-evidence-baseline" }) { id }`);
+    const exports = Array.from(
+      { length: 5 },
+      (_, i) => `e${i}: requestEvidenceExport(input: { tenantId: $t, evidenceProfileId: "ecs-evidence-baseline" }) { id }`,
+    );
     const refusedExports = await graphql(auditor, `mutation($t: ID!) { ${exports.join(' ')} }`, { t: audited });
     expect([refusedExports.status, refusedExports.body.errors?.[0]?.extensions?.code]).toEqual([400, 'ECS_BAD_REQUEST']);
     // Pages sized by a variable count with their size (graphql-armor counted them as one object).
-    const envelope = 'id eventType occurredAt tenantId actor outcome sequence evidencePointer correlationId chainId prevHash eventHash details';
+    const envelope =
+      'id eventType occurredAt tenantId actor outcome sequence evidencePointer correlationId chainId prevHash eventHash details';
     const pages = `query($t: ID!, $n: Int) { a: events(filter: { tenantId: $t }, first: $n) { items { ${envelope} } } b: events(filter: { tenantId: $t }, first: $n) { items { ${envelope} } } }`;
     const refusedPages = await graphql(auditor, pages, { t: audited, n: 1000 });
     expect([refusedPages.status, refusedPages.body.errors?.[0]?.extensions?.code]).toEqual([400, 'ECS_BAD_REQUEST']);
@@ -107,7 +116,11 @@ describe('security checklist: expensive fields', () => {
     const results = await floodDone;
 
     expect(otherTenant.map((answer) => answer.status)).toEqual(otherTenant.map(() => 200));
-    expect(otherTenant.every((answer) => Array.isArray((answer.body as { items?: unknown[] }).items) && (answer.body as { items: unknown[] }).items.length === 1)).toBe(true);
+    expect(
+      otherTenant.every(
+        (answer) => Array.isArray((answer.body as { items?: unknown[] }).items) && (answer.body as { items: unknown[] }).items.length === 1,
+      ),
+    ).toBe(true);
 
     const statuses = results.map(({ kind, answer }) => `${kind} ${answer.status}`);
     for (const { kind, answer } of results) {

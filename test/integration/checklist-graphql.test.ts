@@ -4,7 +4,10 @@ import type { TestStack } from '../support/test-stack';
 /** Lines 1-15 of the security checklist: the public GraphQL endpoint of the gateway. */
 interface Answer {
   status: number;
-  body: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } & Record<string, unknown>;
+  body: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } & Record<
+    string,
+    unknown
+  >;
   text: string;
 }
 
@@ -59,7 +62,9 @@ describe('security checklist: GraphQL gateway (production settings)', () => {
   });
 
   it('checklist 3: 7+ levels of nesting are refused, also through fragments and inline fragments', async () => {
-    const ok = await query(`query($id: ID!) { tenant(id: $id) { workloads(first: 10) { tenant { workloads(first: 10) { id } } } } }`, { id: tenantId });
+    const ok = await query(`query($id: ID!) { tenant(id: $id) { workloads(first: 10) { tenant { workloads(first: 10) { id } } } } }`, {
+      id: tenantId,
+    });
     expect(ok.body.errors).toBeUndefined();
     const deep = `query($id: ID!) { tenant(id: $id) { workloads { tenant { workloads { tenant { workloads { tenant { id } } } } } } } }`;
     refused(await query(deep, { id: tenantId }), /depth limit of 6 exceeded/i);
@@ -100,7 +105,8 @@ describe('security checklist: GraphQL gateway (production settings)', () => {
   });
 
   it('checklist 7: a query whose estimated cost exceeds the limit (50,000) is refused before execution; a full page of 1,000 events is not', async () => {
-    const envelope = 'id eventType occurredAt tenantId actor outcome sequence evidencePointer correlationId authoritySnapshotId policySnapshotId chainId prevHash eventHash refusalReasonClass refusalReasonCode refusalSubject refusalReason details';
+    const envelope =
+      'id eventType occurredAt tenantId actor outcome sequence evidencePointer correlationId authoritySnapshotId policySnapshotId chainId prevHash eventHash refusalReasonClass refusalReasonCode refusalSubject refusalReason details';
     const page = await query(`{ events(first: 1000) { items { ${envelope} } nextCursor } }`);
     expect(page.body.errors).toBeUndefined();
     // Wide and deep lists without aliases: a fragment spread many times inside nested lists.
@@ -125,9 +131,14 @@ describe('security checklist: GraphQL gateway (production settings)', () => {
   });
 
   it('checklist 10: CSRF: a simple GET without a preflight header, and text/plain or form POSTs, are refused', async () => {
-    const get = await fetch(`${env.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { authorization: `Bearer ${env.adminToken}` } });
+    const get = await fetch(`${env.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { authorization: `Bearer ${env.adminToken}` },
+    });
     expect(get.status).toBe(400);
-    const csrf = { message: expect.stringMatching(/^This operation has been blocked as a potential Cross-Site Request Forgery/), extensions: { code: 'ECS_BAD_REQUEST', apollo_code: 'BAD_REQUEST' } };
+    const csrf = {
+      message: expect.stringMatching(/^This operation has been blocked as a potential Cross-Site Request Forgery/),
+      extensions: { code: 'ECS_BAD_REQUEST', apollo_code: 'BAD_REQUEST' },
+    };
     expect(await get.json()).toEqual({ errors: [csrf] });
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
       const answer = await post(JSON.stringify({ query: '{ __typename }' }), { 'content-type': type });
@@ -142,12 +153,16 @@ describe('security checklist: GraphQL gateway (production settings)', () => {
       headers: { authorization: `Bearer ${env.adminToken}`, 'apollo-require-preflight': 'true' },
     });
     expect(response.status).toBe(405);
-    expect((await query('query($id: ID!) { tenant(id: $id) { status } }', { id: tenantId })).body.data).toEqual({ tenant: { status: 'active' } });
+    expect((await query('query($id: ID!) { tenant(id: $id) { status } }', { id: tenantId })).body.data).toEqual({
+      tenant: { status: 'active' },
+    });
   });
 
   it('checklist 13: _service and _entities of the planes are not part of the public schema', async () => {
     refused(await query('{ _service { sdl } }'));
-    refused(await query('query($r: [_Any!]!) { _entities(representations: $r) { __typename } }', { r: [{ __typename: 'Tenant', id: tenantId }] }));
+    refused(
+      await query('query($r: [_Any!]!) { _entities(representations: $r) { __typename } }', { r: [{ __typename: 'Tenant', id: tenantId }] }),
+    );
   });
 
   it('checklist 15: a persisted-query hash for an unknown document is refused', async () => {
@@ -162,7 +177,9 @@ describe('security checklist: GraphQL gateway (production settings)', () => {
     const answer = await query('query($id: ID!) { tenant(id: $id) { id status } events(first: 5) { items { id } } }', { id: tenantId });
     // The control plane's failure is one masked error on its field; the audit plane still answers.
     expect(answer.status).toBe(200);
-    expect(answer.body.errors).toEqual([{ message: 'internal error', path: ['tenant'], extensions: { code: 'ECS_INTERNAL', plane: 'control' } }]);
+    expect(answer.body.errors).toEqual([
+      { message: 'internal error', path: ['tenant'], extensions: { code: 'ECS_INTERNAL', plane: 'control' } },
+    ]);
     expect(answer.body.data).toEqual({ tenant: null, events: { items: expect.any(Array) } });
     expect(answer.text).not.toMatch(/stack|stacktrace|at \w+ \(|\.ts:\d+|prisma|SELECT|INSERT|pglite|node_modules/i);
   });

@@ -16,7 +16,11 @@ describe('security checklist: request input', () => {
   async function rest(method: string, pathname: string, options: { raw?: string; token?: string; headers?: Record<string, string> } = {}) {
     const response = await fetch(`${env.url}${pathname}`, {
       method,
-      headers: { authorization: `Bearer ${options.token ?? env.adminToken}`, ...(options.raw !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+      headers: {
+        authorization: `Bearer ${options.token ?? env.adminToken}`,
+        ...(options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...options.headers,
+      },
       body: options.raw,
     });
     const text = await response.text();
@@ -42,7 +46,10 @@ describe('security checklist: request input', () => {
       const response = await rest('GET', `/v1/events?tenant=${tenantId}&limit=${limit}`);
       expect([limit, response.status, response.body.code]).toEqual([limit, 400, 'ECS_INVALID_PAGE_SIZE']);
     }
-    const tenantEvents = await env.gql('query($id: ID!, $last: Int) { tenant(id: $id) { events(last: $last) { sequence } } }', { id: tenantId, last: 1_000_000 });
+    const tenantEvents = await env.gql('query($id: ID!, $last: Int) { tenant(id: $id) { events(last: $last) { sequence } } }', {
+      id: tenantId,
+      last: 1_000_000,
+    });
     expect(tenantEvents.errors?.[0]?.extensions?.code).toBe('ECS_INVALID_PAGE_SIZE');
     // Written into the document, the same size is refused the same way (the cost estimate
     // counts a page as at most 1,000 objects, the largest the planes serve).
@@ -53,7 +60,14 @@ describe('security checklist: request input', () => {
 
   it('checklist 29: mass assignment of sequence, hash, timestamps, role or another tenant is refused', async () => {
     const base = { id: uniqueId('t'), authority_binding: 'auth-dev-001', jurisdiction: 'DE', policy_baseline: 'ecs-baseline-v1' };
-    for (const [field, value] of [['sequence', 7], ['event_hash', 'sha256:00'], ['created_at', '2020-01-01T00:00:00Z'], ['role', 'platform-admin'], ['status', 'active'], ['tenantId', 'other']] as const) {
+    for (const [field, value] of [
+      ['sequence', 7],
+      ['event_hash', 'sha256:00'],
+      ['created_at', '2020-01-01T00:00:00Z'],
+      ['role', 'platform-admin'],
+      ['status', 'active'],
+      ['tenantId', 'other'],
+    ] as const) {
       const refused = await rest('POST', '/v1/tenants', { raw: JSON.stringify({ ...base, [field]: value }) });
       expect([field, refused.status, refused.body]).toEqual([field, 400, { code: 'ECS_BAD_REQUEST', message: `unknown field: ${field}` }]);
     }
@@ -61,7 +75,10 @@ describe('security checklist: request input', () => {
     // A tenant administrator cannot place a bucket in another tenant by naming it.
     const other = uniqueId('t');
     expect((await env.gql(CREATE_TENANT, { input: tenantInput(other) })).errors).toBeUndefined();
-    const foreign = await rest('PUT', `/v1/storage/${uniqueId('b')}`, { raw: JSON.stringify({ tenant_id: other, jurisdiction: 'DE' }), token: adminToken });
+    const foreign = await rest('PUT', `/v1/storage/${uniqueId('b')}`, {
+      raw: JSON.stringify({ tenant_id: other, jurisdiction: 'DE' }),
+      token: adminToken,
+    });
     expect([foreign.status, foreign.body.code]).toEqual([403, 'ECS_FORBIDDEN']);
   });
 
@@ -86,7 +103,12 @@ describe('security checklist: request input', () => {
       const refused = await client.put(bucket, `ssrf/${uniqueId()}`, body, governance(body, { 'x-eosc-evidence-pointer': pointer }));
       expect([pointer, refused.status, refused.json.code]).toEqual([pointer, 400, 'EOSC_INVALID_EVIDENCE_POINTER']);
     }
-    const accepted = await client.put(bucket, 'ssrf/ok', body, governance(body, { 'x-eosc-evidence-pointer': 'https://evidence.example.eu/records/42' }));
+    const accepted = await client.put(
+      bucket,
+      'ssrf/ok',
+      body,
+      governance(body, { 'x-eosc-evidence-pointer': 'https://evidence.example.eu/records/42' }),
+    );
     expect(accepted.status).toBe(201);
   });
 
@@ -98,14 +120,18 @@ describe('security checklist: request input', () => {
       expect([key, stored.status, stored.json.key]).toEqual([key, 201, key]);
     }
     // NFC and NFD spellings are two different keys (no normalisation, so no collision).
-    const listing = await fetch(`${env.url}/v1/storage/${bucket}/objects?prefix=caf`, { headers: { authorization: `Bearer ${adminToken}` } });
+    const listing = await fetch(`${env.url}/v1/storage/${bucket}/objects?prefix=caf`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     expect(((await listing.json()) as { items: unknown[] }).items).toHaveLength(2);
     for (const name of blobFiles(env.dataDir)) expect(name).toMatch(/^[0-9a-f]{64}$/);
     // Raw traversal paths (`%2e%2e/`, NUL, backslash) are refused: see storage.test.ts, checklist 33.
   });
 
   it('checklist 35: duplicate JSON keys and 10,000 levels of nesting are refused with 400, and the service keeps answering', async () => {
-    const duplicate = await rest('POST', '/v1/tenants', { raw: '{"id":"dup-a","id":"dup-b","authority_binding":"auth-dev-001","jurisdiction":"DE","policy_baseline":"ecs-baseline-v1"}' });
+    const duplicate = await rest('POST', '/v1/tenants', {
+      raw: '{"id":"dup-a","id":"dup-b","authority_binding":"auth-dev-001","jurisdiction":"DE","policy_baseline":"ecs-baseline-v1"}',
+    });
     expect(duplicate.status).toBe(400);
     expect(duplicate.body).toMatchObject({ code: 'ECS_BAD_REQUEST', message: 'request body: duplicate key "id"' });
     expect((await rest('GET', '/v1/tenants/dup-a')).status).toBe(404);
@@ -129,7 +155,12 @@ describe('security checklist: request input', () => {
       expect(refused.status).toBe(503);
       expect(refused.json).toMatchObject({ code: 'ECS_DEPENDENCY_UNAVAILABLE', evidence_pointer: expect.any(String) });
       const events = await chainEvents(env, tenantId);
-      expect(events.at(-1)).toMatchObject({ eventType: 'object.put', outcome: 'refused', refusalReasonClass: 'dependency_unavailable_fail_closed', refusalReasonCode: 'blob_store_unavailable' });
+      expect(events.at(-1)).toMatchObject({
+        eventType: 'object.put',
+        outcome: 'refused',
+        refusalReasonClass: 'dependency_unavailable_fail_closed',
+        refusalReasonCode: 'blob_store_unavailable',
+      });
       expect((await client.get(bucket, 'disk/full.bin', { method: 'HEAD' })).status).toBe(404);
       expect(await env.stack.services.db.prisma.storageObjectVersion.count({ where: { bucket, key: 'disk/full.bin' } })).toBe(0);
     } finally {

@@ -37,7 +37,10 @@ describe('security checklist: validation', () => {
   async function rest(method: string, pathname: string, options: { body?: unknown; token?: string } = {}) {
     const response = await fetch(`${env.url}${pathname}`, {
       method,
-      headers: { authorization: `Bearer ${options.token ?? env.adminToken}`, ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${options.token ?? env.adminToken}`,
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
     const text = await response.text();
@@ -73,14 +76,30 @@ describe('security checklist: validation', () => {
     const body = Buffer.from('dated');
     for (const value of IMPOSSIBLE) {
       const header = await client.put(bucket, `dates/${uniqueId()}`, body, governance(body, { 'x-eosc-retention-ttl': value }));
-      expect([value, header.status, header.json.code, typeof header.json.evidence_pointer]).toEqual([value, 400, 'EOSC_INVALID_RETENTION_FORMAT', 'string']);
-      const multipart = await client.call('POST', client.objectUrl(bucket, `dates/${uniqueId()}`, '?uploads'), { headers: governance(body, { 'x-eosc-retention-ttl': value }) });
+      expect([value, header.status, header.json.code, typeof header.json.evidence_pointer]).toEqual([
+        value,
+        400,
+        'EOSC_INVALID_RETENTION_FORMAT',
+        'string',
+      ]);
+      const multipart = await client.call('POST', client.objectUrl(bucket, `dates/${uniqueId()}`, '?uploads'), {
+        headers: governance(body, { 'x-eosc-retention-ttl': value }),
+      });
       expect([value, multipart.status, multipart.json.code]).toEqual([value, 400, 'EOSC_INVALID_RETENTION_FORMAT']);
     }
-    expect((await chainEvents(env, tenantId)).at(-1)).toMatchObject({ eventType: 'object.put', outcome: 'refused', refusalReasonCode: 'invalid_retention_format' });
+    expect((await chainEvents(env, tenantId)).at(-1)).toMatchObject({
+      eventType: 'object.put',
+      outcome: 'refused',
+      refusalReasonCode: 'invalid_retention_format',
+    });
 
     // Real dates keep working, 29 February of a leap year included, and name exactly that instant.
-    const leap = await client.put(bucket, 'dates/leap.txt', body, governance(body, { 'x-eosc-retention-ttl': '2028-02-29T12:00:00+01:00' }));
+    const leap = await client.put(
+      bucket,
+      'dates/leap.txt',
+      body,
+      governance(body, { 'x-eosc-retention-ttl': '2028-02-29T12:00:00+01:00' }),
+    );
     expect([leap.status, leap.json.retention_until]).toEqual([201, '2028-02-29T11:00:00.000Z']);
     for (const value of IMPOSSIBLE) {
       const changed = await client.control('PUT', bucket, 'dates/leap.txt', '?retention', { retention_ttl: value });
@@ -89,7 +108,9 @@ describe('security checklist: validation', () => {
     expect((await client.get(bucket, 'dates/leap.txt', { method: 'HEAD' })).headers['x-eosc-retention-until']).not.toMatch(/^2028-03/);
 
     const keyInput = (expiresAt: string) => ({ i: { tenantId, name: 'dated', scopes: ['tenant.read'], expiresAt } });
-    const binding = (validFrom: string, validUntil: string) => ({ i: { id: uniqueId('auth'), subject: 's', scopes: ['tenant.create'], issuer: 'urn:x', validFrom, validUntil } });
+    const binding = (validFrom: string, validUntil: string) => ({
+      i: { id: uniqueId('auth'), subject: 's', scopes: ['tenant.create'], issuer: 'urn:x', validFrom, validUntil },
+    });
     const CREATE_BINDING = 'mutation($i: CreateAuthorityBindingInput!) { createAuthorityBinding(input: $i) { id } }';
     for (const value of IMPOSSIBLE) {
       const graphql = [
@@ -100,23 +121,35 @@ describe('security checklist: validation', () => {
         await env.gql(CREATE_BINDING, binding('2026-01-01T00:00:00Z', value)),
         await env.gql(`query { events(filter: { occurredFrom: "${value}" }) { items { id } } }`),
       ];
-      for (const [index, result] of graphql.entries()) expect([value, index, result.errors?.[0]?.extensions?.code]).toEqual([value, index, 'ECS_BAD_REQUEST']);
+      for (const [index, result] of graphql.entries())
+        expect([value, index, result.errors?.[0]?.extensions?.code]).toEqual([value, index, 'ECS_BAD_REQUEST']);
       const encoded = encodeURIComponent(value);
       for (const refused of [
         await rest('GET', `/v1/events?tenant=${tenantId}&from=${encoded}`),
         await rest('GET', `/v1/events?tenant=${tenantId}&to=${encoded}`),
         await rest('POST', '/v1/exports', { body: { tenant_id: tenantId, evidence_profile_id: 'ecs-evidence-baseline', from: value } }),
-        await rest('POST', '/v1/authority-bindings', { body: { id: uniqueId('auth'), subject: 's', scope: ['tenant.create'], issuer: 'urn:x', valid_from: value, valid_until: '2030-01-01T00:00:00Z' } }),
+        await rest('POST', '/v1/authority-bindings', {
+          body: {
+            id: uniqueId('auth'),
+            subject: 's',
+            scope: ['tenant.create'],
+            issuer: 'urn:x',
+            valid_from: value,
+            valid_until: '2030-01-01T00:00:00Z',
+          },
+        }),
       ]) {
         expect([value, refused.status, refused.body.code]).toEqual([value, 400, 'ECS_BAD_REQUEST']);
       }
     }
     expect((await env.gql(CREATE_KEY, keyInput('2028-02-29T00:00:00Z'))).errors).toBeUndefined();
-    expect((await rest('GET', `/v1/events?tenant=${tenantId}&from=${encodeURIComponent('2024-02-29T23:59:59.999+02:00')}`)).status).toBe(200);
+    expect((await rest('GET', `/v1/events?tenant=${tenantId}&from=${encodeURIComponent('2024-02-29T23:59:59.999+02:00')}`)).status).toBe(
+      200,
+    );
     await chainVerifies(tenantId);
   });
 
-  it('checklist 71: a cached API key lookup is refused as soon as the key expires, with the expired key\'s 401 and evidence', async () => {
+  it("checklist 71: a cached API key lookup is refused as soon as the key expires, with the expired key's 401 and evidence", async () => {
     const created = await env.gql<{ createApiKey: { secret: string } }>(CREATE_KEY, {
       i: { tenantId, name: 'short-lived', scopes: ['tenant.read'], expiresAt: new Date(Date.now() + 1500).toISOString() },
     });
@@ -126,13 +159,25 @@ describe('security checklist: validation', () => {
     await new Promise((resolve) => setTimeout(resolve, 1700));
     const graphql = await env.gqlAs({ apiKey: secret }, WHOAMI);
     expect(graphql.status).toBe(401);
-    expect(graphql.errors?.[0]).toMatchObject({ message: 'API key is expired', extensions: { code: 'ECS_UNAUTHENTICATED', evidence_pointer: expect.any(String) } });
+    expect(graphql.errors?.[0]).toMatchObject({
+      message: 'API key is expired',
+      extensions: { code: 'ECS_UNAUTHENTICATED', evidence_pointer: expect.any(String) },
+    });
     const pointer = graphql.errors![0]!.extensions!.evidence_pointer;
     const refusal = (await chainEvents(env, '_platform')).find((event) => event.evidencePointer === pointer);
-    expect(refusal).toMatchObject({ eventType: 'authority.refusal', outcome: 'refused', refusalReasonClass: 'authority_missing_or_invalid', refusalReasonCode: 'api_key_expired' });
+    expect(refusal).toMatchObject({
+      eventType: 'authority.refusal',
+      outcome: 'refused',
+      refusalReasonClass: 'authority_missing_or_invalid',
+      refusalReasonCode: 'api_key_expired',
+    });
     const viaRest = await fetch(`${env.url}/v1/tenants/${tenantId}`, { headers: { 'x-api-key': secret } });
     expect(viaRest.status).toBe(401);
-    expect(await viaRest.json()).toMatchObject({ code: 'ECS_UNAUTHENTICATED', message: 'API key is expired', evidence_pointer: expect.any(String) });
+    expect(await viaRest.json()).toMatchObject({
+      code: 'ECS_UNAUTHENTICATED',
+      message: 'API key is expired',
+      evidence_pointer: expect.any(String),
+    });
     const viaStorage = await request(client.objectUrl(bucket, 'dates/leap.txt'), { headers: { 'x-api-key': secret } });
     expect(viaStorage.statusCode).toBe(401);
     await viaStorage.body.dump();
@@ -143,13 +188,28 @@ describe('security checklist: validation', () => {
     const body = Buffer.from('copy source');
     expect((await client.put(bucket, 'copy/source.txt', body, governance(body))).status).toBe(201);
     const copyHeaders = { 'x-eosc-copy-source': `${bucket}/copy/source.txt` };
-    const sized = await client.call('PUT', client.objectUrl(bucket, 'copy/with-body.txt'), { body: Buffer.from('other bytes'), headers: copyHeaders });
-    const chunked = await client.call('PUT', client.objectUrl(bucket, 'copy/with-body.txt'), { body: Readable.from([Buffer.from('streamed bytes')]), headers: copyHeaders });
+    const sized = await client.call('PUT', client.objectUrl(bucket, 'copy/with-body.txt'), {
+      body: Buffer.from('other bytes'),
+      headers: copyHeaders,
+    });
+    const chunked = await client.call('PUT', client.objectUrl(bucket, 'copy/with-body.txt'), {
+      body: Readable.from([Buffer.from('streamed bytes')]),
+      headers: copyHeaders,
+    });
     for (const refused of [sized, chunked]) {
       expect(refused.status).toBe(400);
-      expect(refused.json).toMatchObject({ code: 'ECS_BAD_REQUEST', message: expect.stringMatching(/copy.*body/i), evidence_pointer: expect.any(String) });
+      expect(refused.json).toMatchObject({
+        code: 'ECS_BAD_REQUEST',
+        message: expect.stringMatching(/copy.*body/i),
+        evidence_pointer: expect.any(String),
+      });
       const event = (await chainEvents(env, tenantId)).find((candidate) => candidate.evidencePointer === refused.json.evidence_pointer);
-      expect(event).toMatchObject({ eventType: 'object.copy', outcome: 'refused', refusalReasonCode: 'copy_with_body', details: expect.objectContaining({ bucket, object_key: 'copy/with-body.txt' }) });
+      expect(event).toMatchObject({
+        eventType: 'object.copy',
+        outcome: 'refused',
+        refusalReasonCode: 'copy_with_body',
+        details: expect.objectContaining({ bucket, object_key: 'copy/with-body.txt' }),
+      });
     }
     expect((await client.get(bucket, 'copy/with-body.txt', { method: 'HEAD' })).status).toBe(404);
     // The same copy without a body (an empty one) is accepted.
@@ -188,11 +248,16 @@ describe('security checklist: validation', () => {
         headers: { 'content-type': 'application/json', ...headers },
       });
       expect([method, query, refused.status, refused.json.code]).toEqual([method, query, 400, 'ECS_BAD_REQUEST']);
-      for (const name of named) expect([method, query, String(refused.json.message)]).toEqual([method, query, expect.stringContaining(name)]);
+      for (const name of named)
+        expect([method, query, String(refused.json.message)]).toEqual([method, query, expect.stringContaining(name)]);
     }
     const head = await client.get(bucket, 'ops/a.txt', { method: 'HEAD' });
     expect([head.status, head.headers['x-eosc-legal-hold'], head.headers['x-eosc-version-id']]).toEqual([200, 'OFF', versionId]);
-    expect((await chainEvents(env, tenantId)).slice(before).filter((event) => event.eventType !== 'object.get' && event.eventType !== 'data.usage.receipt')).toEqual([]);
+    expect(
+      (await chainEvents(env, tenantId))
+        .slice(before)
+        .filter((event) => event.eventType !== 'object.get' && event.eventType !== 'data.usage.receipt'),
+    ).toEqual([]);
     // Each operation alone still works.
     expect((await client.control('PUT', bucket, 'ops/a.txt', '?legal_hold', { status: 'ON' })).status).toBe(200);
     expect((await client.control('PUT', bucket, 'ops/a.txt', `?legal_hold&version_id=${versionId}`, { status: 'OFF' })).status).toBe(200);
@@ -210,7 +275,11 @@ describe('security checklist: validation', () => {
       for (const control of controls) {
         const key = `keys/a${encodeURIComponent(control)}b`;
         const viaGateway = await client.put(bucket, key, body, governance(body));
-        expect([control.codePointAt(0), viaGateway.status, viaGateway.json.code]).toEqual([control.codePointAt(0), 400, 'EOSC_INVALID_OBJECT_KEY']);
+        expect([control.codePointAt(0), viaGateway.status, viaGateway.json.code]).toEqual([
+          control.codePointAt(0),
+          400,
+          'EOSC_INVALID_OBJECT_KEY',
+        ]);
         const direct = await request(new URL(`/data/storage/${bucket}/objects/${key}`, dataPlane), {
           method: 'PUT',
           headers: { ...governance(body), [IDENTITY_HEADER]: await env.stack.services.identityTokens.sign(admin, 'data') },
@@ -219,11 +288,20 @@ describe('security checklist: validation', () => {
         });
         const json = (await direct.body.json()) as { code?: string };
         // The plane's general input boundary may refuse the path before the storage routes do.
-        expect([control.codePointAt(0), direct.statusCode, json.code]).toEqual([control.codePointAt(0), 400, expect.stringMatching(/^(EOSC_INVALID_OBJECT_KEY|ECS_BAD_REQUEST)$/)]);
+        expect([control.codePointAt(0), direct.statusCode, json.code]).toEqual([
+          control.codePointAt(0),
+          400,
+          expect.stringMatching(/^(EOSC_INVALID_OBJECT_KEY|ECS_BAD_REQUEST)$/),
+        ]);
         // The storage routes' own check (also the copy source's): the same rule as the gateway's.
-        expect([control.codePointAt(0), objectKeyProblem(`keys/a${control}b`)]).toEqual([control.codePointAt(0), 'the object key contains control characters']);
+        expect([control.codePointAt(0), objectKeyProblem(`keys/a${control}b`)]).toEqual([
+          control.codePointAt(0),
+          'the object key contains control characters',
+        ]);
         // A copy source naming such a key is refused the same way.
-        const copy = await client.call('PUT', client.objectUrl(bucket, 'keys/copy.txt'), { headers: { 'x-eosc-copy-source': `${bucket}/${key}` } });
+        const copy = await client.call('PUT', client.objectUrl(bucket, 'keys/copy.txt'), {
+          headers: { 'x-eosc-copy-source': `${bucket}/${key}` },
+        });
         expect([control.codePointAt(0), copy.status]).toEqual([control.codePointAt(0), 400]);
       }
     } finally {
@@ -249,27 +327,52 @@ describe('security checklist: validation', () => {
       const refused = await env.gql(mutation, { id });
       expect([mutation, refused.errors?.[0]?.extensions?.code]).toEqual([mutation, 'ECS_CONFLICT']);
       expect(refused.errors?.[0]?.message).toMatch(/deleted/);
-      const event = (await chainEvents(env, id)).find((candidate) => candidate.evidencePointer === refused.errors?.[0]?.extensions?.evidence_pointer);
+      const event = (await chainEvents(env, id)).find(
+        (candidate) => candidate.evidencePointer === refused.errors?.[0]?.extensions?.evidence_pointer,
+      );
       expect(event).toMatchObject({ outcome: 'refused', refusalReasonClass: 'policy_denied', refusalReasonCode: 'tenant_deleted' });
     }
-    for (const [method, path, body] of [['PATCH', `/v1/tenants/${id}`, { jurisdiction: 'FR' }], ['POST', `/v1/tenants/${id}/suspend`, undefined], ['DELETE', `/v1/tenants/${id}`, undefined]] as const) {
+    for (const [method, path, body] of [
+      ['PATCH', `/v1/tenants/${id}`, { jurisdiction: 'FR' }],
+      ['POST', `/v1/tenants/${id}/suspend`, undefined],
+      ['DELETE', `/v1/tenants/${id}`, undefined],
+    ] as const) {
       const refused = await rest(method, path, { body });
-      expect([method, refused.status, refused.body.code, typeof refused.body.evidence_pointer]).toEqual([method, 409, 'ECS_CONFLICT', 'string']);
+      expect([method, refused.status, refused.body.code, typeof refused.body.evidence_pointer]).toEqual([
+        method,
+        409,
+        'ECS_CONFLICT',
+        'string',
+      ]);
     }
-    const tenant = await env.gql<{ tenant: { status: string; classificationCeiling: string; jurisdiction: string } }>('query($id: ID!) { tenant(id: $id) { status classificationCeiling jurisdiction } }', { id });
+    const tenant = await env.gql<{ tenant: { status: string; classificationCeiling: string; jurisdiction: string } }>(
+      'query($id: ID!) { tenant(id: $id) { status classificationCeiling jurisdiction } }',
+      { id },
+    );
     expect(tenant.data!.tenant).toEqual({ status: 'deleted', classificationCeiling: 'internal', jurisdiction: 'DE' });
-    expect((await chainEvents(env, id)).filter((event) => event.outcome === 'accepted').map((event) => event.eventType)).toEqual(['tenant.create', 'tenant.delete']);
+    expect((await chainEvents(env, id)).filter((event) => event.outcome === 'accepted').map((event) => event.eventType)).toEqual([
+      'tenant.create',
+      'tenant.delete',
+    ]);
     await chainVerifies(id);
   });
 
   it('checklist 76: reading or acting on another tenant\'s resources by id says "not found or not allowed" and never names the owner', async () => {
-    const workload = await env.gql<{ createWorkload: { id: string } }>(CREATE_WORKLOAD, { input: { tenantId: otherTenant, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } });
+    const workload = await env.gql<{ createWorkload: { id: string } }>(CREATE_WORKLOAD, {
+      input: { tenantId: otherTenant, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' },
+    });
     const workloadId = workload.data!.createWorkload.id;
     const foreignBucket = await client.createBucket(otherTenant);
     const body = Buffer.from('foreign');
     expect((await client.put(foreignBucket, 'secret.txt', body, governance(body), env.adminToken)).status).toBe(201);
-    const key = await env.gql<{ createApiKey: { apiKey: { id: string } } }>(CREATE_KEY, { i: { tenantId: otherTenant, name: 'theirs', scopes: ['tenant.read'] } });
-    const eventId = (await env.gql<{ events: { items: Array<{ id: string }> } }>('query($f: EventFilter) { events(filter: $f) { items { id } } }', { f: { tenantId: otherTenant } })).data!.events.items[0]!.id;
+    const key = await env.gql<{ createApiKey: { apiKey: { id: string } } }>(CREATE_KEY, {
+      i: { tenantId: otherTenant, name: 'theirs', scopes: ['tenant.read'] },
+    });
+    const eventId = (
+      await env.gql<{ events: { items: Array<{ id: string }> } }>('query($f: EventFilter) { events(filter: $f) { items { id } } }', {
+        f: { tenantId: otherTenant },
+      })
+    ).data!.events.items[0]!.id;
     const before = (await chainEvents(env, otherTenant)).length;
 
     const graphql = [
@@ -285,7 +388,12 @@ describe('security checklist: validation', () => {
       expect([index, result.errors?.[0]?.extensions?.code]).toEqual([index, 'ECS_FORBIDDEN']);
       messages.push(result.errors![0]!.message);
     }
-    for (const [method, path] of [['GET', `/v1/workloads/${workloadId}`], ['DELETE', `/v1/workloads/${workloadId}`], ['GET', `/v1/storage/${foreignBucket}`], ['GET', `/v1/events/${eventId}`]] as const) {
+    for (const [method, path] of [
+      ['GET', `/v1/workloads/${workloadId}`],
+      ['DELETE', `/v1/workloads/${workloadId}`],
+      ['GET', `/v1/storage/${foreignBucket}`],
+      ['GET', `/v1/events/${eventId}`],
+    ] as const) {
       const refused = await rest(method, path, { token: adminToken });
       expect([method, path, refused.status, refused.body.code]).toEqual([method, path, 403, 'ECS_FORBIDDEN']);
       messages.push(String(refused.body.message));
@@ -294,7 +402,9 @@ describe('security checklist: validation', () => {
       await client.get(foreignBucket, 'secret.txt'),
       await client.get(foreignBucket, 'secret.txt', { method: 'DELETE' }),
       await client.control('PUT', foreignBucket, 'secret.txt', '?legal_hold', { status: 'ON' }),
-      await client.call('PUT', client.objectUrl(bucket, 'stolen.txt'), { headers: { 'x-eosc-copy-source': `${foreignBucket}/secret.txt` } }),
+      await client.call('PUT', client.objectUrl(bucket, 'stolen.txt'), {
+        headers: { 'x-eosc-copy-source': `${foreignBucket}/secret.txt` },
+      }),
     ]) {
       expect([refused.status, refused.json.code]).toEqual([403, 'ECS_FORBIDDEN']);
       messages.push(String(refused.json.message));
@@ -306,7 +416,12 @@ describe('security checklist: validation', () => {
     // The owner's chain keeps the detail: who tried what, from which tenant.
     const pointer = graphql[0]!.errors![0]!.extensions!.evidence_pointer;
     const refusal = (await chainEvents(env, otherTenant)).slice(before).find((event) => event.evidencePointer === pointer);
-    expect(refusal).toMatchObject({ outcome: 'refused', refusalReasonCode: 'outside_tenant_scope', refusalSubject: 'workload.read', details: expect.objectContaining({ caller_tenant_id: tenantId }) });
+    expect(refusal).toMatchObject({
+      outcome: 'refused',
+      refusalReasonCode: 'outside_tenant_scope',
+      refusalSubject: 'workload.read',
+      details: expect.objectContaining({ caller_tenant_id: tenantId }),
+    });
     await chainVerifies(otherTenant);
   });
 
@@ -322,7 +437,12 @@ describe('security checklist: validation', () => {
       expect([chain, response.status, refused.code]).toEqual([chain, 403, 'ECS_FORBIDDEN']);
       expect(refused.evidence_pointer).toMatch(/^eosc:\/\/evidence\/sha256:/);
       const event = (await chainEvents(env, chain)).find((candidate) => candidate.evidencePointer === refused.evidence_pointer);
-      expect(event).toMatchObject({ eventType: 'authority.refusal', outcome: 'refused', refusalReasonClass: 'authority_missing_or_invalid', refusalSubject: 'metrics.read' });
+      expect(event).toMatchObject({
+        eventType: 'authority.refusal',
+        outcome: 'refused',
+        refusalReasonClass: 'authority_missing_or_invalid',
+        refusalSubject: 'metrics.read',
+      });
     }
     expect((await fetch(`${env.url}/metrics`, { headers: { authorization: `Bearer ${env.adminToken}` } })).status).toBe(200);
     await chainVerifies(tenantId, '_platform');

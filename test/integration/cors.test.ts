@@ -11,7 +11,11 @@ describe('CORS for configured portals', () => {
   it('answers preflights of a listed origin before authentication', async () => {
     const response = await fetch(`${env.url}/v1/tenants`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://portal.example.eu', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: 'https://portal.example.eu',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe('https://portal.example.eu');

@@ -64,12 +64,26 @@ describe('_entities for every @key', () => {
   });
 
   it('control: Tenant by id', async () => {
-    const result = await entities('control', [{ __typename: 'Tenant', id: tenantId }, { __typename: 'Tenant', id: 'nope' }], '... on Tenant { id jurisdiction status }');
+    const result = await entities(
+      'control',
+      [
+        { __typename: 'Tenant', id: tenantId },
+        { __typename: 'Tenant', id: 'nope' },
+      ],
+      '... on Tenant { id jurisdiction status }',
+    );
     expect(result.data!._entities).toEqual([{ id: tenantId, jurisdiction: 'DE', status: 'active' }, null]);
   });
 
   it('execution: Workload by id and Tenant.workloads', async () => {
-    const workloads = await entities('execution', [{ __typename: 'Workload', id: workloadId }, { __typename: 'Workload', id: 'nope' }], '... on Workload { id tenantId }');
+    const workloads = await entities(
+      'execution',
+      [
+        { __typename: 'Workload', id: workloadId },
+        { __typename: 'Workload', id: 'nope' },
+      ],
+      '... on Workload { id tenantId }',
+    );
     expect(workloads.data!._entities).toEqual([{ id: workloadId, tenantId }, null]);
     const tenants = await entities('execution', [{ __typename: 'Tenant', id: tenantId }], '... on Tenant { workloads { id } }');
     expect(tenants.data!._entities).toEqual([{ workloads: [{ id: workloadId }] }]);
@@ -90,7 +104,14 @@ describe('_entities for every @key', () => {
   });
 
   it('audit: EvidenceEvent by id and Tenant.events', async () => {
-    const events = await entities('audit', [{ __typename: 'EvidenceEvent', id: eventId }, { __typename: 'EvidenceEvent', id: 'not-a-uuid' }], '... on EvidenceEvent { id tenantId }');
+    const events = await entities(
+      'audit',
+      [
+        { __typename: 'EvidenceEvent', id: eventId },
+        { __typename: 'EvidenceEvent', id: 'not-a-uuid' },
+      ],
+      '... on EvidenceEvent { id tenantId }',
+    );
     expect(events.data!._entities).toEqual([{ id: eventId, tenantId }, null]);
     const tenants = await entities('audit', [{ __typename: 'Tenant', id: tenantId }], '... on Tenant { events(last: 1) { eventType } }');
     expect(tenants.data!._entities).toEqual([{ events: [{ eventType: 'storage.bucket.create' }] }]);

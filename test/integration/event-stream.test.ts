@@ -54,7 +54,10 @@ describe('Server-Sent Events at /v1/events/stream', () => {
 
   it('applies the same filters and resumes from Last-Event-ID or after_sequence', async () => {
     const tenant = uniqueId('sse-filter');
-    await commitEvents(env.stack.services.db, tenant, 6, { eventType: (n) => (n % 2 ? 'workload.refuse' : 'tenant.update'), outcome: (n) => (n % 2 ? 'refused' : 'accepted') });
+    await commitEvents(env.stack.services.db, tenant, 6, {
+      eventType: (n) => (n % 2 ? 'workload.refuse' : 'tenant.update'),
+      outcome: (n) => (n % 2 ? 'refused' : 'accepted'),
+    });
     const headers = await bearer('auditor', tenant);
     const resumed = await open('', { ...headers, 'last-event-id': '4' });
     expect((await resumed.next(2)).map((event) => event.id)).toEqual(['5', '6']);
@@ -86,7 +89,11 @@ describe('Server-Sent Events at /v1/events/stream', () => {
     await commitEvents(env.stack.services.db, tenant, 1);
     const anonymous = await open('', {});
     expect(anonymous.status).toBe(401);
-    expect(anonymous.body).toEqual({ code: 'ECS_UNAUTHENTICATED', message: expect.any(String), evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\//) });
+    expect(anonymous.body).toEqual({
+      code: 'ECS_UNAUTHENTICATED',
+      message: expect.any(String),
+      evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\//),
+    });
     const reader = await open('', await bearer('reader', tenant));
     expect([reader.status, reader.body?.code]).toEqual([403, 'ECS_FORBIDDEN']);
     expect(reader.body?.evidence_pointer).toMatch(/^eosc:\/\/evidence\//);
@@ -126,7 +133,9 @@ describe('Server-Sent Events at /v1/events/stream', () => {
     }
     for (const name of Object.keys(skeleton.components.schemas)) expect(document.components.schemas).toHaveProperty(name);
     const envelope = skeleton.components.schemas.EventEnvelope as Json;
-    for (const property of Object.keys(envelope.properties).filter((name) => name !== 'payload' && name !== 'actor_details' && name !== 'evidence_hash' && name !== 'monotonic_time_ns')) {
+    for (const property of Object.keys(envelope.properties).filter(
+      (name) => name !== 'payload' && name !== 'actor_details' && name !== 'evidence_hash' && name !== 'monotonic_time_ns',
+    )) {
       expect(document.components.schemas.EventEnvelope.properties).toHaveProperty(property);
     }
     // A delivered event validates against the document's own AuditEvent schema.

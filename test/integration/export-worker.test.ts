@@ -18,7 +18,13 @@ describe('the export worker: takeover, giving up, failures', () => {
     const tenant = uniqueId('w');
     expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenant) })).errors).toBeUndefined();
     for (let i = 0; i < 3; i += 1) {
-      expect((await env.gql(CREATE_WORKLOAD, { input: { tenantId: tenant, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' } })).errors).toBeUndefined();
+      expect(
+        (
+          await env.gql(CREATE_WORKLOAD, {
+            input: { tenantId: tenant, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' },
+          })
+        ).errors,
+      ).toBeUndefined();
     }
     return { tenant, head: (await chainEvents(env, tenant)).length };
   }
@@ -73,7 +79,13 @@ describe('the export worker: takeover, giving up, failures', () => {
     const done = await waitForExport(env, auditor, id);
     expect(done).toMatchObject({ state: 'failed', error: expect.stringMatching(/gave up after 3 attempts/) });
     const failed = (await chainEvents(env, tenant)).filter((event) => event.details.export_id === id);
-    expect(failed).toEqual([expect.objectContaining({ eventType: 'evidence.export', outcome: 'failed', details: expect.objectContaining({ export_phase: 'failed' }) })]);
+    expect(failed).toEqual([
+      expect.objectContaining({
+        eventType: 'evidence.export',
+        outcome: 'failed',
+        details: expect.objectContaining({ export_phase: 'failed' }),
+      }),
+    ]);
   });
 
   it('fails an export whose chain lost an artifact, with evidence, and its bundle is 409', async () => {
@@ -92,7 +104,9 @@ describe('the export worker: takeover, giving up, failures', () => {
     expect(done.bundle_url).toBeUndefined();
     const bundle = await downloadBundle(env, auditor, String(created.json.id), path.join(temp.path, 'failed'));
     expect(bundle.status).toBe(409);
-    const closing = (await chainEvents(env, tenant)).filter((event) => event.details.export_id === created.json.id).map((event) => [event.outcome, event.details.export_phase]);
+    const closing = (await chainEvents(env, tenant))
+      .filter((event) => event.details.export_id === created.json.id)
+      .map((event) => [event.outcome, event.details.export_phase]);
     expect(closing).toEqual([
       ['accepted', 'requested'],
       ['failed', 'failed'],

@@ -37,7 +37,9 @@ describe('evidence exports (POST /v1/exports, GET /v1/exports/{id}, GET /v1/expo
   let jwksFile: string;
 
   beforeAll(async () => {
-    env = await startTestStack({ env: { EXPORT_MAX_EVENTS: String(MAX_EVENTS), EXPORTS_PER_PRINCIPAL: String(PER_PRINCIPAL), PROVIDER_ID: 'provider-under-test' } });
+    env = await startTestStack({
+      env: { EXPORT_MAX_EVENTS: String(MAX_EVENTS), EXPORTS_PER_PRINCIPAL: String(PER_PRINCIPAL), PROVIDER_ID: 'provider-under-test' },
+    });
     temp = await makeTempDir('ecs-exports-');
     tenant = uniqueId('exp');
     auditor = await env.token('auditor', tenant);
@@ -65,9 +67,20 @@ describe('evidence exports (POST /v1/exports, GET /v1/exports/{id}, GET /v1/expo
     const requested = await rest(env, auditor, 'POST', '/v1/exports', { evidence_profile_id: 'ecs-evidence-admissible' });
     expect(requested.status).toBe(202);
     expect(requested.headers.location).toBe(`/v1/exports/${String(requested.json.id)}`);
-    expect(requested.json).toMatchObject({ tenant_id: tenant, state: 'queued', from_sequence: 1, to_sequence: head, evidence_profile_id: 'ecs-evidence-admissible' });
+    expect(requested.json).toMatchObject({
+      tenant_id: tenant,
+      state: 'queued',
+      from_sequence: 1,
+      to_sequence: head,
+      evidence_profile_id: 'ecs-evidence-admissible',
+    });
     const done = await waitForExport(env, auditor, String(requested.json.id));
-    expect(done).toMatchObject({ state: 'completed', events_done: head, bundle_url: `/v1/exports/${String(requested.json.id)}/bundle`, bundle_hash: expect.stringMatching(/^sha256:/) });
+    expect(done).toMatchObject({
+      state: 'completed',
+      events_done: head,
+      bundle_url: `/v1/exports/${String(requested.json.id)}/bundle`,
+      bundle_hash: expect.stringMatching(/^sha256:/),
+    });
 
     const file = path.join(temp.path, 'done-when.tar.gz');
     const download = await downloadBundle(env, auditor, String(done.id), file);
@@ -80,8 +93,23 @@ describe('evidence exports (POST /v1/exports, GET /v1/exports/{id}, GET /v1/expo
     expect(verified.stdout).toContain(`(${head} events): VALID`);
 
     const files = await unpack(file);
-    const types = files.get('events.jsonl')!.toString().trimEnd().split('\n').map((line) => (JSON.parse(line) as { event_type: string }).event_type);
-    expect(types).toEqual(expect.arrayContaining(['tenant.create', 'workload.admit', 'workload.refuse', 'storage.bucket.create', 'object.put', 'object.get', 'object.delete']));
+    const types = files
+      .get('events.jsonl')!
+      .toString()
+      .trimEnd()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { event_type: string }).event_type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'tenant.create',
+        'workload.admit',
+        'workload.refuse',
+        'storage.bucket.create',
+        'object.put',
+        'object.get',
+        'object.delete',
+      ]),
+    );
     expect(types).not.toContain('evidence.export');
     const manifest = JSON.parse(files.get('manifest.json')!.toString()) as Record<string, any>;
     expect(manifest).toMatchObject({
@@ -167,7 +195,11 @@ describe('evidence exports (POST /v1/exports, GET /v1/exports/{id}, GET /v1/expo
       { t: tenant },
     );
     const [, second, , fourth] = events.data!.events.items;
-    const done = await exportAndWait(env, auditor, { evidence_profile_id: 'ecs-evidence-baseline', from: second!.occurredAt, to: fourth!.occurredAt });
+    const done = await exportAndWait(env, auditor, {
+      evidence_profile_id: 'ecs-evidence-baseline',
+      from: second!.occurredAt,
+      to: fourth!.occurredAt,
+    });
     expect(done).toMatchObject({ state: 'completed', from_sequence: second!.sequence });
     expect(Number(done.to_sequence)).toBeLessThan(fourth!.sequence + 1);
     const listed = await rest(env, auditor, 'GET', '/v1/exports?limit=2');
@@ -184,9 +216,21 @@ describe('evidence exports (POST /v1/exports, GET /v1/exports/{id}, GET /v1/expo
       [{ evidence_profile_id: 'ecs-evidence-baseline', from_sequence: 5, to_sequence: 3 }, 'ECS_VALIDATION_FAILED', /below fromSequence/],
       [{ evidence_profile_id: 'ecs-evidence-baseline', from_sequence: head + 5 }, 'ECS_VALIDATION_FAILED', /below fromSequence|beyond/],
       [{ evidence_profile_id: 'ecs-evidence-baseline', to_sequence: head + 100 }, 'ECS_VALIDATION_FAILED', /beyond the chain head/],
-      [{ evidence_profile_id: 'ecs-evidence-baseline', from: '2000-01-01T00:00:00Z', to: '2000-01-02T00:00:00Z' }, 'ECS_VALIDATION_FAILED', /no event/],
-      [{ evidence_profile_id: 'ecs-evidence-baseline', from: '2030-01-02T00:00:00Z', to: '2030-01-01T00:00:00Z' }, 'ECS_VALIDATION_FAILED', /after occurredFrom/],
-      [{ evidence_profile_id: 'ecs-evidence-baseline', from_sequence: 1, from: '2030-01-01T00:00:00Z' }, 'ECS_VALIDATION_FAILED', /not both/],
+      [
+        { evidence_profile_id: 'ecs-evidence-baseline', from: '2000-01-01T00:00:00Z', to: '2000-01-02T00:00:00Z' },
+        'ECS_VALIDATION_FAILED',
+        /no event/,
+      ],
+      [
+        { evidence_profile_id: 'ecs-evidence-baseline', from: '2030-01-02T00:00:00Z', to: '2030-01-01T00:00:00Z' },
+        'ECS_VALIDATION_FAILED',
+        /after occurredFrom/,
+      ],
+      [
+        { evidence_profile_id: 'ecs-evidence-baseline', from_sequence: 1, from: '2030-01-01T00:00:00Z' },
+        'ECS_VALIDATION_FAILED',
+        /not both/,
+      ],
       [{ evidence_profile_id: 'ecs-evidence-regulated-ml' }, 'ECS_BAD_REQUEST', /evidence_profile_id/],
       [{ evidence_profile_id: 'ecs-evidence-baseline', from_sequence: 0 }, 'ECS_BAD_REQUEST', /from_sequence/],
       [{ evidence_profile_id: 'ecs-evidence-baseline', sequence: 1 }, 'ECS_BAD_REQUEST', /unknown field/],
@@ -199,8 +243,14 @@ describe('evidence exports (POST /v1/exports, GET /v1/exports/{id}, GET /v1/expo
     const platformAuditor = await env.token('auditor');
     const noTenant = await rest(env, platformAuditor, 'POST', '/v1/exports', { evidence_profile_id: 'ecs-evidence-baseline' });
     expect(noTenant).toMatchObject({ status: 400, json: { code: 'ECS_VALIDATION_FAILED' } });
-    const empty = await rest(env, platformAuditor, 'POST', '/v1/exports', { tenant_id: uniqueId('none'), evidence_profile_id: 'ecs-evidence-baseline' });
-    expect(empty).toMatchObject({ status: 400, json: { code: 'ECS_VALIDATION_FAILED', message: expect.stringMatching(/no evidence events/) } });
+    const empty = await rest(env, platformAuditor, 'POST', '/v1/exports', {
+      tenant_id: uniqueId('none'),
+      evidence_profile_id: 'ecs-evidence-baseline',
+    });
+    expect(empty).toMatchObject({
+      status: 400,
+      json: { code: 'ECS_VALIDATION_FAILED', message: expect.stringMatching(/no evidence events/) },
+    });
   });
 
   it('answers 404 for unknown exports and 401 without credentials', async () => {
@@ -220,14 +270,22 @@ describe('evidence exports (POST /v1/exports, GET /v1/exports/{id}, GET /v1/expo
     expect((await env.gql(CREATE_TENANT, { input: tenantInput(other) })).errors).toBeUndefined();
     for (const token of [await env.token('reader', tenant), await env.token('tenant-admin', tenant), await env.token('auditor', other)]) {
       const refused = await rest(env, token, 'POST', '/v1/exports', { tenant_id: tenant, evidence_profile_id: 'ecs-evidence-baseline' });
-      expect(refused).toMatchObject({ status: 403, json: { code: 'ECS_FORBIDDEN', evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\//) } });
+      expect(refused).toMatchObject({
+        status: 403,
+        json: { code: 'ECS_FORBIDDEN', evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\//) },
+      });
       expect((await rest(env, token, 'GET', `/v1/exports/${String(done.id)}`)).status).toBe(403);
       expect((await downloadBundle(env, token, String(done.id), path.join(temp.path, 'forbidden'))).status).toBe(403);
     }
-    const refusals = (await chainEvents(env, tenant)).filter((event) => event.eventType === 'authority.refusal' && event.refusalSubject === 'evidence.export');
+    const refusals = (await chainEvents(env, tenant)).filter(
+      (event) => event.eventType === 'authority.refusal' && event.refusalSubject === 'evidence.export',
+    );
     expect(refusals.length).toBeGreaterThanOrEqual(9);
     // A platform-wide auditor may export any tenant.
-    const platform = await exportAndWait(env, await env.token('auditor'), { tenant_id: other, evidence_profile_id: 'ecs-evidence-baseline' });
+    const platform = await exportAndWait(env, await env.token('auditor'), {
+      tenant_id: other,
+      evidence_profile_id: 'ecs-evidence-baseline',
+    });
     expect(platform.state).toBe('completed');
   });
 
@@ -235,15 +293,23 @@ describe('evidence exports (POST /v1/exports, GET /v1/exports/{id}, GET /v1/expo
     const big = uniqueId('big');
     expect((await env.gql(CREATE_TENANT, { input: tenantInput(big) })).errors).toBeUndefined();
     for (let i = 0; i < MAX_EVENTS; i += 1) {
-      const result = await env.gql('mutation($id: ID!, $j: String!) { updateTenant(id: $id, input: { jurisdiction: $j }) { id } }', { id: big, j: i % 2 ? 'DE' : 'FR' });
+      const result = await env.gql('mutation($id: ID!, $j: String!) { updateTenant(id: $id, input: { jurisdiction: $j }) { id } }', {
+        id: big,
+        j: i % 2 ? 'DE' : 'FR',
+      });
       expect(result.errors).toBeUndefined();
     }
     const bigAuditor = await env.token('auditor', big);
     const unbounded = await rest(env, bigAuditor, 'POST', '/v1/exports', { evidence_profile_id: 'ecs-evidence-baseline' });
-    expect(unbounded).toMatchObject({ status: 400, json: { code: 'ECS_VALIDATION_FAILED', message: expect.stringMatching(new RegExp(`at most ${MAX_EVENTS}`)) } });
+    expect(unbounded).toMatchObject({
+      status: 400,
+      json: { code: 'ECS_VALIDATION_FAILED', message: expect.stringMatching(new RegExp(`at most ${MAX_EVENTS}`)) },
+    });
 
     const answers = await Promise.all(
-      Array.from({ length: 20 }, () => rest(env, bigAuditor, 'POST', '/v1/exports', { evidence_profile_id: 'ecs-evidence-baseline', to_sequence: MAX_EVENTS })),
+      Array.from({ length: 20 }, () =>
+        rest(env, bigAuditor, 'POST', '/v1/exports', { evidence_profile_id: 'ecs-evidence-baseline', to_sequence: MAX_EVENTS }),
+      ),
     );
     const statuses = answers.map((answer) => answer.status);
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(1);
@@ -263,7 +329,12 @@ describe('evidence exports (POST /v1/exports, GET /v1/exports/{id}, GET /v1/expo
     // never more than PER_PRINCIPAL of them open at one time (a request is recorded in the
     // transaction that counted the open ones, a completion in the one that closed it).
     const phases = (await chainEvents(env, big)).filter((event) => event.eventType === 'evidence.export' && event.outcome === 'accepted');
-    expect(phases.filter((event) => event.details.export_phase === 'requested').map((event) => event.details.export_id).sort()).toEqual([...accepted].sort());
+    expect(
+      phases
+        .filter((event) => event.details.export_phase === 'requested')
+        .map((event) => event.details.export_id)
+        .sort(),
+    ).toEqual([...accepted].sort());
     let open = 0;
     let most = 0;
     for (const event of phases) {

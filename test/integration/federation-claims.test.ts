@@ -36,7 +36,10 @@ describe('GET /v1/federation/claims', () => {
     const claims = await claimsOf(defaults);
     expect(claims).toMatchObject({
       claims_version: '1.0',
-      api: { versions: [{ version: 'v1', base_path: '/v1', status: 'current' }], deprecated: { paths: ['/tenants', '/workloads', '/events'] } },
+      api: {
+        versions: [{ version: 'v1', base_path: '/v1', status: 'current' }],
+        deprecated: { paths: ['/tenants', '/workloads', '/events'] },
+      },
       identity: {
         claim_mappings: { roles: 'roles', tenant: 'tenant_id', jurisdiction: 'jurisdiction' },
         accepted_issuers: [expect.objectContaining({ kind: 'development', production_use: false })],
@@ -49,10 +52,17 @@ describe('GET /v1/federation/claims', () => {
         export_endpoints: expect.arrayContaining(['/v1/exports', '/v1/exports/{id}', '/v1/exports/{id}/bundle', '/v1/events']),
         exports: { max_events_per_export: 1_000_000, exports_per_principal: 2 },
       },
-      storage: { classes: expect.arrayContaining([expect.objectContaining({ class: 'object', supported: true, max_object_bytes: 5 * 1024 ** 3 }), { class: 'block', supported: false }]) },
+      storage: {
+        classes: expect.arrayContaining([
+          expect.objectContaining({ class: 'object', supported: true, max_object_bytes: 5 * 1024 ** 3 }),
+          { class: 'block', supported: false },
+        ]),
+      },
       policy_enforcement: { admission: { enforced: true, engine: 'cedar' }, egress: { enforced: false } },
     });
-    expect(claims.api.paths).toEqual(expect.arrayContaining(['POST /v1/exports', 'GET /v1/federation/claims', 'POST /v1/ncp/declarations']));
+    expect(claims.api.paths).toEqual(
+      expect.arrayContaining(['POST /v1/exports', 'GET /v1/federation/claims', 'POST /v1/ncp/declarations']),
+    );
   });
 
   it('follows the running configuration: a changed setting shows in the claims', async () => {

@@ -83,10 +83,9 @@ describe('federated queries through the gateway', () => {
   it('extends Tenant from every plane: buckets (data) and apiKeys (identity)', async () => {
     const id = uniqueId();
     await env.gql(CREATE_TENANT, { input: tenantInput(id) });
-    const bucket = await env.gql(
-      `mutation($input: CreateBucketInput!) { createBucket(input: $input) { name tenant { id } } }`,
-      { input: { name: uniqueId('b'), tenantId: id, jurisdiction: 'DE', versioning: true } },
-    );
+    const bucket = await env.gql(`mutation($input: CreateBucketInput!) { createBucket(input: $input) { name tenant { id } } }`, {
+      input: { name: uniqueId('b'), tenantId: id, jurisdiction: 'DE', versioning: true },
+    });
     expect(bucket.errors).toBeUndefined();
     plans.length = 0;
     const result = await env.gql<{ tenant: { buckets: Array<{ versioning: boolean }>; apiKeys: unknown[] } }>(

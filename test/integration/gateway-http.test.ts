@@ -96,7 +96,11 @@ describe('subgraph transport', () => {
   const postTo = (url: string, agent: Agent, headers: Record<string, string> = {}) =>
     undiciFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: query, dispatcher: agent });
   /** The connection closed without an HTTP answer (not refused, reset or timed out before it was made). */
-  const closedWithoutAnswer = { name: 'TypeError', message: 'fetch failed', cause: expect.objectContaining({ code: 'UND_ERR_SOCKET', message: 'other side closed' }) };
+  const closedWithoutAnswer = {
+    name: 'TypeError',
+    message: 'fetch failed',
+    cause: expect.objectContaining({ code: 'UND_ERR_SOCKET', message: 'other side closed' }),
+  };
   /**
    * The next handshake the plane's server gives up on: the TLS error and, for a certificate it
    * did not accept, why. Nothing recorded within 10 s is an answer too (the refusal came from
@@ -119,7 +123,9 @@ describe('subgraph transport', () => {
   it('refuses plain HTTP on a subgraph port', async () => {
     const url = env.stack.subgraphs.control.url.replace('https:', 'http:');
     const refusal = nextTlsRefusal('control');
-    const failure = await undiciFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query }).catch((error: unknown) => error);
+    const failure = await undiciFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query }).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toMatchObject(closedWithoutAnswer);
     expect(await refusal).toEqual({ code: 'ERR_SSL_HTTP_REQUEST', certificate: null });
   });
@@ -161,7 +167,12 @@ describe('subgraph transport', () => {
     try {
       const forged = await new IdentityTokens(randomBytes(32)).sign(admin, 'identity');
       const misaddressed = await env.stack.services.identityTokens.sign(admin, 'control');
-      const attempts: Array<Record<string, string>> = [{}, { [IDENTITY_HEADER]: forged }, { [IDENTITY_HEADER]: misaddressed }, { [IDENTITY_HEADER]: "garbage" }];
+      const attempts: Array<Record<string, string>> = [
+        {},
+        { [IDENTITY_HEADER]: forged },
+        { [IDENTITY_HEADER]: misaddressed },
+        { [IDENTITY_HEADER]: 'garbage' },
+      ];
       for (const headers of attempts) {
         const refused = await call(headers);
         expect(refused.status).toBe(401);

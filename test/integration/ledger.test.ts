@@ -72,7 +72,12 @@ describe('evidence ledger', () => {
         correlationId: randomUUID(),
         authoritySnapshotId: 'auth-dev-001',
         policySnapshotId: 'pol-1',
-        refusal: { reasonClass: 'policy_denied', reasonCode: 'registry_not_allowed', subject: 'workload.deploy', reason: 'registry not allowed' },
+        refusal: {
+          reasonClass: 'policy_denied',
+          reasonCode: 'registry_not_allowed',
+          subject: 'workload.deploy',
+          reason: 'registry not allowed',
+        },
         details: { workload_id: 'wl-1', image: { ref: 'registry.example/app', digests: ['sha256:ab'] } },
         record: { policy_input: { registry: 'registry.example' } },
       },
@@ -155,7 +160,12 @@ describe('evidence ledger', () => {
       await tamper(
         `UPDATE audit_evidence_events SET canonical = replace(canonical, '"actor":"writer"', '"actor":"mallory"') WHERE chain_id = '${chainIdFor(tenant)}' AND sequence = 3`,
       );
-      expect(await verify(tenant)).toMatchObject({ valid: false, checked: 2, firstBadSequence: 3, reason: 'event_hash does not match the event' });
+      expect(await verify(tenant)).toMatchObject({
+        valid: false,
+        checked: 2,
+        firstBadSequence: 3,
+        reason: 'event_hash does not match the event',
+      });
       // A range that ends before the change still verifies.
       expect(await verify(tenant, 1, 2)).toMatchObject({ valid: true, checked: 2 });
     });
@@ -163,7 +173,11 @@ describe('evidence ledger', () => {
     it('a column changed without the hashed event is reported', async () => {
       const tenant = await chainOf(4);
       await tamper(`UPDATE audit_evidence_events SET outcome = 'refused' WHERE chain_id = '${chainIdFor(tenant)}' AND sequence = 4`);
-      expect(await verify(tenant)).toMatchObject({ valid: false, firstBadSequence: 4, reason: 'stored column outcome differs from the hashed event' });
+      expect(await verify(tenant)).toMatchObject({
+        valid: false,
+        firstBadSequence: 4,
+        reason: 'stored column outcome differs from the hashed event',
+      });
     });
 
     it('a deleted event is reported as a gap', async () => {
@@ -174,10 +188,16 @@ describe('evidence ledger', () => {
 
     it('checklist 48: a truncated tail is caught against a checkpoint taken before', async () => {
       const tenant = await chainOf(4);
-      const head = await env.gql<{ chainHead: { sequence: number } }>(`query($t: ID!) { chainHead(tenantId: $t) { sequence } }`, { t: tenant });
+      const head = await env.gql<{ chainHead: { sequence: number } }>(`query($t: ID!) { chainHead(tenantId: $t) { sequence } }`, {
+        t: tenant,
+      });
       expect(head.data!.chainHead.sequence).toBe(4);
       await tamper(`DELETE FROM audit_evidence_events WHERE chain_id = '${chainIdFor(tenant)}' AND sequence = 4`);
-      expect(await verify(tenant, 1, 4)).toMatchObject({ valid: false, firstBadSequence: 4, reason: 'events are missing at the end of the range' });
+      expect(await verify(tenant, 1, 4)).toMatchObject({
+        valid: false,
+        firstBadSequence: 4,
+        reason: 'events are missing at the end of the range',
+      });
     });
   });
 
@@ -194,7 +214,12 @@ describe('evidence ledger', () => {
         correlationId,
         authoritySnapshotId: 'auth-dev-001',
         policySnapshotId: 'pol-1',
-        refusal: { reasonClass: 'policy_denied', reasonCode: 'registry_not_allowed', subject: 'workload.deploy', reason: 'registry not allowed' },
+        refusal: {
+          reasonClass: 'policy_denied',
+          reasonCode: 'registry_not_allowed',
+          subject: 'workload.deploy',
+          reason: 'registry not allowed',
+        },
       },
       { code: 'ECS_FORBIDDEN', message: 'workload refused' },
     );

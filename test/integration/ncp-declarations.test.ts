@@ -12,7 +12,10 @@ import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support
 import type { TestStack } from '../support/test-stack';
 
 const ARTIFACTS: Record<string, [string, Record<string, unknown>]> = {
-  'authority.graph.publish': ['authority_graph', { nodes: ['customer-root', 'integrator'], edges: [{ from: 'customer-root', to: 'integrator', role: 'delegate', expires: 'P1D' }] }],
+  'authority.graph.publish': [
+    'authority_graph',
+    { nodes: ['customer-root', 'integrator'], edges: [{ from: 'customer-root', to: 'integrator', role: 'delegate', expires: 'P1D' }] },
+  ],
   'key.custody.declare': ['key_custody_model', { model: 'external-hsm', holder: 'customer', break_glass: false }],
   'controlplane.ownership.declare': ['controlplane_ownership', { root_identities: ['customer-root'], policy_snapshots: 'customer-owned' }],
   'telemetry.path.audit': ['telemetry_egress_map', { egress: [] }],
@@ -39,7 +42,12 @@ describe('No-Control Profile declarations (POST /v1/ncp/declarations) and ecs-ev
   it('records each of the four declarations with its content-addressed artifact', async () => {
     for (const [type, [artifactType, artifact]] of Object.entries(ARTIFACTS)) {
       const hash = sha256Digest(canonicalJson(artifact as never));
-      const response = await rest(env, admin, 'POST', '/v1/ncp/declarations', { type, artifact, artifact_hash: hash, subject_id: 'integrator-123' });
+      const response = await rest(env, admin, 'POST', '/v1/ncp/declarations', {
+        type,
+        artifact,
+        artifact_hash: hash,
+        subject_id: 'integrator-123',
+      });
       expect(response.status).toBe(201);
       expect(response.json).toMatchObject({ artifact_type: artifactType, artifact_hash: hash, artifact_ref: `eosc://artifact/${hash}` });
       expect(response.json.event).toMatchObject({
@@ -53,7 +61,9 @@ describe('No-Control Profile declarations (POST /v1/ncp/declarations) and ecs-ev
         authority_snapshot_id: expect.stringMatching(/^authsnap:/),
       });
     }
-    const stored = await env.stack.services.db.prisma.evidenceArtifact.findMany({ where: { pointer: { startsWith: 'eosc://artifact/' }, tenantId: tenant } });
+    const stored = await env.stack.services.db.prisma.evidenceArtifact.findMany({
+      where: { pointer: { startsWith: 'eosc://artifact/' }, tenantId: tenant },
+    });
     expect(stored.length).toBeGreaterThanOrEqual(4);
     for (const row of stored) expect(`eosc://artifact/${sha256Digest(row.content)}`).toBe(row.pointer);
   });
@@ -71,7 +81,11 @@ describe('No-Control Profile declarations (POST /v1/ncp/declarations) and ecs-ev
       const response = await rest(env, admin, 'POST', '/v1/ncp/declarations', body);
       expect({ body, status: response.status, code: response.json.code }).toEqual({ body, status, code });
     }
-    for (const token of [await env.token('auditor', tenant), await env.token('reader', tenant), await env.token('tenant-admin', uniqueId('x'))]) {
+    for (const token of [
+      await env.token('auditor', tenant),
+      await env.token('reader', tenant),
+      await env.token('tenant-admin', uniqueId('x')),
+    ]) {
       const refused = await rest(env, token, 'POST', '/v1/ncp/declarations', { tenant_id: tenant, type: 'telemetry.path.audit', artifact });
       expect(refused).toMatchObject({ status: 403, json: { code: 'ECS_FORBIDDEN', evidence_pointer: expect.any(String) } });
     }
@@ -83,7 +97,10 @@ describe('No-Control Profile declarations (POST /v1/ncp/declarations) and ecs-ev
   it('a baseline export of a range with declarations is refused; the ncp export verifies and its artifacts are checked', async () => {
     const auditor = await env.token('auditor', tenant);
     const baseline = await rest(env, auditor, 'POST', '/v1/exports', { evidence_profile_id: 'ecs-evidence-baseline' });
-    expect(baseline).toMatchObject({ status: 400, json: { code: 'ECS_VALIDATION_FAILED', message: expect.stringMatching(/ecs-evidence-ncp/) } });
+    expect(baseline).toMatchObject({
+      status: 400,
+      json: { code: 'ECS_VALIDATION_FAILED', message: expect.stringMatching(/ecs-evidence-ncp/) },
+    });
     // Before the first declaration the baseline profile fits.
     expect((await exportAndWait(env, auditor, { evidence_profile_id: 'ecs-evidence-baseline', to_sequence: 1 })).state).toBe('completed');
 

@@ -113,11 +113,16 @@ describe('the gateway trusting a real OpenID Provider', () => {
     expect(who.errors).toBeUndefined();
     expect(who.data!.whoami).toEqual({ subject: OIDC_CLIENT_ID, roles: ['platform-admin'], authMethod: 'oidc', tenantId: null });
     // With an external issuer nothing is seeded: the platform records its own authority first.
-    const binding = await env.gqlAs(
-      token,
-      `mutation($i: CreateAuthorityBindingInput!) { createAuthorityBinding(input: $i) { id } }`,
-      { i: { id: 'board-2026', subject: 'acme-board', scopes: ['tenant.create'], issuer: provider.issuer, validFrom: new Date(Date.now() - 1000).toISOString(), validUntil: new Date(Date.now() + 86_400_000).toISOString() } },
-    );
+    const binding = await env.gqlAs(token, `mutation($i: CreateAuthorityBindingInput!) { createAuthorityBinding(input: $i) { id } }`, {
+      i: {
+        id: 'board-2026',
+        subject: 'acme-board',
+        scopes: ['tenant.create'],
+        issuer: provider.issuer,
+        validFrom: new Date(Date.now() - 1000).toISOString(),
+        validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+      },
+    });
     expect(binding.errors).toBeUndefined();
     const created = await env.gqlAs<{ createTenant: { id: string } }>(token, CREATE_TENANT, {
       input: tenantInput(uniqueId(), { authorityBinding: 'board-2026' }),

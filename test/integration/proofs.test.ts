@@ -22,7 +22,8 @@ const HEAD = `query($t: ID!) { chainHead(tenantId: $t) { ${CHECKPOINT_FIELDS} } 
 
 type Json = Record<string, any>;
 
-const results = (checks: Array<{ name: string; ok: boolean }>): Record<string, boolean> => Object.fromEntries(checks.map((check) => [check.name, check.ok]));
+const results = (checks: Array<{ name: string; ok: boolean }>): Record<string, boolean> =>
+  Object.fromEntries(checks.map((check) => [check.name, check.ok]));
 
 describe('Merkle proofs and signed checkpoints of tenant chains', () => {
   let env: TestStack;
@@ -34,7 +35,11 @@ describe('Merkle proofs and signed checkpoints of tenant chains', () => {
   async function append(tenantId: string, count: number): Promise<Array<{ id: string; event_hash: string }>> {
     const events = [];
     for (let i = 0; i < count; i += 1) {
-      events.push(await db.prisma.$transaction((tx) => appendEvidence(tx, { tenantId, eventType: 'workload.admit', actor: 'writer', outcome: 'accepted', correlationId: `c-${i}` })));
+      events.push(
+        await db.prisma.$transaction((tx) =>
+          appendEvidence(tx, { tenantId, eventType: 'workload.admit', actor: 'writer', outcome: 'accepted', correlationId: `c-${i}` }),
+        ),
+      );
     }
     return events;
   }
@@ -70,14 +75,25 @@ describe('Merkle proofs and signed checkpoints of tenant chains', () => {
     const inclusion = (await gql(INCLUSION, { t: tenant, s: 1 })).inclusionProof;
     expect(head).toMatchObject({ sequence: 5, merkleRoot: inclusion.root });
     const statement = JSON.parse(Buffer.from(head.jws.split('.')[1], 'base64url').toString()) as Json;
-    expect(statement).toMatchObject({ checkpoint_type: 'ecs.chain-checkpoint', sequence: 5, head_hash: head.headHash, merkle_root: head.merkleRoot });
+    expect(statement).toMatchObject({
+      checkpoint_type: 'ecs.chain-checkpoint',
+      sequence: 5,
+      head_hash: head.headHash,
+      merkle_root: head.merkleRoot,
+    });
   });
 
   it('an inclusion proof as returned verifies with `ecs verify-proof --jwks`, a tampered one does not', async () => {
     const tenant = uniqueId('p');
     const events = await append(tenant, 11);
     const { inclusionProof } = await gql(INCLUSION, { t: tenant, e: events[6]!.id });
-    expect(inclusionProof.document).toMatchObject({ proof_type: 'ecs.merkle-inclusion-proof', leaf_index: 6, tree_size: 11, event_hash: events[6]!.event_hash, checkpoint: inclusionProof.checkpoint.jws });
+    expect(inclusionProof.document).toMatchObject({
+      proof_type: 'ecs.merkle-inclusion-proof',
+      leaf_index: 6,
+      tree_size: 11,
+      event_hash: events[6]!.event_hash,
+      checkpoint: inclusionProof.checkpoint.jws,
+    });
     const ok = await cli(inclusionProof.document, 'inclusion', '--jwks', jwksFile);
     expect(ok).toMatchObject({ code: 0, stderr: '' });
     const tampered = { ...inclusionProof.document, event_hash: events[7]!.event_hash };
@@ -100,7 +116,8 @@ describe('Merkle proofs and signed checkpoints of tenant chains', () => {
   it('refuses sizes outside the chain with 400, events of other chains with 404', async () => {
     const tenant = uniqueId('p');
     await append(tenant, 3);
-    const codes = async (query: string, variables: Record<string, unknown>) => (await env.gql(query, variables)).errors?.[0]?.extensions?.code;
+    const codes = async (query: string, variables: Record<string, unknown>) =>
+      (await env.gql(query, variables)).errors?.[0]?.extensions?.code;
     expect(await codes(INCLUSION, { t: tenant, s: 4 })).toBe('ECS_VALIDATION_FAILED');
     expect(await codes(INCLUSION, { t: tenant, s: 1, n: 4 })).toBe('ECS_VALIDATION_FAILED');
     expect(await codes(INCLUSION, { t: tenant, s: 0 })).toBe('ECS_VALIDATION_FAILED');
@@ -131,14 +148,26 @@ describe('Merkle proofs and signed checkpoints of tenant chains', () => {
     expect(atNine.checkpoint).toMatchObject({ sequence: 9, merkleRoot: first.merkleRoot, headHash: first.headHash });
     // A second root for size 9, signed by a key the service never published.
     const rogue = await loadSigningKeys(path.join(temp.path, 'rogue-keys.json'));
-    const statement = { checkpoint_type: 'ecs.chain-checkpoint', chain_id: first.chainId, tenant_id: tenant, sequence: 9, head_hash: first.headHash, merkle_root: `sha256:${'0'.repeat(64)}`, issued_at: new Date().toISOString() };
+    const statement = {
+      checkpoint_type: 'ecs.chain-checkpoint',
+      chain_id: first.chainId,
+      tenant_id: tenant,
+      sequence: 9,
+      head_hash: first.headHash,
+      merkle_root: `sha256:${'0'.repeat(64)}`,
+      issued_at: new Date().toISOString(),
+    };
     const forged = await rogue.sign(Buffer.from(canonicalJson(statement)), CHECKPOINT_TYP);
     const checks = results(await verifyProofDocument({ ...atNine.document, root: statement.merkle_root, checkpoint: forged }, { jwks }));
     expect(checks).toEqual({ proof: false, checkpoint: false });
     // Consistency from the kept checkpoint to the head: the kept root is a prefix.
     const { consistencyProof } = await gql(CONSISTENCY, { t: tenant, f: 9 });
     expect(consistencyProof.document.first_root).toBe(first.merkleRoot);
-    expect(results(await verifyProofDocument(consistencyProof.document, { jwks }))).toEqual({ proof: true, checkpoint: true, 'first-checkpoint': true });
+    expect(results(await verifyProofDocument(consistencyProof.document, { jwks }))).toEqual({
+      proof: true,
+      checkpoint: true,
+      'first-checkpoint': true,
+    });
   });
 
   it('checklist 48: tail truncation is detected against a checkpoint kept from before', async () => {
@@ -158,7 +187,10 @@ describe('Merkle proofs and signed checkpoints of tenant chains', () => {
     const refused = await env.gql(CONSISTENCY, { t: tenant, f: kept.sequence });
     expect(refused.errors?.[0]?.message).toMatch(/beyond the (chain head|tree size)/);
     expect((await env.gql(INCLUSION, { t: tenant, s: 1, n: kept.sequence })).errors?.[0]?.message).toMatch(/beyond the chain head 5/);
-    expect((await gql('query($t: ID!, $n: Int) { verifyChain(tenantId: $t, toSequence: $n) { valid reason } }', { t: tenant, n: kept.sequence })).verifyChain).toMatchObject({
+    expect(
+      (await gql('query($t: ID!, $n: Int) { verifyChain(tenantId: $t, toSequence: $n) { valid reason } }', { t: tenant, n: kept.sequence }))
+        .verifyChain,
+    ).toMatchObject({
       valid: false,
       reason: 'events are missing at the end of the range',
     });
@@ -211,7 +243,11 @@ describe('Merkle proofs and signed checkpoints of tenant chains', () => {
       { ...consistency, consistency_path: [...consistency.consistency_path].reverse() },
       { ...consistency, first_size: 6 },
       { ...consistency, first_size: 14 },
-      { ...consistency, inclusion_path: Array.from({ length: 100 }, () => inclusion.root), consistency_path: Array.from({ length: 100 }, () => inclusion.root) },
+      {
+        ...consistency,
+        inclusion_path: Array.from({ length: 100 }, () => inclusion.root),
+        consistency_path: Array.from({ length: 100 }, () => inclusion.root),
+      },
     ];
     expect(results(await verifyProofDocument(inclusion, { jwks }))).toEqual({ proof: true, checkpoint: true });
     // The path alone does not fix tree_size (13 and 14 share this path): the signed checkpoint does.

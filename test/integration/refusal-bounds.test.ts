@@ -59,7 +59,10 @@ describe('bounded refusals and request shapes', () => {
     for (const answer of answers) {
       expect(answer.errors).toHaveLength(15);
       for (const error of answer.errors!) {
-        expect(error.extensions).toMatchObject({ code: 'ECS_FORBIDDEN', evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:/) });
+        expect(error.extensions).toMatchObject({
+          code: 'ECS_FORBIDDEN',
+          evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:/),
+        });
         pointers.add(error.extensions!.evidence_pointer as string);
       }
     }
@@ -77,19 +80,24 @@ describe('bounded refusals and request shapes', () => {
     expect(after).toHaveLength(grown.length + 1);
     expect(after[after.length - 1]!.details).toMatchObject({ suppressed_before: expect.any(Number), throttle_window_ms: WINDOW_MS });
     expect(accounted(after)).toBe(20 * 15 + 1);
-    const verified = await env.gql<{ verifyChain: { valid: boolean } }>('query($t: ID!) { verifyChain(tenantId: $t) { valid } }', { t: tenantB });
+    const verified = await env.gql<{ verifyChain: { valid: boolean } }>('query($t: ID!) { verifyChain(tenantId: $t) { valid } }', {
+      t: tenantB,
+    });
     expect(verified.data!.verifyChain.valid).toBe(true);
   });
 
   it('checklist 67: many principals together cannot grow one chain past its cap per window', async () => {
     const tenantB = await victim();
     const before = (await chainEvents(env, tenantB)).length;
-    const tokens = await Promise.all(Array.from({ length: 60 }, (_, n) => env.token('tenant-admin', tenantA, { subject: `attacker-${n}` })));
+    const tokens = await Promise.all(
+      Array.from({ length: 60 }, (_, n) => env.token('tenant-admin', tenantA, { subject: `attacker-${n}` })),
+    );
     const read = (token: string) => env.gqlAs(token, 'query($b: ID!) { tenant(id: $b) { id } }', { b: tenantB });
     const started = Date.now();
     const answers = await Promise.all(tokens.map(read));
     const elapsed = Date.now() - started;
-    for (const answer of answers) expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'ECS_FORBIDDEN', evidence_pointer: expect.any(String) });
+    for (const answer of answers)
+      expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'ECS_FORBIDDEN', evidence_pointer: expect.any(String) });
     const grown = (await chainEvents(env, tenantB)).slice(before);
     expect(grown.length).toBeLessThanOrEqual(PER_CHAIN * windowsIn(elapsed));
     expect(grown.length).toBeLessThan(60);
@@ -102,23 +110,33 @@ describe('bounded refusals and request shapes', () => {
     const tenant = await victim();
     const admin = await env.token('tenant-admin', tenant);
     const create = (name: string) =>
-      env.gqlAs<{ createApiKey: { apiKey: { id: string } } }>(admin, 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }', {
-        i: { tenantId: tenant, name, scopes: ['workload.read'] },
-      });
+      env.gqlAs<{ createApiKey: { apiKey: { id: string } } }>(
+        admin,
+        'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }',
+        {
+          i: { tenantId: tenant, name, scopes: ['workload.read'] },
+        },
+      );
     const created = await Promise.all(Array.from({ length: KEYS_PER_TENANT + 2 }, (_, n) => create(`k${n}`)));
     const accepted = created.filter((answer) => answer.errors === undefined);
     const refused = created.filter((answer) => answer.errors !== undefined);
     expect(accepted).toHaveLength(KEYS_PER_TENANT);
-    for (const answer of refused) expect(answer.errors![0]!.extensions).toMatchObject({ code: 'ECS_CONFLICT', evidence_pointer: expect.any(String) });
+    for (const answer of refused)
+      expect(answer.errors![0]!.extensions).toMatchObject({ code: 'ECS_CONFLICT', evidence_pointer: expect.any(String) });
     const events = await chainEvents(env, tenant);
     const refusal = events.find((event) => event.evidencePointer === refused[0]!.errors![0]!.extensions!.evidence_pointer);
     expect(refusal).toMatchObject({ eventType: 'apikey.create', outcome: 'refused', refusalReasonCode: 'api_key_limit_reached' });
-    const revoked = await env.gqlAs(admin, 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: accepted[0]!.data!.createApiKey.apiKey.id });
+    const revoked = await env.gqlAs(admin, 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', {
+      id: accepted[0]!.data!.createApiKey.apiKey.id,
+    });
     expect(revoked.errors).toBeUndefined();
     expect((await create('again')).errors).toBeUndefined();
   });
 
-  async function post(body: unknown, token = env.adminToken): Promise<{ status: number; body: { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }> {
+  async function post(
+    body: unknown,
+    token = env.adminToken,
+  ): Promise<{ status: number; body: { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }> {
     const response = await fetch(`${env.url}/graphql`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -173,7 +191,10 @@ describe('bounded refusals and request shapes', () => {
         const ended = await subscription.ended;
         expect(Array.isArray(ended)).toBe(true);
         const [error] = ended as ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }>;
-        expect(error!.extensions).toMatchObject({ code: 'ECS_BAD_REQUEST', evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\//) });
+        expect(error!.extensions).toMatchObject({
+          code: 'ECS_BAD_REQUEST',
+          evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\//),
+        });
       }
       // The connection is still good for a well-formed subscription.
       const good = subscribe(client, { tenantId: tenantA, afterSequence: 0 });

@@ -26,7 +26,12 @@ describe('bounded evidence for unauthenticated refusals', () => {
     actor: 'unauthenticated',
     correlationId: `c-${n}`,
     eventType: 'authority.refusal',
-    refusal: { reasonClass: 'authority_missing_or_invalid' as const, reasonCode: 'credentials_missing', subject: 'GET /v1', reason: 'no credentials' },
+    refusal: {
+      reasonClass: 'authority_missing_or_invalid' as const,
+      reasonCode: 'credentials_missing',
+      subject: 'GET /v1',
+      reason: 'no credentials',
+    },
   });
   const platformEvents = () => db.prisma.evidenceEvent.findMany({ where: { chainId: 'ecs:platform' }, orderBy: { sequence: 'asc' } });
 

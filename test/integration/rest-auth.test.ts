@@ -51,16 +51,27 @@ describe('REST surface and authentication', () => {
     const created = await rest('/v1/authority-bindings', { method: 'POST', body: JSON.stringify(body), token: env.adminToken });
     expect(created.status).toBe(201);
     const binding = (await created.json()) as Record<string, unknown>;
-    expect(binding).toMatchObject({ id, version: 1, scope: ['workload.deploy'], authority_snapshot_id: expect.stringMatching(/^authsnap:sha256:/) });
+    expect(binding).toMatchObject({
+      id,
+      version: 1,
+      scope: ['workload.deploy'],
+      authority_snapshot_id: expect.stringMatching(/^authsnap:sha256:/),
+    });
     const read = await rest(`/v1/authority-bindings/${id}`, { token: await env.token('reader', 'acme') });
     expect(read.status).toBe(200);
     expect(await read.json()).toMatchObject({ id, versions: [{ version: 1 }] });
-    const listed = (await (await rest('/v1/authority-bindings?limit=1000', { token: env.adminToken })).json()) as { items: Array<{ id: string }> };
+    const listed = (await (await rest('/v1/authority-bindings?limit=1000', { token: env.adminToken })).json()) as {
+      items: Array<{ id: string }>;
+    };
     expect(listed.items.map((item) => item.id)).toEqual(expect.arrayContaining(['auth-dev-001', id]));
     const missing = await rest('/v1/authority-bindings/nope', { token: env.adminToken });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ code: 'ECS_NOT_FOUND', message: 'authority binding nope not found' });
-    const forbidden = await rest('/v1/authority-bindings', { method: 'POST', body: JSON.stringify({ ...body, id: uniqueId() }), token: await env.token('tenant-admin', 'acme') });
+    const forbidden = await rest('/v1/authority-bindings', {
+      method: 'POST',
+      body: JSON.stringify({ ...body, id: uniqueId() }),
+      token: await env.token('tenant-admin', 'acme'),
+    });
     expect(forbidden.status).toBe(403);
     expect(await forbidden.json()).toMatchObject({ code: 'ECS_FORBIDDEN', evidence_pointer: expect.stringMatching(/^eosc:/) });
   });
@@ -70,7 +81,9 @@ describe('REST surface and authentication', () => {
     const before = await count();
     const responses = await Promise.all(Array.from({ length: 300 }, () => rest('/v1/tenants')));
     expect(responses.every((response) => response.status === 401)).toBe(true);
-    const pointers = await Promise.all(responses.map(async (response) => ((await response.json()) as { evidence_pointer: string }).evidence_pointer));
+    const pointers = await Promise.all(
+      responses.map(async (response) => ((await response.json()) as { evidence_pointer: string }).evidence_pointer),
+    );
     expect(pointers.every((pointer) => /^eosc:\/\/evidence\/sha256:/.test(pointer))).toBe(true);
     // One source, one reason, one window: a handful of events at most, however many requests.
     expect((await count()) - before).toBeLessThanOrEqual(2);

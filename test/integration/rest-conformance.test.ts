@@ -90,7 +90,9 @@ describe('conformance to the ECS OpenAPI skeleton', () => {
     expect((await check('post', '/v1/tenants', '/v1/tenants', { body: tenantBody })).status).toBe(201);
     expect((await check('post', '/v1/tenants', '/v1/tenants', { body: { ...tenantBody, status: 'active' } })).status).toBe(400);
     expect((await check('post', '/v1/tenants', '/v1/tenants', { body: tenantBody, token: null })).status).toBe(401);
-    expect((await check('post', '/v1/tenants', '/v1/tenants', { body: { ...tenantBody, id: uniqueId() }, token: tenantAdmin })).status).toBe(403);
+    expect(
+      (await check('post', '/v1/tenants', '/v1/tenants', { body: { ...tenantBody, id: uniqueId() }, token: tenantAdmin })).status,
+    ).toBe(403);
 
     const one = '/v1/tenants/{id}';
     expect((await check('get', one, `/v1/tenants/${tenant}`)).status).toBe(200);
@@ -107,8 +109,17 @@ describe('conformance to the ECS OpenAPI skeleton', () => {
       token: tenantAdmin,
     });
     expect(workload.status).toBe(201);
-    expect((await check('post', '/v1/workloads', '/v1/workloads', { body: { tenant_id: tenant, id: 'w' }, token: tenantAdmin })).status).toBe(400);
-    expect((await check('post', '/v1/workloads', '/v1/workloads', { body: { tenant_id: tenant, envelope_type: 'vm', image_ref: PINNED_IMAGE, jurisdiction: 'DE' }, token: outsider })).status).toBe(403);
+    expect(
+      (await check('post', '/v1/workloads', '/v1/workloads', { body: { tenant_id: tenant, id: 'w' }, token: tenantAdmin })).status,
+    ).toBe(400);
+    expect(
+      (
+        await check('post', '/v1/workloads', '/v1/workloads', {
+          body: { tenant_id: tenant, envelope_type: 'vm', image_ref: PINNED_IMAGE, jurisdiction: 'DE' },
+          token: outsider,
+        })
+      ).status,
+    ).toBe(403);
     expect((await check('post', '/v1/workloads', '/v1/workloads', { body: {}, token: null })).status).toBe(401);
 
     const w = '/v1/workloads/{id}';

@@ -31,7 +31,9 @@ describe('deprecated unversioned paths', () => {
   });
 
   it('are listed as deprecated in the OpenAPI document', async () => {
-    const document = (await (await fetch(`${env.url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { deprecated?: boolean }>> };
+    const document = (await (await fetch(`${env.url}/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { deprecated?: boolean }>>;
+    };
     expect(document.paths['/tenants/{id}']!.get!.deprecated).toBe(true);
     expect(document.paths['/v1/tenants/{id}']!.get!.deprecated).toBeUndefined();
   });

@@ -90,13 +90,19 @@ describe('security checklist: Idempotency-Key replays', () => {
       },
       body: JSON.stringify(body),
     });
-    return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      replayed: response.headers.get('idempotent-replayed'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
   }
 
   const workloadCount = (tenantId: string) => env.stack.services.db.prisma.workload.count({ where: { tenantId } });
 
   async function expectChainValid(tenantId: string) {
-    const verified = await env.gql<{ verifyChain: { valid: boolean } }>('query($t: ID!) { verifyChain(tenantId: $t) { valid } }', { t: tenantId });
+    const verified = await env.gql<{ verifyChain: { valid: boolean } }>('query($t: ID!) { verifyChain(tenantId: $t) { valid } }', {
+      t: tenantId,
+    });
     expect(verified.data!.verifyChain.valid).toBe(true);
   }
 
@@ -111,11 +117,19 @@ describe('security checklist: Idempotency-Key replays', () => {
     const other = await post('/v1/workloads', workload(tenantA), key, reader);
     expect(other.replayed).toBeNull();
     expect(other.status).toBe(403);
-    expect(other.body).toEqual({ code: 'ECS_FORBIDDEN', message: expect.any(String), evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:[0-9a-f]{64}$/) });
+    expect(other.body).toEqual({
+      code: 'ECS_FORBIDDEN',
+      message: expect.any(String),
+      evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:[0-9a-f]{64}$/),
+    });
     expect(JSON.stringify(other.body)).not.toContain(String(first.body.id));
     const after = await chainEvents(env, tenantA);
     expect(after).toHaveLength(before.length + 1);
-    expect(after.at(-1)).toMatchObject({ outcome: 'refused', evidencePointer: other.body.evidence_pointer, refusalSubject: 'workload.deploy' });
+    expect(after.at(-1)).toMatchObject({
+      outcome: 'refused',
+      evidencePointer: other.body.evidence_pointer,
+      refusalSubject: 'workload.deploy',
+    });
     expect(await workloadCount(tenantA)).toBe(1);
     await expectChainValid(tenantA);
   });
@@ -139,7 +153,9 @@ describe('security checklist: Idempotency-Key replays', () => {
 
     const keys = [];
     for (const name of ['ci-1', 'ci-2']) {
-      const created = await env.gqlAs<{ createApiKey: { secret: string } }>(admin, CREATE_KEY, { i: { tenantId: tenantA, name, scopes: ['workload.deploy'] } });
+      const created = await env.gqlAs<{ createApiKey: { secret: string } }>(admin, CREATE_KEY, {
+        i: { tenantId: tenantA, name, scopes: ['workload.deploy'] },
+      });
       expect(created.errors).toBeUndefined();
       keys.push({ apiKey: created.data!.createApiKey.secret });
     }
@@ -160,14 +176,21 @@ describe('security checklist: Idempotency-Key replays', () => {
     // The stored response filed under a reader of that tenant, as a keying that did not tell
     // them apart would: the replay is still authorized as a new request would be.
     const readerCaller: Caller = { subject, roles: ['reader'], tenantId: tenantC, authMethod: 'dev-issuer', issuer: DEV_ISSUER };
-    const moved = await env.stack.services.db.prisma.idempotencyRecord.updateMany({ where: { key }, data: { principal: idempotencyPrincipal(readerCaller) } });
+    const moved = await env.stack.services.db.prisma.idempotencyRecord.updateMany({
+      where: { key },
+      data: { principal: idempotencyPrincipal(readerCaller) },
+    });
     expect(moved.count).toBe(1);
     const before = await chainEvents(env, tenantC);
 
     const replay = await post(`/v1/tenants/${tenantC}/suspend`, {}, key, await tokenWith(['reader'], tenantC));
     expect(replay.replayed).toBeNull();
     expect(replay.status).toBe(403);
-    expect(replay.body).toEqual({ code: 'ECS_FORBIDDEN', message: expect.any(String), evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:[0-9a-f]{64}$/) });
+    expect(replay.body).toEqual({
+      code: 'ECS_FORBIDDEN',
+      message: expect.any(String),
+      evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:[0-9a-f]{64}$/),
+    });
     const after = await chainEvents(env, tenantC);
     expect(after).toHaveLength(before.length + 1);
     expect(after.at(-1)).toMatchObject({

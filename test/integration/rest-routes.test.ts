@@ -14,7 +14,11 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
   });
   afterAll(() => env.stop());
 
-  const call = async (method: string, path: string, options: { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> } = {}) => {
+  const call = async (
+    method: string,
+    path: string,
+    options: { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> } = {},
+  ) => {
     const token = options.token === undefined ? env.adminToken : options.token;
     const body = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     const response = await fetch(`${env.url}${path}`, {
@@ -45,17 +49,27 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     );
     const t = graph.data!.tenant;
     expect(read.body).toEqual({
-      id: t.id, authority_binding: t.authorityBinding, jurisdiction: t.jurisdiction, classification_ceiling: t.classificationCeiling,
-      policy_baseline: t.policyBaseline, status: t.status, created_at: t.createdAt, updated_at: t.updatedAt,
+      id: t.id,
+      authority_binding: t.authorityBinding,
+      jurisdiction: t.jurisdiction,
+      classification_ceiling: t.classificationCeiling,
+      policy_baseline: t.policyBaseline,
+      status: t.status,
+      created_at: t.createdAt,
+      updated_at: t.updatedAt,
     });
 
     const patched = await call('PATCH', `/v1/tenants/${tenant}`, { body: { id: tenant, classification_ceiling: 'restricted' } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ id: tenant, classification_ceiling: 'restricted', jurisdiction: 'DE' });
     expect((await call('PATCH', `/v1/tenants/${tenant}`, { body: { id: 'other' } })).body).toEqual({
-      code: 'ECS_BAD_REQUEST', message: 'id is immutable: it must be absent or equal to the path id',
+      code: 'ECS_BAD_REQUEST',
+      message: 'id is immutable: it must be absent or equal to the path id',
     });
-    expect((await call('PATCH', `/v1/tenants/${tenant}`, { body: { status: 'deleted' } })).body).toEqual({ code: 'ECS_BAD_REQUEST', message: 'unknown field: status' });
+    expect((await call('PATCH', `/v1/tenants/${tenant}`, { body: { status: 'deleted' } })).body).toEqual({
+      code: 'ECS_BAD_REQUEST',
+      message: 'unknown field: status',
+    });
     expect((await call('PATCH', `/v1/tenants/${tenant}`, { body: {} })).status).toBe(400);
     expect((await call('PATCH', '/v1/tenants/nope-nope', { body: { jurisdiction: 'FR' } })).status).toBe(404);
 
@@ -104,8 +118,15 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     );
     const w = graph.data!.workload;
     expect(read.body).toEqual({
-      id: w.id, tenant_id: w.tenantId, envelope_type: w.envelopeType, image_ref: w.imageRef, classification: w.classification,
-      jurisdiction: w.jurisdiction, status: w.status, created_at: w.createdAt, updated_at: w.updatedAt,
+      id: w.id,
+      tenant_id: w.tenantId,
+      envelope_type: w.envelopeType,
+      image_ref: w.imageRef,
+      classification: w.classification,
+      jurisdiction: w.jurisdiction,
+      status: w.status,
+      created_at: w.createdAt,
+      updated_at: w.updatedAt,
     });
 
     // tenant defaults to the caller's; platform callers name it.
@@ -119,9 +140,12 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
 
     // server-owned fields are refused, naming the field
     expect((await call('POST', '/v1/workloads', { body: { ...workloadBody, id: 'mine' }, token: tenantAdmin })).body).toEqual({
-      code: 'ECS_BAD_REQUEST', message: 'unknown field: id',
+      code: 'ECS_BAD_REQUEST',
+      message: 'unknown field: id',
     });
-    expect((await call('POST', '/v1/workloads', { body: { ...workloadBody, status: 'running' }, token: tenantAdmin })).body.message).toBe('unknown field: status');
+    expect((await call('POST', '/v1/workloads', { body: { ...workloadBody, status: 'running' }, token: tenantAdmin })).body.message).toBe(
+      'unknown field: status',
+    );
     const wrongEnum = await call('POST', '/v1/workloads', { body: { ...workloadBody, envelope_type: 'pod' }, token: tenantAdmin });
     expect(wrongEnum.status).toBe(400);
     expect(wrongEnum.body.message).toMatch(/^field envelope_type:/);
@@ -149,8 +173,16 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     );
     const e = graph.data!.event;
     expect(first).toMatchObject({
-      id: e.id, event_type: e.eventType, occurred_at: e.occurredAt, tenant_id: e.tenantId, actor: e.actor, outcome: e.outcome,
-      sequence: e.sequence, evidence_pointer: e.evidencePointer, chain_id: e.chainId, event_hash: e.eventHash,
+      id: e.id,
+      event_type: e.eventType,
+      occurred_at: e.occurredAt,
+      tenant_id: e.tenantId,
+      actor: e.actor,
+      outcome: e.outcome,
+      sequence: e.sequence,
+      evidence_pointer: e.evidencePointer,
+      chain_id: e.chainId,
+      event_hash: e.eventHash,
     });
     const one = await call('GET', `/v1/events/${first!.id}`);
     expect(one.status).toBe(200);
@@ -166,7 +198,10 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     expect(mine.body.items.every((item: Json) => item.event_type === 'tenant.update' && item.tenant_id === tenant)).toBe(true);
     const future = await call('GET', `/v1/events?tenant=${tenant}&from=${new Date(Date.now() + 3_600_000).toISOString()}`);
     expect(future.body).toEqual({ items: [] });
-    const window = await call('GET', `/v1/events?tenant=${tenant}&outcome=accepted&to=${encodeURIComponent(new Date(Date.now() + 1000).toISOString())}&limit=1000`);
+    const window = await call(
+      'GET',
+      `/v1/events?tenant=${tenant}&outcome=accepted&to=${encodeURIComponent(new Date(Date.now() + 1000).toISOString())}&limit=1000`,
+    );
     expect(window.body.items.length).toBeGreaterThanOrEqual(3);
 
     for (const limit of ['0', '1001', 'abc', '1.5', '-1', '']) {
@@ -176,7 +211,10 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     expect((await call('GET', '/v1/events?limit=1000')).status).toBe(200);
     expect((await call('GET', '/v1/events?outcome=maybe')).status).toBe(400);
     expect((await call('GET', '/v1/events?from=yesterday')).body.message).toMatch(/^query parameter from:/);
-    expect((await call('GET', '/v1/events?colour=red')).body).toEqual({ code: 'ECS_BAD_REQUEST', message: 'unknown query parameter: colour' });
+    expect((await call('GET', '/v1/events?colour=red')).body).toEqual({
+      code: 'ECS_BAD_REQUEST',
+      message: 'unknown query parameter: colour',
+    });
     expect((await call('GET', '/v1/events/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
 
@@ -201,7 +239,9 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     const elsewhere = await call('GET', `${path}?tenant=${stranger}`);
     expect(elsewhere.status).toBe(404);
     expect((await call('GET', path, { token: await env.token('tenant-admin', stranger) })).status).toBe(404);
-    expect((await call('GET', `/v1/evidence/${encodeURIComponent(`eosc://evidence/sha256:${'0'.repeat(64)}`)}`, { token: tenantAdmin })).status).toBe(404);
+    expect(
+      (await call('GET', `/v1/evidence/${encodeURIComponent(`eosc://evidence/sha256:${'0'.repeat(64)}`)}`, { token: tenantAdmin })).status,
+    ).toBe(404);
   });
 
   it('publishes, lists and reads policy baselines with their snapshots', async () => {
@@ -209,8 +249,18 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     const created = await call('POST', '/v1/policy-baselines', { body: { name, text: BASELINE_V1_TEXT } });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
-      id: name, name, current_snapshot_id: expect.stringMatching(/^polsnap:sha256:/),
-      snapshots: [{ id: created.body.current_snapshot_id, version: 1, issuer: expect.any(String), created_at: expect.any(String), text: BASELINE_V1_TEXT }],
+      id: name,
+      name,
+      current_snapshot_id: expect.stringMatching(/^polsnap:sha256:/),
+      snapshots: [
+        {
+          id: created.body.current_snapshot_id,
+          version: 1,
+          issuer: expect.any(String),
+          created_at: expect.any(String),
+          text: BASELINE_V1_TEXT,
+        },
+      ],
     });
     const read = await call('GET', `/v1/policy-baselines/${name}`, { token: tenantAdmin });
     expect(read.status).toBe(200);
@@ -242,8 +292,14 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
       expect(malformed.body).toEqual({ code: 'ECS_BAD_REQUEST', message: 'request body is not valid JSON' });
       expect((await call('POST', '/v1/tenants', { raw: '[1,2]' })).body.message).toBe('request body must be a JSON object');
       expect((await call('POST', '/v1/tenants', { raw: '"x"' })).status).toBe(400);
-      expect((await call('POST', '/v1/tenants')).body).toMatchObject({ code: 'ECS_BAD_REQUEST', message: 'request body is required (application/json)' });
-      expect((await call('POST', `/v1/tenants/${tenant}/suspend`, { body: { reason: 'x' } })).body).toEqual({ code: 'ECS_BAD_REQUEST', message: 'unknown field: reason' });
+      expect((await call('POST', '/v1/tenants')).body).toMatchObject({
+        code: 'ECS_BAD_REQUEST',
+        message: 'request body is required (application/json)',
+      });
+      expect((await call('POST', `/v1/tenants/${tenant}/suspend`, { body: { reason: 'x' } })).body).toEqual({
+        code: 'ECS_BAD_REQUEST',
+        message: 'unknown field: reason',
+      });
       const charset = await call('POST', '/v1/tenants', { raw: '{}', headers: { 'content-type': 'application/json; charset=utf-8' } });
       expect(charset.status).toBe(400); // accepted as JSON, then refused for the missing fields
     });
@@ -277,9 +333,13 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['apiKey', 'mtls', 'oidc']);
     expect(doc.components.responses.ErrorResponse.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
-    expect(doc.paths['/v1/tenants/{id}'].patch.requestBody.content['application/json'].schema).toMatchObject({ additionalProperties: false });
+    expect(doc.paths['/v1/tenants/{id}'].patch.requestBody.content['application/json'].schema).toMatchObject({
+      additionalProperties: false,
+    });
     expect(doc.paths['/v1/events'].get.parameters).toEqual(
-      expect.arrayContaining([{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }]),
+      expect.arrayContaining([
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      ]),
     );
     expect(doc.paths['/v1/tenants/{id}'].delete.responses['204']).toEqual({ description: expect.any(String) });
     expect(doc.paths['/v1/openapi.json'].get.security).toEqual([]);
@@ -306,7 +366,13 @@ describe('buckets at /v1/storage/{bucket}', () => {
       body: JSON.stringify({ jurisdiction: 'DE', default_classification: 'restricted', versioning: true }),
     });
     expect(created.status).toBe(201);
-    expect(await created.json()).toMatchObject({ name, tenant_id: tenant, jurisdiction: 'DE', default_classification: 'restricted', versioning: true });
+    expect(await created.json()).toMatchObject({
+      name,
+      tenant_id: tenant,
+      jurisdiction: 'DE',
+      default_classification: 'restricted',
+      versioning: true,
+    });
     const read = await fetch(`${env.url}/v1/storage/${name}`, { headers: { authorization: `Bearer ${admin}` } });
     expect(read.status).toBe(200);
     const stranger = await env.token('tenant-admin', uniqueId('x'));

@@ -22,7 +22,12 @@ interface RawAnswer {
  * (or one more byte every `trickleMs`), and waits for the server to answer and close (or
  * `giveUpMs` to pass).
  */
-function slowRequest(env: TestStack, head: string[], firstBytes: string, { giveUpMs = 8000, trickleMs = 0 } = {}): { answer: Promise<RawAnswer>; socket: net.Socket } {
+function slowRequest(
+  env: TestStack,
+  head: string[],
+  firstBytes: string,
+  { giveUpMs = 8000, trickleMs = 0 } = {},
+): { answer: Promise<RawAnswer>; socket: net.Socket } {
   const { hostname, port } = new URL(env.url);
   const socket = net.connect(Number(port), hostname);
   const answer = new Promise<RawAnswer>((resolve) => {
@@ -144,7 +149,12 @@ describe('security checklist: slow request bodies', () => {
     const headers = Object.entries(governance(declared)).map(([name, value]) => `${name}: ${value}`);
     const stalled = await slowRequest(
       env,
-      [`PUT /v1/storage/${bucket}/objects/slow/stalled HTTP/1.1`, `Authorization: Bearer ${tenantAdmin}`, ...headers, 'Content-Length: 100'],
+      [
+        `PUT /v1/storage/${bucket}/objects/slow/stalled HTTP/1.1`,
+        `Authorization: Bearer ${tenantAdmin}`,
+        ...headers,
+        'Content-Length: 100',
+      ],
       'x',
     ).answer;
     expect(stalled.status).toBe(408);

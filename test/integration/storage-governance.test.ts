@@ -40,7 +40,9 @@ describe('EOSC storage governance operations (ws2)', () => {
     tenantId = uniqueId('t');
     adminToken = await env.token('tenant-admin', tenantId);
     client = storageClient(env, adminToken);
-    expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenantId, { jurisdiction: 'EU', classificationCeiling: 'restricted' }) })).errors).toBeUndefined();
+    expect(
+      (await env.gql(CREATE_TENANT, { input: tenantInput(tenantId, { jurisdiction: 'EU', classificationCeiling: 'restricted' }) })).errors,
+    ).toBeUndefined();
     bucket = await client.createBucket(tenantId);
   });
   afterAll(() => env.stop());
@@ -57,7 +59,13 @@ describe('EOSC storage governance operations (ws2)', () => {
         evidencePointer: on.json.evidence_pointer,
         authoritySnapshotId: expect.stringMatching(/^authsnap:/),
         policySnapshotId: expect.any(String),
-        details: expect.objectContaining({ action: 'object.legal_hold.on', object_key: 'hold/a.txt', legal_hold: true, previous_legal_hold: false, reason: 'case 2026-17' }),
+        details: expect.objectContaining({
+          action: 'object.legal_hold.on',
+          object_key: 'hold/a.txt',
+          legal_hold: true,
+          previous_legal_hold: false,
+          reason: 'case 2026-17',
+        }),
       });
       expect((await client.get(bucket, 'hold/a.txt', { method: 'HEAD' })).headers['x-eosc-legal-hold']).toBe('ON');
 
@@ -68,7 +76,10 @@ describe('EOSC storage governance operations (ws2)', () => {
 
       const off = await client.control('PUT', bucket, 'hold/a.txt', '?legal_hold', { status: 'OFF' });
       expect(off.json).toMatchObject({ legal_hold: false });
-      expect(await last()).toMatchObject({ eventType: 'object.legal_hold', details: expect.objectContaining({ action: 'object.legal_hold.off', previous_legal_hold: true }) });
+      expect(await last()).toMatchObject({
+        eventType: 'object.legal_hold',
+        details: expect.objectContaining({ action: 'object.legal_hold.off', previous_legal_hold: true }),
+      });
       expect((await client.get(bucket, 'hold/a.txt', { method: 'DELETE' })).status).toBe(204);
     });
 
@@ -83,9 +94,14 @@ describe('EOSC storage governance operations (ws2)', () => {
         const bad = await client.control('PUT', bucket, 'hold/b.txt', '?legal_hold', body);
         expect([bad.status, bad.json.code]).toEqual([400, 'ECS_VALIDATION_FAILED']);
       }
-      const notJson = await client.call('PUT', client.objectUrl(bucket, 'hold/b.txt', '?legal_hold'), { body: '{"status":', headers: { 'content-type': 'application/json' } });
+      const notJson = await client.call('PUT', client.objectUrl(bucket, 'hold/b.txt', '?legal_hold'), {
+        body: '{"status":',
+        headers: { 'content-type': 'application/json' },
+      });
       expect([notJson.status, notJson.json.code]).toEqual([400, 'ECS_BAD_REQUEST']);
-      const huge = await client.call('PUT', client.objectUrl(bucket, 'hold/b.txt', '?legal_hold'), { body: JSON.stringify({ status: 'ON', reason: 'x'.repeat(70_000) }) });
+      const huge = await client.call('PUT', client.objectUrl(bucket, 'hold/b.txt', '?legal_hold'), {
+        body: JSON.stringify({ status: 'ON', reason: 'x'.repeat(70_000) }),
+      });
       expect([huge.status, huge.json.code]).toEqual([413, 'ECS_PAYLOAD_TOO_LARGE']);
       expect((await client.get(bucket, 'hold/b.txt', { method: 'HEAD' })).headers['x-eosc-legal-hold']).toBe('OFF');
     });
@@ -104,7 +120,12 @@ describe('EOSC storage governance operations (ws2)', () => {
         outcome: 'accepted',
         evidencePointer: extended.json.evidence_pointer,
         policySnapshotId: expect.any(String),
-        details: expect.objectContaining({ retention_ttl: 'P30D', previous_retention_ttl: 'P1D', previous_retention_until: before, shortened: false }),
+        details: expect.objectContaining({
+          retention_ttl: 'P30D',
+          previous_retention_ttl: 'P1D',
+          previous_retention_until: before,
+          shortened: false,
+        }),
       });
 
       const shorter = await client.control('PUT', bucket, 'ret/a.txt', '?retention', { retention_ttl: 'P2D', bypass_governance: true });
@@ -128,10 +149,16 @@ describe('EOSC storage governance operations (ws2)', () => {
       expect((await client.get(governed, 'g.txt', { method: 'HEAD' })).headers['x-eosc-lock-mode']).toBe('governance');
       expect((await client.control('PUT', governed, 'g.txt', '?retention', { retention_ttl: 'P1D' })).status).toBe(403);
       const reader = await env.token('reader', tenantId);
-      expect((await client.control('PUT', governed, 'g.txt', '?retention', { retention_ttl: 'P0D', bypass_governance: true }, reader)).status).toBe(403);
+      expect(
+        (await client.control('PUT', governed, 'g.txt', '?retention', { retention_ttl: 'P0D', bypass_governance: true }, reader)).status,
+      ).toBe(403);
       const bypass = await client.control('PUT', governed, 'g.txt', '?retention', { retention_ttl: 'P0D', bypass_governance: true });
       expect(bypass.status).toBe(200);
-      expect(await last()).toMatchObject({ eventType: 'object.retention.change', outcome: 'accepted', details: expect.objectContaining({ shortened: true, previous_retention_ttl: 'P30D' }) });
+      expect(await last()).toMatchObject({
+        eventType: 'object.retention.change',
+        outcome: 'accepted',
+        details: expect.objectContaining({ shortened: true, previous_retention_ttl: 'P30D' }),
+      });
       expect((await client.get(governed, 'g.txt', { method: 'DELETE' })).status).toBe(204);
     });
 
@@ -153,12 +180,18 @@ describe('EOSC storage governance operations (ws2)', () => {
   describe('copy', () => {
     it('keeps every governance value of the source, refers to the same bytes, and is evidenced with its source', async () => {
       const body = Buffer.from('copied content');
-      const headers = governance(body, { 'x-eosc-classification': 'restricted', 'x-eosc-jurisdiction': 'DE,FR', 'x-eosc-retention-ttl': 'P3D' });
+      const headers = governance(body, {
+        'x-eosc-classification': 'restricted',
+        'x-eosc-jurisdiction': 'DE,FR',
+        'x-eosc-retention-ttl': 'P3D',
+      });
       const source = await client.put(bucket, 'copy/src.txt', body, headers);
       expect(source.status).toBe(201);
       const target = await client.createBucket(tenantId, { jurisdiction: 'FR' });
       const blobsBefore = blobFiles(env.dataDir).length;
-      const copy = await client.call('PUT', client.objectUrl(target, 'dst.txt'), { headers: { 'x-eosc-copy-source': `${bucket}/copy/src.txt` } });
+      const copy = await client.call('PUT', client.objectUrl(target, 'dst.txt'), {
+        headers: { 'x-eosc-copy-source': `${bucket}/copy/src.txt` },
+      });
       expect(copy.status).toBe(201);
       expect(copy.json).toMatchObject({ etag: sha256(body), origin: 'copy' });
       expect(blobFiles(env.dataDir)).toHaveLength(blobsBefore);
@@ -192,7 +225,9 @@ describe('EOSC storage governance operations (ws2)', () => {
       const body = Buffer.from('german data');
       await client.put(bucket, 'copy/de.txt', body, governance(body, { 'x-eosc-jurisdiction': 'DE' }));
       const french = await client.createBucket(tenantId, { jurisdiction: 'FR' });
-      const refused = await client.call('PUT', client.objectUrl(french, 'de.txt'), { headers: { 'x-eosc-copy-source': `${bucket}/copy/de.txt` } });
+      const refused = await client.call('PUT', client.objectUrl(french, 'de.txt'), {
+        headers: { 'x-eosc-copy-source': `${bucket}/copy/de.txt` },
+      });
       expect(refused.status).toBe(403);
       expect(refused.json).toMatchObject({ code: 'EOSC_JURISDICTION_BLOCKED', evidence_pointer: expect.any(String) });
       expect(await last()).toMatchObject({
@@ -200,7 +235,12 @@ describe('EOSC storage governance operations (ws2)', () => {
         outcome: 'refused',
         refusalReasonClass: 'jurisdiction_denied',
         refusalReasonCode: 'copy_outside_jurisdiction',
-        details: expect.objectContaining({ source_bucket: bucket, source_key: 'copy/de.txt', jurisdiction: 'DE', bucket_jurisdiction: 'FR' }),
+        details: expect.objectContaining({
+          source_bucket: bucket,
+          source_key: 'copy/de.txt',
+          jurisdiction: 'DE',
+          bucket_jurisdiction: 'FR',
+        }),
       });
       expect((await client.get(french, 'de.txt', { method: 'HEAD' })).status).toBe(404);
     });
@@ -223,15 +263,23 @@ describe('EOSC storage governance operations (ws2)', () => {
       expect((await env.gql(CREATE_TENANT, { input: tenantInput(other) })).errors).toBeUndefined();
       const otherBucket = await client.createBucket(other);
       const platformAdmin = await env.token('platform-admin');
-      const crossTenant = await client.call('PUT', client.objectUrl(otherBucket, 'stolen.txt'), { headers: { 'x-eosc-copy-source': `${bucket}/copy/fixed.txt` }, token: platformAdmin });
+      const crossTenant = await client.call('PUT', client.objectUrl(otherBucket, 'stolen.txt'), {
+        headers: { 'x-eosc-copy-source': `${bucket}/copy/fixed.txt` },
+        token: platformAdmin,
+      });
       expect(crossTenant.status).toBe(403);
       expect((await last(other)).refusalReasonCode).toBe('cross_tenant_copy');
       const otherAdmin = await env.token('tenant-admin', other);
-      const byOther = await client.call('PUT', client.objectUrl(otherBucket, 'stolen.txt'), { headers: { 'x-eosc-copy-source': `${bucket}/copy/fixed.txt` }, token: otherAdmin });
+      const byOther = await client.call('PUT', client.objectUrl(otherBucket, 'stolen.txt'), {
+        headers: { 'x-eosc-copy-source': `${bucket}/copy/fixed.txt` },
+        token: otherAdmin,
+      });
       expect(byOther.status).toBe(403);
       expect(byOther.body.toString()).not.toContain('unchanged');
 
-      const missing = await client.call('PUT', client.objectUrl(bucket, 'copy/x.txt'), { headers: { 'x-eosc-copy-source': `${bucket}/copy/none.txt` } });
+      const missing = await client.call('PUT', client.objectUrl(bucket, 'copy/x.txt'), {
+        headers: { 'x-eosc-copy-source': `${bucket}/copy/none.txt` },
+      });
       expect([missing.status, missing.json.code]).toEqual([404, 'ECS_NOT_FOUND']);
       const malformed = await client.call('PUT', client.objectUrl(bucket, 'copy/x.txt'), { headers: { 'x-eosc-copy-source': 'no-key' } });
       expect([malformed.status, malformed.json.code]).toEqual([400, 'ECS_BAD_REQUEST']);
@@ -259,7 +307,11 @@ describe('EOSC storage governance operations (ws2)', () => {
         outcome: 'refused',
         refusalReasonClass: 'evidence_precondition_failed',
         refusalReasonCode: 'stored_integrity_mismatch',
-        details: expect.objectContaining({ read_verify: true, integrity: `sha256:${result.etag}`, computed_integrity: `sha256:${sha256(Buffer.from('tampered!'))}` }),
+        details: expect.objectContaining({
+          read_verify: true,
+          integrity: `sha256:${result.etag}`,
+          computed_integrity: `sha256:${sha256(Buffer.from('tampered!'))}`,
+        }),
       });
       expect((await client.get(bucket, 'verify.txt', { query: '?verify_integrity=maybe' })).status).toBe(400);
     });
@@ -271,18 +323,32 @@ describe('EOSC storage governance operations (ws2)', () => {
     it('assembles the parts in order, checks the declared hash over the whole object, and evidences the put', async () => {
       const parts = [part(0), part(1), part(2)];
       const whole = Buffer.concat(parts);
-      const started = await client.call('POST', client.objectUrl(bucket, 'mp/whole.bin', '?uploads'), { headers: governance(whole, { 'content-type': 'application/octet-stream' }) });
+      const started = await client.call('POST', client.objectUrl(bucket, 'mp/whole.bin', '?uploads'), {
+        headers: governance(whole, { 'content-type': 'application/octet-stream' }),
+      });
       expect(started.status).toBe(201);
       const uploadId = started.json.upload_id as string;
       // Part 2 is first sent wrong, then replaced.
-      expect((await client.call('PUT', client.objectUrl(bucket, 'mp/whole.bin', `?upload_id=${uploadId}&part_number=2`), { body: Buffer.from('wrong') })).status).toBe(200);
+      expect(
+        (
+          await client.call('PUT', client.objectUrl(bucket, 'mp/whole.bin', `?upload_id=${uploadId}&part_number=2`), {
+            body: Buffer.from('wrong'),
+          })
+        ).status,
+      ).toBe(200);
       for (const [index, bytes] of parts.entries()) {
-        const uploaded = await client.call('PUT', client.objectUrl(bucket, 'mp/whole.bin', `?upload_id=${uploadId}&part_number=${index + 1}`), { body: bytes });
+        const uploaded = await client.call(
+          'PUT',
+          client.objectUrl(bucket, 'mp/whole.bin', `?upload_id=${uploadId}&part_number=${index + 1}`),
+          { body: bytes },
+        );
         expect(uploaded.json).toMatchObject({ part_number: index + 1, etag: sha256(bytes), size: bytes.length });
       }
       const listed = await client.get(bucket, 'mp/whole.bin', { query: `?upload_id=${uploadId}` });
       expect((listed.json.parts as Array<{ etag: string }>).map((p) => p.etag)).toEqual(parts.map(sha256));
-      const done = await client.control('POST', bucket, 'mp/whole.bin', `?upload_id=${uploadId}`, { parts: parts.map((bytes, index) => ({ part_number: index + 1, etag: sha256(bytes) })) });
+      const done = await client.control('POST', bucket, 'mp/whole.bin', `?upload_id=${uploadId}`, {
+        parts: parts.map((bytes, index) => ({ part_number: index + 1, etag: sha256(bytes) })),
+      });
       expect(done.status).toBe(201);
       expect(done.json).toMatchObject({ etag: sha256(whole), size: whole.length, origin: 'multipart', parts: 3 });
       const read = await client.get(bucket, 'mp/whole.bin');
@@ -290,10 +356,19 @@ describe('EOSC storage governance operations (ws2)', () => {
       expect(read.headers['x-eosc-integrity']).toBe(`sha256:${sha256(whole)}`);
       expect((await chain()).filter((e) => e.eventType === 'object.put' && e.outcome === 'accepted').at(-1)).toMatchObject({
         evidencePointer: done.json.evidence_pointer,
-        details: expect.objectContaining({ object_key: 'mp/whole.bin', origin: 'multipart', upload_id: uploadId, parts: 3, integrity_verified: true }),
+        details: expect.objectContaining({
+          object_key: 'mp/whole.bin',
+          origin: 'multipart',
+          upload_id: uploadId,
+          parts: 3,
+          integrity_verified: true,
+        }),
       });
       // A completed upload takes no more parts and cannot complete twice.
-      expect((await client.call('PUT', client.objectUrl(bucket, 'mp/whole.bin', `?upload_id=${uploadId}&part_number=4`), { body: part(3) })).json.code).toBe('EOSC_UPLOAD_NOT_OPEN');
+      expect(
+        (await client.call('PUT', client.objectUrl(bucket, 'mp/whole.bin', `?upload_id=${uploadId}&part_number=4`), { body: part(3) })).json
+          .code,
+      ).toBe('EOSC_UPLOAD_NOT_OPEN');
       expect((await client.control('POST', bucket, 'mp/whole.bin', `?upload_id=${uploadId}`, {})).json.code).toBe('EOSC_UPLOAD_NOT_OPEN');
     });
 
@@ -305,33 +380,53 @@ describe('EOSC storage governance operations (ws2)', () => {
       const mismatch = await client.control('POST', bucket, 'mp/bad.bin', `?upload_id=${uploadId}`, {});
       expect(mismatch.status).toBe(400);
       expect(mismatch.json).toMatchObject({ code: 'EOSC_INTEGRITY_MISMATCH', evidence_pointer: expect.any(String) });
-      expect(await last()).toMatchObject({ eventType: 'object.put', outcome: 'refused', refusalReasonCode: 'integrity_mismatch', details: expect.objectContaining({ upload_id: uploadId, parts: 1 }) });
+      expect(await last()).toMatchObject({
+        eventType: 'object.put',
+        outcome: 'refused',
+        refusalReasonCode: 'integrity_mismatch',
+        details: expect.objectContaining({ upload_id: uploadId, parts: 1 }),
+      });
       expect((await client.get(bucket, 'mp/bad.bin', { method: 'HEAD' })).status).toBe(404);
       expect(temporaryFiles(env.dataDir)).toEqual([]);
 
       const aborted = await client.get(bucket, 'mp/bad.bin', { method: 'DELETE', query: `?upload_id=${uploadId}` });
       expect(aborted.status).toBe(204);
-      expect(await last()).toMatchObject({ eventType: 'object.multipart.abort', outcome: 'accepted', details: expect.objectContaining({ upload_id: uploadId, parts: 1 }) });
-      expect((await client.get(bucket, 'mp/bad.bin', { method: 'DELETE', query: `?upload_id=${uploadId}` })).json.code).toBe('EOSC_UPLOAD_NOT_OPEN');
+      expect(await last()).toMatchObject({
+        eventType: 'object.multipart.abort',
+        outcome: 'accepted',
+        details: expect.objectContaining({ upload_id: uploadId, parts: 1 }),
+      });
+      expect((await client.get(bucket, 'mp/bad.bin', { method: 'DELETE', query: `?upload_id=${uploadId}` })).json.code).toBe(
+        'EOSC_UPLOAD_NOT_OPEN',
+      );
     });
 
     it('validates governance at initiation (refusal evidence), part numbers, and completion bodies', async () => {
       const body = Buffer.from('x');
-      const missing = await client.call('POST', client.objectUrl(bucket, 'mp/refused.bin', '?uploads'), { headers: governance(body, { 'x-eosc-jurisdiction': undefined }) });
+      const missing = await client.call('POST', client.objectUrl(bucket, 'mp/refused.bin', '?uploads'), {
+        headers: governance(body, { 'x-eosc-jurisdiction': undefined }),
+      });
       expect(missing.json).toMatchObject({ code: 'EOSC_MISSING_JURISDICTION', evidence_pointer: expect.any(String) });
       const started = await client.call('POST', client.objectUrl(bucket, 'mp/v.bin', '?uploads'), { headers: governance(body) });
       const uploadId = started.json.upload_id as string;
       for (const number of ['0', '10001', 'x', '']) {
-        const bad = await client.call('PUT', client.objectUrl(bucket, 'mp/v.bin', `?upload_id=${uploadId}&part_number=${number}`), { body });
+        const bad = await client.call('PUT', client.objectUrl(bucket, 'mp/v.bin', `?upload_id=${uploadId}&part_number=${number}`), {
+          body,
+        });
         expect([number, bad.status]).toEqual([number, 400]);
       }
       expect((await client.control('POST', bucket, 'mp/v.bin', `?upload_id=${uploadId}`, {})).json.code).toBe('ECS_VALIDATION_FAILED');
       await client.call('PUT', client.objectUrl(bucket, 'mp/v.bin', `?upload_id=${uploadId}&part_number=1`), { body });
-      const wrongEtag = await client.control('POST', bucket, 'mp/v.bin', `?upload_id=${uploadId}`, { parts: [{ part_number: 1, etag: 'f'.repeat(64) }] });
+      const wrongEtag = await client.control('POST', bucket, 'mp/v.bin', `?upload_id=${uploadId}`, {
+        parts: [{ part_number: 1, etag: 'f'.repeat(64) }],
+      });
       expect([wrongEtag.status, wrongEtag.json.code]).toEqual([400, 'ECS_VALIDATION_FAILED']);
       const otherKey = await client.call('PUT', client.objectUrl(bucket, 'mp/other.bin', `?upload_id=${uploadId}&part_number=1`), { body });
       expect(otherKey.json.code).toBe('EOSC_UPLOAD_NOT_OPEN');
-      expect((await client.control('POST', bucket, 'mp/v.bin', `?upload_id=${uploadId}`, { parts: [{ part_number: 1, etag: sha256(body) }] })).status).toBe(201);
+      expect(
+        (await client.control('POST', bucket, 'mp/v.bin', `?upload_id=${uploadId}`, { parts: [{ part_number: 1, etag: sha256(body) }] }))
+          .status,
+      ).toBe(201);
     });
   });
 
@@ -346,16 +441,26 @@ describe('EOSC storage governance operations (ws2)', () => {
       const firstPage = listing.json.versions as Array<{ version_id: string; is_current: boolean }>;
       expect(firstPage.map((v) => v.version_id)).toEqual([v3.version_id, v2.version_id]);
       expect(firstPage[0]!.is_current).toBe(true);
-      const rest = await client.get(versioned, 'doc.txt', { query: `?versions&cursor=${encodeURIComponent(listing.json.next_cursor as string)}` });
+      const rest = await client.get(versioned, 'doc.txt', {
+        query: `?versions&cursor=${encodeURIComponent(listing.json.next_cursor as string)}`,
+      });
       expect((rest.json.versions as Array<{ version_id: string }>).map((v) => v.version_id)).toEqual([v1.version_id]);
 
       // The retained current version cannot be removed; the middle one can.
       const locked = await client.get(versioned, 'doc.txt', { method: 'DELETE', query: `?version_id=${v3.version_id}` });
       expect(locked.json).toMatchObject({ code: 'EOSC_OBJECT_LOCKED' });
-      expect(await last()).toMatchObject({ eventType: 'object.version.delete', outcome: 'refused', refusalReasonCode: 'retention_in_force' });
+      expect(await last()).toMatchObject({
+        eventType: 'object.version.delete',
+        outcome: 'refused',
+        refusalReasonCode: 'retention_in_force',
+      });
       const removed = await client.get(versioned, 'doc.txt', { method: 'DELETE', query: `?version_id=${v2.version_id}` });
       expect(removed.status).toBe(204);
-      expect(await last()).toMatchObject({ eventType: 'object.version.delete', outcome: 'accepted', details: expect.objectContaining({ version_id: v2.version_id, was_current: false }) });
+      expect(await last()).toMatchObject({
+        eventType: 'object.version.delete',
+        outcome: 'accepted',
+        details: expect.objectContaining({ version_id: v2.version_id, was_current: false }),
+      });
       expect((await client.get(versioned, 'doc.txt', { query: `?version_id=${v2.version_id}` })).status).toBe(404);
 
       // A delete marker, then removing the marker brings the object back.
@@ -363,9 +468,14 @@ describe('EOSC storage governance operations (ws2)', () => {
       const a = await stored(unretained, 'x.txt', 'first');
       expect((await client.get(unretained, 'x.txt', { method: 'DELETE' })).status).toBe(204);
       expect((await client.get(unretained, 'x.txt')).status).toBe(404);
-      const versions = (await client.get(unretained, 'x.txt', { query: '?versions' })).json.versions as Array<{ version_id: string; delete_marker: boolean }>;
+      const versions = (await client.get(unretained, 'x.txt', { query: '?versions' })).json.versions as Array<{
+        version_id: string;
+        delete_marker: boolean;
+      }>;
       expect(versions.map((v) => v.delete_marker)).toEqual([true, false]);
-      expect((await client.get(unretained, 'x.txt', { method: 'DELETE', query: `?version_id=${versions[0]!.version_id}` })).status).toBe(204);
+      expect((await client.get(unretained, 'x.txt', { method: 'DELETE', query: `?version_id=${versions[0]!.version_id}` })).status).toBe(
+        204,
+      );
       const back = await client.get(unretained, 'x.txt');
       expect([back.status, back.body.toString(), back.headers['x-eosc-version-id']]).toEqual([200, 'first', a.version_id]);
     });
@@ -397,33 +507,59 @@ describe('EOSC storage governance operations (ws2)', () => {
   it('MAX_OBJECT_BYTES: a declared, streamed or assembled object over the limit is refused with evidence and stores nothing', async () => {
     const chunk = Buffer.alloc(1024 * 1024, 7);
     const over = MAX_OBJECT_BYTES / chunk.length + 1;
-    const stream = () => Readable.from((function* () {
-      for (let i = 0; i < over; i += 1) yield chunk;
-    })());
-    const declared = await client.put(bucket, 'big/declared.bin', stream(), { ...governance(Buffer.from('x')), 'content-length': String(over * chunk.length) });
+    const stream = () =>
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < over; i += 1) yield chunk;
+        })(),
+      );
+    const declared = await client.put(bucket, 'big/declared.bin', stream(), {
+      ...governance(Buffer.from('x')),
+      'content-length': String(over * chunk.length),
+    });
     expect([declared.status, declared.json.code]).toEqual([413, 'EOSC_OBJECT_TOO_LARGE']);
     const chunked = await client.put(bucket, 'big/chunked.bin', stream(), governance(Buffer.from('whatever')));
     expect([chunked.status, chunked.json.code]).toEqual([413, 'EOSC_OBJECT_TOO_LARGE']);
     expect(await last()).toMatchObject({ eventType: 'object.put', outcome: 'refused', refusalReasonCode: 'object_too_large' });
 
-    const started = await client.call('POST', client.objectUrl(bucket, 'big/parts.bin', '?uploads'), { headers: governance(Buffer.from('y')) });
+    const started = await client.call('POST', client.objectUrl(bucket, 'big/parts.bin', '?uploads'), {
+      headers: governance(Buffer.from('y')),
+    });
     const uploadId = started.json.upload_id as string;
     const half = Buffer.alloc(MAX_OBJECT_BYTES / 2 + 1, 1);
     for (const number of [1, 2]) {
-      expect((await client.call('PUT', client.objectUrl(bucket, 'big/parts.bin', `?upload_id=${uploadId}&part_number=${number}`), { body: half })).status).toBe(200);
+      expect(
+        (
+          await client.call('PUT', client.objectUrl(bucket, 'big/parts.bin', `?upload_id=${uploadId}&part_number=${number}`), {
+            body: half,
+          })
+        ).status,
+      ).toBe(200);
     }
     const assembled = await client.control('POST', bucket, 'big/parts.bin', `?upload_id=${uploadId}`, {});
     expect([assembled.status, assembled.json.code]).toEqual([413, 'EOSC_OBJECT_TOO_LARGE']);
-    for (const key of ['big/declared.bin', 'big/chunked.bin', 'big/parts.bin']) expect((await client.get(bucket, key, { method: 'HEAD' })).status).toBe(404);
+    for (const key of ['big/declared.bin', 'big/chunked.bin', 'big/parts.bin'])
+      expect((await client.get(bucket, key, { method: 'HEAD' })).status).toBe(404);
     expect(temporaryFiles(env.dataDir)).toEqual([]);
   });
 
   it('the OpenAPI document describes the object operations', async () => {
-    const doc = (await (await fetch(`${env.url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { parameters?: Array<{ name: string }> }>> };
+    const doc = (await (await fetch(`${env.url}/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string }> }>>;
+    };
     const object = doc.paths['/v1/storage/{bucket}/objects/{key}']!;
     expect(Object.keys(object).sort()).toEqual(['delete', 'get', 'head', 'post', 'put']);
     const names = object.put!.parameters!.map((parameter) => parameter.name);
-    for (const name of ['x-eosc-jurisdiction', 'x-eosc-integrity', 'x-eosc-copy-source', 'legal_hold', 'retention', 'upload_id', 'part_number']) expect(names).toContain(name);
+    for (const name of [
+      'x-eosc-jurisdiction',
+      'x-eosc-integrity',
+      'x-eosc-copy-source',
+      'legal_hold',
+      'retention',
+      'upload_id',
+      'part_number',
+    ])
+      expect(names).toContain(name);
     expect(doc.paths['/v1/storage/{bucket}/objects']!.get).toBeDefined();
   });
 
@@ -434,10 +570,19 @@ describe('EOSC storage governance operations (ws2)', () => {
       const first = randomBytes(1024 * 1024);
       const digest = createHash('sha256').update(first).digest('hex');
       const url = new URL(client.objectUrl(bucket, key));
-      const headers = { ...governance(first, { 'x-eosc-integrity': `sha256:${'1'.repeat(64)}` }), authorization: `Bearer ${adminToken}`, 'content-length': String(total), host: url.host };
+      const headers = {
+        ...governance(first, { 'x-eosc-integrity': `sha256:${'1'.repeat(64)}` }),
+        authorization: `Bearer ${adminToken}`,
+        'content-length': String(total),
+        host: url.host,
+      };
       const socket = connect(Number(url.port), url.hostname);
       await new Promise<void>((resolve) => socket.once('connect', resolve));
-      socket.write(`PUT ${url.pathname} HTTP/1.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n`);
+      socket.write(
+        `PUT ${url.pathname} HTTP/1.1\r\n${Object.entries(headers)
+          .map(([name, value]) => `${name}: ${value}`)
+          .join('\r\n')}\r\n\r\n`,
+      );
       socket.write(first);
       await new Promise((resolve) => setTimeout(resolve, 300));
       socket.destroy();
@@ -457,13 +602,21 @@ describe('EOSC storage governance operations (ws2)', () => {
       const gone = await stored(sweepBucket, 'd.txt', `deleted ${uniqueId()}`);
       expect((await client.get(sweepBucket, 'd.txt', { method: 'DELETE' })).status).toBe(204);
       const kept = await stored(sweepBucket, 'k.txt', `kept ${uniqueId()}`);
-      const started = await client.call('POST', client.objectUrl(sweepBucket, 'm.bin', '?uploads'), { headers: governance(Buffer.from('m')) });
+      const started = await client.call('POST', client.objectUrl(sweepBucket, 'm.bin', '?uploads'), {
+        headers: governance(Buffer.from('m')),
+      });
       const partBytes = Buffer.from(`part ${uniqueId()}`);
-      await client.call('PUT', client.objectUrl(sweepBucket, 'm.bin', `?upload_id=${String(started.json.upload_id)}&part_number=1`), { body: partBytes });
+      await client.call('PUT', client.objectUrl(sweepBucket, 'm.bin', `?upload_id=${String(started.json.upload_id)}&part_number=1`), {
+        body: partBytes,
+      });
       const openPart = Buffer.from(`open part ${uniqueId()}`);
       const open = await client.call('POST', client.objectUrl(sweepBucket, 'n.bin', '?uploads'), { headers: governance(Buffer.from('n')) });
-      await client.call('PUT', client.objectUrl(sweepBucket, 'n.bin', `?upload_id=${String(open.json.upload_id)}&part_number=1`), { body: openPart });
-      expect((await client.get(sweepBucket, 'm.bin', { method: 'DELETE', query: `?upload_id=${String(started.json.upload_id)}` })).status).toBe(204);
+      await client.call('PUT', client.objectUrl(sweepBucket, 'n.bin', `?upload_id=${String(open.json.upload_id)}&part_number=1`), {
+        body: openPart,
+      });
+      expect(
+        (await client.get(sweepBucket, 'm.bin', { method: 'DELETE', query: `?upload_id=${String(started.json.upload_id)}` })).status,
+      ).toBe(204);
       writeFileSync(path.join(env.dataDir, 'blobs', 'tmp', 'crashed-upload.part'), 'half');
 
       const blobs = new FsBlobStore(path.join(env.dataDir, 'blobs'));

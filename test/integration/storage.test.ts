@@ -20,15 +20,19 @@ describe('EOSC object storage through the gateway (ws2)', () => {
   const chain = (id: string): Promise<ChainEvent[]> => chainEvents(env, id);
   const createBucket = (owner: string, overrides: Record<string, unknown> = {}) => client.createBucket(owner, overrides);
   const objectUrl = (bucketName: string, key: string, query = '') => client.objectUrl(bucketName, key, query);
-  const put = (bucketName: string, key: string, body: Buffer | Readable, headers: Record<string, string>, token?: string) => client.put(bucketName, key, body, headers, token);
-  const get = (bucketName: string, key: string, options: { token?: string; method?: 'GET' | 'HEAD' | 'DELETE'; query?: string } = {}) => client.get(bucketName, key, options);
+  const put = (bucketName: string, key: string, body: Buffer | Readable, headers: Record<string, string>, token?: string) =>
+    client.put(bucketName, key, body, headers, token);
+  const get = (bucketName: string, key: string, options: { token?: string; method?: 'GET' | 'HEAD' | 'DELETE'; query?: string } = {}) =>
+    client.get(bucketName, key, options);
   const blobFiles = () => storedBlobs(env.dataDir);
 
   beforeAll(async () => {
     env = await startTestStack();
     adminToken = await env.token('tenant-admin', (tenantId = uniqueId('t')));
     client = storageClient(env, adminToken);
-    const created = await env.gql(CREATE_TENANT, { input: tenantInput(tenantId, { jurisdiction: 'EU', classificationCeiling: 'restricted' }) });
+    const created = await env.gql(CREATE_TENANT, {
+      input: tenantInput(tenantId, { jurisdiction: 'EU', classificationCeiling: 'restricted' }),
+    });
     expect(created.errors).toBeUndefined();
     bucket = await createBucket(tenantId);
     versionedBucket = await createBucket(tenantId, { versioning: true });
@@ -40,7 +44,12 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     const headers = governance(body);
     const stored = await put(bucket, 'docs/hello.txt', body, headers);
     expect(stored.status).toBe(201);
-    expect(stored.json).toMatchObject({ key: 'docs/hello.txt', etag: sha256(body), size: body.length, evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:/) });
+    expect(stored.json).toMatchObject({
+      key: 'docs/hello.txt',
+      etag: sha256(body),
+      size: body.length,
+      evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:/),
+    });
 
     const read = await get(bucket, 'docs/hello.txt');
     expect(read.status).toBe(200);
@@ -85,7 +94,12 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     expect(receipt).toMatchObject({
       outcome: 'accepted',
       policySnapshotId: expect.any(String),
-      details: expect.objectContaining({ data_product_id: 'dp-001', usage_policy_snapshot_id: 'pol-001', consent_token_ref: 'consent-123', usage_receipt_id: getEvent.details.usage_receipt_id }),
+      details: expect.objectContaining({
+        data_product_id: 'dp-001',
+        usage_policy_snapshot_id: 'pol-001',
+        consent_token_ref: 'consent-123',
+        usage_receipt_id: getEvent.details.usage_receipt_id,
+      }),
     });
     expect(read.headers['x-eosc-access-evidence-pointer']).toBe(getEvent.evidencePointer);
     expect(read.headers['x-eosc-usage-receipt-pointer']).toBe(receipt.evidencePointer);
@@ -117,7 +131,12 @@ describe('EOSC object storage through the gateway (ws2)', () => {
       expect(result.json).toMatchObject({ code, evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:/) });
       const events = await chain(tenantId);
       expect(events).toHaveLength(before + 1);
-      expect(events[events.length - 1]).toMatchObject({ eventType: 'object.put', outcome: 'refused', refusalSubject: 'object.put', evidencePointer: result.json.evidence_pointer });
+      expect(events[events.length - 1]).toMatchObject({
+        eventType: 'object.put',
+        outcome: 'refused',
+        refusalSubject: 'object.put',
+        evidencePointer: result.json.evidence_pointer,
+      });
       expect((await get(bucket, key)).status).toBe(404);
     });
   });
@@ -233,11 +252,9 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     expect((await put(bucket, 'held.txt', body, governance(body, { 'x-eosc-legal-hold': 'ON' }))).status).toBe(201);
     expect((await get(bucket, 'held.txt', { method: 'DELETE' })).status).toBe(403);
     const events = await chain(tenantId);
-    expect(events.filter((event) => event.eventType === 'object.delete' && event.outcome === 'refused').map((event) => event.refusalReasonCode)).toEqual([
-      'retention_in_force',
-      'retention_in_force',
-      'legal_hold_on',
-    ]);
+    expect(
+      events.filter((event) => event.eventType === 'object.delete' && event.outcome === 'refused').map((event) => event.refusalReasonCode),
+    ).toEqual(['retention_in_force', 'retention_in_force', 'legal_hold_on']);
 
     expect((await put(bucket, 'free.txt', body, governance(body))).status).toBe(201);
     const deleted = await get(bucket, 'free.txt', { method: 'DELETE' });
@@ -245,7 +262,11 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     expect((await get(bucket, 'free.txt')).status).toBe(404);
     expect((await get(bucket, 'free.txt', { method: 'DELETE' })).status).toBe(404);
     const after = await chain(tenantId);
-    expect(after[after.length - 1]).toMatchObject({ eventType: 'object.delete', outcome: 'accepted', details: expect.objectContaining({ object_key: 'free.txt' }) });
+    expect(after[after.length - 1]).toMatchObject({
+      eventType: 'object.delete',
+      outcome: 'accepted',
+      details: expect.objectContaining({ object_key: 'free.txt' }),
+    });
   });
 
   it('lists objects by prefix with a cursor, over REST and GraphQL', async () => {
@@ -256,8 +277,13 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     }
     expect((await get(listBucket, 'logs/b', { method: 'DELETE' })).status).toBe(204);
     const page = async (query: string) => {
-      const response = await request(`${env.url}/v1/storage/${listBucket}/objects${query}`, { headers: { authorization: `Bearer ${adminToken}` } });
-      return { status: response.statusCode, json: (await response.body.json()) as { items: Array<{ key: string }>; next_cursor: string | null; code?: string } };
+      const response = await request(`${env.url}/v1/storage/${listBucket}/objects${query}`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      return {
+        status: response.statusCode,
+        json: (await response.body.json()) as { items: Array<{ key: string }>; next_cursor: string | null; code?: string },
+      };
     };
     const first = await page('?prefix=logs/&limit=1');
     expect(first.json.items.map((item) => item.key)).toEqual(['logs/a']);
@@ -268,7 +294,11 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     expect((await page('?limit=0')).json.code).toBe('ECS_INVALID_PAGE_SIZE');
     expect((await page(`?prefix=other/&cursor=${encodeURIComponent(first.json.next_cursor!)}`)).json.code).toBe('ECS_INVALID_CURSOR');
 
-    type Objects = { bucket: { objects: { items: Array<{ key: string; size: number; sha256: string; classification: string }>; nextCursor: string | null } } };
+    type Objects = {
+      bucket: {
+        objects: { items: Array<{ key: string; size: number; sha256: string; classification: string }>; nextCursor: string | null };
+      };
+    };
     const objects = `query($name: ID!, $first: Int, $after: String) {
       bucket(name: $name) { objects(prefix: "logs/", first: $first, after: $after) { items { key size sha256 classification } nextCursor } } }`;
     const gql = await env.gqlAs<Objects>(adminToken, objects, { name: listBucket, first: 10 });
@@ -281,7 +311,11 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     expect(gqlFirst.errors).toBeUndefined();
     expect(gqlFirst.data!.bucket.objects.items.map((item) => item.key)).toEqual(['logs/a']);
     expect(gqlFirst.data!.bucket.objects.nextCursor).toEqual(expect.any(String));
-    const gqlSecond = await env.gqlAs<Objects>(adminToken, objects, { name: listBucket, first: 1, after: gqlFirst.data!.bucket.objects.nextCursor });
+    const gqlSecond = await env.gqlAs<Objects>(adminToken, objects, {
+      name: listBucket,
+      first: 1,
+      after: gqlFirst.data!.bucket.objects.nextCursor,
+    });
     expect(gqlSecond.errors).toBeUndefined();
     expect(gqlSecond.data!.bucket.objects.items.map((item) => item.key)).toEqual(['logs/c']);
     expect(gqlSecond.data!.bucket.objects.nextCursor).toBeNull();
@@ -293,10 +327,15 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     const hash = createHash('sha256');
     for (let i = 0; i < chunks; i += 1) hash.update(chunk);
     const digest = hash.digest('hex');
-    const source = Readable.from((function* () {
-      for (let i = 0; i < chunks; i += 1) yield chunk;
-    })());
-    const stored = await put(bucket, 'big.bin', source, { ...governance(Buffer.alloc(0), { 'x-eosc-integrity': `sha256:${digest}`, 'content-type': 'application/octet-stream' }), 'content-length': String(chunk.length * chunks) });
+    const source = Readable.from(
+      (function* () {
+        for (let i = 0; i < chunks; i += 1) yield chunk;
+      })(),
+    );
+    const stored = await put(bucket, 'big.bin', source, {
+      ...governance(Buffer.alloc(0), { 'x-eosc-integrity': `sha256:${digest}`, 'content-type': 'application/octet-stream' }),
+      'content-length': String(chunk.length * chunks),
+    });
     expect(stored.status).toBe(201);
     expect(stored.json.size).toBe(chunk.length * chunks);
     const response = await request(objectUrl(bucket, 'big.bin'), { headers: { authorization: `Bearer ${adminToken}` } });

@@ -24,7 +24,9 @@ describe('resuming live audit subscriptions', () => {
 
   beforeAll(async () => {
     // Pings every minute: the paused client of the slow-consumer case would not answer them.
-    env = await startTestStack({ env: { SUBSCRIPTION_BUFFER: String(BUFFER), SUBSCRIPTION_POLL_MS: '1000', SUBSCRIPTION_KEEPALIVE_MS: '60000' } });
+    env = await startTestStack({
+      env: { SUBSCRIPTION_BUFFER: String(BUFFER), SUBSCRIPTION_POLL_MS: '1000', SUBSCRIPTION_KEEPALIVE_MS: '60000' },
+    });
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((created) => created.dispose()));

@@ -7,7 +7,8 @@ import type { TestStack } from '../support/test-stack';
 import { AUDIT_EVENTS, commitEvents, liveClient, range, settle, subscribe } from '../support/live-events';
 import type { CloseEventLike } from '../support/live-events';
 
-const EVENT_FIELDS = 'id eventType tenantId outcome sequence chainId eventHash prevHash evidencePointer correlationId occurredAt actor details canonical';
+const EVENT_FIELDS =
+  'id eventType tenantId outcome sequence chainId eventHash prevHash evidencePointer correlationId occurredAt actor details canonical';
 
 describe('live audit subscriptions (graphql-ws)', () => {
   let env: TestStack;
@@ -19,14 +20,16 @@ describe('live audit subscriptions (graphql-ws)', () => {
   };
 
   beforeAll(async () => {
-    env = await startTestStack({ env: { SUBSCRIPTIONS_PER_PRINCIPAL: '3', SUBSCRIPTIONS_PER_CONNECTION: '2', SUBSCRIPTION_KEEPALIVE_MS: '1000' } });
+    env = await startTestStack({
+      env: { SUBSCRIPTIONS_PER_PRINCIPAL: '3', SUBSCRIPTIONS_PER_CONNECTION: '2', SUBSCRIPTION_KEEPALIVE_MS: '1000' },
+    });
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((created) => created.dispose()));
   });
   afterAll(() => env.stop());
 
-  it('delivers a governed action\'s committed event with the shape of the events query', async () => {
+  it("delivers a governed action's committed event with the shape of the events query", async () => {
     const tenant = uniqueId('live');
     expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenant) })).errors).toBeUndefined();
     const auditor = client({ token: await env.token('auditor', tenant) });
@@ -36,9 +39,12 @@ describe('live audit subscriptions (graphql-ws)', () => {
     expect(suspended.errors).toBeUndefined();
     const [event] = await sub.next(1);
     expect(event).toMatchObject({ eventType: 'tenant.suspend', tenantId: tenant, outcome: 'accepted', sequence: 2 });
-    const listed = await env.gql<{ events: { items: unknown[] } }>(`query($f: EventFilter) { events(filter: $f) { items { ${EVENT_FIELDS} } } }`, {
-      f: { tenantId: tenant, fromSequence: 2 },
-    });
+    const listed = await env.gql<{ events: { items: unknown[] } }>(
+      `query($f: EventFilter) { events(filter: $f) { items { ${EVENT_FIELDS} } } }`,
+      {
+        f: { tenantId: tenant, fromSequence: 2 },
+      },
+    );
     expect(listed.data!.events.items).toEqual([event]);
   });
 
@@ -50,19 +56,32 @@ describe('live audit subscriptions (graphql-ws)', () => {
     const outcome = (n: number) => (eventType(n) === 'workload.refuse' ? 'refused' : 'accepted');
     const workloads = subscribe(auditor, { eventTypes: ['workload.*'] });
     // Another selection of the same events on the same chain: its own shape.
-    const narrow = subscribe(client({ token: await env.token('auditor', tenant) }), { eventTypes: ['workload.*'] }, 'subscription($eventTypes: [String!]) { auditEvents(eventTypes: $eventTypes) { sequence } }');
+    const narrow = subscribe(
+      client({ token: await env.token('auditor', tenant) }),
+      { eventTypes: ['workload.*'] },
+      'subscription($eventTypes: [String!]) { auditEvents(eventTypes: $eventTypes) { sequence } }',
+    );
     const refusals = subscribe(auditor, { outcomes: ['refused'] });
     await settle(300);
-    const everything = subscribe(client({ token: await env.token('auditor', tenant) }), { eventTypes: ['tenant.update', 'object.put'], outcomes: ['accepted'] });
+    const everything = subscribe(client({ token: await env.token('auditor', tenant) }), {
+      eventTypes: ['tenant.update', 'object.put'],
+      outcomes: ['accepted'],
+    });
     await settle(300);
     await commitEvents(env.stack.services.db, tenant, 12, { eventType, outcome });
     const admitted = await workloads.next(6);
-    expect(admitted.map((event) => event.eventType)).toEqual(range(0, 11).map(eventType).filter((type) => type.startsWith('workload.')));
+    expect(admitted.map((event) => event.eventType)).toEqual(
+      range(0, 11)
+        .map(eventType)
+        .filter((type) => type.startsWith('workload.')),
+    );
     expect(admitted.map((event) => event.sequence)).toEqual(range(1, 12).filter((seq) => eventType(seq - 1).startsWith('workload.')));
     expect(await narrow.next(6)).toEqual(admitted.map((event) => ({ sequence: event.sequence })));
     expect((await refusals.next(3)).every((event) => event.outcome === 'refused' && event.eventType === 'workload.refuse')).toBe(true);
     expect((await everything.next(6)).map((event) => event.eventType)).toEqual(
-      range(0, 11).map(eventType).filter((type) => type === 'tenant.update' || type === 'object.put'),
+      range(0, 11)
+        .map(eventType)
+        .filter((type) => type === 'tenant.update' || type === 'object.put'),
     );
     // A marker after the twelve, matching both selections: once it is there, every earlier event
     // of the chain has been offered to them, so a stray one would have come before it.
@@ -73,7 +92,7 @@ describe('live audit subscriptions (graphql-ws)', () => {
     expect(refusals.events.map((event) => event.sequence)).toEqual([...range(1, 12).filter((seq) => outcome(seq - 1) === 'refused'), 13]);
   });
 
-  it('checklist 24: never gives a tenant auditor another tenant\'s events; a platform auditor sees every tenant', async () => {
+  it("checklist 24: never gives a tenant auditor another tenant's events; a platform auditor sees every tenant", async () => {
     const a = uniqueId('iso-a');
     const b = uniqueId('iso-b');
     const ofA = subscribe(client({ token: await env.token('auditor', a) }));
@@ -82,7 +101,10 @@ describe('live audit subscriptions (graphql-ws)', () => {
     await commitEvents(env.stack.services.db, b, 3);
     await commitEvents(env.stack.services.db, a, 2);
     await commitEvents(env.stack.services.db, b, 2);
-    expect((await ofA.next(2)).map((event) => [event.tenantId, event.sequence])).toEqual([[a, 1], [a, 2]]);
+    expect((await ofA.next(2)).map((event) => [event.tenantId, event.sequence])).toEqual([
+      [a, 1],
+      [a, 2],
+    ]);
     await platform.next(7);
     const seen = (tenant: string) => platform.events.filter((event) => event.tenantId === tenant).map((event) => event.sequence);
     expect(seen(a)).toEqual([1, 2]);
@@ -91,7 +113,11 @@ describe('live audit subscriptions (graphql-ws)', () => {
     // marker on A's chain committed now reaches A's auditor after any of them could have.
     await commitEvents(env.stack.services.db, a, 1);
     await ofA.next(3);
-    expect(ofA.events.map((event) => [event.tenantId, event.sequence])).toEqual([[a, 1], [a, 2], [a, 3]]);
+    expect(ofA.events.map((event) => [event.tenantId, event.sequence])).toEqual([
+      [a, 1],
+      [a, 2],
+      [a, 3],
+    ]);
   });
 
   it('checklist 24: closes with 4403 and records the refusal when an auditor asks for another tenant', async () => {
@@ -106,13 +132,21 @@ describe('live audit subscriptions (graphql-ws)', () => {
       `query($f: EventFilter) { events(filter: $f) { items { evidencePointer refusalReasonCode } } }`,
       { f: { tenantId: b, eventTypes: ['authority.refusal'] } },
     );
-    expect(refusals.data!.events.items).toEqual([{ evidencePointer: ended.reason.split(' ')[1], refusalReasonCode: 'outside_tenant_scope' }]);
+    expect(refusals.data!.events.items).toEqual([
+      { evidencePointer: ended.reason.split(' ')[1], refusalReasonCode: 'outside_tenant_scope' },
+    ]);
   });
 
   it('checklist 22: closes with 4401 for missing, bad or alg:none credentials and 4403 for a caller without evidence.read', async () => {
     const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const algNone = `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ sub: 'mallory', roles: ['platform-admin'], aud: 'ecs-gateway', exp: Math.floor(Date.now() / 1000) + 600 })}.`;
-    for (const credentials of [undefined, { token: 'not-a-token' }, { token: algNone }, { authorization: 'Basic abc' }, { apiKey: 'ecs_nope_nope' }]) {
+    for (const credentials of [
+      undefined,
+      { token: 'not-a-token' },
+      { token: algNone },
+      { authorization: 'Basic abc' },
+      { apiKey: 'ecs_nope_nope' },
+    ]) {
       const ended = (await subscribe(client(credentials)).ended) as CloseEventLike;
       expect(ended.code).toBe(4401);
       expect(ended.reason).toMatch(/^ECS_UNAUTHENTICATED eosc:\/\/evidence\//);
@@ -220,6 +254,8 @@ describe('live audit subscriptions (graphql-ws)', () => {
         socket.send(init);
       }),
     ).toBe(4429);
-    expect(await closeCode((socket) => socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: AUDIT_EVENTS } })))).toBe(4401);
+    expect(await closeCode((socket) => socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: AUDIT_EVENTS } })))).toBe(
+      4401,
+    );
   });
 });

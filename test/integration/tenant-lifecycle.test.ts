@@ -14,8 +14,11 @@ describe('tenant lifecycle and policy baselines', () => {
   const events = async (tenantId: string) =>
     (await env.gql<{ events: { items: Array<Record<string, unknown>> } }>(EVENTS, { f: { tenantId } })).data!.events.items;
   const current = async (name = 'ecs-baseline-v1') =>
-    (await env.gql<{ policyBaseline: { current: { id: string } } }>('query($n: ID!) { policyBaseline(name: $n) { current { id } } }', { n: name })).data!
-      .policyBaseline.current.id;
+    (
+      await env.gql<{ policyBaseline: { current: { id: string } } }>('query($n: ID!) { policyBaseline(name: $n) { current { id } } }', {
+        n: name,
+      })
+    ).data!.policyBaseline.current.id;
 
   it('validates creation with the spec’s errors', async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
@@ -57,14 +60,21 @@ describe('tenant lifecycle and policy baselines', () => {
     expect(chain.map((event) => event.eventType)).toEqual(['tenant.create', 'tenant.update', 'tenant.suspend', 'tenant.delete']);
     const policy = await current();
     for (const event of chain) {
-      expect(event).toMatchObject({ outcome: 'accepted', policySnapshotId: policy, authoritySnapshotId: expect.stringMatching(/^authsnap:/) });
+      expect(event).toMatchObject({
+        outcome: 'accepted',
+        policySnapshotId: policy,
+        authoritySnapshotId: expect.stringMatching(/^authsnap:/),
+      });
     }
     expect(chain[1]!.details).toMatchObject({
       before: { jurisdiction: 'DE', classification_ceiling: 'internal', status: 'active' },
       after: { jurisdiction: 'FR', classification_ceiling: 'restricted', status: 'active' },
     });
     expect(chain[3]!.details).toMatchObject({ before: { status: 'suspended' }, after: { status: 'deleted' } });
-    const verified = await env.gql<{ verifyChain: { valid: boolean; checked: number } }>('query($t: ID!) { verifyChain(tenantId: $t) { valid checked } }', { t: id });
+    const verified = await env.gql<{ verifyChain: { valid: boolean; checked: number } }>(
+      'query($t: ID!) { verifyChain(tenantId: $t) { valid checked } }',
+      { t: id },
+    );
     expect(verified.data!.verifyChain).toEqual({ valid: true, checked: 4 });
   });
 
@@ -76,7 +86,10 @@ describe('tenant lifecycle and policy baselines', () => {
         { i: { name, text } },
       );
     const first = await publish(BASELINE_V1_TEXT);
-    expect(first.data!.publishPolicyBaseline.current).toMatchObject({ id: expect.stringMatching(/^polsnap:sha256:[0-9a-f]{64}$/), version: 1 });
+    expect(first.data!.publishPolicyBaseline.current).toMatchObject({
+      id: expect.stringMatching(/^polsnap:sha256:[0-9a-f]{64}$/),
+      version: 1,
+    });
     const again = await publish(BASELINE_V1_TEXT);
     expect(again.data!.publishPolicyBaseline.current).toEqual(first.data!.publishPolicyBaseline.current);
     const stricter = BASELINE_V1_TEXT.replace('"ghcr.io"', '"registry.other.eu"');
@@ -86,23 +99,32 @@ describe('tenant lifecycle and policy baselines', () => {
       first.data!.publishPolicyBaseline.current.id,
       second.data!.publishPolicyBaseline.current.id,
     ]);
-    const old = await env.gql<{ policySnapshot: { text: string; version: number } }>('query($id: ID!) { policySnapshot(id: $id) { text version } }', {
-      id: first.data!.publishPolicyBaseline.current.id,
-    });
+    const old = await env.gql<{ policySnapshot: { text: string; version: number } }>(
+      'query($id: ID!) { policySnapshot(id: $id) { text version } }',
+      {
+        id: first.data!.publishPolicyBaseline.current.id,
+      },
+    );
     expect(old.data!.policySnapshot).toEqual({ text: BASELINE_V1_TEXT, version: 1 });
 
     const unparsable = await publish('permit (principal, action');
     expect(unparsable.errors?.[0]?.extensions?.code).toBe('ECS_VALIDATION_FAILED');
     expect(unparsable.errors?.[0]?.message).toMatch(/unexpected end of input/);
-    const invalid = await publish('@id("x") permit (principal, action == Ecs::Action::"workload.deploy", resource) when { resource.nope == 1 };');
+    const invalid = await publish(
+      '@id("x") permit (principal, action == Ecs::Action::"workload.deploy", resource) when { resource.nope == 1 };',
+    );
     expect(invalid.errors?.[0]?.message).toMatch(/nope/);
     const unexplained = await publish('@id("x") forbid (principal, action == Ecs::Action::"workload.deploy", resource);');
     expect(unexplained.errors?.[0]?.message).toMatch(/@reason_class/);
 
     await expect(
-      env.stack.services.db.prisma.$executeRawUnsafe(`UPDATE control_policy_snapshots SET text = 'permit(principal, action, resource);' WHERE baseline = '${name}'`),
+      env.stack.services.db.prisma.$executeRawUnsafe(
+        `UPDATE control_policy_snapshots SET text = 'permit(principal, action, resource);' WHERE baseline = '${name}'`,
+      ),
     ).rejects.toThrow(/append-only/);
-    const platform = (await events('_platform')).filter((event) => event.eventType === 'policy.snapshot.publish' && (event.details as { policy_baseline: string }).policy_baseline === name);
+    const platform = (await events('_platform')).filter(
+      (event) => event.eventType === 'policy.snapshot.publish' && (event.details as { policy_baseline: string }).policy_baseline === name,
+    );
     expect(platform).toHaveLength(2);
   });
 
@@ -113,7 +135,10 @@ describe('tenant lifecycle and policy baselines', () => {
     for (const [query, variables] of [
       ['mutation($id: ID!) { suspendTenant(id: $id) { id } }', { id }],
       ['mutation($id: ID!) { deleteTenant(id: $id) { id } }', { id }],
-      ['mutation($i: PublishPolicyBaselineInput!) { publishPolicyBaseline(input: $i) { name } }', { i: { name: 'x-pol', text: BASELINE_V1_TEXT } }],
+      [
+        'mutation($i: PublishPolicyBaselineInput!) { publishPolicyBaseline(input: $i) { name } }',
+        { i: { name: 'x-pol', text: BASELINE_V1_TEXT } },
+      ],
     ] as const) {
       const refused = await env.gqlAs(tenantAdmin, query, variables);
       expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'ECS_FORBIDDEN', evidence_pointer: expect.any(String) });

@@ -21,13 +21,23 @@ describe('exports across two replicas on one PostgreSQL database', () => {
     dir = await makeTempDir('ecs-export-replicas-');
     database = await createPostgresDatabase();
     // Same DATA_DIR: the replicas share the signing keys and the development PKI, as deployments must.
-    const config = testConfig({ dataDir: dir.path, databaseUrl: database.databaseUrl, env: { RATE_LIMIT_PER_MINUTE: '100000', EXPORT_POLL_MS: '200' } });
+    const config = testConfig({
+      dataDir: dir.path,
+      databaseUrl: database.databaseUrl,
+      env: { RATE_LIMIT_PER_MINUTE: '100000', EXPORT_POLL_MS: '200' },
+    });
     for (let i = 0; i < 2; i += 1) stacks.push(await startStack(config, createLogger({ level: 'silent' })));
     const issuer = await loadDevIssuer(config.devIssuer.keyFile);
     replicas = stacks.map((stack) => {
       const url = stack.gateway.url;
       const token: TestStack['token'] = (role, tenantId) =>
-        issuer.mint({ subject: `${role}${tenantId ?? ''}`, roles: [role], ...(tenantId ? { tenantId } : {}), audience: config.oidc.audience, ttlSeconds: 600 });
+        issuer.mint({
+          subject: `${role}${tenantId ?? ''}`,
+          roles: [role],
+          ...(tenantId ? { tenantId } : {}),
+          audience: config.oidc.audience,
+          ttlSeconds: 600,
+        });
       return { url, token } as TestStack;
     });
   });

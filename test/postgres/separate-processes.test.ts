@@ -59,10 +59,7 @@ describe('gateway and five subgraphs as separate processes on PostgreSQL', () =>
     ...extra,
   });
   const startSubgraph = async (plane: Plane): Promise<void> => {
-    subgraphs.set(
-      plane,
-      await startServerProcess({ args: ['subgraph', plane], env: env({ SUBGRAPH_PORT: String(ports.get(plane)) }) }),
-    );
+    subgraphs.set(plane, await startServerProcess({ args: ['subgraph', plane], env: env({ SUBGRAPH_PORT: String(ports.get(plane)) }) }));
   };
 
   beforeAll(async () => {
@@ -105,9 +102,14 @@ describe('gateway and five subgraphs as separate processes on PostgreSQL', () =>
   it('answers a query planned across control, execution and audit', async () => {
     const tenant = await postGraphQL(gateway.origin, CREATE_TENANT, { input: tenantInput(tenantId) }, await adminHeaders(dataDir.path));
     expect(tenant.body.errors).toBeUndefined();
-    const workload = await postGraphQL<{ createWorkload: { id: string } }>(gateway.origin, CREATE_WORKLOAD, {
-      input: { tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' },
-    }, await adminHeaders(dataDir.path));
+    const workload = await postGraphQL<{ createWorkload: { id: string } }>(
+      gateway.origin,
+      CREATE_WORKLOAD,
+      {
+        input: { tenantId, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' },
+      },
+      await adminHeaders(dataDir.path),
+    );
     expect(workload.body.errors).toBeUndefined();
     workloadId = workload.body.data!.createWorkload.id;
 
@@ -141,7 +143,9 @@ describe('gateway and five subgraphs as separate processes on PostgreSQL', () =>
 
     expectExitCode(await replica.stop('SIGTERM'), 0, replica);
     // The first gateway is unaffected.
-    expect((await postGraphQL(gateway.origin, '{ __typename }', undefined, await adminHeaders(dataDir.path))).body).toEqual({ data: { __typename: 'Query' } });
+    expect((await postGraphQL(gateway.origin, '{ __typename }', undefined, await adminHeaders(dataDir.path))).body).toEqual({
+      data: { __typename: 'Query' },
+    });
   });
 
   it(`answers /readyz with 503 naming the ${KILLED_PLANE} plane once that process is killed`, async () => {

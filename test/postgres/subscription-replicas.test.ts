@@ -21,7 +21,13 @@ describe('live audit events across two gateway processes on PostgreSQL', () => {
 
   const auditorToken = async (tenantId?: string) => {
     const issuer = await loadDevIssuer(devIssuerFile(dataDir.path));
-    return issuer.mint({ subject: `auditor-${tenantId ?? 'platform'}`, roles: ['auditor'], ...(tenantId ? { tenantId } : {}), audience: 'ecs-gateway', ttlSeconds: 600 });
+    return issuer.mint({
+      subject: `auditor-${tenantId ?? 'platform'}`,
+      roles: ['auditor'],
+      ...(tenantId ? { tenantId } : {}),
+      audience: 'ecs-gateway',
+      ttlSeconds: 600,
+    });
   };
   const createTenant = async (server: StartedServer, id: string) => {
     const response = await fetch(`${server.origin}/v1/tenants`, {
@@ -80,7 +86,10 @@ describe('live audit events across two gateway processes on PostgreSQL', () => {
       ['2', 'tenant.suspend'],
     ]);
     await everyTenant.next(2);
-    expect(everyTenant.events.filter((event) => event.tenantId === tenant).map((event) => event.eventType)).toEqual(['tenant.create', 'tenant.suspend']);
+    expect(everyTenant.events.filter((event) => event.tenantId === tenant).map((event) => event.eventType)).toEqual([
+      'tenant.create',
+      'tenant.suspend',
+    ]);
   });
 
   it('keeps delivering after the listening connections are cut', async () => {

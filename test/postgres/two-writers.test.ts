@@ -26,10 +26,7 @@ describe('two processes appending to one tenant on PostgreSQL', () => {
     try {
       await db.migrate();
       const tenant = 'two-writers';
-      const codes = await Promise.all([
-        runWorker(database.databaseUrl, tenant, 150, 8),
-        runWorker(database.databaseUrl, tenant, 150, 8),
-      ]);
+      const codes = await Promise.all([runWorker(database.databaseUrl, tenant, 150, 8), runWorker(database.databaseUrl, tenant, 150, 8)]);
       expect(codes).toEqual([0, 0]);
       const rows = await db.prisma.evidenceEvent.findMany({
         where: { chainId: chainIdFor(tenant) },

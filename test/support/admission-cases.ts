@@ -3,7 +3,15 @@ import type { AdmissionFacts } from '../../lib/policy/evaluate-admission';
 const base: AdmissionFacts = {
   caller: 'alice',
   tenant: { id: 'acme', status: 'active', jurisdiction: 'EU', ceilingLevel: 2 },
-  workload: { id: 'w-1', envelope: 'container', registry: 'registry.example.eu', pinned: true, level: 1, jurisdiction: 'DE', withinTenantJurisdiction: true },
+  workload: {
+    id: 'w-1',
+    envelope: 'container',
+    registry: 'registry.example.eu',
+    pinned: true,
+    level: 1,
+    jurisdiction: 'DE',
+    withinTenantJurisdiction: true,
+  },
 };
 
 /** Admission facts covering every rule of ecs-baseline-v1, alone and combined. */
@@ -15,5 +23,9 @@ export const ADMISSION_CASES: AdmissionFacts[] = [
   { ...base, workload: { ...base.workload, registry: 'docker.io' } },
   { ...base, workload: { ...base.workload, level: 2, pinned: false, envelope: 'vm' } },
   { ...base, workload: { ...base.workload, level: 2 } },
-  { ...base, tenant: { ...base.tenant, status: 'deleted' }, workload: { ...base.workload, level: 3, pinned: false, registry: 'quay.io', withinTenantJurisdiction: false } },
+  {
+    ...base,
+    tenant: { ...base.tenant, status: 'deleted' },
+    workload: { ...base.workload, level: 3, pinned: false, registry: 'quay.io', withinTenantJurisdiction: false },
+  },
 ];

@@ -28,7 +28,12 @@ export function testSigner(dir: string, name = 'signing-keys.json'): Promise<Bun
 /** A bundle of a synthetic chain written into `dir`. */
 export async function writeTestBundle(
   dir: string,
-  { count = 12, signer, profileId = 'ecs-evidence-admissible', ncp = false }: {
+  {
+    count = 12,
+    signer,
+    profileId = 'ecs-evidence-admissible',
+    ncp = false,
+  }: {
     count?: number;
     signer?: BundleSigner;
     profileId?: string;

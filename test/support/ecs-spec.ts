@@ -9,7 +9,9 @@ export function goldenBundleDir(name: 'baseline' | 'ncp'): string {
 }
 
 export function readGoldenEvents(name: 'baseline' | 'ncp'): string[] {
-  return readFileSync(path.join(goldenBundleDir(name), 'events.jsonl'), 'utf8').trim().split('\n');
+  return readFileSync(path.join(goldenBundleDir(name), 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
 }
 
 export function readGoldenJson<T>(name: 'baseline' | 'ncp', file: string): T {

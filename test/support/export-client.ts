@@ -15,10 +15,19 @@ export interface JsonResponse {
 }
 
 /** One REST call with a bearer token; the body parsed as JSON ({} when there is none). */
-export async function rest(env: TestStack, token: string | undefined, method: 'GET' | 'POST', urlPath: string, body?: unknown): Promise<JsonResponse> {
+export async function rest(
+  env: TestStack,
+  token: string | undefined,
+  method: 'GET' | 'POST',
+  urlPath: string,
+  body?: unknown,
+): Promise<JsonResponse> {
   const response = await request(`${env.url}${urlPath}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.body.text();
@@ -51,7 +60,12 @@ export async function exportAndWait(env: TestStack, token: string, body: Record<
 }
 
 /** Downloads a bundle to `file`; returns the status and headers (an error body is saved too). */
-export async function downloadBundle(env: TestStack, token: string, id: string, file: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+export async function downloadBundle(
+  env: TestStack,
+  token: string,
+  id: string,
+  file: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
   const response = await request(`${env.url}/v1/exports/${id}/bundle`, { headers: { authorization: `Bearer ${token}` } });
   await pipeline(response.body, createWriteStream(file));
   return { status: response.statusCode, headers: response.headers };

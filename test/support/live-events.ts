@@ -251,7 +251,10 @@ export async function openSse(baseUrl: string, path: string, headers: Record<str
   })();
   stream.next = (count, timeoutMs = 15_000) =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${stream.events.length} of ${count} SSE events within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`only ${stream.events.length} of ${count} SSE events within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const check = () => {
         if (stream.events.length >= count) {
           clearTimeout(timer);

@@ -6,6 +6,7 @@ export function memorySource(events: readonly SourceEvent[], artifacts: Readonly
     async *events() {
       for (let start = 0; start < events.length; start += batch) yield events.slice(start, start + batch);
     },
-    artifacts: async (pointers) => new Map(pointers.flatMap((pointer) => (artifacts.has(pointer) ? [[pointer, artifacts.get(pointer)!] as const] : []))),
+    artifacts: async (pointers) =>
+      new Map(pointers.flatMap((pointer) => (artifacts.has(pointer) ? [[pointer, artifacts.get(pointer)!] as const] : []))),
   };
 }

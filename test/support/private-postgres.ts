@@ -55,7 +55,13 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     start,
     stop: (mode = 'fast') => run('pg_ctl', ['-D', dataDir, '-m', mode, '-w', '-t', '60', 'stop']),
     destroy: () => {
-      spawnSync(asRoot ? 'runuser' : path.join(bin, 'pg_ctl'), asRoot ? ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), '-D', dataDir, '-m', 'immediate', 'stop'] : ['-D', dataDir, '-m', 'immediate', 'stop'], { timeout: 30_000 });
+      spawnSync(
+        asRoot ? 'runuser' : path.join(bin, 'pg_ctl'),
+        asRoot
+          ? ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), '-D', dataDir, '-m', 'immediate', 'stop']
+          : ['-D', dataDir, '-m', 'immediate', 'stop'],
+        { timeout: 30_000 },
+      );
       rmSync(dir, { recursive: true, force: true });
     },
   };

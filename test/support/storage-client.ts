@@ -43,7 +43,11 @@ type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
 export function storageClient(env: TestStack, token: string) {
   const objectUrl = (bucket: string, key: string, query = ''): string => `${env.url}/v1/storage/${bucket}/objects/${key}${query}`;
 
-  async function call(method: Method, url: string, options: { body?: Buffer | Readable | string; headers?: Record<string, string>; token?: string } = {}): Promise<StorageResponse> {
+  async function call(
+    method: Method,
+    url: string,
+    options: { body?: Buffer | Readable | string; headers?: Record<string, string>; token?: string } = {},
+  ): Promise<StorageResponse> {
     const response = await request(url, {
       method,
       headers: { authorization: `Bearer ${options.token ?? token}`, ...options.headers },
@@ -64,11 +68,23 @@ export function storageClient(env: TestStack, token: string) {
     call,
     put: (bucket: string, key: string, body: Buffer | Readable, headers: Record<string, string>, as?: string) =>
       call('PUT', objectUrl(bucket, key), { body, headers, token: as }),
-    get: (bucket: string, key: string, options: { token?: string; method?: Method; query?: string; headers?: Record<string, string>; body?: string } = {}) =>
-      call(options.method ?? 'GET', objectUrl(bucket, key, options.query ?? ''), { token: options.token, headers: options.headers, body: options.body }),
+    get: (
+      bucket: string,
+      key: string,
+      options: { token?: string; method?: Method; query?: string; headers?: Record<string, string>; body?: string } = {},
+    ) =>
+      call(options.method ?? 'GET', objectUrl(bucket, key, options.query ?? ''), {
+        token: options.token,
+        headers: options.headers,
+        body: options.body,
+      }),
     /** JSON control request (legal hold, retention, multipart completion). */
     control: (method: Method, bucket: string, key: string, query: string, body: unknown, as?: string) =>
-      call(method, objectUrl(bucket, key, query), { body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' }, token: as }),
+      call(method, objectUrl(bucket, key, query), {
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+        token: as,
+      }),
     async createBucket(owner: string, overrides: Record<string, unknown> = {}): Promise<string> {
       const name = uniqueId('b');
       const result = await env.gql(CREATE_BUCKET, { input: { name, tenantId: owner, jurisdiction: 'DE', ...overrides } });

@@ -37,17 +37,17 @@ export interface TestStack {
 
 /** The whole stack in this process on ephemeral ports, on the embedded database or a fresh PostgreSQL one. */
 export async function startTestStack(
-  options: {
-    onQueryPlan?: Experimental_DidResolveQueryPlanCallback;
-    log?: Logger;
-    env?: Record<string, string>;
-  } = {},
+  options: { onQueryPlan?: Experimental_DidResolveQueryPlanCallback; log?: Logger; env?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const dir = await makeTempDir();
   const database = await createTestDatabase();
   // API key lookups are not cached in tests, so revocations show at once; rate limits are
   // out of the way unless a suite sets its own.
-  const config = testConfig({ dataDir: dir.path, databaseUrl: database.databaseUrl, env: { API_KEY_CACHE_MS: '0', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000', ...options.env } });
+  const config = testConfig({
+    dataDir: dir.path,
+    databaseUrl: database.databaseUrl,
+    env: { API_KEY_CACHE_MS: '0', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000', ...options.env },
+  });
   const log = options.log ?? createLogger({ level: 'silent' });
   const stack = await startStack(config, log, { onQueryPlan: options.onQueryPlan });
   const url = stack.gateway.url;

@@ -140,7 +140,9 @@ describe('fuzz: never throws, never hangs, never accepts', () => {
 
   it('checklist 58: oversized inputs: a huge line, a huge file, too many files', async () => {
     await rejects(new Map(written).set('events.jsonl', Buffer.alloc(3 * 1024 * 1024, 0x61)));
-    await rejects(new Map(written).set('events.jsonl', Buffer.concat([written.get('events.jsonl')!, Buffer.alloc(2048, 0x20)])), { maxLineBytes: 1024 });
+    await rejects(new Map(written).set('events.jsonl', Buffer.concat([written.get('events.jsonl')!, Buffer.alloc(2048, 0x20)])), {
+      maxLineBytes: 1024,
+    });
     const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
     await rejects(new Map(written).set('events.jsonl', Buffer.from(`${deep}\n`)));
     const manifest = JSON.parse(written.get('manifest.json')!.toString()) as Record<string, unknown>;

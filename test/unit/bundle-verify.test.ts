@@ -91,7 +91,9 @@ describe('a tampered golden bundle names the failing check', () => {
       (value.events as JsonObject[])[0]!.id = 'evt-forged';
     });
     expect(await verify(segment)).toEqual(['segment', 'chain-segment-ref']);
-    expect(await verify(editJson('manifest.json', (value) => void (value.evidence_profile_id = 'ecs-evidence-ncp')))).toContain('profile-id');
+    expect(await verify(editJson('manifest.json', (value) => void (value.evidence_profile_id = 'ecs-evidence-ncp')))).toContain(
+      'profile-id',
+    );
     expect(await verify(editJson('manifest.json', (value) => void (value.tenant_id = 'tenant-999')))).toContain('tenant');
     const inherited = new Map(golden);
     for (const file of ['manifest.json', 'verifier-inputs.json', 'profile-claim.json', 'chain-segment.json']) {
@@ -128,7 +130,13 @@ describe('bundles written by write-bundle', () => {
     const chain = syntheticChain({ count: 40 });
     const archive = path.join(temp.path, 'signed.tar.gz');
     await writeBundleTarGz(
-      { events: chain.events(), artifacts: chain.artifacts, profileId: 'ecs-evidence-admissible', producer: { issuerId: 'p', producerId: 'x' }, signer },
+      {
+        events: chain.events(),
+        artifacts: chain.artifacts,
+        profileId: 'ecs-evidence-admissible',
+        producer: { issuerId: 'p', producerId: 'x' },
+        signer,
+      },
       createWriteStream(archive),
     );
     expect(failed(await verifyBundlePath(archive, { jwks: signer.jwks, requireFullCoverage: true }))).toEqual([]);
@@ -171,7 +179,10 @@ describe('bundles written by write-bundle', () => {
       }
     }
     const dir = path.join(temp.path, 'refusals');
-    await writeBundle({ events: stripped(), artifacts: chain.artifacts, profileId: 'ecs-evidence-baseline', producer: { issuerId: 'p', producerId: 'x' } }, dir);
+    await writeBundle(
+      { events: stripped(), artifacts: chain.artifacts, profileId: 'ecs-evidence-baseline', producer: { issuerId: 'p', producerId: 'x' } },
+      dir,
+    );
     const result = await verifyBundlePath(dir);
     expect(failed(result)).toEqual(['refusals']);
     expect(result.checks.find((check) => check.name === 'refusals')!.detail).toContain('lacks refusal_reason_class');
@@ -182,19 +193,19 @@ describe('bundles written by write-bundle', () => {
     const producer = { issuerId: 'p', producerId: 'x' };
     const events = [...chain.events()];
     const gap = [events[0]!, events[2]!];
-    await expect(writeBundle({ events: gap, artifacts: chain.artifacts, profileId: 'ecs-evidence-baseline', producer }, path.join(temp.path, 'w1'))).rejects.toThrow(
-      /does not continue the chain/,
-    );
-    await expect(writeBundle({ events, artifacts: new Map(), profileId: 'ecs-evidence-baseline', producer }, path.join(temp.path, 'w2'))).rejects.toThrow(
-      /no artifact/,
-    );
+    await expect(
+      writeBundle({ events: gap, artifacts: chain.artifacts, profileId: 'ecs-evidence-baseline', producer }, path.join(temp.path, 'w1')),
+    ).rejects.toThrow(/does not continue the chain/);
+    await expect(
+      writeBundle({ events, artifacts: new Map(), profileId: 'ecs-evidence-baseline', producer }, path.join(temp.path, 'w2')),
+    ).rejects.toThrow(/no artifact/);
     const wrong = new Map([...chain.artifacts].map(([pointer]) => [pointer, Buffer.from('{}')]));
-    await expect(writeBundle({ events, artifacts: wrong, profileId: 'ecs-evidence-baseline', producer }, path.join(temp.path, 'w3'))).rejects.toThrow(
-      /does not match/,
-    );
-    await expect(writeBundle({ events, artifacts: chain.artifacts, profileId: 'ecs-evidence-baseline', producer }, path.join(temp.path, 'signed'))).rejects.toThrow(
-      /not empty/,
-    );
+    await expect(
+      writeBundle({ events, artifacts: wrong, profileId: 'ecs-evidence-baseline', producer }, path.join(temp.path, 'w3')),
+    ).rejects.toThrow(/does not match/);
+    await expect(
+      writeBundle({ events, artifacts: chain.artifacts, profileId: 'ecs-evidence-baseline', producer }, path.join(temp.path, 'signed')),
+    ).rejects.toThrow(/not empty/);
   });
 
   it('streams a long chain: 10,000 events through .tar.gz and back', async () => {
@@ -204,7 +215,13 @@ describe('bundles written by write-bundle', () => {
       yield* chain.events();
     }
     const written = await writeBundleTarGz(
-      { events: events(), artifacts: async (pointer) => chain.artifacts.get(pointer), profileId: 'ecs-evidence-admissible', producer: { issuerId: 'p', producerId: 'x' }, signer },
+      {
+        events: events(),
+        artifacts: async (pointer) => chain.artifacts.get(pointer),
+        profileId: 'ecs-evidence-admissible',
+        producer: { issuerId: 'p', producerId: 'x' },
+        signer,
+      },
       createWriteStream(archive),
     );
     expect(written.events).toBe(10_000);

@@ -10,7 +10,12 @@ function buildChain(length: number, tenant = 'acme'): JsonObject[] {
   for (let sequence = 1; sequence <= length; sequence += 1) {
     const { event } = buildEvent(
       { tenantId: tenant, eventType: 'workload.admit', actor: 'alice', outcome: 'accepted', correlationId: `corr-${sequence}` },
-      { id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`, sequence, prevHash, occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, sequence)) },
+      {
+        id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
+        sequence,
+        prevHash,
+        occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, sequence)),
+      },
     );
     prevHash = event.event_hash;
     events.push(event);
@@ -63,9 +68,7 @@ describe('chain verifier', () => {
 
   it('rejects a chain that does not start at sequence 1 and a first event with prev_hash', () => {
     expect(verify(chain.slice(1)).failure?.reason).toMatch(/starts at sequence 2/);
-    expect(verify([rehash(chain[0]!, { prev_hash: 'sha256:abc' })]).failure?.reason).toBe(
-      'first event must have no prev_hash',
-    );
+    expect(verify([rehash(chain[0]!, { prev_hash: 'sha256:abc' })]).failure?.reason).toBe('first event must have no prev_hash');
   });
 
   it("checklist 50: rejects another tenant's event spliced into the chain", () => {

@@ -98,7 +98,9 @@ describe('development issuer', () => {
     const mine = await loadDevIssuer(devIssuerFile(await tempDir()));
     const theirs = await loadDevIssuer(devIssuerFile(await tempDir()));
     const token = await theirs.mint({ subject: 'mallory', roles: ['platform-admin'], audience: 'ecs-gateway', ttlSeconds: 60 });
-    const refused = await verifierFor(mine).verify(token).catch((error: unknown) => error);
+    const refused = await verifierFor(mine)
+      .verify(token)
+      .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(TokenVerificationError);
     expect((refused as TokenVerificationError).failure).toBe('unknown_key');
   });

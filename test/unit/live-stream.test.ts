@@ -18,7 +18,13 @@ import { StreamSubscriber } from '../../lib/evidence/live/stream-subscriber';
 const CHAIN = 'ecs:tenant:acme';
 
 function stored(sequence: number, eventType = 'workload.admit', chainId = CHAIN): StoredEvent {
-  const envelope = { chain_id: chainId, sequence, event_type: eventType, outcome: 'accepted', tenant_id: 'acme' } as unknown as EvidenceEvent;
+  const envelope = {
+    chain_id: chainId,
+    sequence,
+    event_type: eventType,
+    outcome: 'accepted',
+    tenant_id: 'acme',
+  } as unknown as EvidenceEvent;
   return { envelope, details: {}, canonical: JSON.stringify(envelope) };
 }
 
@@ -50,7 +56,11 @@ function memoryChain(length: number) {
   };
 }
 
-function subscriberOf(chain: ReturnType<typeof memoryChain>, position: number, options: { capacity?: number; accepts?: (event: EvidenceEvent) => boolean } = {}) {
+function subscriberOf(
+  chain: ReturnType<typeof memoryChain>,
+  position: number,
+  options: { capacity?: number; accepts?: (event: EvidenceEvent) => boolean } = {},
+) {
   const overflows: number[] = [];
   const budget = new DeliveryBudget(options.capacity ?? 1000);
   const subscriber = new StreamSubscriber(new Map([[CHAIN, position]]), {
@@ -96,7 +106,7 @@ describe('stream filters', () => {
 });
 
 describe('a stream subscriber', () => {
-  it('replays from its position in batches that fit its buffer, at the reader\'s pace', async () => {
+  it("replays from its position in batches that fit its buffer, at the reader's pace", async () => {
     const chain = memoryChain(300);
     const { subscriber, overflows } = subscriberOf(chain, 0, { capacity: 10 });
     subscriber.catchUp(CHAIN);
@@ -197,21 +207,33 @@ describe('limits and close reasons', () => {
   });
 
   it('read their settings from the environment', () => {
-    expect(loadConfig({}).subscriptions).toEqual({ bufferEvents: 1000, connectionsPerPrincipal: 20, perConnection: 25, keepAliveMs: 12_000, pollIntervalMs: 5000 });
+    expect(loadConfig({}).subscriptions).toEqual({
+      bufferEvents: 1000,
+      connectionsPerPrincipal: 20,
+      perConnection: 25,
+      keepAliveMs: 12_000,
+      pollIntervalMs: 5000,
+    });
     expect(() => loadConfig({ SUBSCRIPTION_BUFFER: '0' })).toThrow(/^SUBSCRIPTION_BUFFER: /);
     expect(() => loadConfig({ SUBSCRIPTION_KEEPALIVE_MS: 'often' })).toThrow(/^SUBSCRIPTION_KEEPALIVE_MS: /);
   });
 });
 
 describe('the subscription schema', () => {
-  it('delivers the public EvidenceEvent type: the fields of the supergraph\'s', () => {
+  it("delivers the public EvidenceEvent type: the fields of the supergraph's", () => {
     const schema = buildSubscriptionSchema(() => undefined);
     const supergraph = parse(readFileSync(SUPERGRAPH_FILE, 'utf8'));
     const event = supergraph.definitions.find(
-      (definition): definition is ObjectTypeDefinitionNode => definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'EvidenceEvent',
+      (definition): definition is ObjectTypeDefinitionNode =>
+        definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'EvidenceEvent',
     )!;
     const subscribed = schema.getType('EvidenceEvent') as unknown as { getFields(): Record<string, unknown> };
     expect(Object.keys(subscribed.getFields()).sort()).toEqual(event.fields!.map((field) => field.name.value).sort());
-    expect(schema.getSubscriptionType()?.getFields().auditEvents?.args.map((arg) => arg.name)).toEqual(['tenantId', 'eventTypes', 'outcomes', 'afterSequence']);
+    expect(
+      schema
+        .getSubscriptionType()
+        ?.getFields()
+        .auditEvents?.args.map((arg) => arg.name),
+    ).toEqual(['tenantId', 'eventTypes', 'outcomes', 'afterSequence']);
   });
 });

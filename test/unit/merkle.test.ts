@@ -15,8 +15,8 @@ import type { Hash } from '../../lib/proofs/merkle';
 // The reference tree of RFC 6962 implementations (certificate-transparency C++/Go `merkle`
 // tests, carried on by transparency-dev/merkle): eight leaves, roots of sizes 0..8, and
 // proofs given with 1-based leaf numbers.
-const CT_LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(
-  (hex) => Buffer.from(hex, 'hex'),
+const CT_LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map((hex) =>
+  Buffer.from(hex, 'hex'),
 );
 const CT_ROOTS = [
   'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
@@ -105,9 +105,7 @@ describe('RFC 6962/9162 reference vectors', () => {
     const proof = inclusionProof(leaf - 1, leaves);
     expect(proof.map(toHex)).toEqual(expected);
     const root = fromHex(CT_ROOTS[size]!);
-    expect(verifyInclusion({ index: leaf - 1, treeSize: size, leafHash: leafHash(leaves[leaf - 1]!), proof, root })).toBe(
-      true,
-    );
+    expect(verifyInclusion({ index: leaf - 1, treeSize: size, leafHash: leafHash(leaves[leaf - 1]!), proof, root })).toBe(true);
   });
 
   it.each(CT_CONSISTENCY)('consistency proof from %i to %i', (first, second, expected) => {

@@ -13,9 +13,7 @@ async function modelAccessors(file: string): Promise<string[]> {
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const nested = await Promise.all(
-    entries.map((entry) =>
-      entry.isDirectory() ? sourceFiles(path.join(dir, entry.name)) : Promise.resolve([path.join(dir, entry.name)]),
-    ),
+    entries.map((entry) => (entry.isDirectory() ? sourceFiles(path.join(dir, entry.name)) : Promise.resolve([path.join(dir, entry.name)]))),
   );
   return nested.flat().filter((file) => file.endsWith('.ts'));
 }
@@ -40,7 +38,8 @@ describe('plane isolation', () => {
       const text = await readFile(file, 'utf8');
       for (const match of text.matchAll(/\b(?:prisma|tx)\.(\w+)\./g)) {
         const accessor = match[1]!;
-        if (!own.has(accessor) && others.has(accessor)) violations.push(`${path.relative(ROOT, file)}: ${accessor} (${others.get(accessor)})`);
+        if (!own.has(accessor) && others.has(accessor))
+          violations.push(`${path.relative(ROOT, file)}: ${accessor} (${others.get(accessor)})`);
       }
       for (const [other, prefix] of Object.entries(TABLE_PREFIX)) {
         if (other !== plane && text.includes(`FROM ${prefix}`)) violations.push(`${path.relative(ROOT, file)}: raw SQL on ${prefix}*`);

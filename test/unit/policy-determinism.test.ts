@@ -11,7 +11,9 @@ describe('Cedar admission decisions (POL-02 determinism)', () => {
   const decide = () => ADMISSION_CASES.map((facts) => evaluateAdmission(compiled.compiled, facts));
 
   it('gives each rule its own reasons', () => {
-    const codes = decide().map((decision) => (decision.decision === 'deny' ? decision.reasons.map((reason) => reason.reasonCode) : decision.decision));
+    const codes = decide().map((decision) =>
+      decision.decision === 'deny' ? decision.reasons.map((reason) => reason.reasonCode) : decision.decision,
+    );
     expect(codes).toEqual([
       'allow',
       ['tenant_not_active'],
@@ -20,7 +22,14 @@ describe('Cedar admission decisions (POL-02 determinism)', () => {
       ['registry_not_allowed'],
       ['image_not_pinned'],
       ['vm_envelope_required'],
-      ['classification_above_ceiling', 'image_not_pinned', 'jurisdiction_outside_tenant', 'registry_not_allowed', 'tenant_not_active', 'vm_envelope_required'],
+      [
+        'classification_above_ceiling',
+        'image_not_pinned',
+        'jurisdiction_outside_tenant',
+        'registry_not_allowed',
+        'tenant_not_active',
+        'vm_envelope_required',
+      ],
     ]);
   });
 
@@ -33,7 +42,10 @@ describe('Cedar admission decisions (POL-02 determinism)', () => {
     const reference = JSON.stringify(decide());
     for (let run = 0; run < 200; run += 1) expect(JSON.stringify(decide())).toBe(reference);
     const root = path.resolve(__dirname, '..', '..');
-    const other = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'test/support/evaluate-worker.ts'], { cwd: root, encoding: 'utf8' });
+    const other = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'test/support/evaluate-worker.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(other.status).toBe(0);
     expect(other.stdout.trim()).toBe(reference);
   });

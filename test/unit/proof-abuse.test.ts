@@ -15,7 +15,20 @@ describe('proof verifier against a malicious prover', () => {
   let temp: Awaited<ReturnType<typeof makeTempDir>>;
   let keys: SigningKeys;
   const checkpoint = (sequence: number, root: string, signer = keys) =>
-    signer.sign(Buffer.from(canonicalJson({ checkpoint_type: 'ecs.chain-checkpoint', chain_id: chainId, tenant_id: 'tenant-synthetic', sequence, head_hash: hashes[sequence - 1]!, issued_at: '2026-01-01T00:00:00.000Z', merkle_root: root })), CHECKPOINT_TYP);
+    signer.sign(
+      Buffer.from(
+        canonicalJson({
+          checkpoint_type: 'ecs.chain-checkpoint',
+          chain_id: chainId,
+          tenant_id: 'tenant-synthetic',
+          sequence,
+          head_hash: hashes[sequence - 1]!,
+          issued_at: '2026-01-01T00:00:00.000Z',
+          merkle_root: root,
+        }),
+      ),
+      CHECKPOINT_TYP,
+    );
 
   beforeAll(async () => {
     temp = await makeTempDir('ecs-proof-abuse-');
@@ -26,10 +39,18 @@ describe('proof verifier against a malicious prover', () => {
   it('checklist 51: two signed checkpoints of the same size with different roots are flagged as equivocation', async () => {
     const honest = buildConsistencyDocument(hashes, 13, chainId);
     const other = buildConsistencyDocument(forked, 13, chainId);
-    const equivocating = { ...honest, first_root: other.root, first_checkpoint: await checkpoint(13, other.root), checkpoint: await checkpoint(13, honest.root) };
+    const equivocating = {
+      ...honest,
+      first_root: other.root,
+      first_checkpoint: await checkpoint(13, other.root),
+      checkpoint: await checkpoint(13, honest.root),
+    };
     expect(ok(await verifyProofDocument(equivocating, { jwks: keys.jwks }), 'proof')).toBe(false);
     // A smaller tree whose root is not a prefix of the larger one.
-    const notPrefix = { ...buildConsistencyDocument(hashes, 5, chainId), first_root: buildConsistencyDocument(forked, 5, chainId).first_root };
+    const notPrefix = {
+      ...buildConsistencyDocument(hashes, 5, chainId),
+      first_root: buildConsistencyDocument(forked, 5, chainId).first_root,
+    };
     expect(ok(await verifyProofDocument(notPrefix), 'proof')).toBe(false);
   });
 
@@ -38,7 +59,9 @@ describe('proof verifier against a malicious prover', () => {
     const stranger = (await testSigner(temp.path, 'stranger.json')) as SigningKeys;
     const signed = { ...document, checkpoint: await checkpoint(13, document.root, stranger) };
     expect(ok(await verifyProofDocument(signed, { jwks: keys.jwks }), 'checkpoint')).toBe(false);
-    expect(ok(await verifyProofDocument({ ...document, checkpoint: await checkpoint(13, document.root) }, { jwks: keys.jwks }), 'checkpoint')).toBe(true);
+    expect(
+      ok(await verifyProofDocument({ ...document, checkpoint: await checkpoint(13, document.root) }, { jwks: keys.jwks }), 'checkpoint'),
+    ).toBe(true);
   });
 
   it('checklist 56: wrong path length, reordered path, wrong sizes and index ≥ size are rejected', async () => {
@@ -57,11 +80,20 @@ describe('proof verifier against a malicious prover', () => {
       { ...document, leaf_index: 99 },
     ]) {
       const checks = await verifyProofDocument(bad, { jwks: keys.jwks });
-      expect([bad.tree_size, bad.leaf_index, bad.inclusion_path.length, checks.every((check) => check.ok)]).toEqual([bad.tree_size, bad.leaf_index, bad.inclusion_path.length, false]);
+      expect([bad.tree_size, bad.leaf_index, bad.inclusion_path.length, checks.every((check) => check.ok)]).toEqual([
+        bad.tree_size,
+        bad.leaf_index,
+        bad.inclusion_path.length,
+        false,
+      ]);
     }
     expect((await verifyProofDocument(document, { jwks: keys.jwks })).every((check) => check.ok)).toBe(true);
     const consistency = buildConsistencyDocument(hashes, 5, chainId);
-    for (const bad of [{ ...consistency, first_size: 14 }, { ...consistency, first_size: 0 }, { ...consistency, consistency_path: [...consistency.consistency_path].reverse() }]) {
+    for (const bad of [
+      { ...consistency, first_size: 14 },
+      { ...consistency, first_size: 0 },
+      { ...consistency, consistency_path: [...consistency.consistency_path].reverse() },
+    ]) {
       expect(ok(await verifyProofDocument(bad), 'proof')).toBe(false);
     }
   });

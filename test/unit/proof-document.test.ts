@@ -1,12 +1,7 @@
 import { canonicalJson } from '../../lib/evidence/canonical-json';
 import type { JsonObject } from '../../lib/evidence/canonical-json';
 import type { SigningKeys } from '../../lib/keys/signing-keys';
-import {
-  CHECKPOINT_TYP,
-  buildConsistencyDocument,
-  buildInclusionDocument,
-  verifyProofDocument,
-} from '../../lib/proofs/proof-document';
+import { CHECKPOINT_TYP, buildConsistencyDocument, buildInclusionDocument, verifyProofDocument } from '../../lib/proofs/proof-document';
 import { testSigner } from '../support/bundles';
 import { syntheticChain } from '../support/synthetic-chain';
 import { makeTempDir } from '../../testkit/temp-dir';
@@ -58,7 +53,16 @@ describe('proof documents', () => {
 
   it('rejects malformed documents without throwing', async () => {
     const good = buildInclusionDocument(hashes, 3);
-    for (const bad of [null, [], 'x', { ...good, proof_type: 'other' }, { ...good, hash_method: 'sha1' }, { ...good, inclusion_path: 'nope' }, { ...good, root: 'sha256:zz' }, { ...good, tree_size: -1 }]) {
+    for (const bad of [
+      null,
+      [],
+      'x',
+      { ...good, proof_type: 'other' },
+      { ...good, hash_method: 'sha1' },
+      { ...good, inclusion_path: 'nope' },
+      { ...good, root: 'sha256:zz' },
+      { ...good, tree_size: -1 },
+    ]) {
       expect((await verifyProofDocument(bad)).some((check) => !check.ok)).toBe(true);
     }
   });
@@ -85,7 +89,11 @@ describe('proof documents', () => {
       checkpoint: await checkpoint(keys, hashes.length, document.root),
       first_checkpoint: await checkpoint(keys, 5, document.first_root),
     };
-    expect(outcome(await verifyProofDocument(signed, { jwks: keys.jwks }))).toEqual({ proof: true, checkpoint: true, 'first-checkpoint': true });
+    expect(outcome(await verifyProofDocument(signed, { jwks: keys.jwks }))).toEqual({
+      proof: true,
+      checkpoint: true,
+      'first-checkpoint': true,
+    });
     const swapped = { ...signed, first_checkpoint: signed.checkpoint };
     expect(outcome(await verifyProofDocument(swapped, { jwks: keys.jwks }))['first-checkpoint']).toBe(false);
   });

@@ -26,9 +26,21 @@ describe('jsonShapeProblem', () => {
 
 describe('isPublicHttpsUrl', () => {
   it.each([
-    'https://169.254.169.254/', 'https://[fe80::1]/', 'https://[fc00::1]/', 'https://100.64.0.1/', 'https://224.0.0.1/',
-    'https://2130706433/', 'https://0177.0.0.1/', 'https://intranet/', 'https://[::ffff:169.254.169.254]/', 'https://[64:ff9b::a9fe:a9fe]/', 'https://printer.local/', 'https://x.localhost/',
-    'http://evidence.example.eu/', 'https:///x', 'not a url',
+    'https://169.254.169.254/',
+    'https://[fe80::1]/',
+    'https://[fc00::1]/',
+    'https://100.64.0.1/',
+    'https://224.0.0.1/',
+    'https://2130706433/',
+    'https://0177.0.0.1/',
+    'https://intranet/',
+    'https://[::ffff:169.254.169.254]/',
+    'https://[64:ff9b::a9fe:a9fe]/',
+    'https://printer.local/',
+    'https://x.localhost/',
+    'http://evidence.example.eu/',
+    'https:///x',
+    'not a url',
   ])('checklist 32: refuses %s', (url) => {
     expect(isPublicHttpsUrl(url)).toBe(false);
   });

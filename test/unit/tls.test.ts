@@ -48,10 +48,7 @@ interface TestServer {
   handlerCalls: () => number;
 }
 
-async function startServer(
-  material: TlsMaterial,
-  allowedClientCommonNames = [DEV_GATEWAY_CLIENT_CN],
-): Promise<TestServer> {
+async function startServer(material: TlsMaterial, allowedClientCommonNames = [DEV_GATEWAY_CLIENT_CN]): Promise<TestServer> {
   let calls = 0;
   const server: https.Server = createMtlsServer(
     material,
@@ -204,9 +201,7 @@ describe('development PKI', () => {
     const renewed = await ensureDevPki(dir);
 
     expect(renewed.ca).toBe(material.ca);
-    expect(await Promise.all(['ca.pem', 'ca-key.pem'].map((f) => readFile(path.join(dir, f), 'utf8')))).toEqual(
-      caFilesBefore,
-    );
+    expect(await Promise.all(['ca.pem', 'ca-key.pem'].map((f) => readFile(path.join(dir, f), 'utf8')))).toEqual(caFilesBefore);
     expect(renewed.serverCert).not.toBe(expiring.cert);
     expect(renewed.serverKey).not.toBe(material.serverKey);
     const server = new X509Certificate(renewed.serverCert);
@@ -233,9 +228,7 @@ describe('loadTlsMaterial', () => {
     await expect(stat(unusedPkiDir)).rejects.toThrow('ENOENT');
 
     const missing = path.join(dir, 'missing-client.pem');
-    await expect(loadTlsMaterial({ files: { ...files, clientCertFile: missing }, pkiDir: unusedPkiDir })).rejects.toThrow(
-      missing,
-    );
+    await expect(loadTlsMaterial({ files: { ...files, clientCertFile: missing }, pkiDir: unusedPkiDir })).rejects.toThrow(missing);
   });
 
   it('falls back to the development PKI', async () => {
@@ -283,10 +276,7 @@ describe('mutual TLS', () => {
     const server = await startServer(material);
 
     const tls13 = await outcome(server.url, track(new Agent({ connect: { ca: material.ca } })));
-    const tls12 = await outcome(
-      server.url,
-      track(new Agent({ connect: { ca: material.ca, maxVersion: 'TLSv1.2' } })),
-    );
+    const tls12 = await outcome(server.url, track(new Agent({ connect: { ca: material.ca, maxVersion: 'TLSv1.2' } })));
 
     expect(tls13).toEqual({ cause: expect.stringMatching(REFUSED) });
     // TLS 1.2 fails inside the handshake, so the client gets the server's alert.

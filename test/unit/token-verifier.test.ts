@@ -5,11 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair } from 'jose';
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
-import {
-  KNOWN_ROLES,
-  TokenVerificationError,
-  createTokenVerifier,
-} from '../../lib/auth/token-verifier';
+import { KNOWN_ROLES, TokenVerificationError, createTokenVerifier } from '../../lib/auth/token-verifier';
 import type { TokenFailure, TokenVerifier, TokenVerifierOptions } from '../../lib/auth/token-verifier';
 
 const ISSUER = 'https://idp.example.test/realms/ecs';
@@ -102,9 +98,7 @@ function claims(overrides: Record<string, unknown> = {}): JWTPayload {
 
 /** A token signed by jose with `key` (header: alg, kid, typ at+jwt, plus `header`). */
 function mint(key: KeyPair, payload: JWTPayload = claims(), header: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header })
-    .sign(key.privateKey);
+  return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header }).sign(key.privateKey);
 }
 
 const b64 = (value: string | Uint8Array): string => Buffer.from(value).toString('base64url');
@@ -315,9 +309,7 @@ describe('token verifier: algorithms (checklist 37-39)', () => {
     const { verifier, jwks } = await setup();
     const pem = await exportSPKI(rsa.publicKey);
     for (const secret of [Buffer.from(pem), Buffer.from(rsa.publicJwk.n!, 'base64url'), Buffer.from(rsa.publicJwk.n!)]) {
-      const token = await new SignJWT(claims())
-        .setProtectedHeader({ alg: 'HS256', kid: rsa.kid, typ: 'at+jwt' })
-        .sign(secret);
+      const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: rsa.kid, typ: 'at+jwt' }).sign(secret);
       expect(await failureOf(verifier, token)).toBe('algorithm');
     }
     expect(jwks.requests).toEqual([]);
@@ -536,14 +528,27 @@ describe('token verifier: configuration', () => {
     expect(() => createTokenVerifier({ issuers: [], audience })).toThrow(/issuer/);
     expect(() => createTokenVerifier({ issuers: [{ issuer: ISSUER }], audience })).toThrow(/exactly one/);
     expect(() =>
-      createTokenVerifier({ issuers: [{ issuer: ISSUER, jwksUri: 'https://idp.example.test/jwks', jwks: { keys: [ec.publicJwk] } }], audience }),
+      createTokenVerifier({
+        issuers: [{ issuer: ISSUER, jwksUri: 'https://idp.example.test/jwks', jwks: { keys: [ec.publicJwk] } }],
+        audience,
+      }),
     ).toThrow(/exactly one/);
-    expect(() => createTokenVerifier({ issuers: [{ issuer: ISSUER, jwksUri: 'http://idp.example.test/jwks' }], audience })).toThrow(/https/);
+    expect(() => createTokenVerifier({ issuers: [{ issuer: ISSUER, jwksUri: 'http://idp.example.test/jwks' }], audience })).toThrow(
+      /https/,
+    );
     expect(() => createTokenVerifier({ issuers: [{ issuer: ISSUER, jwksUri: 'file:///etc/jwks.json' }], audience })).toThrow(/https/);
-    expect(() => createTokenVerifier({ issuers: [{ issuer: ISSUER, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }], audience })).toThrow(/public/);
+    expect(() => createTokenVerifier({ issuers: [{ issuer: ISSUER, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }], audience })).toThrow(
+      /public/,
+    );
     expect(() => createTokenVerifier({ issuers: [{ issuer: ISSUER, jwks: { keys: [] } }], audience })).toThrow(/no key/);
     expect(() =>
-      createTokenVerifier({ issuers: [{ issuer: ISSUER, jwks: { keys: [ec.publicJwk] } }, { issuer: ISSUER, jwks: { keys: [ec.publicJwk] } }], audience }),
+      createTokenVerifier({
+        issuers: [
+          { issuer: ISSUER, jwks: { keys: [ec.publicJwk] } },
+          { issuer: ISSUER, jwks: { keys: [ec.publicJwk] } },
+        ],
+        audience,
+      }),
     ).toThrow(/twice/);
     expect(() => createTokenVerifier({ issuers: [{ issuer: ISSUER, jwks: { keys: [ec.publicJwk] } }], audience: '' })).toThrow(/audience/);
   });

@@ -10,7 +10,11 @@ describe('text the service refuses to carry', () => {
     expect(textProblem('😀', 'line')).toBeUndefined();
     expect(textProblem('a\u0000', 'text')).toBe('nul');
     for (const control of ['\u0001', '\u001f', '\u007f', '\u0080', '\u0085', '\u009f', '\u2028', '\u2029']) {
-      expect([control.charCodeAt(0), textProblem(`x${control}`, 'text'), textProblem(control, 'line')]).toEqual([control.charCodeAt(0), 'control_character', 'control_character']);
+      expect([control.charCodeAt(0), textProblem(`x${control}`, 'text'), textProblem(control, 'line')]).toEqual([
+        control.charCodeAt(0),
+        'control_character',
+        'control_character',
+      ]);
     }
     // Free text may span lines; names, ids and path segments may not.
     expect(textProblem('a\tb\nc\r', 'text')).toBeUndefined();
@@ -52,11 +56,19 @@ describe('text the service refuses to carry', () => {
     expect(findInQuery('prefix=a+b%20c')).toBeUndefined();
     expect(findInRawBody(Buffer.from([0x7b, 0xff, 0x7d]))).toMatchObject({ problem: 'invalid_utf8' });
     expect(findInRawBody(Buffer.from('{"a":"é"}'))).toBeUndefined();
-    expect(documentFacts('{ tenant(id: "a\\u0000") { id } }', 1000)).toMatchObject({ kind: 'parsed', literal: { field: 'argument id', problem: 'nul' } });
+    expect(documentFacts('{ tenant(id: "a\\u0000") { id } }', 1000)).toMatchObject({
+      kind: 'parsed',
+      literal: { field: 'argument id', problem: 'nul' },
+    });
     expect(documentFacts('mutation { x(input: { name: "\\u0085" }) }', 1000)).toMatchObject({ literal: { field: 'argument input.name' } });
     expect(documentFacts('{ t(id: "\\ud800") }', 1000)).toMatchObject({ kind: 'syntax', literal: { problem: 'lone_surrogate' } });
     expect(documentFacts('{ t(', 1000)).toMatchObject({ kind: 'syntax', literal: undefined });
     expect(documentFacts(`{ ${'a '.repeat(50)} }`, 10)).toEqual({ kind: 'too_long' });
-    expect(documentFacts('query A { a } subscription B { b }', 1000)).toMatchObject({ operations: [{ name: 'A', type: 'query' }, { name: 'B', type: 'subscription' }] });
+    expect(documentFacts('query A { a } subscription B { b }', 1000)).toMatchObject({
+      operations: [
+        { name: 'A', type: 'query' },
+        { name: 'B', type: 'subscription' },
+      ],
+    });
   });
 });

@@ -28,13 +28,7 @@ export async function findChainEventsAfter({
 }
 
 /** The sequence of each chain's newest committed event (all chains, or those named); absent chains have none. */
-export async function findChainHeads({
-  db,
-  chainIds,
-}: {
-  db: Database;
-  chainIds?: readonly string[];
-}): Promise<Map<string, number>> {
+export async function findChainHeads({ db, chainIds }: { db: Database; chainIds?: readonly string[] }): Promise<Map<string, number>> {
   const rows = await db.prisma.chainHead.findMany({
     where: chainIds ? { chainId: { in: [...chainIds] } } : {},
     select: { chainId: true, sequence: true },

@@ -21,13 +21,13 @@ export const AUDIT_CHANNELS: Readonly<Record<string, AuditChannel>> = {
     message: 'TenantEvent',
     eventTypes: ['tenant.*'],
     description:
-      'Tenant lifecycle: tenant.create, tenant.update, tenant.suspend, tenant.resume, tenant.delete (the skeleton\'s created, updated, suspended, deleted).',
+      "Tenant lifecycle: tenant.create, tenant.update, tenant.suspend, tenant.resume, tenant.delete (the skeleton's created, updated, suspended, deleted).",
   },
   '/events/workload': {
     message: 'WorkloadEvent',
     eventTypes: ['workload.*'],
     description:
-      'Workload lifecycle: workload.admit, workload.refuse, workload.status.report, workload.terminate (the skeleton\'s admitted, updated, terminated).',
+      "Workload lifecycle: workload.admit, workload.refuse, workload.status.report, workload.terminate (the skeleton's admitted, updated, terminated).",
   },
   '/events/ml': {
     message: 'MlEvidenceEvent',

@@ -104,9 +104,13 @@ export class EvidenceStream {
       const chainId = chainIdFor(options.filter.tenantId);
       const head = (await findChainHeads({ db, chainIds: [chainId] })).get(chainId) ?? 0;
       if (options.afterSequence !== undefined && options.afterSequence > head) {
-        throw new EcsError(ErrorCode.BadRequest, `afterSequence ${options.afterSequence} is beyond the newest event of the chain (${head})`, {
-          field: 'afterSequence',
-        });
+        throw new EcsError(
+          ErrorCode.BadRequest,
+          `afterSequence ${options.afterSequence} is beyond the newest event of the chain (${head})`,
+          {
+            field: 'afterSequence',
+          },
+        );
       }
       this.assertRunning();
       const subscriber = make(new Map([[chainId, options.afterSequence ?? head]]));
@@ -121,7 +125,9 @@ export class EvidenceStream {
     }
 
     if (options.afterSequence !== undefined) {
-      throw new EcsError(ErrorCode.BadRequest, 'afterSequence needs a tenantId: sequences are per tenant chain', { field: 'afterSequence' });
+      throw new EcsError(ErrorCode.BadRequest, 'afterSequence needs a tenantId: sequences are per tenant chain', {
+        field: 'afterSequence',
+      });
     }
     const heads = await findChainHeads({ db });
     this.assertRunning();

@@ -21,7 +21,11 @@ export const streamFilterSchema = z.object({
     .min(1)
     .max(50)
     .nullish(),
-  outcomes: z.array(z.enum(['accepted', 'refused', 'failed'])).min(1).max(3).nullish(),
+  outcomes: z
+    .array(z.enum(['accepted', 'refused', 'failed']))
+    .min(1)
+    .max(3)
+    .nullish(),
 });
 
 /** Validates filter arguments (GraphQL or REST); a bad one is ECS_VALIDATION_FAILED naming the field. */

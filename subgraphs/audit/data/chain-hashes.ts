@@ -48,7 +48,11 @@ export async function* chainEventHashes({
 }
 
 /** Passes the hashes through, remembering those at the given 1-based positions (sequences). */
-export async function* remembering(hashes: AsyncIterable<string>, at: ReadonlySet<number>, seen: Map<number, string>): AsyncGenerator<string> {
+export async function* remembering(
+  hashes: AsyncIterable<string>,
+  at: ReadonlySet<number>,
+  seen: Map<number, string>,
+): AsyncGenerator<string> {
   let sequence = 0;
   for await (const hash of hashes) {
     sequence += 1;

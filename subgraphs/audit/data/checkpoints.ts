@@ -79,7 +79,9 @@ export async function signChainHead({
   });
   const sequence = head?.sequence ?? 0;
   const seen = new Map<number, string>();
-  const { root } = await streamMerkleRoot(remembering(chainEventHashes({ db, chainId, upTo: sequence, signal }), new Set([sequence]), seen));
+  const { root } = await streamMerkleRoot(
+    remembering(chainEventHashes({ db, chainId, upTo: sequence, signal }), new Set([sequence]), seen),
+  );
   if (head && seen.get(sequence) !== head.eventHash) throw new Error(`${chainId}: the head changed while it was read`);
   return signCheckpoint({ keys, tenantId, sequence, headHash: head?.eventHash ?? null, merkleRoot: root });
 }

@@ -7,13 +7,7 @@ import type { Prisma } from '../../../prisma/generated/client';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Events by id, for `_entities` batches: one query per batch, in the order asked. */
-export async function getEventsByIds({
-  db,
-  ids,
-}: {
-  db: Database;
-  ids: readonly string[];
-}): Promise<Array<StoredEvent | null>> {
+export async function getEventsByIds({ db, ids }: { db: Database; ids: readonly string[] }): Promise<Array<StoredEvent | null>> {
   const rows = await db.prisma.evidenceEvent.findMany({
     where: { id: { in: ids.filter((id) => UUID.test(id)) } },
     select: { id: true, canonical: true },

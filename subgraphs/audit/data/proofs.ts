@@ -95,7 +95,13 @@ export async function proveConsistency({
   const hashes = remembering(chainEventHashes({ db, chainId, upTo: size, signal }), new Set([fromSize, size]), seen);
   const document = await streamConsistencyDocument(hashes, { firstSize: fromSize, size, chainId });
   const checkpoint = await signCheckpoint({ keys, tenantId, sequence: size, headHash: seen.get(size)!, merkleRoot: document.root });
-  const firstCheckpoint = await signCheckpoint({ keys, tenantId, sequence: fromSize, headHash: seen.get(fromSize)!, merkleRoot: document.first_root });
+  const firstCheckpoint = await signCheckpoint({
+    keys,
+    tenantId,
+    sequence: fromSize,
+    headHash: seen.get(fromSize)!,
+    merkleRoot: document.first_root,
+  });
   return {
     document: { ...document, checkpoint: checkpoint.jws, first_checkpoint: firstCheckpoint.jws } as unknown as JsonObject,
     treeSize: size,

@@ -26,7 +26,10 @@ export function bundleRoutes(router: Router, helpers: PlaneRouteHelpers): void {
       const row = await getExport({ db: context.db, id: String(req.params.id) });
       await authorize(context, 'evidence.export', row.tenantId);
       if (row.state !== 'completed' || !row.plan) {
-        throw new EcsError(ErrorCode.Conflict, `export ${row.id} is ${row.state}${row.state === 'failed' ? '' : '; its bundle is not ready yet'}`);
+        throw new EcsError(
+          ErrorCode.Conflict,
+          `export ${row.id} is ${row.state}${row.state === 'failed' ? '' : '; its bundle is not ready yet'}`,
+        );
       }
       const plan = JSON.parse(row.plan) as BundlePlan;
       res.status(200);

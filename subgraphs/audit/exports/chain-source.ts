@@ -51,7 +51,10 @@ export function chainSource(db: Database, scope: Pick<BundleScope, 'chainId' | '
  * sequence using it (so the bundle holds its artifact once). Decision records are nearly
  * always distinct; the database groups the range, not this process.
  */
-export async function repeatedPointers(db: Database, scope: Pick<BundleScope, 'chainId' | 'fromSequence' | 'toSequence'>): Promise<Map<string, number>> {
+export async function repeatedPointers(
+  db: Database,
+  scope: Pick<BundleScope, 'chainId' | 'fromSequence' | 'toSequence'>,
+): Promise<Map<string, number>> {
   const rows = await db.prisma.$queryRaw<Array<{ pointer: string; first: number }>>`
     SELECT evidence_pointer AS pointer, min(sequence)::int AS first
       FROM audit_evidence_events

@@ -15,7 +15,11 @@ import type { EvidenceExport } from './export-store';
 import { DEFAULT_EXPORT_SETTINGS, EXPORT_PROFILES } from './export-settings';
 import { announceQueuedExport } from './export-worker';
 
-const sequence = z.number().int().min(1).max(2 ** 31 - 1);
+const sequence = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
 const exportInput = z
   .object({
     tenantId: z.string().min(1).max(63).nullish(),
@@ -47,7 +51,8 @@ async function timeRange(db: Database, tenantId: string, from: Date | undefined,
     _min: { sequence: true },
     _max: { sequence: true },
   });
-  if (found._min.sequence === null || found._max.sequence === null) throw invalid('no event of the chain occurred in the time range', 'occurredFrom');
+  if (found._min.sequence === null || found._max.sequence === null)
+    throw invalid('no event of the chain occurred in the time range', 'occurredFrom');
   return [found._min.sequence, found._max.sequence];
 }
 
@@ -55,12 +60,18 @@ async function timeRange(db: Database, tenantId: string, from: Date | undefined,
  * The range to export, fixed now: at most the head as it is at request time, so the
  * export's own `evidence.export` events (appended after it) never change what it covers.
  */
-async function resolveRange(db: Database, tenantId: string, input: z.infer<typeof exportInput>, maxEvents: number): Promise<[number, number]> {
+async function resolveRange(
+  db: Database,
+  tenantId: string,
+  input: z.infer<typeof exportInput>,
+  maxEvents: number,
+): Promise<[number, number]> {
   const chainId = chainIdFor(tenantId);
   const head = await headSequence({ db, chainId });
   if (head === 0) throw invalid(`${chainId} has no evidence events to export`, 'tenantId');
   let [from, to] = [input.fromSequence ?? 1, input.toSequence ?? head];
-  if (input.occurredFrom || input.occurredTo) [from, to] = await timeRange(db, tenantId, input.occurredFrom ?? undefined, input.occurredTo ?? undefined);
+  if (input.occurredFrom || input.occurredTo)
+    [from, to] = await timeRange(db, tenantId, input.occurredFrom ?? undefined, input.occurredTo ?? undefined);
   if (from > to) throw invalid(`toSequence ${to} is below fromSequence ${from}`, 'toSequence');
   if (to > head) throw invalid(`toSequence ${to} is beyond the chain head ${head}`, 'toSequence');
   if (to - from + 1 > maxEvents) {

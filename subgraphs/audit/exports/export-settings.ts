@@ -14,7 +14,13 @@ export type { ExportProfile } from '../../../lib/domain/evidence-profiles';
 export const exportEndpoints: readonly string[] = ['/v1/events', '/v1/exports', '/v1/exports/{id}', '/v1/exports/{id}/bundle'];
 
 /** What applies when a plane runs without a configuration (the defaults of lib/config). */
-export const DEFAULT_EXPORT_SETTINGS: ExportConfig = { perPrincipal: 2, maxEvents: 1_000_000, pollIntervalMs: 2000, staleAfterMs: 60_000, providerId: 'ecs-provider' };
+export const DEFAULT_EXPORT_SETTINGS: ExportConfig = {
+  perPrincipal: 2,
+  maxEvents: 1_000_000,
+  pollIntervalMs: 2000,
+  staleAfterMs: 60_000,
+  providerId: 'ecs-provider',
+};
 
 export function producerOf(settings: Pick<ExportConfig, 'providerId'>): Producer {
   return { issuerId: settings.providerId, producerId: PRODUCER_ID };

@@ -45,7 +45,15 @@ function phaseDetails(row: Pick<EvidenceExport, 'id' | 'profileId' | 'fromSequen
  * transaction. The principal's running exports are counted under an advisory lock on the
  * principal, so concurrent requests (on any replica) cannot all slip under the limit.
  */
-export async function createExport({ db, request, limit }: { db: Database; request: ExportRequest; limit: number }): Promise<EvidenceExport> {
+export async function createExport({
+  db,
+  request,
+  limit,
+}: {
+  db: Database;
+  request: ExportRequest;
+  limit: number;
+}): Promise<EvidenceExport> {
   return db.prisma.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`ecs-export:${request.principal}`}))::text AS locked`;
     const active = await tx.evidenceExport.count({ where: { principal: request.principal, state: { in: ['queued', 'running'] } } });
@@ -86,16 +94,13 @@ export async function findExports({
   const rows = await db.prisma.evidenceExport.findMany({
     where: {
       ...(tenantId === undefined ? {} : { tenantId }),
-      ...(after
-        ? { OR: [{ requestedAt: { lt: after.requestedAt } }, { requestedAt: after.requestedAt, id: { lt: after.id } }] }
-        : {}),
+      ...(after ? { OR: [{ requestedAt: { lt: after.requestedAt } }, { requestedAt: after.requestedAt, id: { lt: after.id } }] } : {}),
     },
     orderBy: [{ requestedAt: 'desc' }, { id: 'desc' }],
     take: first + 1,
   });
   return { items: rows.slice(0, first), hasMore: rows.length > first };
 }
-
 
 /**
  * Claims the oldest queued export, or a running one whose worker went silent for
@@ -164,11 +169,23 @@ export function completeExport(
   return finish(
     db,
     claim,
-    { state: 'completed', eventsDone: result.eventCount, bundleHash: result.bundleHash, merkleRoot: result.merkleRoot, manifest: result.manifest, plan: result.plan },
+    {
+      state: 'completed',
+      eventsDone: result.eventCount,
+      bundleHash: result.bundleHash,
+      merkleRoot: result.merkleRoot,
+      manifest: result.manifest,
+      plan: result.plan,
+    },
     {
       outcome: 'accepted',
       phase: 'completed',
-      details: { event_count: result.eventCount, bundle_hash: result.bundleHash, merkle_root: result.merkleRoot, manifest_digest: result.manifestDigest },
+      details: {
+        event_count: result.eventCount,
+        bundle_hash: result.bundleHash,
+        merkle_root: result.merkleRoot,
+        manifest_digest: result.manifestDigest,
+      },
     },
   );
 }

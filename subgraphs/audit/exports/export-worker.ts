@@ -40,7 +40,9 @@ export function startExportWorker(deps: SubgraphDependencies): BackgroundJob {
     while (!stopped) {
       const claim = await claimExport({ db: deps.db, staleAfterMs: settings.staleAfterMs });
       if (!claim) return;
-      await runExport(deps, settings, claim, () => stopped).catch((error: unknown) => log.error({ err: error, exportId: claim.id }, 'export failed unexpectedly'));
+      await runExport(deps, settings, claim, () => stopped).catch((error: unknown) =>
+        log.error({ err: error, exportId: claim.id }, 'export failed unexpectedly'),
+      );
     }
   };
   const kick = (): void => {
@@ -73,14 +75,25 @@ export function startExportWorker(deps: SubgraphDependencies): BackgroundJob {
   };
 }
 
-async function runExport(deps: SubgraphDependencies, settings: ExportConfig, claim: EvidenceExport, isStopped: () => boolean): Promise<void> {
+async function runExport(
+  deps: SubgraphDependencies,
+  settings: ExportConfig,
+  claim: EvidenceExport,
+  isStopped: () => boolean,
+): Promise<void> {
   const { db } = deps;
   const log = deps.log.child({ component: 'export-worker', exportId: claim.id });
   if (claim.attempts > MAX_ATTEMPTS) {
     await failExport(db, claim, `gave up after ${MAX_ATTEMPTS} attempts (the exporting process stopped each time)`);
     return;
   }
-  const scope = { tenantId: claim.tenantId, chainId: claim.chainId, fromSequence: claim.fromSequence, toSequence: claim.toSequence, profileId: claim.profileId };
+  const scope = {
+    tenantId: claim.tenantId,
+    chainId: claim.chainId,
+    fromSequence: claim.fromSequence,
+    toSequence: claim.toSequence,
+    profileId: claim.profileId,
+  };
   const snapshots = new SnapshotCollector();
   const planes = deps.planeClient(`export:${claim.id}`, claim.correlationId);
   let lastBeat = Date.now();
@@ -106,7 +119,10 @@ async function runExport(deps: SubgraphDependencies, settings: ExportConfig, cla
     });
   } catch (error) {
     if (error instanceof Stopped) {
-      await db.prisma.evidenceExport.updateMany({ where: { id: claim.id, state: 'running', attempts: claim.attempts }, data: { state: 'queued', attempts: { decrement: 1 } } });
+      await db.prisma.evidenceExport.updateMany({
+        where: { id: claim.id, state: 'running', attempts: claim.attempts },
+        data: { state: 'queued', attempts: { decrement: 1 } },
+      });
       return;
     }
     const reason = error instanceof Error ? error.message : String(error);

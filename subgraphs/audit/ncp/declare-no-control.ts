@@ -57,7 +57,8 @@ function contentAddress(input: z.infer<typeof declarationInput>): { content: str
   if (Buffer.byteLength(content) > MAX_ARTIFACT_BYTES) throw invalid(`is larger than ${MAX_ARTIFACT_BYTES} bytes`, 'artifact');
   const hash = sha256Digest(content);
   const ref = `${ARTIFACT_POINTER_PREFIX}${hash}`;
-  if (input.artifactHash != null && input.artifactHash !== hash) throw invalid(`does not match the artifact (its hash is ${hash})`, 'artifactHash');
+  if (input.artifactHash != null && input.artifactHash !== hash)
+    throw invalid(`does not match the artifact (its hash is ${hash})`, 'artifactHash');
   if (input.artifactRef != null && input.artifactRef !== ref) throw invalid(`must be the artifact's content address ${ref}`, 'artifactRef');
   return { content, hash, ref };
 }
@@ -83,7 +84,10 @@ export async function declareNoControl(context: PlaneContext, rawInput: NcpDecla
     ...(input.subjectId ? { subject_id: input.subjectId } : {}),
   };
   const event = await context.db.prisma.$transaction(async (tx) => {
-    await tx.evidenceArtifact.createMany({ data: [{ pointer: ref, tenantId, mediaType: 'application/json', content }], skipDuplicates: true });
+    await tx.evidenceArtifact.createMany({
+      data: [{ pointer: ref, tenantId, mediaType: 'application/json', content }],
+      skipDuplicates: true,
+    });
     return appendEvidence(tx, {
       tenantId,
       eventType: input.type,

@@ -7,11 +7,7 @@ import type { StoredEvent } from '../../../lib/evidence/stored-event';
 import type { EvidenceEventResolverMap } from '../generated/resolvers-types';
 
 export function eventLoader(context: PlaneContext): DataLoader<string, StoredEvent | null> {
-  return loaderFor(
-    context,
-    'audit.event',
-    () => new DataLoader((ids: readonly string[]) => getEventsByIds({ db: context.db, ids })),
-  );
+  return loaderFor(context, 'audit.event', () => new DataLoader((ids: readonly string[]) => getEventsByIds({ db: context.db, ids })));
 }
 
 /** An envelope field only some events carry (the ledger writes it as text or leaves it out). */

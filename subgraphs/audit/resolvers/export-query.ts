@@ -10,7 +10,8 @@ function decodeAfter(after: string | null | undefined): { requestedAt: Date; id:
   if (key === undefined) return undefined;
   const [iso, id] = key.split('|');
   const requestedAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(requestedAt.getTime())) throw new EcsError(ErrorCode.InvalidCursor, 'cursor is not one this service issued', { field: 'after' });
+  if (!id || Number.isNaN(requestedAt.getTime()))
+    throw new EcsError(ErrorCode.InvalidCursor, 'cursor is not one this service issued', { field: 'after' });
   return { requestedAt, id };
 }
 

@@ -5,13 +5,20 @@ import { authorize } from '../../../lib/subgraph/authorize';
 import { proveConsistency, proveInclusion, sequenceOfEvent } from '../data/proofs';
 import type { MerkleProofResolverMap, QueryResolverMap } from '../generated/resolvers-types';
 
-const size = z.number().int().min(1).max(2 ** 31 - 1);
+const size = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
 
 /** Proof queries: any caller who may read the tenant's evidence. */
 export const ProofQueryResolvers: QueryResolverMap = {
   inclusionProof: async (_, args, context) => {
     await authorize(context, 'evidence.read', args.tenantId);
-    const input = parseInput(z.object({ sequence: size.nullish(), treeSize: size.nullish() }), { sequence: args.sequence, treeSize: args.treeSize });
+    const input = parseInput(z.object({ sequence: size.nullish(), treeSize: size.nullish() }), {
+      sequence: args.sequence,
+      treeSize: args.treeSize,
+    });
     if ((input.sequence == null) === (args.eventId == null)) {
       throw new EcsError(ErrorCode.ValidationFailed, 'give exactly one of sequence and eventId', { field: 'sequence' });
     }

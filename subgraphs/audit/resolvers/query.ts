@@ -13,12 +13,19 @@ import type { EventFilter, EventPosition } from '../data/events';
 import type { QueryResolverMap } from '../generated/resolvers-types';
 import { eventLoader } from './evidence-event';
 
-const sequence = z.number().int().min(1).max(2 ** 31 - 1);
+const sequence = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
 const eventFilter = z
   .object({
     tenantId: z.string().min(1).max(63).nullish(),
     eventTypes: z.array(z.string().min(1).max(100)).min(1).max(50).nullish(),
-    outcomes: z.array(z.enum(['accepted', 'refused', 'failed'])).min(1).nullish(),
+    outcomes: z
+      .array(z.enum(['accepted', 'refused', 'failed']))
+      .min(1)
+      .nullish(),
     occurredFrom: z.date().nullish(),
     occurredTo: z.date().nullish(),
     correlationId: z.string().min(1).max(200).nullish(),
@@ -67,8 +74,7 @@ export const QueryResolvers: QueryResolverMap = {
     const last = items[items.length - 1];
     return {
       items,
-      nextCursor:
-        hasMore && last ? context.cursors.encode({ c: last.envelope.chain_id, s: last.envelope.sequence }, scope) : null,
+      nextCursor: hasMore && last ? context.cursors.encode({ c: last.envelope.chain_id, s: last.envelope.sequence }, scope) : null,
     };
   },
 

@@ -15,7 +15,6 @@ import { NCP_DECLARATION_TYPES } from '../../../lib/domain/ncp-declarations';
 
 export const CLAIMS_VERSION = '1.0';
 
-
 function identity(config: Config): JsonObject {
   const { oidc } = config;
   const issuers: JsonObject[] = [];
@@ -30,7 +29,13 @@ function identity(config: Config): JsonObject {
     });
   }
   if (config.devIssuer.enabled) {
-    issuers.push({ issuer: 'development issuer (ecs token)', kind: 'development', audience: oidc.audience, algorithms: ['EdDSA'], production_use: false });
+    issuers.push({
+      issuer: 'development issuer (ecs token)',
+      kind: 'development',
+      audience: oidc.audience,
+      algorithms: ['EdDSA'],
+      production_use: false,
+    });
   }
   return {
     model: 'OIDC bearer access tokens (JWT, verified against the issuer JWKS) or tenant-scoped API keys',
@@ -61,10 +66,21 @@ function evidence(config: Config): JsonObject {
     evidence_profiles: [...EXPORT_PROFILES].filter((profile) => profile in PROFILES),
     default_evidence_profile: 'ecs-evidence-baseline',
     hash_profiles: ['ecs-hash-v1'],
-    hash_methods: { event_hash: EVENT_HASH_METHOD, segment_hash: JOINED_HASH_METHOD, bundle_hash: JOINED_HASH_METHOD, merkle_root: MERKLE_ROOT_METHOD },
+    hash_methods: {
+      event_hash: EVENT_HASH_METHOD,
+      segment_hash: JOINED_HASH_METHOD,
+      bundle_hash: JOINED_HASH_METHOD,
+      merkle_root: MERKLE_ROOT_METHOD,
+    },
     chain: {
       scope: 'one hash chain per tenant, plus a platform chain',
-      signed_checkpoints: { query: 'chainHead', alg: 'EdDSA', typ: 'ecs-checkpoint+jws', jwks: '/.well-known/jwks.json', carries_merkle_root: true },
+      signed_checkpoints: {
+        query: 'chainHead',
+        alg: 'EdDSA',
+        typ: 'ecs-checkpoint+jws',
+        jwks: '/.well-known/jwks.json',
+        carries_merkle_root: true,
+      },
       proofs: ['rfc9162-inclusion', 'rfc9162-consistency'],
     },
     exports: {
@@ -82,7 +98,15 @@ function evidence(config: Config): JsonObject {
 function storage(config: Config): JsonObject {
   return {
     classes: [
-      { class: 'object', supported: true, max_object_bytes: config.maxObjectBytes, governance_headers: [...GOVERNANCE_HEADER_NAMES], versioning: true, object_lock: ['compliance', 'governance'], multipart: true },
+      {
+        class: 'object',
+        supported: true,
+        max_object_bytes: config.maxObjectBytes,
+        governance_headers: [...GOVERNANCE_HEADER_NAMES],
+        versioning: true,
+        object_lock: ['compliance', 'governance'],
+        multipart: true,
+      },
       { class: 'block', supported: false },
       { class: 'file', supported: false },
     ],
@@ -91,16 +115,28 @@ function storage(config: Config): JsonObject {
     portability: {
       objects: 'read back with their governance metadata (x-eosc-* headers); copies keep it unchanged',
       evidence: 'signed bundles of any chain range, verifiable offline',
-      limits: { max_object_bytes: config.maxObjectBytes, max_events_per_export: config.exports.maxEvents, cross_jurisdiction_copy: 'refused' },
+      limits: {
+        max_object_bytes: config.maxObjectBytes,
+        max_events_per_export: config.exports.maxEvents,
+        cross_jurisdiction_copy: 'refused',
+      },
     },
   };
 }
 
 function policyEnforcement(config: Config): JsonObject {
   return {
-    admission: { enforced: true, engine: 'cedar', actions: ['workload.deploy'], baseline: 'per tenant (policy baselines, immutable snapshots)' },
+    admission: {
+      enforced: true,
+      engine: 'cedar',
+      actions: ['workload.deploy'],
+      baseline: 'per tenant (policy baselines, immutable snapshots)',
+    },
     storage: { enforced: true, checks: ['jurisdiction', 'classification ceiling', 'retention', 'legal hold', 'integrity'] },
-    egress: { enforced: false, note: 'network egress is not mediated by this service; telemetry paths can be declared (telemetry.path.audit)' },
+    egress: {
+      enforced: false,
+      note: 'network egress is not mediated by this service; telemetry paths can be declared (telemetry.path.audit)',
+    },
     evidence: { enforced: true, scope: 'every governed action and every refusal, written with the action in one transaction' },
     rate_limits: { per_principal_per_minute: config.rateLimit.perPrincipal, per_address_per_minute: config.rateLimit.perAddress },
   };

@@ -115,9 +115,13 @@ export async function publishBaseline({
 /** `ecs-baseline-v1`, published when absent. */
 export async function seedBaselineV1({ db }: { db: Database }): Promise<void> {
   if (await findBaseline({ db, name: BASELINE_V1_NAME })) return;
-  await publishBaseline({ db, name: BASELINE_V1_NAME, text: BASELINE_V1_TEXT, actor: 'system:seed', correlationId: 'seed-ecs-baseline-v1' }).catch(
-    (error: unknown) => {
-      if (!(error instanceof EcsError && error.code === ErrorCode.Conflict)) throw error;
-    },
-  );
+  await publishBaseline({
+    db,
+    name: BASELINE_V1_NAME,
+    text: BASELINE_V1_TEXT,
+    actor: 'system:seed',
+    correlationId: 'seed-ecs-baseline-v1',
+  }).catch((error: unknown) => {
+    if (!(error instanceof EcsError && error.code === ErrorCode.Conflict)) throw error;
+  });
 }

@@ -14,13 +14,7 @@ export async function getTenant({ db, id }: { db: Database; id: string }): Promi
 }
 
 /** Tenants by id, for `_entities` batches: one query per batch, in the order asked. */
-export async function getTenantsByIds({
-  db,
-  ids,
-}: {
-  db: Database;
-  ids: readonly string[];
-}): Promise<Array<Tenant | null>> {
+export async function getTenantsByIds({ db, ids }: { db: Database; ids: readonly string[] }): Promise<Array<Tenant | null>> {
   const rows = await db.prisma.tenant.findMany({ where: { id: { in: [...ids] } } });
   return byKeys(ids, rows, (row) => row.id);
 }
@@ -124,7 +118,9 @@ export class TenantDeletedError extends Error {
   }
 }
 
-export type TenantChange = Partial<Pick<Tenant, 'authorityBinding' | 'jurisdiction' | 'classificationCeiling' | 'policyBaseline' | 'status'>>;
+export type TenantChange = Partial<
+  Pick<Tenant, 'authorityBinding' | 'jurisdiction' | 'classificationCeiling' | 'policyBaseline' | 'status'>
+>;
 
 /**
  * Changes a tenant (partially) with `eventType` evidence holding the before and after

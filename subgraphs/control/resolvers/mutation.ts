@@ -35,7 +35,12 @@ const publishInput = z.object({
 });
 
 /** The current snapshot of a baseline, or a refusal (with evidence) naming the missing baseline. */
-async function currentPolicySnapshot(context: PlaneContext, name: string, tenantId: string | undefined, eventType: string): Promise<string> {
+async function currentPolicySnapshot(
+  context: PlaneContext,
+  name: string,
+  tenantId: string | undefined,
+  eventType: string,
+): Promise<string> {
   const baseline = await findBaseline({ db: context.db, name });
   if (baseline) return baseline.currentSnapshotId;
   throw await refuse(context, {
@@ -54,7 +59,13 @@ async function currentPolicySnapshot(context: PlaneContext, name: string, tenant
  * (resume, suspend, update, delete again) is refused with 409 and evidence on its chain. The
  * request conflicts with the tenant's state, not with the policy in force.
  */
-function refuseDeleted(context: PlaneContext, id: string, action: string, eventType: string, snapshots: { authoritySnapshotId?: string; policySnapshotId?: string } = {}) {
+function refuseDeleted(
+  context: PlaneContext,
+  id: string,
+  action: string,
+  eventType: string,
+  snapshots: { authoritySnapshotId?: string; policySnapshotId?: string } = {},
+) {
   return refuse(context, {
     tenantId: id,
     action,
@@ -94,7 +105,8 @@ async function lifecycle(
       policySnapshotId,
     });
   } catch (error) {
-    if (error instanceof TenantDeletedError) throw await refuseDeleted(context, id, action, eventType, { authoritySnapshotId, policySnapshotId });
+    if (error instanceof TenantDeletedError)
+      throw await refuseDeleted(context, id, action, eventType, { authoritySnapshotId, policySnapshotId });
     throw error;
   }
 }
@@ -123,15 +135,13 @@ export const MutationResolvers: MutationResolverMap = {
   updateTenant: async (_, args, context) => {
     const input = parseInput(updateTenantInput, args.input);
     const change = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null && value !== undefined)) as TenantChange;
-    if (Object.keys(change).length === 0) throw new EcsError(ErrorCode.ValidationFailed, 'input names no field to change', { field: 'input' });
+    if (Object.keys(change).length === 0)
+      throw new EcsError(ErrorCode.ValidationFailed, 'input names no field to change', { field: 'input' });
     return lifecycle(context, args.id, change, 'tenant.update', 'tenant.update');
   },
-  suspendTenant: (_, args, context) =>
-    lifecycle(context, args.id, { status: 'suspended' }, 'tenant.suspend', 'tenant.suspend'),
-  resumeTenant: (_, args, context) =>
-    lifecycle(context, args.id, { status: 'active' }, 'tenant.suspend', 'tenant.resume'),
-  deleteTenant: (_, args, context) =>
-    lifecycle(context, args.id, { status: 'deleted' }, 'tenant.delete', 'tenant.delete'),
+  suspendTenant: (_, args, context) => lifecycle(context, args.id, { status: 'suspended' }, 'tenant.suspend', 'tenant.suspend'),
+  resumeTenant: (_, args, context) => lifecycle(context, args.id, { status: 'active' }, 'tenant.suspend', 'tenant.resume'),
+  deleteTenant: (_, args, context) => lifecycle(context, args.id, { status: 'deleted' }, 'tenant.delete', 'tenant.delete'),
 
   publishPolicyBaseline: async (_, args, context) => {
     await authorize(context, 'policy.manage', undefined);

@@ -7,26 +7,14 @@ import type { Bucket } from '../../../prisma/generated/client';
 export type { Bucket };
 
 /** Buckets by name, for `_entities` batches: one query per batch, in the order asked. */
-export async function getBucketsByNames({
-  db,
-  names,
-}: {
-  db: Database;
-  names: readonly string[];
-}): Promise<Array<Bucket | null>> {
+export async function getBucketsByNames({ db, names }: { db: Database; names: readonly string[] }): Promise<Array<Bucket | null>> {
   const rows = await db.prisma.bucket.findMany({ where: { name: { in: [...names] } } });
   const byName = new Map(rows.map((row) => [row.name, row]));
   return names.map((name) => byName.get(name) ?? null);
 }
 
 /** Buckets of several tenants in one query, by name. */
-export async function findBucketsOfTenants({
-  db,
-  tenantIds,
-}: {
-  db: Database;
-  tenantIds: readonly string[];
-}): Promise<Bucket[][]> {
+export async function findBucketsOfTenants({ db, tenantIds }: { db: Database; tenantIds: readonly string[] }): Promise<Bucket[][]> {
   const rows = await db.prisma.bucket.findMany({
     where: { tenantId: { in: [...tenantIds] } },
     orderBy: { name: 'asc' },

@@ -35,7 +35,10 @@ export async function lockOpenUpload(tx: LedgerTransaction, uploadId: string): P
 }
 
 /** Records (or replaces) a part whose blob is stored; refuses when the upload closed meanwhile. */
-export async function recordPart(db: Database, part: { uploadId: string; partNumber: number; sha256: string; size: number }): Promise<MultipartPart> {
+export async function recordPart(
+  db: Database,
+  part: { uploadId: string; partNumber: number; sha256: string; size: number },
+): Promise<MultipartPart> {
   return db.prisma.$transaction(async (tx) => {
     await lockOpenUpload(tx, part.uploadId);
     return tx.multipartPart.upsert({

@@ -29,7 +29,10 @@ export function accepted(evidence: StorageEvidence) {
 
 /** Thrown inside a transaction when the object turned out to be locked; the caller records the refusal. */
 export class ObjectLockedError extends Error {
-  constructor(readonly reasonCode: 'retention_in_force' | 'legal_hold_on', readonly version: StorageObjectVersion) {
+  constructor(
+    readonly reasonCode: 'retention_in_force' | 'legal_hold_on',
+    readonly version: StorageObjectVersion,
+  ) {
     super(reasonCode);
   }
 }
@@ -77,13 +80,20 @@ export async function findVersion(db: Database, bucket: string, key: string, ver
 }
 
 /** Creates (or locks) the object row of a key and returns its id and current version, inside `tx`. */
-async function lockObject(tx: LedgerTransaction, bucket: string, key: string, tenantId: string): Promise<{ id: string; current: StorageObjectVersion | null }> {
+async function lockObject(
+  tx: LedgerTransaction,
+  bucket: string,
+  key: string,
+  tenantId: string,
+): Promise<{ id: string; current: StorageObjectVersion | null }> {
   const rows = await tx.$queryRaw<Array<{ id: string; current_version_id: string | null }>>`
     INSERT INTO data_objects (id, bucket, key, tenant_id) VALUES (${randomUUID()}::uuid, ${bucket}, ${key}, ${tenantId})
     ON CONFLICT (bucket, key) DO UPDATE SET updated_at = now()
     RETURNING id::text AS id, current_version_id`;
   const row = rows[0]!;
-  const current = row.current_version_id ? await tx.storageObjectVersion.findUnique({ where: { versionId: row.current_version_id } }) : null;
+  const current = row.current_version_id
+    ? await tx.storageObjectVersion.findUnique({ where: { versionId: row.current_version_id } })
+    : null;
   return { id: row.id, current };
 }
 
@@ -121,7 +131,12 @@ export interface NewVersion {
  * version refuses the overwrite (ObjectLockedError, nothing written), and an unlocked one
  * is replaced: its row goes, its blob is left to the orphan sweep.
  */
-export async function putVersion(db: Database, data: NewVersion, evidence: StorageEvidence, now = new Date()): Promise<{ version: StorageObjectVersion; event: EvidenceEvent }> {
+export async function putVersion(
+  db: Database,
+  data: NewVersion,
+  evidence: StorageEvidence,
+  now = new Date(),
+): Promise<{ version: StorageObjectVersion; event: EvidenceEvent }> {
   return db.prisma.$transaction(async (tx) => {
     await data.within?.(tx);
     const object = await lockObject(tx, data.bucket, data.key, data.tenantId);
@@ -265,7 +280,13 @@ export async function deleteVersion(
 }
 
 /** Every version of a key (delete markers included), newest first. */
-export async function listVersions(db: Database, bucket: string, key: string, first: number, beforeVersionId?: string): Promise<{ items: StorageObjectVersion[]; hasMore: boolean }> {
+export async function listVersions(
+  db: Database,
+  bucket: string,
+  key: string,
+  first: number,
+  beforeVersionId?: string,
+): Promise<{ items: StorageObjectVersion[]; hasMore: boolean }> {
   const where = { bucket, key };
   let cursor: { createdAt: Date; versionId: string } | undefined;
   if (beforeVersionId !== undefined) {
@@ -308,7 +329,13 @@ export async function recordAccess(
     const get = await appendEvidence(tx, {
       ...base,
       eventType: 'object.get',
-      details: { action: 'object.get', ...governanceFields(version), usage_receipt_id: receiptId, read_verified: access.readVerified ?? false, ...accessFields },
+      details: {
+        action: 'object.get',
+        ...governanceFields(version),
+        usage_receipt_id: receiptId,
+        read_verified: access.readVerified ?? false,
+        ...accessFields,
+      },
     });
     const receipt = await appendEvidence(tx, {
       ...base,
@@ -337,13 +364,21 @@ export interface ObjectListing {
 }
 
 /** Current, non-deleted versions of a bucket's keys in key order, after `afterKey`. */
-export async function listObjects(db: Database, options: { bucket: string; prefix?: string; afterKey?: string; first: number }): Promise<ObjectListing> {
+export async function listObjects(
+  db: Database,
+  options: { bucket: string; prefix?: string; afterKey?: string; first: number },
+): Promise<ObjectListing> {
   const rows = await db.prisma.storageObject.findMany({
     where: {
       bucket: options.bucket,
       current: { deleteMarker: false },
       ...(options.prefix || options.afterKey !== undefined
-        ? { key: { ...(options.prefix ? { startsWith: options.prefix } : {}), ...(options.afterKey !== undefined ? { gt: options.afterKey } : {}) } }
+        ? {
+            key: {
+              ...(options.prefix ? { startsWith: options.prefix } : {}),
+              ...(options.afterKey !== undefined ? { gt: options.afterKey } : {}),
+            },
+          }
         : {}),
     },
     orderBy: { key: 'asc' },

@@ -26,7 +26,12 @@ const createBucketInput = z.object({
 export const MutationResolvers: MutationResolverMap = {
   createBucket: async (_, args, context) => {
     const input = parseInput(createBucketInput, args.input);
-    const { authoritySnapshotId } = await governAction(context, { permission: 'storage.write', action: 'storage.write', eventType: 'storage.bucket.create', tenantId: input.tenantId });
+    const { authoritySnapshotId } = await governAction(context, {
+      permission: 'storage.write',
+      action: 'storage.write',
+      eventType: 'storage.bucket.create',
+      tenantId: input.tenantId,
+    });
     return createBucket({
       db: context.db,
       data: {

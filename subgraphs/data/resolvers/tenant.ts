@@ -16,6 +16,5 @@ function bucketsLoader(context: PlaneContext): DataLoader<string, Bucket[]> {
 
 export const TenantResolvers: TenantResolverMap = {
   __resolveReference: (reference) => reference,
-  buckets: (tenant, _, context) =>
-    canSee(context, 'storage.read', tenant.id) ? bucketsLoader(context).load(tenant.id) : [],
+  buckets: (tenant, _, context) => (canSee(context, 'storage.read', tenant.id) ? bucketsLoader(context).load(tenant.id) : []),
 };

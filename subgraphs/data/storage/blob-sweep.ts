@@ -26,7 +26,10 @@ export function blobSweepJob(deps: SubgraphDependencies): BackgroundJob {
     running = sweepOrphanBlobs(deps.db, blobs, graceMs)
       .then((result) => {
         if (result.removedBlobs.length || result.removedTemporary) {
-          deps.log.info({ removedBlobs: result.removedBlobs.length, removedTemporary: result.removedTemporary, kept: result.kept }, 'orphan blob sweep');
+          deps.log.info(
+            { removedBlobs: result.removedBlobs.length, removedTemporary: result.removedTemporary, kept: result.kept },
+            'orphan blob sweep',
+          );
         }
       })
       .catch((error: unknown) => deps.log.warn({ err: error }, 'orphan blob sweep failed'))

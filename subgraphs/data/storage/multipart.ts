@@ -6,12 +6,31 @@ import type { BlobStore } from '../../../lib/blob-store';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import type { Bucket } from '../records/buckets';
-import { UploadNotOpenError, abortUpload, closeUpload, createUpload, findUpload, listParts, recordPart } from '../records/multipart-uploads';
+import {
+  UploadNotOpenError,
+  abortUpload,
+  closeUpload,
+  createUpload,
+  findUpload,
+  listParts,
+  recordPart,
+} from '../records/multipart-uploads';
 import type { MultipartPart, MultipartUpload } from '../records/multipart-uploads';
 import { govern } from './govern-operation';
 import { parseRetention } from './parse-governance';
 import { queryText, readJsonBody } from './request-input';
-import { admitGovernance, blobStoreRefusal, commitVersion, contentTypeOf, effectiveRetention, refusalFor, refuseLockedOverwrite, versionFields, versionTarget, writtenBody } from './object-write';
+import {
+  admitGovernance,
+  blobStoreRefusal,
+  commitVersion,
+  contentTypeOf,
+  effectiveRetention,
+  refusalFor,
+  refuseLockedOverwrite,
+  versionFields,
+  versionTarget,
+  writtenBody,
+} from './object-write';
 import type { WriteLimits } from './object-write';
 
 /** S3's bounds: part numbers 1..10,000. */
@@ -26,7 +45,8 @@ function uploadIdOf(req: Request): string {
 async function openUpload(context: PlaneContext, req: Request, bucket: Bucket, key: string): Promise<MultipartUpload> {
   const uploadId = uploadIdOf(req);
   const upload = await findUpload(context.db, uploadId, bucket.name, key);
-  if (upload?.state !== 'open') throw new EcsError(ErrorCode.UploadNotOpen, `upload ${uploadId} of ${key} is not open`, { field: 'upload_id' });
+  if (upload?.state !== 'open')
+    throw new EcsError(ErrorCode.UploadNotOpen, `upload ${uploadId} of ${key} is not open`, { field: 'upload_id' });
   return upload;
 }
 
@@ -52,23 +72,36 @@ export async function initiateUpload(context: PlaneContext, req: Request, res: R
 }
 
 /** `PUT /{bucket}/objects/{key}?upload_id=&part_number=N`: stores one part (replacing an earlier one of that number). */
-export async function uploadPart(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string, blobs: BlobStore, limits: WriteLimits): Promise<void> {
+export async function uploadPart(
+  context: PlaneContext,
+  req: Request,
+  res: Response,
+  bucket: Bucket,
+  key: string,
+  blobs: BlobStore,
+  limits: WriteLimits,
+): Promise<void> {
   const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
   const partText = queryText(req, 'part_number') ?? '';
   const partNumber = /^\d{1,5}$/.test(partText) ? Number(partText) : 0;
-  if (partNumber < 1 || partNumber > MAX_PARTS) throw new EcsError(ErrorCode.BadRequest, `part_number must be 1..${MAX_PARTS}`, { field: 'part_number' });
+  if (partNumber < 1 || partNumber > MAX_PARTS)
+    throw new EcsError(ErrorCode.BadRequest, `part_number must be 1..${MAX_PARTS}`, { field: 'part_number' });
   const upload = await openUpload(context, req, bucket, key);
   let stored;
   try {
     stored = await blobs.put(req, { maxBytes: limits.maxBytes });
   } catch (error) {
     if (error instanceof BlobTooLargeError) throw new EcsError(ErrorCode.ObjectTooLarge, error.message);
-    throw await blobStoreRefusal(context, refusalFor(context, governed, bucket, key), error, { upload_id: upload.uploadId, part_number: partNumber });
+    throw await blobStoreRefusal(context, refusalFor(context, governed, bucket, key), error, {
+      upload_id: upload.uploadId,
+      part_number: partNumber,
+    });
   }
   try {
     await recordPart(context.db, { uploadId: upload.uploadId, partNumber, sha256: stored.sha256, size: stored.size });
   } catch (error) {
-    if (error instanceof UploadNotOpenError) throw new EcsError(ErrorCode.UploadNotOpen, `upload ${upload.uploadId} was closed meanwhile`, { field: 'upload_id' });
+    if (error instanceof UploadNotOpenError)
+      throw new EcsError(ErrorCode.UploadNotOpen, `upload ${upload.uploadId} was closed meanwhile`, { field: 'upload_id' });
     throw error;
   }
   res.setHeader('etag', `"${stored.sha256}"`);
@@ -77,7 +110,12 @@ export async function uploadPart(context: PlaneContext, req: Request, res: Respo
 
 const completeBody = z.strictObject({
   parts: z
-    .array(z.strictObject({ part_number: z.number().int().min(1).max(MAX_PARTS), etag: z.string().regex(/^"?[0-9a-f]{64}"?$/, 'must be the etag of the part') }))
+    .array(
+      z.strictObject({
+        part_number: z.number().int().min(1).max(MAX_PARTS),
+        etag: z.string().regex(/^"?[0-9a-f]{64}"?$/, 'must be the etag of the part'),
+      }),
+    )
     .min(1)
     .max(MAX_PARTS)
     .optional(),
@@ -117,7 +155,15 @@ function concatenate(blobs: BlobStore, parts: MultipartPart[]): Readable {
  * stays open. On success the version, its `object.put` evidence and the closing of the
  * upload commit together.
  */
-export async function completeUpload(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string, blobs: BlobStore, limits: WriteLimits): Promise<void> {
+export async function completeUpload(
+  context: PlaneContext,
+  req: Request,
+  res: Response,
+  bucket: Bucket,
+  key: string,
+  blobs: BlobStore,
+  limits: WriteLimits,
+): Promise<void> {
   const body = await readJsonBody(req, completeBody);
   const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
   const refuse = refusalFor(context, governed, bucket, key);
@@ -125,7 +171,13 @@ export async function completeUpload(context: PlaneContext, req: Request, res: R
   const parts = chooseParts(await listParts(context.db, upload.uploadId), body.parts);
   if (typeof parts === 'string') throw new EcsError(ErrorCode.ValidationFailed, parts, { field: 'parts' });
   const now = new Date();
-  const facts = { upload_id: upload.uploadId, parts: parts.length, jurisdiction: upload.jurisdiction, classification: upload.classification, integrity: upload.integrity };
+  const facts = {
+    upload_id: upload.uploadId,
+    parts: parts.length,
+    jurisdiction: upload.jurisdiction,
+    classification: upload.classification,
+    integrity: upload.integrity,
+  };
   const expectedSha256 = upload.integrity.slice('sha256:'.length);
   let stored;
   const assembled = concatenate(blobs, parts);
@@ -134,53 +186,71 @@ export async function completeUpload(context: PlaneContext, req: Request, res: R
   } catch (error) {
     assembled.destroy();
     if (error instanceof BlobIntegrityError) {
-      throw await refuse('evidence_precondition_failed', 'integrity_mismatch', ErrorCode.IntegrityMismatch,
+      throw await refuse(
+        'evidence_precondition_failed',
+        'integrity_mismatch',
+        ErrorCode.IntegrityMismatch,
         `the assembled object hashes to sha256:${error.actual}, not the declared ${upload.integrity}`,
-        { ...facts, computed_integrity: `sha256:${error.actual}`, size: error.size });
+        { ...facts, computed_integrity: `sha256:${error.actual}`, size: error.size },
+      );
     }
-    if (error instanceof BlobTooLargeError) throw await refuse('policy_denied', 'object_too_large', ErrorCode.ObjectTooLarge, error.message, facts);
+    if (error instanceof BlobTooLargeError)
+      throw await refuse('policy_denied', 'object_too_large', ErrorCode.ObjectTooLarge, error.message, facts);
     throw await blobStoreRefusal(context, refuse, error, facts);
   }
   const retentionUntil = parseRetention(upload.retentionTtl, now) ?? now;
   let result;
   try {
-    result = await commitVersion(context, governed, {
-      ...versionTarget(bucket, key),
-      sha256: stored.sha256,
-      size: stored.size,
-      contentType: upload.contentType,
-      jurisdiction: upload.jurisdiction,
-      retentionTtl: upload.retentionTtl,
-      retentionUntil: effectiveRetention(retentionUntil, bucket, now),
-      classification: upload.classification,
-      integrity: upload.integrity,
-      evidencePointer: upload.evidencePointer,
-      dataProductId: upload.dataProductId,
-      usagePolicySnapshotId: upload.usagePolicySnapshotId,
-      consentTokenRef: upload.consentTokenRef,
-      legalHold: upload.legalHold,
-      origin: 'multipart',
-      extraDetails: { upload_id: upload.uploadId, parts: parts.length },
-      within: (tx) => closeUpload(tx, upload.uploadId, 'completed'),
-    }, now);
+    result = await commitVersion(
+      context,
+      governed,
+      {
+        ...versionTarget(bucket, key),
+        sha256: stored.sha256,
+        size: stored.size,
+        contentType: upload.contentType,
+        jurisdiction: upload.jurisdiction,
+        retentionTtl: upload.retentionTtl,
+        retentionUntil: effectiveRetention(retentionUntil, bucket, now),
+        classification: upload.classification,
+        integrity: upload.integrity,
+        evidencePointer: upload.evidencePointer,
+        dataProductId: upload.dataProductId,
+        usagePolicySnapshotId: upload.usagePolicySnapshotId,
+        consentTokenRef: upload.consentTokenRef,
+        legalHold: upload.legalHold,
+        origin: 'multipart',
+        extraDetails: { upload_id: upload.uploadId, parts: parts.length },
+        within: (tx) => closeUpload(tx, upload.uploadId, 'completed'),
+      },
+      now,
+    );
   } catch (error) {
-    if (error instanceof UploadNotOpenError) throw new EcsError(ErrorCode.UploadNotOpen, `upload ${upload.uploadId} was closed meanwhile`, { field: 'upload_id' });
+    if (error instanceof UploadNotOpenError)
+      throw new EcsError(ErrorCode.UploadNotOpen, `upload ${upload.uploadId} was closed meanwhile`, { field: 'upload_id' });
     throw error;
   }
   res.setHeader('etag', `"${result.version.sha256}"`);
   res.setHeader('x-eosc-version-id', result.version.versionId);
-  res.status(201).json({ ...writtenBody(bucket, key, result.version, result.event.evidence_pointer), upload_id: upload.uploadId, parts: parts.length });
+  res
+    .status(201)
+    .json({ ...writtenBody(bucket, key, result.version, result.event.evidence_pointer), upload_id: upload.uploadId, parts: parts.length });
 }
 
 /** `DELETE /{bucket}/objects/{key}?upload_id=`: drops the parts (`object.multipart.abort` evidence). */
 export async function abortMultipart(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string): Promise<void> {
-  const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.multipart.abort', requireActive: false });
+  const governed = await govern(context, bucket, {
+    permission: 'storage.write',
+    eventType: 'object.multipart.abort',
+    requireActive: false,
+  });
   const upload = await openUpload(context, req, bucket, key);
   let event;
   try {
     event = await abortUpload(context.db, upload, governed.evidence);
   } catch (error) {
-    if (error instanceof UploadNotOpenError) throw new EcsError(ErrorCode.UploadNotOpen, `upload ${upload.uploadId} was closed meanwhile`, { field: 'upload_id' });
+    if (error instanceof UploadNotOpenError)
+      throw new EcsError(ErrorCode.UploadNotOpen, `upload ${upload.uploadId} was closed meanwhile`, { field: 'upload_id' });
     throw error;
   }
   res.setHeader('x-eosc-evidence-pointer', event.evidence_pointer);

@@ -27,7 +27,14 @@ function lockedDetails(bucket: Bucket, key: string, version: StorageObjectVersio
   };
 }
 
-function lockedRefusal(context: PlaneContext, governed: Governed, bucket: Bucket, key: string, error: ObjectLockedError, verb: string): Promise<EcsError> {
+function lockedRefusal(
+  context: PlaneContext,
+  governed: Governed,
+  bucket: Bucket,
+  key: string,
+  error: ObjectLockedError,
+  verb: string,
+): Promise<EcsError> {
   return storageRefusal(context, governed, {
     reasonClass: 'policy_denied',
     reasonCode: error.reasonCode,
@@ -50,7 +57,10 @@ export async function deleteObject(context: PlaneContext, req: Request, res: Res
   try {
     if (versionId !== undefined) {
       const result = await deleteVersion(context.db, { ...target, versionId }, governed.evidence);
-      if (!result) throw new EcsError(ErrorCode.NotFound, `version ${versionId} of ${key} not found in bucket ${bucket.name}`, { field: 'version_id' });
+      if (!result)
+        throw new EcsError(ErrorCode.NotFound, `version ${versionId} of ${key} not found in bucket ${bucket.name}`, {
+          field: 'version_id',
+        });
       res.setHeader('x-eosc-version-id', result.deleted.versionId);
       res.setHeader('x-eosc-evidence-pointer', result.event.evidence_pointer);
       res.status(204).end();
@@ -81,11 +91,27 @@ export async function putLegalHold(context: PlaneContext, req: Request, res: Res
   const versionId = versionIdOf(req);
   const body = await readJsonBody(req, legalHoldBody);
   const on = body.status === 'ON';
-  const governed = await govern(context, bucket, { permission: 'storage.govern', eventType: 'object.legal_hold', action: on ? 'object.legal_hold.on' : 'object.legal_hold.off', requireActive: !on });
-  const result = await setLegalHold(context.db, { bucket: bucket.name, key, versionId, tenantId: bucket.tenantId }, { on, reason: body.reason }, governed.evidence);
+  const governed = await govern(context, bucket, {
+    permission: 'storage.govern',
+    eventType: 'object.legal_hold',
+    action: on ? 'object.legal_hold.on' : 'object.legal_hold.off',
+    requireActive: !on,
+  });
+  const result = await setLegalHold(
+    context.db,
+    { bucket: bucket.name, key, versionId, tenantId: bucket.tenantId },
+    { on, reason: body.reason },
+    governed.evidence,
+  );
   if (!result) throw notFound(bucket, key);
   res.setHeader('x-eosc-evidence-pointer', result.event.evidence_pointer);
-  res.json({ bucket: bucket.name, key, version_id: result.version.versionId, legal_hold: result.version.legalHold, evidence_pointer: result.event.evidence_pointer });
+  res.json({
+    bucket: bucket.name,
+    key,
+    version_id: result.version.versionId,
+    legal_hold: result.version.legalHold,
+    evidence_pointer: result.event.evidence_pointer,
+  });
 }
 
 const retentionBody = z.strictObject({
@@ -105,8 +131,15 @@ export async function putRetention(context: PlaneContext, req: Request, res: Res
   const body = await readJsonBody(req, retentionBody);
   const now = new Date();
   const until = parseRetention(body.retention_ttl, now);
-  if (!until) throw new EcsError(ErrorCode.InvalidRetentionFormat, 'retention_ttl must be an ISO 8601 duration (P30D) or an RFC 3339 timestamp', { field: 'retention_ttl' });
-  const governed = await govern(context, bucket, { permission: 'storage.govern', eventType: 'object.retention.change', requireActive: false });
+  if (!until)
+    throw new EcsError(ErrorCode.InvalidRetentionFormat, 'retention_ttl must be an ISO 8601 duration (P30D) or an RFC 3339 timestamp', {
+      field: 'retention_ttl',
+    });
+  const governed = await govern(context, bucket, {
+    permission: 'storage.govern',
+    eventType: 'object.retention.change',
+    requireActive: false,
+  });
   const bypass = body.bypass_governance === true && bucket.lockMode === 'governance' && mayPerform(context.caller, 'storage.govern');
   if (governed.tenant.status !== 'active' && bypass) {
     throw await storageRefusal(context, governed, {
@@ -121,7 +154,12 @@ export async function putRetention(context: PlaneContext, req: Request, res: Res
     const result = await changeRetention(
       context.db,
       { bucket: bucket.name, key, versionId, tenantId: bucket.tenantId },
-      { retentionTtl: body.retention_ttl, until, bucketLockMode: bucket.lockMode, mayShorten: (version) => bypass && version.lockMode !== 'compliance' },
+      {
+        retentionTtl: body.retention_ttl,
+        until,
+        bucketLockMode: bucket.lockMode,
+        mayShorten: (version) => bypass && version.lockMode !== 'compliance',
+      },
       governed.evidence,
       now,
     );
@@ -143,7 +181,11 @@ export async function putRetention(context: PlaneContext, req: Request, res: Res
       reasonCode: error.reasonCode,
       reason: `retention of ${key} ends ${error.version.retentionUntil?.toISOString()}; ${error.version.lockMode ?? 'compliance'} mode allows no earlier end`,
       code: ErrorCode.ObjectLocked,
-      details: { ...governanceFields(error.version), requested_retention_ttl: body.retention_ttl, requested_retention_until: until.toISOString() },
+      details: {
+        ...governanceFields(error.version),
+        requested_retention_ttl: body.retention_ttl,
+        requested_retention_until: until.toISOString(),
+      },
     });
   }
 }

@@ -35,7 +35,9 @@ async function requestedVersion(context: PlaneContext, req: Request, bucket: Buc
   if (versionId !== undefined && !bucket.versioning) {
     throw new EcsError(ErrorCode.BadRequest, `bucket ${bucket.name} is not versioned`, { field: 'version_id' });
   }
-  const version = versionId ? await findVersion(context.db, bucket.name, key, versionId) : await findCurrentVersion(context.db, bucket.name, key);
+  const version = versionId
+    ? await findVersion(context.db, bucket.name, key, versionId)
+    : await findCurrentVersion(context.db, bucket.name, key);
   if (!version || version.deleteMarker || !version.sha256) {
     throw new EcsError(ErrorCode.NotFound, `object ${key} not found in bucket ${bucket.name}`, { field: 'key' });
   }
@@ -43,7 +45,9 @@ async function requestedVersion(context: PlaneContext, req: Request, bucket: Buc
 }
 
 function wantsReadVerify(req: Request): boolean {
-  const flag = queryText(req, 'verify_integrity') ?? (typeof req.headers['x-eosc-verify-integrity'] === 'string' ? req.headers['x-eosc-verify-integrity'] : undefined);
+  const flag =
+    queryText(req, 'verify_integrity') ??
+    (typeof req.headers['x-eosc-verify-integrity'] === 'string' ? req.headers['x-eosc-verify-integrity'] : undefined);
   if (flag === undefined) return false;
   if (flag === 'true' || flag === '') return true;
   if (flag === 'false') return false;
@@ -56,7 +60,14 @@ function wantsReadVerify(req: Request): boolean {
  * first and a mismatch is refused with evidence; then `object.get` and `data.usage.receipt`
  * commit before the first byte is sent.
  */
-export async function getObject(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string, blobs: BlobStore): Promise<void> {
+export async function getObject(
+  context: PlaneContext,
+  req: Request,
+  res: Response,
+  bucket: Bucket,
+  key: string,
+  blobs: BlobStore,
+): Promise<void> {
   await authorize(context, 'storage.read', bucket.tenantId);
   const version = await requestedVersion(context, req, bucket, key);
   if (req.method === 'HEAD') {
@@ -77,7 +88,11 @@ export async function getObject(context: PlaneContext, req: Request, res: Respon
           ? `the stored bytes hash to sha256:${actual.sha256}, not the recorded ${version.integrity}; nothing is served`
           : 'the stored bytes are missing; nothing is served',
         code: ErrorCode.StoredIntegrityMismatch,
-        details: { ...governanceFields(version), read_verify: true, ...(actual ? { computed_integrity: `sha256:${actual.sha256}`, computed_size: actual.size } : {}) },
+        details: {
+          ...governanceFields(version),
+          read_verify: true,
+          ...(actual ? { computed_integrity: `sha256:${actual.sha256}`, computed_size: actual.size } : {}),
+        },
       });
     }
   }
@@ -138,7 +153,8 @@ export async function listObjectVersions(context: PlaneContext, req: Request, re
   let before: string | undefined;
   if (cursor !== undefined) {
     const position = context.cursors.decode(cursor, scope);
-    if (typeof position.v !== 'string') throw new EcsError(ErrorCode.InvalidCursor, 'cursor is not one this service issued', { field: 'cursor' });
+    if (typeof position.v !== 'string')
+      throw new EcsError(ErrorCode.InvalidCursor, 'cursor is not one this service issued', { field: 'cursor' });
     before = position.v;
   }
   const current = await findCurrentVersion(context.db, bucket.name, key);
@@ -169,7 +185,8 @@ export async function listPage(
   let afterKey: string | undefined;
   if (cursor !== undefined && cursor !== null) {
     const position = context.cursors.decode(cursor, scope);
-    if (typeof position.k !== 'string') throw new EcsError(ErrorCode.InvalidCursor, 'cursor is not one this service issued', { field: 'cursor' });
+    if (typeof position.k !== 'string')
+      throw new EcsError(ErrorCode.InvalidCursor, 'cursor is not one this service issued', { field: 'cursor' });
     afterKey = position.k;
   }
   const { items, hasMore } = await listObjects(context.db, { bucket, prefix, afterKey, first });

@@ -14,7 +14,14 @@ import { ObjectLockedError, findCurrentVersion, findVersion, lockOf, putVersion 
 import type { NewVersion, StorageObjectVersion } from '../records/objects';
 import { govern, loadBucket, storageRefusal } from './govern-operation';
 import type { Governed } from './govern-operation';
-import { governanceHeaderValues, isViolation, objectKeyProblem, parseGovernance, parseRetention, placementAllowed } from './parse-governance';
+import {
+  governanceHeaderValues,
+  isViolation,
+  objectKeyProblem,
+  parseGovernance,
+  parseRetention,
+  placementAllowed,
+} from './parse-governance';
 import type { Governance } from './parse-governance';
 import { carriesBody } from './request-input';
 
@@ -22,12 +29,24 @@ export interface WriteLimits {
   maxBytes: number;
 }
 
-export type Refuse = (reasonClass: RefusalReasonClass, reasonCode: string, code: ErrorCodeType, reason: string, details?: JsonObject) => Promise<EcsError>;
+export type Refuse = (
+  reasonClass: RefusalReasonClass,
+  reasonCode: string,
+  code: ErrorCodeType,
+  reason: string,
+  details?: JsonObject,
+) => Promise<EcsError>;
 
 /** A refusal helper for one object write: every refusal names bucket and key. */
 export function refusalFor(context: PlaneContext, governed: Governed, bucket: Bucket, key: string): Refuse {
   return (reasonClass, reasonCode, code, reason, details = {}) =>
-    storageRefusal(context, governed, { reasonClass, reasonCode, code, reason, details: { bucket: bucket.name, object_key: key, ...details } });
+    storageRefusal(context, governed, {
+      reasonClass,
+      reasonCode,
+      code,
+      reason,
+      details: { bucket: bucket.name, object_key: key, ...details },
+    });
 }
 
 /**
@@ -37,8 +56,13 @@ export function refusalFor(context: PlaneContext, governed: Governed, bucket: Bu
 export async function blobStoreRefusal(context: PlaneContext, refuse: Refuse, error: unknown, details: JsonObject): Promise<unknown> {
   if (!(error instanceof BlobStoreUnavailableError)) return error;
   context.log.error({ err: error.cause }, 'blob store failed');
-  return refuse('dependency_unavailable_fail_closed', 'blob_store_unavailable', ErrorCode.DependencyUnavailable,
-    `the object could not be stored${error.code ? ` (${error.code})` : ''}; nothing was written`, details);
+  return refuse(
+    'dependency_unavailable_fail_closed',
+    'blob_store_unavailable',
+    ErrorCode.DependencyUnavailable,
+    `the object could not be stored${error.code ? ` (${error.code})` : ''}; nothing was written`,
+    details,
+  );
 }
 
 /** When retention ends: the declared end, or later when the bucket has a longer default retention. */
@@ -52,31 +76,60 @@ export function effectiveRetention(declared: Date, bucket: Bucket, now: Date): D
  * The checks every new object passes before bytes are accepted: governance headers,
  * classification ceiling, jurisdiction of the bucket. Refusals carry evidence.
  */
-export async function admitGovernance(context: PlaneContext, req: Request, governed: Governed, bucket: Bucket, key: string, now: Date): Promise<Governance> {
+export async function admitGovernance(
+  context: PlaneContext,
+  req: Request,
+  governed: Governed,
+  bucket: Bucket,
+  key: string,
+  now: Date,
+): Promise<Governance> {
   const refuse = refusalFor(context, governed, bucket, key);
   const governance = parseGovernance(req.headers, now);
   if (isViolation(governance)) {
-    throw await refuse('evidence_precondition_failed', governance.reasonCode, governance.code, governance.message, { header: governance.header });
+    throw await refuse('evidence_precondition_failed', governance.reasonCode, governance.code, governance.message, {
+      header: governance.header,
+    });
   }
   const facts = { jurisdiction: governance.jurisdiction, classification: governance.classification, integrity: governance.integrity };
   if (!classificationAtMost(governance.classification, governed.tenant.classificationCeiling as Classification)) {
-    throw await refuse('policy_denied', 'classification_above_ceiling', ErrorCode.ClassificationAboveCeiling,
+    throw await refuse(
+      'policy_denied',
+      'classification_above_ceiling',
+      ErrorCode.ClassificationAboveCeiling,
       `classification ${governance.classification} exceeds the tenant's ceiling ${governed.tenant.classificationCeiling}`,
-      { ...facts, classification_ceiling: governed.tenant.classificationCeiling });
+      { ...facts, classification_ceiling: governed.tenant.classificationCeiling },
+    );
   }
   if (!placementAllowed(governance.jurisdictions, bucket.jurisdiction, governed.tenant.jurisdiction)) {
-    throw await refuse('jurisdiction_denied', 'placement_outside_jurisdiction', ErrorCode.JurisdictionBlocked,
+    throw await refuse(
+      'jurisdiction_denied',
+      'placement_outside_jurisdiction',
+      ErrorCode.JurisdictionBlocked,
       `bucket ${bucket.name} (${bucket.jurisdiction}) lies outside the declared jurisdiction ${governance.jurisdiction} or the tenant's ${governed.tenant.jurisdiction}`,
-      { ...facts, bucket_jurisdiction: bucket.jurisdiction, tenant_jurisdiction: governed.tenant.jurisdiction });
+      { ...facts, bucket_jurisdiction: bucket.jurisdiction, tenant_jurisdiction: governed.tenant.jurisdiction },
+    );
   }
   return governance;
 }
 
 /** Refuses early (before the bytes are read) an overwrite of a locked object in an unversioned bucket. */
-export async function refuseLockedOverwrite(context: PlaneContext, governed: Governed, bucket: Bucket, key: string, now: Date): Promise<void> {
+export async function refuseLockedOverwrite(
+  context: PlaneContext,
+  governed: Governed,
+  bucket: Bucket,
+  key: string,
+  now: Date,
+): Promise<void> {
   if (bucket.versioning) return;
   const lock = lockOf(await findCurrentVersion(context.db, bucket.name, key), now);
-  if (lock) throw await refusalFor(context, governed, bucket, key)('policy_denied', lock, ErrorCode.ObjectLocked, `overwrite refused: ${lock.replace(/_/g, ' ')}`);
+  if (lock)
+    throw await refusalFor(context, governed, bucket, key)(
+      'policy_denied',
+      lock,
+      ErrorCode.ObjectLocked,
+      `overwrite refused: ${lock.replace(/_/g, ' ')}`,
+    );
 }
 
 /** Commits a new version; a lock found inside the transaction becomes a refusal with evidence. */
@@ -122,7 +175,15 @@ function sendWritten(res: Response, bucket: Bucket, key: string, version: Storag
 }
 
 /** `PUT /{bucket}/objects/{key}`: streams the body into the blob store while hashing it. */
-export async function putObject(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string, blobs: BlobStore, limits: WriteLimits): Promise<void> {
+export async function putObject(
+  context: PlaneContext,
+  req: Request,
+  res: Response,
+  bucket: Bucket,
+  key: string,
+  blobs: BlobStore,
+  limits: WriteLimits,
+): Promise<void> {
   const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
   const refuse = refusalFor(context, governed, bucket, key);
   const now = new Date();
@@ -130,7 +191,13 @@ export async function putObject(context: PlaneContext, req: Request, res: Respon
   const facts = { jurisdiction: governance.jurisdiction, classification: governance.classification, integrity: governance.integrity };
   const declaredLength = Number(req.headers['content-length']);
   if (Number.isFinite(declaredLength) && declaredLength > limits.maxBytes) {
-    throw await refuse('policy_denied', 'object_too_large', ErrorCode.ObjectTooLarge, `object exceeds the limit of ${limits.maxBytes} bytes`, { size: declaredLength });
+    throw await refuse(
+      'policy_denied',
+      'object_too_large',
+      ErrorCode.ObjectTooLarge,
+      `object exceeds the limit of ${limits.maxBytes} bytes`,
+      { size: declaredLength },
+    );
   }
   await refuseLockedOverwrite(context, governed, bucket, key, now);
 
@@ -139,22 +206,32 @@ export async function putObject(context: PlaneContext, req: Request, res: Respon
     stored = await blobs.put(req, { expectedSha256: governance.expectedSha256, maxBytes: limits.maxBytes });
   } catch (error) {
     if (error instanceof BlobIntegrityError) {
-      throw await refuse('evidence_precondition_failed', 'integrity_mismatch', ErrorCode.IntegrityMismatch,
+      throw await refuse(
+        'evidence_precondition_failed',
+        'integrity_mismatch',
+        ErrorCode.IntegrityMismatch,
         `the content hashes to sha256:${error.actual}, not the declared ${governance.integrity}`,
-        { ...facts, computed_integrity: `sha256:${error.actual}`, size: error.size });
+        { ...facts, computed_integrity: `sha256:${error.actual}`, size: error.size },
+      );
     }
-    if (error instanceof BlobTooLargeError) throw await refuse('policy_denied', 'object_too_large', ErrorCode.ObjectTooLarge, error.message);
+    if (error instanceof BlobTooLargeError)
+      throw await refuse('policy_denied', 'object_too_large', ErrorCode.ObjectTooLarge, error.message);
     throw await blobStoreRefusal(context, refuse, error, facts);
   }
-  const { version, event } = await commitVersion(context, governed, {
-    ...versionFields(governance),
-    ...versionTarget(bucket, key),
-    sha256: stored.sha256,
-    size: stored.size,
-    contentType: contentTypeOf(req.headers['content-type']),
-    retentionUntil: effectiveRetention(governance.retentionUntil, bucket, now),
-    origin: 'put',
-  }, now);
+  const { version, event } = await commitVersion(
+    context,
+    governed,
+    {
+      ...versionFields(governance),
+      ...versionTarget(bucket, key),
+      sha256: stored.sha256,
+      size: stored.size,
+      contentType: contentTypeOf(req.headers['content-type']),
+      retentionUntil: effectiveRetention(governance.retentionUntil, bucket, now),
+      origin: 'put',
+    },
+    now,
+  );
   sendWritten(res, bucket, key, version, event.evidence_pointer);
 }
 
@@ -193,7 +270,8 @@ function parseCopySource(value: string): { bucket: string; key: string } {
     // reported below
   }
   const problem = slash <= 0 || !bucket ? 'names no bucket' : objectKeyProblem(key);
-  if (problem) throw new EcsError(ErrorCode.BadRequest, `${COPY_SOURCE_HEADER} must be <bucket>/<key>: ${problem}`, { field: COPY_SOURCE_HEADER });
+  if (problem)
+    throw new EcsError(ErrorCode.BadRequest, `${COPY_SOURCE_HEADER} must be <bucket>/<key>: ${problem}`, { field: COPY_SOURCE_HEADER });
   return { bucket, key };
 }
 
@@ -205,40 +283,73 @@ function parseCopySource(value: string): { bucket: string; key: string } {
  * metadata, when the source belongs to another tenant, or when the request also carries a
  * body (which a copy would otherwise drop without a word: the caller meant one or the other).
  */
-export async function copyObject(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string, blobs: BlobStore): Promise<void> {
+export async function copyObject(
+  context: PlaneContext,
+  req: Request,
+  res: Response,
+  bucket: Bucket,
+  key: string,
+  blobs: BlobStore,
+): Promise<void> {
   const source = parseCopySource(String(req.headers[COPY_SOURCE_HEADER]));
   const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.copy', requireActive: true });
   const refuse = refusalFor(context, governed, bucket, key);
   if (await carriesBody(req)) {
-    throw await refuse('evidence_precondition_failed', 'copy_with_body', ErrorCode.BadRequest,
+    throw await refuse(
+      'evidence_precondition_failed',
+      'copy_with_body',
+      ErrorCode.BadRequest,
       `a copy (${COPY_SOURCE_HEADER}) takes no request body: send the bytes with a plain PUT, or the copy without them`,
-      { source_bucket: source.bucket, source_key: source.key });
+      { source_bucket: source.bucket, source_key: source.key },
+    );
   }
   const sourceBucket = await loadBucket(context, source.bucket);
   await authorize(context, 'storage.read', sourceBucket.tenantId);
   const sourceFields = { source_bucket: sourceBucket.name, source_key: source.key };
   if (sourceBucket.tenantId !== bucket.tenantId) {
-    throw await refuse('policy_denied', 'cross_tenant_copy', ErrorCode.Forbidden, 'objects are copied only between buckets of one tenant', sourceFields);
+    throw await refuse(
+      'policy_denied',
+      'cross_tenant_copy',
+      ErrorCode.Forbidden,
+      'objects are copied only between buckets of one tenant',
+      sourceFields,
+    );
   }
   const versionHeader = req.headers[COPY_SOURCE_VERSION_HEADER];
-  const sourceVersionId = typeof versionHeader === 'string' && versionHeader.length > 0 && versionHeader.length <= 64 ? versionHeader : undefined;
+  const sourceVersionId =
+    typeof versionHeader === 'string' && versionHeader.length > 0 && versionHeader.length <= 64 ? versionHeader : undefined;
   const original = sourceVersionId
     ? await findVersion(context.db, sourceBucket.name, source.key, sourceVersionId)
     : await findCurrentVersion(context.db, sourceBucket.name, source.key);
   if (!original || original.deleteMarker || !original.sha256) {
     throw new EcsError(ErrorCode.NotFound, `object ${source.key} not found in bucket ${sourceBucket.name}`, { field: COPY_SOURCE_HEADER });
   }
-  const copied = { ...sourceFields, source_version_id: original.versionId, jurisdiction: original.jurisdiction, classification: original.classification, integrity: original.integrity };
+  const copied = {
+    ...sourceFields,
+    source_version_id: original.versionId,
+    jurisdiction: original.jurisdiction,
+    classification: original.classification,
+    integrity: original.integrity,
+  };
   const changed = changedGovernance(req, original);
   if (changed) {
-    throw await refuse('evidence_precondition_failed', 'governance_metadata_change', ErrorCode.GovernanceMetadataImmutable,
-      `a copy keeps the source's governance metadata; ${changed} differs`, { ...copied, header: changed });
+    throw await refuse(
+      'evidence_precondition_failed',
+      'governance_metadata_change',
+      ErrorCode.GovernanceMetadataImmutable,
+      `a copy keeps the source's governance metadata; ${changed} differs`,
+      { ...copied, header: changed },
+    );
   }
   const declared = (original.jurisdiction ?? '').split(',');
   if (!placementAllowed(declared, bucket.jurisdiction, governed.tenant.jurisdiction)) {
-    throw await refuse('jurisdiction_denied', 'copy_outside_jurisdiction', ErrorCode.JurisdictionBlocked,
+    throw await refuse(
+      'jurisdiction_denied',
+      'copy_outside_jurisdiction',
+      ErrorCode.JurisdictionBlocked,
       `bucket ${bucket.name} (${bucket.jurisdiction}) lies outside the object's declared jurisdiction ${original.jurisdiction}`,
-      { ...copied, bucket_jurisdiction: bucket.jurisdiction, tenant_jurisdiction: governed.tenant.jurisdiction });
+      { ...copied, bucket_jurisdiction: bucket.jurisdiction, tenant_jurisdiction: governed.tenant.jurisdiction },
+    );
   }
   const now = new Date();
   await refuseLockedOverwrite(context, governed, bucket, key, now);
@@ -246,25 +357,30 @@ export async function copyObject(context: PlaneContext, req: Request, res: Respo
     context.log.error({ bucket: sourceBucket.name, key: source.key, versionId: original.versionId }, 'copy source blob is missing');
     throw new EcsError(ErrorCode.Internal, 'the source object bytes are missing');
   }
-  const { version, event } = await commitVersion(context, governed, {
-    ...versionTarget(bucket, key),
-    sha256: original.sha256,
-    size: Number(original.size),
-    contentType: original.contentType ?? 'application/octet-stream',
-    jurisdiction: original.jurisdiction!,
-    retentionTtl: original.retentionTtl!,
-    retentionUntil: effectiveRetention(original.retentionUntil ?? now, bucket, now),
-    classification: original.classification!,
-    integrity: original.integrity!,
-    evidencePointer: original.evidencePointer!,
-    dataProductId: original.dataProductId!,
-    usagePolicySnapshotId: original.usagePolicySnapshotId!,
-    consentTokenRef: original.consentTokenRef!,
-    legalHold: false,
-    origin: 'copy',
-    eventType: 'object.copy',
-    extraDetails: { ...sourceFields, source_version_id: original.versionId, jurisdiction_decision: 'within_declared' },
-  }, now);
+  const { version, event } = await commitVersion(
+    context,
+    governed,
+    {
+      ...versionTarget(bucket, key),
+      sha256: original.sha256,
+      size: Number(original.size),
+      contentType: original.contentType ?? 'application/octet-stream',
+      jurisdiction: original.jurisdiction!,
+      retentionTtl: original.retentionTtl!,
+      retentionUntil: effectiveRetention(original.retentionUntil ?? now, bucket, now),
+      classification: original.classification!,
+      integrity: original.integrity!,
+      evidencePointer: original.evidencePointer!,
+      dataProductId: original.dataProductId!,
+      usagePolicySnapshotId: original.usagePolicySnapshotId!,
+      consentTokenRef: original.consentTokenRef!,
+      legalHold: false,
+      origin: 'copy',
+      eventType: 'object.copy',
+      extraDetails: { ...sourceFields, source_version_id: original.versionId, jurisdiction_decision: 'within_declared' },
+    },
+    now,
+  );
   sendWritten(res, bucket, key, version, event.evidence_pointer);
 }
 

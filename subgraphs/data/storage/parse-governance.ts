@@ -118,38 +118,69 @@ export function parseGovernance(headers: Headers, now: Date): Governance | Gover
   const H = GOVERNANCE_HEADERS;
 
   const jurisdictionText = single(headers, H.jurisdiction);
-  if (!jurisdictionText) return violation(ErrorCode.MissingJurisdiction, 'missing_jurisdiction', H.jurisdiction, `${H.jurisdiction} is required`);
+  if (!jurisdictionText)
+    return violation(ErrorCode.MissingJurisdiction, 'missing_jurisdiction', H.jurisdiction, `${H.jurisdiction} is required`);
   const jurisdictions = jurisdictionText.split(',').map((part) => part.trim().toUpperCase());
   if (jurisdictions.some((part) => !isJurisdiction(part)) || new Set(jurisdictions).size !== jurisdictions.length) {
-    return violation(ErrorCode.InvalidJurisdiction, 'invalid_jurisdiction', H.jurisdiction, `${H.jurisdiction} must be ISO 3166-1 alpha-2 codes, EU or EEA (comma-separated)`);
+    return violation(
+      ErrorCode.InvalidJurisdiction,
+      'invalid_jurisdiction',
+      H.jurisdiction,
+      `${H.jurisdiction} must be ISO 3166-1 alpha-2 codes, EU or EEA (comma-separated)`,
+    );
   }
 
   const retentionTtl = single(headers, H.retention);
   if (!retentionTtl) return violation(ErrorCode.MissingRetention, 'missing_retention', H.retention, `${H.retention} is required`);
   const retentionUntil = parseRetention(retentionTtl, now);
   if (!retentionUntil) {
-    return violation(ErrorCode.InvalidRetentionFormat, 'invalid_retention_format', H.retention, `${H.retention} must be an ISO 8601 duration (P30D) or an RFC 3339 timestamp`);
+    return violation(
+      ErrorCode.InvalidRetentionFormat,
+      'invalid_retention_format',
+      H.retention,
+      `${H.retention} must be an ISO 8601 duration (P30D) or an RFC 3339 timestamp`,
+    );
   }
 
   const integrity = single(headers, H.integrity);
   if (!integrity) return violation(ErrorCode.MissingIntegrity, 'missing_integrity', H.integrity, `${H.integrity} is required`);
   const integrityMatch = /^([a-z0-9-]+):([A-Fa-f0-9]+)$/.exec(integrity);
   const algorithm = integrityMatch?.[1]?.toLowerCase();
-  if (!integrityMatch || !algorithm || FORBIDDEN_INTEGRITY.has(algorithm) || !(SUPPORTED_INTEGRITY as readonly string[]).includes(algorithm) || integrityMatch[2]!.length !== 64) {
-    const reason = algorithm && FORBIDDEN_INTEGRITY.has(algorithm) ? `${algorithm} is not accepted for integrity` : `${H.integrity} must be sha256:<64 hex digits>`;
+  if (
+    !integrityMatch ||
+    !algorithm ||
+    FORBIDDEN_INTEGRITY.has(algorithm) ||
+    !(SUPPORTED_INTEGRITY as readonly string[]).includes(algorithm) ||
+    integrityMatch[2]!.length !== 64
+  ) {
+    const reason =
+      algorithm && FORBIDDEN_INTEGRITY.has(algorithm)
+        ? `${algorithm} is not accepted for integrity`
+        : `${H.integrity} must be sha256:<64 hex digits>`;
     return violation(ErrorCode.IntegrityAlgorithmUnsupported, 'integrity_algorithm_unsupported', H.integrity, reason);
   }
   const expectedSha256 = integrityMatch[2]!.toLowerCase();
 
   const classification = single(headers, H.classification);
-  if (!classification) return violation(ErrorCode.MissingClassification, 'missing_classification', H.classification, `${H.classification} is required`);
+  if (!classification)
+    return violation(ErrorCode.MissingClassification, 'missing_classification', H.classification, `${H.classification} is required`);
   if (!isClassification(classification)) {
-    return violation(ErrorCode.ClassificationUnknown, 'classification_unknown', H.classification, `${H.classification} must be public, internal, restricted or secret`);
+    return violation(
+      ErrorCode.ClassificationUnknown,
+      'classification_unknown',
+      H.classification,
+      `${H.classification} must be public, internal, restricted or secret`,
+    );
   }
 
   const evidencePointer = single(headers, H.evidencePointer);
   if (!evidencePointer || !isEvidencePointer(evidencePointer)) {
-    return violation(ErrorCode.InvalidEvidencePointer, evidencePointer ? 'invalid_evidence_pointer' : 'missing_evidence_pointer', H.evidencePointer, `${H.evidencePointer} must be an eosc://evidence/... or https URI`);
+    return violation(
+      ErrorCode.InvalidEvidencePointer,
+      evidencePointer ? 'invalid_evidence_pointer' : 'missing_evidence_pointer',
+      H.evidencePointer,
+      `${H.evidencePointer} must be an eosc://evidence/... or https URI`,
+    );
   }
 
   const references = [
@@ -160,7 +191,8 @@ export function parseGovernance(headers: Headers, now: Date): Governance | Gover
   const values: string[] = [];
   for (const [header, code, reasonCode] of references) {
     const value = single(headers, header);
-    if (!value || !REFERENCE.test(value)) return violation(code, reasonCode, header, `${header} is required (1-256 visible ASCII characters)`);
+    if (!value || !REFERENCE.test(value))
+      return violation(code, reasonCode, header, `${header} is required (1-256 visible ASCII characters)`);
     values.push(value);
   }
 
@@ -190,7 +222,10 @@ export function isViolation(value: Governance | GovernanceViolation): value is G
  * tenant's jurisdiction.
  */
 export function placementAllowed(declared: string[], bucketJurisdiction: string, tenantJurisdiction: string): boolean {
-  return declared.some((allowed) => jurisdictionWithin(bucketJurisdiction, allowed)) && jurisdictionWithin(bucketJurisdiction, tenantJurisdiction);
+  return (
+    declared.some((allowed) => jurisdictionWithin(bucketJurisdiction, allowed)) &&
+    jurisdictionWithin(bucketJurisdiction, tenantJurisdiction)
+  );
 }
 
 /** Object keys: one rule for the gateway and the data plane. */

@@ -65,7 +65,14 @@ export function storageRoutes(router: Router, helpers: PlaneRouteHelpers): void 
     handle().catch(async (thrown: unknown) => {
       const error =
         thrown instanceof MalformedInput
-          ? await refuseMalformedInput({ db: context.db, throttle: helpers.deps.throttle, caller: context.caller, correlationId: context.correlationId, request: `${req.method} object`, finding: thrown.finding })
+          ? await refuseMalformedInput({
+              db: context.db,
+              throttle: helpers.deps.throttle,
+              caller: context.caller,
+              correlationId: context.correlationId,
+              request: `${req.method} object`,
+              finding: thrown.finding,
+            })
           : thrown;
       if (!(error instanceof EcsError)) context.log.error({ err: error }, 'storage request failed');
       // A refusal can come before (or while) the body is read: the connection is not reused,
@@ -83,7 +90,15 @@ export function storageRoutes(router: Router, helpers: PlaneRouteHelpers): void 
   });
 }
 
-type Operation = (context: PlaneContext, req: Request, res: Response, bucket: Parameters<typeof putObject>[3], key: string, blobs: BlobStore, limits: WriteLimits) => Promise<void>;
+type Operation = (
+  context: PlaneContext,
+  req: Request,
+  res: Response,
+  bucket: Parameters<typeof putObject>[3],
+  key: string,
+  blobs: BlobStore,
+  limits: WriteLimits,
+) => Promise<void>;
 
 function has(req: Request, name: string): boolean {
   return req.query[name] !== undefined;
@@ -118,11 +133,15 @@ function assertOneOperation(req: Request): void {
   const refuse = (message: string) => new EcsError(ErrorCode.BadRequest, message, { field: 'query' });
   if (named.length > 1) throw refuse(`the request names ${named.length} operations (${named.join(', ')}): send one per request`);
   const operation = named[0];
-  if (operation !== undefined && !METHOD_OPERATIONS[req.method]?.includes(operation)) throw refuse(`${operation} is not an operation of ${req.method} on an object`);
+  if (operation !== undefined && !METHOD_OPERATIONS[req.method]?.includes(operation))
+    throw refuse(`${operation} is not an operation of ${req.method} on an object`);
   if (has(req, 'version_id') && !takesVersionId(req.method, operation)) {
-    throw refuse(`version_id does not go with ${operation ?? `a ${req.method} of the object`}: it names an existing version to read, delete or govern`);
+    throw refuse(
+      `version_id does not go with ${operation ?? `a ${req.method} of the object`}: it names an existing version to read, delete or govern`,
+    );
   }
-  if (has(req, 'part_number') && !(req.method === 'PUT' && operation === 'upload_id')) throw refuse('part_number belongs to a part upload (PUT with upload_id)');
+  if (has(req, 'part_number') && !(req.method === 'PUT' && operation === 'upload_id'))
+    throw refuse('part_number belongs to a part upload (PUT with upload_id)');
 }
 
 function selectOperation(req: Request): Operation {
@@ -132,7 +151,8 @@ function selectOperation(req: Request): Operation {
       if (has(req, 'upload_id')) return uploadPart;
       if (has(req, 'legal_hold')) return (context, r, res, bucket, key) => putLegalHold(context, r, res, bucket, key);
       if (has(req, 'retention')) return (context, r, res, bucket, key) => putRetention(context, r, res, bucket, key);
-      if (req.headers[COPY_SOURCE_HEADER] !== undefined) return (context, r, res, bucket, key, blobs) => copyObject(context, r, res, bucket, key, blobs);
+      if (req.headers[COPY_SOURCE_HEADER] !== undefined)
+        return (context, r, res, bucket, key, blobs) => copyObject(context, r, res, bucket, key, blobs);
       return putObject;
     case 'POST':
       if (has(req, 'uploads')) return (context, r, res, bucket, key) => initiateUpload(context, r, res, bucket, key);
@@ -140,8 +160,10 @@ function selectOperation(req: Request): Operation {
       throw new EcsError(ErrorCode.BadRequest, 'POST on an object needs ?uploads or ?upload_id=');
     case 'GET':
     case 'HEAD':
-      if (req.method === 'GET' && has(req, 'versions')) return (context, r, res, bucket, key) => listObjectVersions(context, r, res, bucket, key);
-      if (req.method === 'GET' && has(req, 'upload_id')) return (context, r, res, bucket, key) => listUploadParts(context, r, res, bucket, key);
+      if (req.method === 'GET' && has(req, 'versions'))
+        return (context, r, res, bucket, key) => listObjectVersions(context, r, res, bucket, key);
+      if (req.method === 'GET' && has(req, 'upload_id'))
+        return (context, r, res, bucket, key) => listUploadParts(context, r, res, bucket, key);
       return (context, r, res, bucket, key, blobs) => getObject(context, r, res, bucket, key, blobs);
     case 'DELETE':
       if (has(req, 'upload_id')) return (context, r, res, bucket, key) => abortMultipart(context, r, res, bucket, key);

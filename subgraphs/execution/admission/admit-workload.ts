@@ -60,7 +60,8 @@ export async function admitWorkload(context: PlaneContext, request: WorkloadRequ
   } catch {
     throw await failClosed('policy_unavailable', 'the policy in force could not be loaded; the workload is refused');
   }
-  if (!snapshot) throw await failClosed('policy_missing', `policy baseline ${tenant.policyBaseline} does not exist; the workload is refused`);
+  if (!snapshot)
+    throw await failClosed('policy_missing', `policy baseline ${tenant.policyBaseline} does not exist; the workload is refused`);
   await assertTenantActive(context, tenant, GOVERNED, { authoritySnapshotId, policySnapshotId: snapshot.id });
   let compiled = compiledSnapshots.get(snapshot.id);
   if (!compiled) {

@@ -6,13 +6,7 @@ import type { Workload } from '../../../prisma/generated/client';
 export type { Workload };
 
 /** Workloads by id, for `_entities` batches: one query per batch, in the order asked. */
-export async function getWorkloadsByIds({
-  db,
-  ids,
-}: {
-  db: Database;
-  ids: readonly string[];
-}): Promise<Array<Workload | null>> {
+export async function getWorkloadsByIds({ db, ids }: { db: Database; ids: readonly string[] }): Promise<Array<Workload | null>> {
   const rows = await db.prisma.workload.findMany({ where: { id: { in: [...ids] } } });
   return byKeys(ids, rows, (row) => row.id);
 }

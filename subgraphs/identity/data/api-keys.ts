@@ -66,7 +66,11 @@ export async function createApiKey({
   authoritySnapshotId: string;
   limit: number;
 }): Promise<{ apiKey: ApiKey; secret: string }> {
-  const prefix = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
+  const prefix = randomBytes(9)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '0')
+    .slice(0, 12);
   const secretPart = randomBytes(32).toString('base64url');
   const apiKey = await db.prisma.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`apikeys:${data.tenantId}`}))`;
@@ -122,7 +126,15 @@ export type ApiKeyResolution =
   | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' | 'expired'; key?: ApiKey };
 
 /** Finds the key a presented secret belongs to and checks it is usable now. */
-export async function resolveApiKey({ db, presented, now = new Date() }: { db: Database; presented: string; now?: Date }): Promise<ApiKeyResolution> {
+export async function resolveApiKey({
+  db,
+  presented,
+  now = new Date(),
+}: {
+  db: Database;
+  presented: string;
+  now?: Date;
+}): Promise<ApiKeyResolution> {
   const match = KEY_FORMAT.exec(presented);
   if (!match) return { ok: false, reason: 'malformed' };
   const key = await db.prisma.apiKey.findUnique({ where: { prefix: match[1]! } });

@@ -141,7 +141,12 @@ export async function decideAuthority({
 }): Promise<AuthorityDecision> {
   const binding = await findLatestBinding({ db, id: bindingId });
   if (!binding) {
-    return { allowed: false, snapshotId: null, reasonCode: 'authority_binding_unknown', reason: `authority binding ${bindingId} does not exist` };
+    return {
+      allowed: false,
+      snapshotId: null,
+      reasonCode: 'authority_binding_unknown',
+      reason: `authority binding ${bindingId} does not exist`,
+    };
   }
   const refuse = (reasonCode: string, reason: string): AuthorityDecision => ({
     allowed: false,
@@ -149,8 +154,10 @@ export async function decideAuthority({
     reasonCode,
     reason,
   });
-  if (now < binding.validFrom) return refuse('authority_not_yet_valid', `authority binding ${bindingId} is not valid before ${binding.validFrom.toISOString()}`);
-  if (now >= binding.validUntil) return refuse('authority_expired', `authority binding ${bindingId} expired at ${binding.validUntil.toISOString()}`);
+  if (now < binding.validFrom)
+    return refuse('authority_not_yet_valid', `authority binding ${bindingId} is not valid before ${binding.validFrom.toISOString()}`);
+  if (now >= binding.validUntil)
+    return refuse('authority_expired', `authority binding ${bindingId} expired at ${binding.validUntil.toISOString()}`);
   if (!binding.scopes.includes(ANY_ACTION) && !binding.scopes.includes(action)) {
     return refuse('action_outside_authority_scope', `authority binding ${bindingId} does not cover ${action}`);
   }

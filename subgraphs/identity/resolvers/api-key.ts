@@ -7,11 +7,7 @@ import type { ApiKey } from '../data/api-keys';
 import type { ApiKeyResolverMap } from '../generated/resolvers-types';
 
 export function apiKeyLoader(context: PlaneContext): DataLoader<string, ApiKey | null> {
-  return loaderFor(
-    context,
-    'identity.apiKey',
-    () => new DataLoader((ids: readonly string[]) => getApiKeysByIds({ db: context.db, ids })),
-  );
+  return loaderFor(context, 'identity.apiKey', () => new DataLoader((ids: readonly string[]) => getApiKeysByIds({ db: context.db, ids })));
 }
 
 export const ApiKeyResolvers: ApiKeyResolverMap = {

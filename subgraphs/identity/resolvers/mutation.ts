@@ -17,14 +17,20 @@ const createApiKeyInput = z.object({
     .array(z.string().refine((scope) => (API_KEY_SCOPES as readonly string[]).includes(scope), 'is not an API key scope'))
     .min(1, 'must name at least one action')
     .max(API_KEY_SCOPES.length),
-  expiresAt: z.date().refine((date) => date.getTime() > Date.now(), 'must be in the future').nullish(),
+  expiresAt: z
+    .date()
+    .refine((date) => date.getTime() > Date.now(), 'must be in the future')
+    .nullish(),
 });
 
 const createBindingInput = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, dots, underscores or hyphens'),
     subject: z.string().min(1).max(200),
-    scopes: z.array(z.string().regex(/^(\*|[a-z]+(\.[a-z-]+)+)$/, 'must be an action like workload.deploy, or *')).min(1).max(100),
+    scopes: z
+      .array(z.string().regex(/^(\*|[a-z]+(\.[a-z-]+)+)$/, 'must be an action like workload.deploy, or *'))
+      .min(1)
+      .max(100),
     issuer: z.string().min(1).max(300),
     validFrom: z.date(),
     validUntil: z.date(),
@@ -39,7 +45,11 @@ export const MutationResolvers: MutationResolverMap = {
   createApiKey: async (_, args, context) => {
     const input = parseInput(createApiKeyInput, args.input);
     const governed = { action: 'apikey.manage', eventType: 'apikey.create' };
-    const { tenant, authoritySnapshotId } = await governAction(context, { permission: 'apikey.manage', ...governed, tenantId: input.tenantId });
+    const { tenant, authoritySnapshotId } = await governAction(context, {
+      permission: 'apikey.manage',
+      ...governed,
+      tenantId: input.tenantId,
+    });
     try {
       return await createApiKey({
         db: context.db,

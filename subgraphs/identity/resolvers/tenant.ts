@@ -16,6 +16,5 @@ function apiKeysLoader(context: PlaneContext): DataLoader<string, ApiKey[]> {
 
 export const TenantResolvers: TenantResolverMap = {
   __resolveReference: (reference) => reference,
-  apiKeys: (tenant, _, context) =>
-    canSee(context, 'apikey.read', tenant.id) ? apiKeysLoader(context).load(tenant.id) : [],
+  apiKeys: (tenant, _, context) => (canSee(context, 'apikey.read', tenant.id) ? apiKeysLoader(context).load(tenant.id) : []),
 };

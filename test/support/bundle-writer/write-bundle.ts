@@ -62,7 +62,11 @@ async function writeJson(dir: string, name: string, value: JsonObject): Promise<
   return writer.close();
 }
 
-async function writeManifestArtifacts(input: WriteBundleInput, artifacts: ArtifactWriter, facts: EventFacts): Promise<Record<string, string[]>> {
+async function writeManifestArtifacts(
+  input: WriteBundleInput,
+  artifacts: ArtifactWriter,
+  facts: EventFacts,
+): Promise<Record<string, string[]>> {
   for (const refs of Object.values(input.manifestArtifacts ?? {})) for (const ref of refs) await artifacts.add(ref);
   return listManifestArtifacts(facts.ncpArtifacts, input.manifestArtifacts ?? {});
 }
@@ -88,14 +92,19 @@ export async function writeBundle(input: WriteBundleInput, dir: string): Promise
     const fileDigests: Record<string, string> = {
       [BUNDLE_FILES.events]: facts.eventsDigest,
       [BUNDLE_FILES.segment]: segmentDigest,
-      [BUNDLE_FILES.verifierInputs]: await writeJson(dir, BUNDLE_FILES.verifierInputs, verifierInputs(input.profileId, input.producer, segmentFacts)),
+      [BUNDLE_FILES.verifierInputs]: await writeJson(
+        dir,
+        BUNDLE_FILES.verifierInputs,
+        verifierInputs(input.profileId, input.producer, segmentFacts),
+      ),
       [BUNDLE_FILES.profileClaim]: await writeJson(
         dir,
         BUNDLE_FILES.profileClaim,
         profileClaim(input.profileId, input.producer, input.exportEndpoints ?? ['/v1/events', '/v1/exports']),
       ),
     };
-    if (input.signer) fileDigests[BUNDLE_FILES.jwks] = await writeJson(dir, BUNDLE_FILES.jwks, { keys: input.signer.jwks.keys as JsonObject[] });
+    if (input.signer)
+      fileDigests[BUNDLE_FILES.jwks] = await writeJson(dir, BUNDLE_FILES.jwks, { keys: input.signer.jwks.keys as JsonObject[] });
     const manifest = buildManifest({
       profileId: input.profileId,
       producer: input.producer,

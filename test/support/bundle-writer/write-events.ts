@@ -52,7 +52,14 @@ export class ArtifactWriter {
     const name = `${ARTIFACTS_DIR}sha256-${digest}.json`;
     if (this.written.has(digest)) return name;
     const file = path.join(this.dir, name);
-    if (this.written.size >= REMEMBERED_DIGESTS && (await access(file).then(() => true, () => false))) return name;
+    if (
+      this.written.size >= REMEMBERED_DIGESTS &&
+      (await access(file).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return name;
     if (this.written.size < REMEMBERED_DIGESTS) this.written.add(digest);
     const bytes = typeof this.source === 'function' ? await this.source(pointer) : this.source.get(pointer);
     if (!bytes) throw new Error(`no artifact for ${pointer}`);
