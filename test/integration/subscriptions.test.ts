@@ -178,8 +178,9 @@ describe('live audit subscriptions (graphql-ws)', () => {
   });
 
   it('pings every SUBSCRIPTION_KEEPALIVE_MS', async () => {
-    const socket = new WebSocket(`${env.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    // The token first: a socket that opened while a token was being minted would never be seen to open.
     const token = await env.token('auditor', uniqueId('ping'));
+    const socket = new WebSocket(`${env.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
     const pinged = new Promise<number>((resolve) => socket.once('ping', () => resolve(Date.now())));
     await new Promise((resolve) => socket.once('open', resolve));
     const opened = Date.now();
