@@ -6,6 +6,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../prisma/generated/client';
 import { Client } from 'pg';
+import { KeyedQueue } from './keyed-queue';
 import { applyMigrations } from './migrate';
 import type { MigrationConnection } from './migrate';
 import { listenOnPostgres } from './pg-listener';
@@ -21,6 +22,12 @@ export interface Database {
   readonly prisma: PrismaClient;
   /** Queries that can run at once: the pool size on PostgreSQL, 1 for the embedded database. */
   readonly poolSize: number;
+  /**
+   * Runs `work` after every earlier work of `key` in this process settled (the ledger keys
+   * its transactions by chain). At most `waitersPerKey` works wait per key; beyond that it
+   * refuses at once with ECS_DEPENDENCY_UNAVAILABLE (503).
+   */
+  serialize<T>(key: string, work: () => Promise<T>): Promise<T>;
   /** Applies committed migrations not yet in the database; returns their names. */
   migrate(): Promise<string[]>;
   /** Resolves when the database answers a trivial query. */
@@ -44,14 +51,18 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** How long a query may wait for a pooled connection, in ms. @default 5000 */
   connectTimeoutMs?: number;
+  /** Works that may wait per key of `serialize` (per evidence chain). @default 1024 */
+  waitersPerKey?: number;
 }
+
+const DEFAULT_WAITERS_PER_KEY = 1024;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
-  return openPglite(options.dataDir);
+  return openPglite(options.dataDir, options);
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Database> {
   const dir = path.join(dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
@@ -76,6 +87,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   return wrap(
     'pglite',
     1,
+    new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY),
     prisma,
     async (work) => work(connection),
     listen,
@@ -111,12 +123,14 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   };
   const listen = (channel: string, handlers: NotificationHandlers) =>
     listenOnPostgres({ url, channel, connectTimeoutMs: poolConfig.connectionTimeoutMillis }, handlers);
-  return wrap('postgresql', poolConfig.max, prisma, withConnection, listen, () => prisma.$disconnect());
+  const queue = new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY);
+  return wrap('postgresql', poolConfig.max, queue, prisma, withConnection, listen, () => prisma.$disconnect());
 }
 
 function wrap(
   kind: DatabaseKind,
   poolSize: number,
+  queue: KeyedQueue,
   prisma: PrismaClient,
   withConnection: <T>(work: (connection: MigrationConnection) => Promise<T>) => Promise<T>,
   listen: (channel: string, handlers: NotificationHandlers) => Promise<() => Promise<void>>,
@@ -128,6 +142,7 @@ function wrap(
     kind,
     poolSize,
     prisma,
+    serialize: (key, work) => queue.run(key, work),
     migrate: () => withConnection((connection) => applyMigrations(connection)),
     ping: async () => {
       await prisma.$queryRaw`SELECT 1`;

@@ -1,58 +1,217 @@
 import { randomUUID } from 'node:crypto';
-import type { Prisma } from '../../prisma/generated/client';
+import type { Prisma, PrismaClient } from '../../prisma/generated/client';
+import type { Database } from '../db/database';
 import { canonicalJson, contentDigest, sha256Digest } from './canonical-json';
 import type { JsonObject } from './canonical-json';
 import { ENVELOPE_FIELDS, PLATFORM_TENANT, chainIdFor } from './evidence-event';
+import { eventTemplate } from './event-template';
+import type { EventTemplate } from './event-template';
 import type { EvidenceEvent, EvidenceInput } from './evidence-event';
 
 export type LedgerTransaction = Prisma.TransactionClient;
 
 export const EVIDENCE_POINTER_PREFIX = 'eosc://evidence/';
 
+/** Events sent in one statement by `recordEvidence` when appends pile up on a chain. */
+const MAX_GROUPED_EVENTS = 256;
+
 /**
  * Appends one evidence event to its chain inside the caller's transaction, so the
- * governed state change and its evidence commit together or not at all.
+ * governed state change and its evidence commit together or not at all. One statement.
  *
  * Appends to one chain are serialised by a row lock on the chain head (held until the
- * caller's transaction ends); different chains append in parallel.
+ * caller's transaction ends); different chains append in parallel. Open the transaction
+ * with `evidenceTransaction`, so that only one transaction per chain and process waits for
+ * that lock.
  */
 export async function appendEvidence(tx: LedgerTransaction, input: EvidenceInput, now: Date = new Date()): Promise<EvidenceEvent> {
-  const tenantId = input.tenantId ?? PLATFORM_TENANT;
-  const chainId = chainIdFor(input.tenantId);
-  assertOwnDetails(input);
+  const [event] = await appendEvidenceBatch(tx, [input], now);
+  return event!;
+}
 
-  // Everything that does not depend on the chain position is prepared before the lock.
-  const record = decisionRecord(input, now);
-  await tx.evidenceArtifact.createMany({
-    data: [{ pointer: record.pointer, tenantId, mediaType: 'application/json', content: record.text }],
-    skipDuplicates: true,
-  });
-
-  const head = await lockChainHead(tx, chainId, tenantId);
-  const { event, canonical } = buildEvent(
-    input,
-    { id: randomUUID(), sequence: head.sequence + 1, prevHash: head.eventHash, occurredAt: now },
-    record,
+/**
+ * Appends several events, in order, in one statement inside the caller's transaction (the
+ * two events of an object read, a refusal and its throttle summary).
+ */
+export async function appendEvidenceBatch(
+  tx: LedgerTransaction,
+  inputs: EvidenceInput[],
+  now: Date = new Date(),
+): Promise<EvidenceEvent[]> {
+  return appendPrepared(
+    tx,
+    inputs.map((input) => prepareEvent(input, now)),
   );
+}
 
-  await tx.evidenceEvent.create({
-    data: {
-      id: event.id,
-      chainId,
-      sequence: event.sequence,
-      tenantId,
-      eventType: input.eventType,
-      outcome: input.outcome,
-      occurredAt: now,
-      correlationId: input.correlationId,
-      evidencePointer: record.pointer,
-      prevHash: head.eventHash,
-      eventHash: event.event_hash,
-      canonical,
-    },
+/**
+ * Appends the events of one action with no other change to commit (a refusal, a read) in
+ * a statement of their own, behind the chain's queue. While a statement runs, the appends
+ * that arrive for the same chain wait and then go together in the next one (one commit for
+ * them all); should that grouped statement fail, each action is retried alone, so one
+ * action's failure is never another's.
+ * @throws Error when the inputs name more than one chain
+ */
+export async function recordEvidence(db: Database, inputs: EvidenceInput[], now: Date = new Date()): Promise<EvidenceEvent[]> {
+  const prepared = inputs.map((input) => prepareEvent(input, now));
+  const chainId = prepared[0]?.chainId;
+  if (chainId === undefined) return [];
+  if (prepared.some((event) => event.chainId !== chainId)) throw new Error('recordEvidence appends to one chain per call');
+  const groups = pendingGroups(db);
+  let group = groups.get(chainId);
+  if (!group) {
+    group = { actions: [] };
+    groups.set(chainId, group);
+  }
+  const pending = group;
+  return new Promise<EvidenceEvent[]>((resolve, reject) => {
+    pending.actions.push({ events: prepared, resolve, reject });
+    if (pending.actions.length === 1) {
+      db.serialize(chainId, () => flushGroup(db, chainId, pending)).catch((error: unknown) => {
+        // The queue refused (full): every action of the group is refused with it.
+        for (const action of pending.actions.splice(0)) action.reject(error);
+      });
+    }
   });
-  await tx.chainHead.update({ where: { chainId }, data: { sequence: event.sequence, eventHash: event.event_hash } });
-  return event;
+}
+
+/**
+ * Runs `work` in a transaction behind the chain's queue: use it for every transaction that
+ * appends to the chain of `tenantId` (undefined: the platform chain).
+ */
+export function evidenceTransaction<T>(
+  db: Database,
+  tenantId: string | undefined,
+  work: (tx: LedgerTransaction) => Promise<T>,
+): Promise<T> {
+  return db.serialize(chainIdFor(tenantId), () => db.prisma.$transaction(work));
+}
+
+interface PendingAction {
+  events: PreparedEvent[];
+  resolve: (events: EvidenceEvent[]) => void;
+  reject: (error: unknown) => void;
+}
+
+interface PendingGroup {
+  actions: PendingAction[];
+}
+
+const pendingByDatabase = new WeakMap<Database, Map<string, PendingGroup>>();
+
+function pendingGroups(db: Database): Map<string, PendingGroup> {
+  let groups = pendingByDatabase.get(db);
+  if (!groups) {
+    groups = new Map();
+    pendingByDatabase.set(db, groups);
+  }
+  return groups;
+}
+
+async function flushGroup(db: Database, chainId: string, group: PendingGroup): Promise<void> {
+  const actions: PendingAction[] = [];
+  let events = 0;
+  while (group.actions.length && (actions.length === 0 || events + group.actions[0]!.events.length <= MAX_GROUPED_EVENTS)) {
+    const action = group.actions.shift()!;
+    actions.push(action);
+    events += action.events.length;
+  }
+  if (group.actions.length === 0) pendingGroups(db).delete(chainId);
+  else {
+    // The rest goes in the next statement, behind the actions that arrived meanwhile.
+    const rest: PendingGroup = { actions: group.actions.splice(0) };
+    pendingGroups(db).set(chainId, rest);
+    db.serialize(chainId, () => flushGroup(db, chainId, rest)).catch((error: unknown) => {
+      for (const action of rest.actions.splice(0)) action.reject(error);
+    });
+  }
+  try {
+    const appended = await appendPrepared(
+      db.prisma,
+      actions.flatMap((action) => action.events),
+    );
+    let at = 0;
+    for (const action of actions) {
+      action.resolve(appended.slice(at, at + action.events.length));
+      at += action.events.length;
+    }
+  } catch (error) {
+    if (actions.length === 1) return actions[0]!.reject(error);
+    for (const action of actions) {
+      await appendPrepared(db.prisma, action.events).then(action.resolve, action.reject);
+    }
+  }
+}
+
+/** An event with everything but its chain position. */
+interface PreparedEvent {
+  input: EvidenceInput;
+  chainId: string;
+  tenantId: string;
+  id: string;
+  occurredAt: Date;
+  record: DecisionRecord;
+  fields: JsonObject;
+  template: EventTemplate;
+}
+
+function prepareEvent(input: EvidenceInput, now: Date): PreparedEvent {
+  const id = randomUUID();
+  const record = decisionRecord(input, now);
+  const fields = envelopeFields(input, id, now, record);
+  return {
+    input,
+    chainId: chainIdFor(input.tenantId),
+    tenantId: input.tenantId ?? PLATFORM_TENANT,
+    id,
+    occurredAt: now,
+    record,
+    fields,
+    template: eventTemplate(fields),
+  };
+}
+
+interface AppendedRow {
+  id: string;
+  sequence: number;
+  prev_hash: string | null;
+  event_hash: string;
+}
+
+/** One statement: `audit_append_evidence` (prisma/migrations/*_evidence_append_function). */
+async function appendPrepared(client: LedgerTransaction | PrismaClient, events: PreparedEvent[]): Promise<EvidenceEvent[]> {
+  if (events.length === 0) return [];
+  const payload = JSON.stringify(
+    events.map((event) => ({
+      chain_id: event.chainId,
+      tenant_id: event.tenantId,
+      event_id: event.id,
+      event_type: event.input.eventType,
+      outcome: event.input.outcome,
+      occurred_at: event.occurredAt.toISOString(),
+      correlation_id: event.input.correlationId,
+      pointer: event.record.pointer,
+      record: event.record.text,
+      before_hash: event.template.beforeHash,
+      before_prev: event.template.beforePrev,
+      before_sequence: event.template.beforeSequence,
+      after_sequence: event.template.afterSequence,
+    })),
+  );
+  const rows = await client.$queryRaw<
+    AppendedRow[]
+  >`SELECT id, sequence, prev_hash, event_hash FROM audit_append_evidence(${payload}::json)`;
+  if (rows.length !== events.length) throw new Error(`the ledger appended ${rows.length} of ${events.length} events`);
+  return events.map((event, index) => {
+    const row = rows[index]!;
+    if (row.id !== event.id) throw new Error('the ledger answered for another event');
+    return {
+      ...event.fields,
+      sequence: Number(row.sequence),
+      ...(row.prev_hash ? { prev_hash: row.prev_hash } : {}),
+      event_hash: row.event_hash,
+    } as EvidenceEvent;
+  });
 }
 
 /** The decision record behind an event's evidence pointer, as the artifacts table stores it. */
@@ -112,48 +271,38 @@ export function buildEvent(
   position: ChainPosition,
   record: DecisionRecord = decisionRecord(input, position.occurredAt),
 ): BuiltEvent {
-  assertOwnDetails(input);
-  const tenantId = input.tenantId ?? PLATFORM_TENANT;
   const unhashed: JsonObject = {
-    ...(input.details ?? {}),
-    id: position.id,
-    event_type: input.eventType,
-    occurred_at: position.occurredAt.toISOString(),
-    tenant_id: tenantId,
-    actor: input.actor,
-    outcome: input.outcome,
+    ...envelopeFields(input, position.id, position.occurredAt, record),
     sequence: position.sequence,
-    evidence_pointer: record.pointer,
-    correlation_id: input.correlationId,
-    chain_id: chainIdFor(input.tenantId),
-    ...snapshotFields(input),
-    ...(input.refusal ? refusalFields(input) : {}),
     ...(position.prevHash ? { prev_hash: position.prevHash } : {}),
   };
   const event = { ...unhashed, event_hash: contentDigest(unhashed) } as EvidenceEvent;
   return { event, canonical: canonicalJson(event), record };
 }
 
+/** The members of an event that do not depend on its chain position (all but `sequence`, `prev_hash`, `event_hash`). */
+function envelopeFields(input: EvidenceInput, id: string, occurredAt: Date, record: DecisionRecord): JsonObject {
+  assertOwnDetails(input);
+  return {
+    ...(input.details ?? {}),
+    id,
+    event_type: input.eventType,
+    occurred_at: occurredAt.toISOString(),
+    tenant_id: input.tenantId ?? PLATFORM_TENANT,
+    actor: input.actor,
+    outcome: input.outcome,
+    evidence_pointer: record.pointer,
+    correlation_id: input.correlationId,
+    chain_id: chainIdFor(input.tenantId),
+    ...snapshotFields(input),
+    ...(input.refusal ? refusalFields(input) : {}),
+  };
+}
+
 function assertOwnDetails(input: EvidenceInput): void {
   for (const field of Object.keys(input.details ?? {})) {
     if (ENVELOPE_FIELDS.has(field)) throw new Error(`evidence detail "${field}" would replace an envelope field`);
   }
-}
-
-/** Creates the chain head on first use and locks it (until the transaction ends) in one round trip. */
-async function lockChainHead(
-  tx: LedgerTransaction,
-  chainId: string,
-  tenantId: string,
-): Promise<{ sequence: number; eventHash: string | undefined }> {
-  const rows = await tx.$queryRaw<Array<{ sequence: number; event_hash: string }>>`
-    INSERT INTO audit_chain_heads (chain_id, tenant_id, sequence, event_hash)
-    VALUES (${chainId}, ${tenantId}, 0, '')
-    ON CONFLICT (chain_id) DO UPDATE SET chain_id = EXCLUDED.chain_id
-    RETURNING sequence, event_hash`;
-  const row = rows[0];
-  if (!row) throw new Error(`chain head ${chainId} could not be locked`);
-  return { sequence: row.sequence, eventHash: row.event_hash || undefined };
 }
 
 function snapshotFields(input: EvidenceInput): JsonObject {
