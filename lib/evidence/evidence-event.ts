@@ -36,6 +36,8 @@ export interface EvidenceInput {
   details?: JsonObject;
   /** Extra content of the decision record behind the evidence pointer. */
   record?: JsonObject;
+  /** The event's id (a UUID); drawn at random when absent. An action whose events refer to each other draws them first. */
+  eventId?: string;
 }
 
 /** The Core10-05 envelope as stored and hashed (snake_case, canonical JSON). */

@@ -156,7 +156,7 @@ interface PreparedEvent {
 }
 
 function prepareEvent(input: EvidenceInput, now: Date): PreparedEvent {
-  const id = randomUUID();
+  const id = input.eventId ?? randomUUID();
   const record = decisionRecord(input, now);
   const fields = envelopeFields(input, id, now, record);
   return {

@@ -3,7 +3,7 @@ import type { JsonObject } from './canonical-json';
 import { chainIdFor } from './evidence-event';
 import type { Refusal } from './evidence-event';
 import { safeJson } from '../input/unsafe-text';
-import { appendEvidence } from './ledger';
+import { recordEvidence } from './ledger';
 
 export interface ThrottleOptions {
   /** Length of one window. @default 60 s */
@@ -108,21 +108,19 @@ export class RefusalThrottle {
     chain.written += 1;
     const suppressedBefore = (state?.suppressed ?? 0) + chain.suppressed;
     chain.suppressed = 0;
-    const pointer = this.db.prisma
-      .$transaction((tx) =>
-        appendEvidence(tx, {
-          tenantId: event.tenantId,
-          eventType: event.eventType,
-          actor: safeJson(event.actor),
-          outcome: 'refused',
-          correlationId: event.correlationId,
-          authoritySnapshotId: event.authoritySnapshotId,
-          policySnapshotId: event.policySnapshotId,
-          refusal: safeJson(event.refusal),
-          details: { ...safeJson(event.details), suppressed_before: suppressedBefore, throttle_window_ms: this.windowMs },
-        }),
-      )
-      .then((written) => written.evidence_pointer);
+    const pointer = recordEvidence(this.db, [
+      {
+        tenantId: event.tenantId,
+        eventType: event.eventType,
+        actor: safeJson(event.actor),
+        outcome: 'refused',
+        correlationId: event.correlationId,
+        authoritySnapshotId: event.authoritySnapshotId,
+        policySnapshotId: event.policySnapshotId,
+        refusal: safeJson(event.refusal),
+        details: { ...safeJson(event.details), suppressed_before: suppressedBefore, throttle_window_ms: this.windowMs },
+      },
+    ]).then(([written]) => written!.evidence_pointer);
     if (!state) {
       if (this.sources.size > 10_000) this.sources.clear();
       state = { windowStart: now, written: 0, pointer, suppressed: 0 };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { JsonObject } from '../../../lib/evidence/canonical-json';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import type { EvidenceExport } from '../../../prisma/generated/client';
 
 export type { EvidenceExport };
@@ -54,7 +54,7 @@ export async function createExport({
   request: ExportRequest;
   limit: number;
 }): Promise<EvidenceExport> {
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, request.tenantId, async (tx) => {
     await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`ecs-export:${request.principal}`}))::text AS locked`;
     const active = await tx.evidenceExport.count({ where: { principal: request.principal, state: { in: ['queued', 'running'] } } });
     if (active >= limit) throw new ExportLimitReached(`${active} exports of this principal are queued or running (limit ${limit})`);
@@ -139,7 +139,7 @@ async function finish(
   evidence: { outcome: 'accepted' | 'failed'; phase: string; details: JsonObject },
 ): Promise<boolean> {
   try {
-    await db.prisma.$transaction(async (tx) => {
+    await evidenceTransaction(db, claim.tenantId, async (tx) => {
       const { count } = await tx.evidenceExport.updateMany({
         where: { id: claim.id, state: 'running', attempts: claim.attempts },
         data: { ...data, completedAt: new Date(), heartbeatAt: new Date() },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { actorOf } from '../../../lib/auth/caller';
 import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-json';
 import type { JsonObject } from '../../../lib/evidence/canonical-json';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize } from '../../../lib/subgraph/authorize';
@@ -83,7 +83,7 @@ export async function declareNoControl(context: PlaneContext, rawInput: NcpDecla
     artifact_hash: hash,
     ...(input.subjectId ? { subject_id: input.subjectId } : {}),
   };
-  const event = await context.db.prisma.$transaction(async (tx) => {
+  const event = await evidenceTransaction(context.db, tenantId, async (tx) => {
     await tx.evidenceArtifact.createMany({
       data: [{ pointer: ref, tenantId, mediaType: 'application/json', content }],
       skipDuplicates: true,

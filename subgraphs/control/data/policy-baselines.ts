@@ -1,7 +1,7 @@
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-json';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import { BASELINE_V1_NAME, BASELINE_V1_TEXT } from '../../../lib/policy/baseline-v1';
 import { compilePolicy } from '../../../lib/policy/compile-policy';
 import { Prisma } from '../../../prisma/generated/client';
@@ -74,7 +74,7 @@ export async function publishBaseline({
   }
   const id = snapshotIdOf(name, text);
   try {
-    return await db.prisma.$transaction(async (tx) => {
+    return await evidenceTransaction(db, undefined, async (tx) => {
       const current = await tx.policyBaseline.findUnique({ where: { name } });
       if (current?.currentSnapshotId === id) return current;
       const latest = await tx.policySnapshot.findFirst({ where: { baseline: name }, orderBy: { version: 'desc' } });

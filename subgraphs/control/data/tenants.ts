@@ -1,7 +1,7 @@
 import { byKeys } from '../../../lib/db/by-keys';
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import { Prisma } from '../../../prisma/generated/client';
 import type { Tenant } from '../../../prisma/generated/client';
 
@@ -70,7 +70,7 @@ export async function createTenant({
   policySnapshotId: string;
 }): Promise<Tenant> {
   try {
-    return await db.prisma.$transaction(async (tx) => {
+    return await evidenceTransaction(db, data.id, async (tx) => {
       const tenant = await tx.tenant.create({ data: { ...data, status: 'active' } });
       await appendEvidence(tx, {
         tenantId: tenant.id,
@@ -149,7 +149,7 @@ export async function changeTenant({
   authoritySnapshotId: string;
   policySnapshotId: string | undefined;
 }): Promise<Tenant> {
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, id, async (tx) => {
     const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM control_tenants WHERE id = ${id} FOR UPDATE`;
     if (locked.length === 0) throw new EcsError(ErrorCode.NotFound, `tenant ${id} not found`);
     const before = await tx.tenant.findUniqueOrThrow({ where: { id } });

@@ -1,6 +1,6 @@
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import { Prisma } from '../../../prisma/generated/client';
 import type { Bucket } from '../../../prisma/generated/client';
 
@@ -47,7 +47,7 @@ export async function createBucket({
   authoritySnapshotId: string;
 }): Promise<Bucket> {
   try {
-    return await db.prisma.$transaction(async (tx) => {
+    return await evidenceTransaction(db, data.tenantId, async (tx) => {
       const bucket = await tx.bucket.create({ data });
       await appendEvidence(tx, {
         tenantId: bucket.tenantId,

@@ -1,6 +1,6 @@
 import type { Database } from '../../../lib/db/database';
 import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import type { LedgerTransaction } from '../../../lib/evidence/ledger';
 import { accepted, governanceFields } from './objects';
 import type { StorageEvidence, StorageObjectVersion } from './objects';
@@ -47,7 +47,7 @@ export async function setLegalHold(
   hold: { on: boolean; reason: string | undefined },
   evidence: StorageEvidence,
 ): Promise<{ version: StorageObjectVersion; event: EvidenceEvent } | null> {
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, target.tenantId, async (tx) => {
     const before = await lockedVersion(tx, target);
     if (!before) return null;
     const version = await tx.storageObjectVersion.update({ where: { versionId: before.versionId }, data: { legalHold: hold.on } });
@@ -78,7 +78,7 @@ export async function changeRetention(
   evidence: StorageEvidence,
   now = new Date(),
 ): Promise<{ version: StorageObjectVersion; event: EvidenceEvent }> {
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, target.tenantId, async (tx) => {
     const before = await lockedVersion(tx, target);
     if (!before) throw new RetentionChangeError('no_such_version', null);
     const inForce = before.retentionUntil !== null && before.retentionUntil.getTime() > now.getTime();

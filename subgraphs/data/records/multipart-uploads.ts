@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../../lib/db/database';
 import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import type { LedgerTransaction } from '../../../lib/evidence/ledger';
 import type { MultipartPart, MultipartUpload } from '../../../prisma/generated/client';
 import { accepted } from './objects';
@@ -62,7 +62,7 @@ export async function closeUpload(tx: LedgerTransaction, uploadId: string, state
 
 /** Aborts an open upload with `object.multipart.abort` evidence. */
 export async function abortUpload(db: Database, upload: MultipartUpload, evidence: StorageEvidence): Promise<EvidenceEvent> {
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, upload.tenantId, async (tx) => {
     const parts = await tx.multipartPart.count({ where: { uploadId: upload.uploadId } });
     await closeUpload(tx, upload.uploadId, 'aborted');
     return appendEvidence(tx, {

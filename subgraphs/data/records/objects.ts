@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../../lib/db/database';
 import type { JsonObject } from '../../../lib/evidence/canonical-json';
 import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction, recordEvidence } from '../../../lib/evidence/ledger';
 import type { LedgerTransaction } from '../../../lib/evidence/ledger';
 import type { StorageObjectVersion } from '../../../prisma/generated/client';
 
@@ -137,7 +137,7 @@ export async function putVersion(
   evidence: StorageEvidence,
   now = new Date(),
 ): Promise<{ version: StorageObjectVersion; event: EvidenceEvent }> {
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, data.tenantId, async (tx) => {
     await data.within?.(tx);
     const object = await lockObject(tx, data.bucket, data.key, data.tenantId);
     const lock = data.versioned ? undefined : lockOf(object.current, now);
@@ -202,7 +202,7 @@ export async function deleteCurrent(
   evidence: StorageEvidence,
   now = new Date(),
 ): Promise<{ deleted: StorageObjectVersion; marker: StorageObjectVersion | null; event: EvidenceEvent } | null> {
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, target.tenantId, async (tx) => {
     const object = await lockObject(tx, target.bucket, target.key, target.tenantId);
     const current = object.current;
     if (!current || current.deleteMarker) return null;
@@ -247,7 +247,7 @@ export async function deleteVersion(
   evidence: StorageEvidence,
   now = new Date(),
 ): Promise<{ deleted: StorageObjectVersion; current: StorageObjectVersion | null; event: EvidenceEvent } | null> {
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, target.tenantId, async (tx) => {
     const object = await lockObject(tx, target.bucket, target.key, target.tenantId);
     const version = await tx.storageObjectVersion.findUnique({ where: { versionId: target.versionId } });
     if (!version || version.objectId !== object.id) return null;
@@ -319,15 +319,18 @@ export async function recordAccess(
   evidence: StorageEvidence,
   access: { consentTokenRef?: string; purposeId?: string; readVerified?: boolean },
 ): Promise<{ get: EvidenceEvent; receipt: EvidenceEvent }> {
-  return db.prisma.$transaction(async (tx) => {
-    const base = { ...accepted(evidence), tenantId: version.tenantId };
-    const receiptId = randomUUID();
-    const accessFields: JsonObject = {
-      ...(access.consentTokenRef ? { access_consent_token_ref: access.consentTokenRef } : {}),
-      ...(access.purposeId ? { purpose_id: access.purposeId } : {}),
-    };
-    const get = await appendEvidence(tx, {
+  const base = { ...accepted(evidence), tenantId: version.tenantId };
+  const getId = randomUUID();
+  const receiptId = randomUUID();
+  const accessFields: JsonObject = {
+    ...(access.consentTokenRef ? { access_consent_token_ref: access.consentTokenRef } : {}),
+    ...(access.purposeId ? { purpose_id: access.purposeId } : {}),
+  };
+  // Both events in one statement, so they commit together.
+  const [get, receipt] = await recordEvidence(db, [
+    {
       ...base,
+      eventId: getId,
       eventType: 'object.get',
       details: {
         action: 'object.get',
@@ -336,14 +339,14 @@ export async function recordAccess(
         read_verified: access.readVerified ?? false,
         ...accessFields,
       },
-    });
-    const receipt = await appendEvidence(tx, {
+    },
+    {
       ...base,
       eventType: 'data.usage.receipt',
       details: {
         action: 'object.get',
         usage_receipt_id: receiptId,
-        access_event_id: get.id,
+        access_event_id: getId,
         bucket: version.bucket,
         object_key: version.key,
         version_id: version.versionId,
@@ -353,9 +356,9 @@ export async function recordAccess(
         bytes: Number(version.size),
         ...accessFields,
       },
-    });
-    return { get, receipt };
-  });
+    },
+  ]);
+  return { get: get!, receipt: receipt! };
 }
 
 export interface ObjectListing {

@@ -1,6 +1,6 @@
 import { byKeys } from '../../../lib/db/by-keys';
 import type { Database } from '../../../lib/db/database';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import type { Workload } from '../../../prisma/generated/client';
 
 export type { Workload };
@@ -61,7 +61,7 @@ export async function createWorkload({
   policySnapshotId: string;
   policyIds: string[];
 }): Promise<Workload> {
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, data.tenantId, async (tx) => {
     const workload = await tx.workload.create({ data: { ...data, status: 'admitted' } });
     await appendEvidence(tx, {
       tenantId: workload.tenantId,
@@ -130,7 +130,7 @@ export async function changeWorkloadStatus({
   authoritySnapshotId?: string;
   detail?: string;
 }): Promise<Workload> {
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, workload.tenantId, async (tx) => {
     const changed = await tx.workload.update({ where: { id: workload.id }, data: { status } });
     await appendEvidence(tx, {
       tenantId: workload.tenantId,

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { byKeys } from '../../../lib/db/by-keys';
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import type { ApiKey } from '../../../prisma/generated/client';
 
 export type { ApiKey };
@@ -72,7 +72,7 @@ export async function createApiKey({
     .replace(/[^a-z0-9]/g, '0')
     .slice(0, 12);
   const secretPart = randomBytes(32).toString('base64url');
-  const apiKey = await db.prisma.$transaction(async (tx) => {
+  const apiKey = await evidenceTransaction(db, data.tenantId, async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`apikeys:${data.tenantId}`}))`;
     const now = new Date();
     const live = await tx.apiKey.count({
@@ -107,7 +107,7 @@ export async function revokeApiKey({
   correlationId: string;
 }): Promise<ApiKey> {
   if (key.revokedAt) return key;
-  return db.prisma.$transaction(async (tx) => {
+  return evidenceTransaction(db, key.tenantId, async (tx) => {
     const revoked = await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
     await appendEvidence(tx, {
       tenantId: key.tenantId,

@@ -1,7 +1,7 @@
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-json';
-import { appendEvidence } from '../../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import { Prisma } from '../../../prisma/generated/client';
 import type { AuthorityBinding } from '../../../prisma/generated/client';
 
@@ -88,7 +88,7 @@ export async function createBindingVersion({
   correlationId: string;
 }): Promise<AuthorityBinding> {
   try {
-    return await db.prisma.$transaction(async (tx) => {
+    return await evidenceTransaction(db, undefined, async (tx) => {
       const latest = await tx.authorityBinding.findFirst({ where: { id: data.id }, orderBy: { version: 'desc' } });
       const version = (latest?.version ?? 0) + 1;
       const snapshotId = snapshotIdOf(data, version);
