@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, string> = {
   'subscription-latency': 'subscription-latency.ts',
   'storage-stream': 'storage-stream.ts',
   'export-bundle': 'export-bundle.ts',
+  'governed-actions': 'governed-actions.ts',
 };
 
 function usage(): string {

@@ -11,19 +11,14 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { loadDevIssuer } from '../lib/auth/dev-issuer';
 import { appendEvidence } from '../lib/evidence/ledger';
-import { createLogger } from '../lib/logger';
-import { startStack } from '../app/stack';
 import type { RunningStack } from '../app/stack';
-import { makeTempDir } from '../testkit/temp-dir';
-import { testConfig } from '../testkit/test-config';
-import { createPostgresDatabase } from '../testkit/test-database';
-import type { DatabaseKind } from '../lib/db/database';
 import { backendsFromArgs, checkBackends, environment } from './support/backends';
 import { fmt, percentile, table } from './support/report';
 import { measureCpu } from './support/resources';
 import { registerCleanup, runMain, unregisterCleanup, yieldToEventLoop } from './support/run-main';
+import { withStack } from './support/stack';
+import type { BenchStack } from './support/stack';
 import { workloadAdmission } from './support/workload-admission';
 
 function numberArg(name: string, fallback: number): number {
@@ -40,13 +35,6 @@ const SUBSCRIBERS = [1, 100, 1000];
 
 const wallClock = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Context {
-  kind: DatabaseKind;
-  stack: RunningStack;
-  /** An auditor's token: of one tenant, or platform-wide (undefined). */
-  token(tenantId: string | undefined): Promise<string>;
-}
 
 interface Receipts {
   outcome: 'done' | 'timeout';
@@ -106,12 +94,12 @@ interface LatencyResult {
   cpu: { processPercent: number; machinePercent: number };
 }
 
-async function latencyScenario(context: Context, subscribers: number): Promise<LatencyResult> {
+async function latencyScenario(context: BenchStack, subscribers: number): Promise<LatencyResult> {
   const tenantId = `bench-live-${subscribers}`;
   const { stack } = context;
   const clients = startClients({
     url: stack.gateway.url,
-    token: await context.token(tenantId),
+    token: await context.token('auditor', tenantId),
     tenantId,
     clients: subscribers,
     expected: EVENTS,
@@ -165,14 +153,14 @@ const WRITER_TENANTS = 4;
  * parallel, 100 events per transaction; a platform-wide subscription follows them all), then
  * a replay of one stored chain (afterSequence: 0), which is not limited by a writer.
  */
-async function throughputScenarios(context: Context): Promise<ThroughputResult[]> {
+async function throughputScenarios(context: BenchStack): Promise<ThroughputResult[]> {
   const { stack } = context;
   const tenants = Array.from({ length: WRITER_TENANTS }, (_, t) => `bench-live-throughput-${t}`);
   const perTenant = Math.ceil(THROUGHPUT_EVENTS / WRITER_TENANTS);
   const total = perTenant * WRITER_TENANTS;
   const live = startClients({
     url: stack.gateway.url,
-    token: await context.token(undefined),
+    token: await context.token('auditor', undefined),
     clients: 1,
     expected: total,
     timeoutMs: 600_000,
@@ -201,7 +189,7 @@ async function throughputScenarios(context: Context): Promise<ThroughputResult[]
   for (let round = 0; round < 3; round += 1) {
     const replay = startClients({
       url: stack.gateway.url,
-      token: await context.token(replayTenant),
+      token: await context.token('auditor', replayTenant),
       tenantId: replayTenant,
       clients: 1,
       expected: perTenant,
@@ -230,38 +218,6 @@ async function throughputScenarios(context: Context): Promise<ThroughputResult[]
   ];
 }
 
-async function withStack<T>(kind: DatabaseKind, work: (context: Context) => Promise<T>): Promise<T> {
-  const dir = await makeTempDir('ecs-bench-live-');
-  const database = kind === 'postgresql' ? await createPostgresDatabase() : undefined;
-  const cleanup = async () => {
-    await database?.drop();
-    await dir.remove();
-  };
-  registerCleanup(cleanup);
-  const config = testConfig({
-    dataDir: dir.path,
-    databaseUrl: database?.databaseUrl,
-    env: { SUBSCRIPTIONS_PER_PRINCIPAL: '5000', RATE_LIMIT_PER_MINUTE: '100000000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000000' },
-  });
-  const stack = await startStack(config, createLogger({ level: 'silent' }));
-  try {
-    const issuer = await loadDevIssuer(config.devIssuer.keyFile);
-    const token = (tenantId: string | undefined) =>
-      issuer.mint({
-        subject: `bench-auditor@${tenantId ?? 'platform'}`,
-        roles: ['auditor'],
-        ...(tenantId ? { tenantId } : {}),
-        audience: config.oidc.audience,
-        ttlSeconds: 3600,
-      });
-    return await work({ kind, stack, token });
-  } finally {
-    await stack.stop();
-    unregisterCleanup(cleanup);
-    await cleanup();
-  }
-}
-
 runMain(async () => {
   const backends = backendsFromArgs();
   await checkBackends(backends);
@@ -272,7 +228,7 @@ runMain(async () => {
   const latencyRows: string[][] = [];
   const throughputRows: string[][] = [];
   for (const kind of backends) {
-    await withStack(kind, async (context) => {
+    await withStack(kind, { SUBSCRIPTIONS_PER_PRINCIPAL: '5000' }, async (context) => {
       const results: LatencyResult[] = [];
       for (const subscribers of SUBSCRIBERS) {
         const result = await latencyScenario(context, subscribers);

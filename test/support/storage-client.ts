@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -6,28 +5,9 @@ import { request } from 'undici';
 import { uniqueId } from './test-stack';
 import type { TestStack } from './test-stack';
 
+export { governance, sha256 } from '../../testkit/governance';
+
 export const CREATE_BUCKET = `mutation($input: CreateBucketInput!) { createBucket(input: $input) { name versioning lockMode defaultRetention } }`;
-
-export function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** A complete, valid set of ws2 governance headers for `body`, with overrides (undefined drops a header). */
-export function governance(body: Buffer, overrides: Record<string, string | undefined> = {}): Record<string, string> {
-  const headers: Record<string, string | undefined> = {
-    'x-eosc-jurisdiction': 'DE',
-    'x-eosc-retention-ttl': 'P0D',
-    'x-eosc-integrity': `sha256:${sha256(body)}`,
-    'x-eosc-classification': 'internal',
-    'x-eosc-evidence-pointer': 'eosc://evidence/123e4567',
-    'x-eosc-data-product-id': 'dp-001',
-    'x-eosc-usage-policy-snapshot-id': 'pol-001',
-    'x-eosc-consent-token-ref': 'consent-123',
-    'content-type': 'text/plain',
-    ...overrides,
-  };
-  return Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => entry[1] !== undefined));
-}
 
 export interface StorageResponse {
   status: number;
