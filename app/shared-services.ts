@@ -34,6 +34,7 @@ export async function openSharedServices(config: Config, log: Logger): Promise<S
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
     connectTimeoutMs: config.databaseConnectTimeoutMs,
+    waitersPerKey: config.evidenceWaitersPerChain,
   });
   try {
     const applied = await db.migrate();

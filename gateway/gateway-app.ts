@@ -9,7 +9,7 @@ import express from 'express';
 import type { Express, RequestHandler } from 'express';
 import type { IdentityTokens } from '../lib/auth/identity-token';
 import { PLANES } from '../lib/config/config';
-import type { Plane, RequestBodyConfig } from '../lib/config/config';
+import type { Plane, RateLimitConfig, RequestBodyConfig } from '../lib/config/config';
 import type { Database } from '../lib/db/database';
 import { formatGraphQLError } from '../lib/errors';
 import { SUPERGRAPH_FILE } from './supergraph-file';
@@ -25,6 +25,7 @@ import { expensiveRequest } from './cost-limit';
 import { DEFAULT_QUERY_LIMITS, queryLimitProtections } from './query-limits';
 import type { QueryLimits } from './query-limits';
 import { createRateLimiter, rateLimit } from '../lib/http/rate-limit';
+import { createRateLimitStore } from '../lib/http/rate-limit-store';
 import type { AuthenticatedLocals } from './authenticate';
 import type { GatewayContext } from './gateway-context';
 import { mayReadMetrics, refuseMetrics } from './metrics-access';
@@ -54,8 +55,8 @@ export interface GatewayAppOptions {
   identityTokens: IdentityTokens;
   /** Browser origins allowed by CORS. */
   corsOrigins: readonly string[];
-  /** Requests per minute per principal and per client address. */
-  rateLimit: { perPrincipal: number; perAddress: number };
+  /** Requests per minute per principal and per client address, and the Redis replicas share them through. */
+  rateLimit: RateLimitConfig;
   /** How long request bodies may take to arrive, and how many per principal may be arriving at once. */
   requestBodies: RequestBodyConfig;
   /** Observes each query plan (tests use it to see which planes a query touches). */
@@ -158,9 +159,13 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     res.json(options.jwks());
   });
   // Rate limits: per client address before authentication (also bounds credential
-  // guessing), per principal after it. Counters live in the database, shared by replicas.
-  const addressLimiter = createRateLimiter({ db: options.db, points: options.rateLimit.perAddress, keyPrefix: 'address' });
-  const principalLimiter = createRateLimiter({ db: options.db, points: options.rateLimit.perPrincipal, keyPrefix: 'principal' });
+  // guessing), per principal after it. Counters live in Redis, shared by replicas, when
+  // REDIS_URL is set; otherwise in this process. The store connects once the app is built,
+  // so a failure while building it leaves no connection behind.
+  const { redisUrl, redisKeyPrefix } = options.rateLimit;
+  const store = redisUrl === undefined ? undefined : createRateLimitStore({ url: redisUrl, keyPrefix: redisKeyPrefix, log });
+  const addressLimiter = createRateLimiter({ store, points: options.rateLimit.perAddress, keyPrefix: 'address' });
+  const principalLimiter = createRateLimiter({ store, points: options.rateLimit.perPrincipal, keyPrefix: 'principal' });
   app.use(
     ['/graphql', '/v1', ...(options.rateLimitedPrefixes ?? [])],
     rateLimit(addressLimiter, (_res, address) => address, log),
@@ -218,12 +223,16 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   app.use(notFound);
   app.use(boundary.refuse);
   app.use(errorBody);
+  // A replica joins the shared counts from its first request, unless Redis is down (then it
+  // waits no longer than the connect timeout).
+  await store?.connect();
 
   return {
     app,
     apollo,
     stop: async () => {
       await apollo.stop();
+      await store?.close();
     },
   };
 }

@@ -38,6 +38,7 @@ const environmentSchema = z.object({
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number({ error: 'must be a number from 1 to 200' }).int().min(1).max(200).default(10),
   DATABASE_CONNECT_TIMEOUT_MS: positiveMs.default(5000),
+  EVIDENCE_WAITERS_PER_CHAIN: z.coerce.number({ error: 'must be a number from 1 to 100000' }).int().min(1).max(100_000).default(1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SUBGRAPH_HOST: z.string().min(1).default('127.0.0.1'),
   SUBGRAPH_PORT: port.optional(),
@@ -86,6 +87,14 @@ const environmentSchema = z.object({
   TLS_CLIENT_KEY_FILE: z.string().min(1).optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number({ error: 'must be requests per minute' }).int().min(1).default(600),
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: z.coerce.number({ error: 'must be requests per minute' }).int().min(1).default(1200),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL')
+    .optional(),
+  RATE_LIMIT_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'must be 1-100 letters, digits, dots, colons, underscores or hyphens')
+    .default('ecs-rl'),
   CORS_ORIGINS: z
     .string()
     .regex(/^https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*$/, 'must be a comma list of origins like https://portal.example.eu')
@@ -165,6 +174,8 @@ export interface Config {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   databaseConnectTimeoutMs: number;
+  /** Transactions that may wait per evidence chain and process (`Database.serialize`); beyond it 503. */
+  evidenceWaitersPerChain: number;
   logLevel: string;
   subgraphHost: string;
   /** Port of a subgraph run as its own process; `undefined` means the plane's default. */
@@ -180,8 +191,7 @@ export interface Config {
   /** Private JWK set of the service's signing keys (checkpoints, bundles, cursors). */
   signingKeysFile: string;
   oidc: OidcConfig;
-  /** Requests per minute per principal (token subject or API key), and per client address. */
-  rateLimit: { perPrincipal: number; perAddress: number };
+  rateLimit: RateLimitConfig;
   /** Origins of portals allowed to call the API from a browser (exact match). */
   corsOrigins: string[];
   /** Sunset date of the deprecated unversioned paths; at least six months ahead. */
@@ -231,6 +241,21 @@ export interface Config {
   };
   /** Evidence exports (docs/exports.md). */
   exports: ExportConfig;
+}
+
+/** Request rate limits of the gateway (lib/http/rate-limit.ts). */
+export interface RateLimitConfig {
+  /** Requests per minute per principal, token subject or API key (`RATE_LIMIT_PER_MINUTE`). @default 600 */
+  perPrincipal: number;
+  /** Requests per minute per client address, before authentication (`RATE_LIMIT_PER_ADDRESS_PER_MINUTE`). @default 1200 */
+  perAddress: number;
+  /**
+   * Redis through which gateway replicas share their counters (`REDIS_URL`). Unset, or while it
+   * cannot be reached, each process counts on its own, in memory.
+   */
+  redisUrl: string | undefined;
+  /** Start of every counter's key in Redis (`RATE_LIMIT_REDIS_PREFIX`), so deployments can share one. @default ecs-rl */
+  redisKeyPrefix: string;
 }
 
 export interface RequestBodyConfig {
@@ -381,6 +406,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,
     databaseConnectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+    evidenceWaitersPerChain: env.EVIDENCE_WAITERS_PER_CHAIN,
     logLevel: env.LOG_LEVEL,
     subgraphHost: env.SUBGRAPH_HOST,
     subgraphPort: env.SUBGRAPH_PORT,
@@ -406,7 +432,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     },
     apiSunset: parseSunset(env.API_SUNSET),
     corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : [],
-    rateLimit: { perPrincipal: env.RATE_LIMIT_PER_MINUTE, perAddress: env.RATE_LIMIT_PER_ADDRESS_PER_MINUTE },
+    rateLimit: {
+      perPrincipal: env.RATE_LIMIT_PER_MINUTE,
+      perAddress: env.RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
+      redisUrl: env.REDIS_URL,
+      redisKeyPrefix: env.RATE_LIMIT_REDIS_PREFIX,
+    },
     devIssuer: {
       enabled: env.OIDC_ISSUER === undefined && env.DEV_ISSUER !== 'false',
       keyFile: path.join(dataDir, 'keys', 'dev-issuer.json'),

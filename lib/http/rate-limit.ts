@@ -1,36 +1,41 @@
 import type { RequestHandler, Response } from 'express';
-import { RateLimiterMemory, RateLimiterPrisma, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Database } from '../db/database';
 import { EcsError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { sendError } from './error-body';
+import type { RateLimitStore } from './rate-limit-store';
 
 export interface RateLimitOptions {
-  db: Database;
+  /** Redis shared by the gateway replicas (rate-limit-store.ts); absent: this process's memory. */
+  store?: RateLimitStore;
   /** Requests allowed per window. */
   points: number;
   /** Window length in seconds. @default 60 */
   durationSeconds?: number;
+  /** Names the limiter; unique among the limiters sharing a store. */
   keyPrefix: string;
 }
 
 /**
- * A request limiter. On PostgreSQL its counters live in the database (table
- * `gateway_rate_limits`), so every gateway replica shares them; the embedded database
- * belongs to one process, so there they stay in memory and cost no query.
+ * A request limiter. With a store its counters live in Redis, so every gateway replica shares
+ * them; while Redis cannot be reached each process counts on its own in memory (the insurance
+ * limiter, same points and window), so requests are still limited and still served. Without a
+ * store the counters stay in memory: replicas each allow the limit.
  */
 export function createRateLimiter(options: RateLimitOptions): RateLimiterAbstract {
-  if (options.db.kind === 'pglite') {
-    return new RateLimiterMemory({ points: options.points, duration: options.durationSeconds ?? 60, keyPrefix: options.keyPrefix });
-  }
-  return new RateLimiterPrisma({
-    storeClient: options.db.prisma,
-    tableName: 'rateLimit',
+  const duration = options.durationSeconds ?? 60;
+  const memory = new RateLimiterMemory({ points: options.points, duration, keyPrefix: options.keyPrefix });
+  if (!options.store) return memory;
+  return new RateLimiterRedis({
+    // ioredis, the package's default client (no `useRedisPackage`).
+    storeClient: options.store.client,
+    // While the connection is not ready, count in memory at once rather than try Redis.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: memory,
     points: options.points,
-    duration: options.durationSeconds ?? 60,
-    keyPrefix: options.keyPrefix,
-    clearExpiredByTimeout: false,
+    duration,
+    keyPrefix: `${options.store.keyPrefix}:${options.keyPrefix}`,
   });
 }
 
@@ -43,7 +48,7 @@ function setHeaders(res: Response, limit: number, state: RateLimiterRes): void {
 /**
  * Counts the request against `keyOf(...)` and answers 429 (error body, `Retry-After`) once
  * the window is used up. `X-RateLimit-Limit`, `-Remaining` and `-Reset` (seconds until the
- * window restarts) go on every response it sees. When the store cannot be reached the
+ * window restarts) go on every response it sees. Should a limiter fail all the same, the
  * request passes (a limiter outage must not become an API outage) and the log says so.
  */
 export function rateLimit(
@@ -59,7 +64,7 @@ export function rateLimit(
       next();
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) {
-        log.warn({ err: rejection }, 'rate limiter store unavailable; request let through');
+        log.warn({ err: rejection }, 'rate limiter failed; request let through');
         return next();
       }
       setHeaders(res, limiter.points, rejection);

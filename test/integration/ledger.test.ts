@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendEvidence, buildEvent } from '../../lib/evidence/ledger';
+import { appendEvidence, buildEvent, evidenceTransaction } from '../../lib/evidence/ledger';
 import { recordRefusal } from '../../lib/evidence/refusal';
 import { chainIdFor } from '../../lib/evidence/evidence-event';
 import type { EvidenceInput } from '../../lib/evidence/evidence-event';
@@ -59,6 +59,30 @@ describe('evidence ledger', () => {
     expect(rows.map((row) => row.sequence)).toEqual(Array.from({ length: 50 }, (_, n) => n + 1));
     expect(await verify(tenant)).toEqual({ valid: true, checked: 50, firstBadSequence: null, reason: null, toSequence: 50 });
   });
+
+  it('1,024 concurrent appends on one tenant queue per chain and all commit, while a cold tenant is not kept waiting behind them', async () => {
+    const hot = uniqueId();
+    const cold = uniqueId();
+    const admit = (tenantId: string, n: number) =>
+      evidenceTransaction(db, tenantId, (tx) =>
+        appendEvidence(tx, { tenantId, eventType: 'workload.admit', actor: 'writer', outcome: 'accepted', correlationId: `c-${n}` }),
+      );
+    let hotDone = 0;
+    const burst = Promise.all(
+      Array.from({ length: 1024 }, (_, n) =>
+        admit(hot, n).then(() => {
+          hotDone += 1;
+        }),
+      ),
+    );
+    // The cold tenant's appends wait for at most one hot transaction each, not for the burst.
+    for (let n = 0; n < 5; n++) await admit(cold, n);
+    expect(hotDone).toBeLessThan(512);
+    await burst;
+    expect(hotDone).toBe(1024);
+    expect(await verify(hot)).toEqual({ valid: true, checked: 1024, firstBadSequence: null, reason: null, toSequence: 1024 });
+    expect(await verify(cold)).toMatchObject({ valid: true, checked: 5 });
+  }, 120_000);
 
   it('stores byte for byte the event and decision record that buildEvent builds (what synthetic chains and bulk fills use)', async () => {
     const tenant = uniqueId();

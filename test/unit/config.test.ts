@@ -28,6 +28,8 @@ describe('configuration', () => {
     [{ TLS_CA_FILE: '/ca.pem' }, /^TLS_SERVER_CERT_FILE, .*: set all of/],
     [{ API_SUNSET: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10) }, /^API_SUNSET: must be at least six months ahead/],
     [{ API_SUNSET: 'soon' }, /^API_SUNSET: /],
+    [{ REDIS_URL: 'redis.internal:6379' }, /^REDIS_URL: a redis:\/\/ or rediss:\/\/ URL/],
+    [{ RATE_LIMIT_REDIS_PREFIX: 'ecs rl' }, /^RATE_LIMIT_REDIS_PREFIX: /],
   ])('rejects %j with one line naming the variable', (env, message) => {
     let error: unknown;
     try {
@@ -55,6 +57,12 @@ describe('configuration', () => {
     expect(config.subgraphUrls.identity).toBe('https://127.0.0.1:4101/graphql');
     expect(config.tlsFiles?.clientKeyFile).toBe('/pki/client-key.pem');
     expect(config.databaseUrl).toBe('postgresql://ecs@db:5432/ecs');
+  });
+
+  it('reads the rate limits and the Redis they are shared through', () => {
+    expect(loadConfig({}).rateLimit).toEqual({ perPrincipal: 600, perAddress: 1200, redisUrl: undefined, redisKeyPrefix: 'ecs-rl' });
+    const config = loadConfig({ REDIS_URL: 'rediss://:secret@redis.internal:6380/2', RATE_LIMIT_REDIS_PREFIX: 'eu-west:ecs' });
+    expect(config.rateLimit).toMatchObject({ redisUrl: 'rediss://:secret@redis.internal:6380/2', redisKeyPrefix: 'eu-west:ecs' });
   });
 
   it('treats empty variables as unset', () => {
