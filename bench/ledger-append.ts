@@ -1,224 +1,267 @@
-// Evidence append throughput: N tenants (one chain each) with one sequential writer per
-// tenant, each event in its own interactive transaction, exactly as the planes append
-// (`db.prisma.$transaction(tx => appendEvidence(tx, ...))`) a `workload.admit` event;
-// plus 64 writers on ONE tenant, where the chain-head row lock serialises every append.
+// Evidence append throughput and latency, against the server-side floor of a chained append.
 //
-//   npx tsx bench/ledger-append.ts [--backend=pglite|postgresql] [--events=N] [--pglite-events=N] [--rounds=N]
+//   npm run bench -- ledger-append [--backend=pglite|postgresql] [--seconds=5] [--rounds=3] [--baseline-dir=<dir>]
 //
-// Each scenario's events are split over rounds that interleave the scenarios (round 1 of
-// every scenario, then round 2, ...), and the reported rate is the median of the rounds, so
-// a burst of background load on a shared machine does not land on one scenario only.
-// After every round the chains of the first and the last tenant are verified
-// (`verifyChain`); the run fails if a chain is invalid or does not hold exactly the events
-// that were committed, or if any append failed.
-import { appendEvidence } from '../lib/evidence/ledger';
-import { verifyChain } from '../subgraphs/audit/data/chain';
+// Scenarios: 1 tenant with 1 writer, 64 tenants with 1 writer each, and (PostgreSQL) 64
+// writers on ONE tenant. Each writer appends a `workload.admit` event, one after the other,
+// for a fixed time, in each of the two ways the planes append:
+//   - own statement: `recordEvidence` (refusals, object reads; appends that pile up on a chain
+//     share a statement),
+//   - in a transaction: `evidenceTransaction` + `appendEvidence` (governed changes).
+// On PostgreSQL the same scenarios run as the raw baseline too: pgbench driving the chained-
+// append function of bench-baselines/pgbench (one server-side function per event, no Node, no
+// Prisma) with the canonical text of a real event, on the same server. Round r runs every
+// scenario (ledger modes, then raw) before round r + 1; each figure is the median of the rounds,
+// so a burst of background load does not land on one figure only. After every round the chains
+// of the first and the last tenant are verified (`verifyChain`) and must hold exactly the
+// committed events.
+// Then: a cold tenant's latency alone and while 64 writers hammer a hot tenant (target: p95
+// at most 2x), a burst of 1,024 transactions on one chain (served or refused with a 503, never
+// failed) and, on PGlite, the event loop during a burst of 2,000 appends and under a plain
+// sequential writer. Exit code 1 on any failed append or chain that does not verify.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { DatabaseKind } from '../lib/db/database';
+import { buildEvent } from '../lib/evidence/ledger';
+import { APPEND_MODES, appendOnce, appender, newTally, verifyCommitted, writeUntil } from './support/append-load';
+import type { AppendMode, Tally } from './support/append-load';
 import { backendsFromArgs, checkBackends, environment, postgresVersion, withBackend } from './support/backends';
 import type { Backend } from './support/backends';
+import { burstCheck, coldTenantCheck, eventLoopCheck } from './support/ledger-checks';
+import type { BurstResult, ColdTenantResult, EventLoopResult } from './support/ledger-checks';
+import { checkRawBaseline, openRawBaseline } from './support/pgbench-baseline';
+import type { RawBaseline } from './support/pgbench-baseline';
 import { fmt, now, percentile, table } from './support/report';
 import { measureCpu, sampleLockWaits } from './support/resources';
-import { runMain, yieldToEventLoop } from './support/run-main';
+import { runMain } from './support/run-main';
 import { workloadAdmission } from './support/workload-admission';
 
 interface Scenario {
   name: string;
   tenants: number;
   writersPerTenant: number;
+  onPglite: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: '1 tenant, 1 writer', tenants: 1, writersPerTenant: 1 },
-  { name: '8 tenants, 1 writer each', tenants: 8, writersPerTenant: 1 },
-  { name: '64 tenants, 1 writer each', tenants: 64, writersPerTenant: 1 },
-  { name: '1 tenant, 64 writers', tenants: 1, writersPerTenant: 64 },
+  { name: '1 tenant, 1 writer', tenants: 1, writersPerTenant: 1, onPglite: true },
+  { name: '64 tenants, 1 writer each', tenants: 64, writersPerTenant: 1, onPglite: true },
+  { name: '1 tenant, 64 writers', tenants: 1, writersPerTenant: 64, onPglite: false },
 ];
 
-function numberArg(name: string, fallback: number): number {
-  const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
-  const value = arg ? Number(arg.slice(name.length + 3)) : fallback;
+function option(name: string): string | undefined {
+  return process.argv
+    .slice(2)
+    .find((arg) => arg.startsWith(`--${name}=`))
+    ?.slice(name.length + 3);
+}
+
+function numberOption(name: string, fallback: number): number {
+  const value = Number(option(name) ?? fallback);
   if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
   return value;
 }
 
-/** Timed events per scenario, all rounds together (warm-up events come on top). */
-const EVENTS: Record<DatabaseKind, number> = {
-  postgresql: numberArg('events', 2000),
-  pglite: numberArg('pglite-events', 2000),
-};
-const ROUNDS = numberArg('rounds', 3);
+const SECONDS = numberOption('seconds', 5);
+const ROUNDS = numberOption('rounds', 3);
+const BASELINE_DIR = path.resolve(option('baseline-dir') ?? path.resolve(__dirname, '../../shared/bench-baselines/pgbench'));
 /** Pool size of the PostgreSQL client: the application default. */
 const POOL_SIZE = 10;
-/** Stop a round after this many failed appends. */
-const MAX_ERRORS = 100;
+const RAW = 'raw (pgbench)';
 
 interface Round {
   events: number;
-  seconds: number;
-  cpu: { processPercent: number; machinePercent: number };
+  rate: number;
+  cpu?: { processPercent: number; machinePercent: number };
   lockWaits?: { max: number; mean: number };
 }
 
-interface ScenarioRun {
+interface Run {
   scenario: Scenario;
+  mode: AppendMode | typeof RAW;
   tenants: string[];
-  /** Events committed per tenant (warm-up included): what each chain must hold. */
-  committed: Map<string, number>;
-  latencies: number[];
-  errors: string[];
+  tally: Tally;
+  verified: Map<string, number>;
   rounds: Round[];
-  verifiedEvents: number;
 }
 
-function newRun(index: number, scenario: Scenario): ScenarioRun {
-  const tenants = Array.from({ length: scenario.tenants }, (_, t) => `bench-s${index}-t${String(t).padStart(2, '0')}`);
-  return {
-    scenario,
-    tenants,
-    committed: new Map(tenants.map((tenant) => [tenant, 0])),
-    latencies: [],
-    errors: [],
-    rounds: [],
-    verifiedEvents: 0,
-  };
+function newRun(scenario: Scenario, index: number, mode: Run['mode']): Run {
+  const prefix = `bench-s${index}-${mode === 'own statement' ? 'own' : 'tx'}`;
+  const tenants = Array.from({ length: scenario.tenants }, (_, t) => `${prefix}-t${String(t).padStart(2, '0')}`);
+  return { scenario, mode, tenants, tally: newTally(), verified: new Map(), rounds: [] };
 }
 
-async function runRound(backend: Backend, run: ScenarioRun, events: number): Promise<Round> {
-  const { db } = backend;
-  let n = 0;
-  const appendOne = async (tenant: string, latencies?: number[]) => {
-    const started = now();
-    try {
-      // Let timers, I/O and the other writers in first (on PGlite a transaction otherwise
-      // runs to its end in microtasks); the wait for this turn counts in the latency.
-      await yieldToEventLoop();
-      await db.prisma.$transaction((tx) => appendEvidence(tx, workloadAdmission(tenant, n++)));
-      run.committed.set(tenant, run.committed.get(tenant)! + 1);
-      latencies?.push(now() - started);
-    } catch (error) {
-      const message = String((error as Error).message ?? error)
-        .replace(/\s+/g, ' ')
-        .slice(0, 300);
-      run.errors.push(`${latencies ? '' : '(warm-up) '}${tenant}: ${message}`);
-    }
-  };
+/** Every writer appends for SECONDS; then the first and the last tenant's chains are verified. */
+async function ledgerRound(backend: Backend, run: Run, mode: AppendMode): Promise<{ round: Round; checked: number }> {
+  const append = appender(backend.db, mode);
   const writers = run.tenants.flatMap((tenant) => Array.from({ length: run.scenario.writersPerTenant }, () => tenant));
-
-  // Warm-up before the first round: every writer appends 2 events (creates the chain heads).
+  // Before the first round every writer appends 2 events (creates the chain heads).
   if (run.rounds.length === 0) {
     await Promise.all(
       writers.map(async (tenant) => {
-        for (let i = 0; i < 2; i++) await appendOne(tenant);
+        for (let i = 0; i < 2; i++) await appendOnce(append, tenant, run.tally, false);
       }),
     );
   }
-
-  // Timed: a fixed number of events shared by all writers; each writer appends sequentially.
-  let remaining = events;
-  const errorsBefore = run.errors.length;
-  const latenciesBefore = run.latencies.length;
+  const timedBefore = run.tally.latencies.length;
   const lockSampler = backend.databaseUrl ? await sampleLockWaits(backend.databaseUrl) : undefined;
   const cpu = measureCpu();
   const started = now();
-  await Promise.all(
-    writers.map(async (tenant) => {
-      while (remaining > 0 && run.errors.length - errorsBefore < MAX_ERRORS) {
-        remaining -= 1;
-        await appendOne(tenant, run.latencies);
-      }
-    }),
-  );
+  const deadline = started + SECONDS * 1000;
+  await Promise.all(writers.map((tenant) => writeUntil(deadline, append, tenant, run.tally)));
   const seconds = (now() - started) / 1000;
-  const round: Round = {
-    events: run.latencies.length - latenciesBefore,
-    seconds,
-    cpu: cpu.stop(),
-    lockWaits: await lockSampler?.stop(),
-  };
+  const events = run.tally.latencies.length - timedBefore;
+  const round: Round = { events, rate: events / seconds, cpu: cpu.stop(), lockWaits: await lockSampler?.stop() };
   run.rounds.push(round);
-
-  // Correctness under load: the first and the last tenant's chain, from sequence 1.
-  let verified = 0;
-  for (const tenant of [...new Set([run.tenants[0]!, run.tenants[run.tenants.length - 1]!])]) {
-    const result = await verifyChain({ db, tenantId: tenant });
-    const expected = run.committed.get(tenant)!;
-    const head = await db.prisma.chainHead.findFirst({ where: { tenantId: tenant } });
-    if (!result.valid || result.checked !== expected || head?.sequence !== expected) {
-      throw new Error(
-        `chain of ${tenant} after "${run.scenario.name}" on ${backend.kind} is NOT valid: ` +
-          JSON.stringify({ ...result, expectedEvents: expected, headSequence: head?.sequence }),
-      );
-    }
-    verified += result.checked;
-  }
-  run.verifiedEvents = verified;
-  return round;
+  const { checked, failures } = await verifyCommitted(
+    backend.db,
+    [run.tenants[0]!, run.tenants[run.tenants.length - 1]!],
+    run.tally,
+    run.verified,
+  );
+  run.tally.errors.push(...failures);
+  return { round, checked };
 }
 
-async function benchBackend(kind: DatabaseKind): Promise<{ kind: DatabaseKind; header: string; runs: ScenarioRun[] }> {
+async function rawRound(raw: RawBaseline, run: Run): Promise<Round> {
+  const lockSampler = await sampleLockWaits(raw.url);
+  const cpu = measureCpu();
+  try {
+    const result = await raw.run({
+      clients: run.scenario.tenants * run.scenario.writersPerTenant,
+      tenants: run.scenario.tenants,
+      seconds: SECONDS,
+    });
+    if (result.failed) run.tally.errors.push(`pgbench: ${result.failed} failed transaction(s)`);
+    const round: Round = { events: result.transactions, rate: result.tps, cpu: cpu.stop(), lockWaits: await lockSampler.stop() };
+    run.rounds.push(round);
+    return round;
+  } catch (error) {
+    await lockSampler.stop();
+    run.tally.errors.push(String(error));
+    return { events: 0, rate: NaN };
+  }
+}
+
+/** The canonical text of an event as the ledger stores it (the raw baseline's payload). */
+function realEvent(): { canonical: string; recordBytes: number } {
+  const input = workloadAdmission('bench-s0-own-t00', 1);
+  const built = buildEvent(input, { id: randomUUID(), sequence: 1000, prevHash: `sha256:${'0'.repeat(64)}`, occurredAt: new Date() });
+  return { canonical: built.canonical, recordBytes: Buffer.byteLength(built.record.text) };
+}
+
+interface BackendResult {
+  kind: DatabaseKind;
+  header: string;
+  runs: Run[];
+  cold: ColdTenantResult;
+  burst: BurstResult;
+  eventLoop?: EventLoopResult[];
+  warmUpErrors: string[];
+}
+
+async function benchBackend(kind: DatabaseKind): Promise<BackendResult> {
   return withBackend(
     kind,
     async (backend) => {
       const version = backend.databaseUrl ? await postgresVersion(backend.databaseUrl) : 'PGlite (in-process, single connection)';
       const header = `${kind}: ${version}${kind === 'postgresql' ? `, pool ${POOL_SIZE}` : ''}; ${backend.location}; ${backend.migrationNote}`;
       console.log(`\n## ${header}`);
-      // Global warm-up: query plans, connections, JIT.
-      await Promise.all(
-        Array.from({ length: 8 }, async (_, w) => {
-          for (let i = 0; i < 15; i++) {
-            await backend.db.prisma.$transaction((tx) => appendEvidence(tx, workloadAdmission(`bench-warmup-${w}`, i)));
-          }
-        }),
-      );
-      const runs = SCENARIOS.map((scenario, index) => newRun(index, scenario));
-      for (let r = 0; r < ROUNDS; r++) {
-        // Spread the remainder over the first rounds.
-        const events = Math.floor(EVENTS[kind] / ROUNDS) + (r < EVENTS[kind] % ROUNDS ? 1 : 0);
-        for (const run of runs) {
-          const round = await runRound(backend, run, events);
+      const event = realEvent();
+      const raw = backend.databaseUrl
+        ? await openRawBaseline({ serverUrl: backend.databaseUrl, dir: BASELINE_DIR, payload: event.canonical })
+        : undefined;
+      try {
+        if (raw) {
           console.log(
-            `  round ${r + 1}/${ROUNDS} ${run.scenario.name}: ${fmt(round.events / round.seconds)} events/s ` +
-              `(${fmt(round.events)} in ${fmt(round.seconds, 1)} s), ${run.errors.length} error(s) so far; ` +
-              `verified ${fmt(run.verifiedEvents)} events in ${run.tenants.length > 1 ? 2 : 1} chain(s)`,
+            `raw baseline: database ${new URL(raw.url).pathname.slice(1)}, payload ${raw.payloadBytes} bytes ` +
+              `(the ledger also stores a ${event.recordBytes}-byte decision record per event)`,
           );
         }
+        // Global warm-up: query plans, connections, JIT.
+        const warmUp = newTally();
+        for (const mode of APPEND_MODES) {
+          const append = appender(backend.db, mode);
+          await Promise.all(
+            Array.from({ length: 8 }, async (_, w) => {
+              for (let i = 0; i < 15; i++) await appendOnce(append, `bench-warmup-${w}`, warmUp, false);
+            }),
+          );
+        }
+        const runs: Run[] = [];
+        for (const [index, scenario] of SCENARIOS.entries()) {
+          if (kind === 'pglite' && !scenario.onPglite) continue;
+          for (const mode of APPEND_MODES) runs.push(newRun(scenario, index, mode));
+          if (raw) runs.push(newRun(scenario, index, RAW));
+        }
+        for (let r = 0; r < ROUNDS; r++) {
+          for (const run of runs) {
+            const label = `  round ${r + 1}/${ROUNDS} ${run.scenario.name}, ${run.mode}`;
+            if (run.mode === RAW) {
+              const round = await rawRound(raw!, run);
+              console.log(`${label}: ${fmt(round.rate)} events/s (${fmt(round.events)}), ${run.tally.errors.length} error(s) so far`);
+              continue;
+            }
+            const { round, checked } = await ledgerRound(backend, run, run.mode);
+            console.log(
+              `${label}: ${fmt(round.rate)} events/s (${fmt(round.events)}), ${run.tally.errors.length} error(s) so far; ` +
+                `verified ${fmt(checked)} new event(s) in ${new Set([run.tenants[0], run.tenants[run.tenants.length - 1]]).size} chain(s)`,
+            );
+          }
+        }
+        console.log('  cold tenant, alone and while 64 writers append to a hot tenant ...');
+        const cold = await coldTenantCheck(backend.db, SECONDS);
+        console.log('  burst of 1,024 transactions on one tenant ...');
+        const burst = await burstCheck(backend.db);
+        let eventLoop: EventLoopResult[] | undefined;
+        if (kind === 'pglite') {
+          console.log('  event loop during a burst of 2,000 and a sequential writer ...');
+          eventLoop = await eventLoopCheck(backend.db, SECONDS);
+        }
+        return { kind, header, runs, cold, burst, eventLoop, warmUpErrors: warmUp.errors };
+      } finally {
+        await raw?.close();
       }
-      return { kind, header, runs };
     },
     { poolSize: POOL_SIZE },
   );
 }
 
 const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+const ms = (value: number) => fmt(value, 1);
 
-function report(all: Array<{ kind: DatabaseKind; runs: ScenarioRun[] }>): string {
+function throughputTable(all: BackendResult[]): string {
   const rows: string[][] = [];
   for (const { kind, runs } of all) {
-    const rateOf = (run: ScenarioRun) => median(run.rounds.map((round) => round.events / round.seconds));
-    const base = rateOf(runs[0]!);
     for (const run of runs) {
-      const rates = run.rounds.map((round) => round.events / round.seconds);
-      const latencies = [...run.latencies].sort((a, b) => a - b);
-      const waits = run.rounds.map((round) => round.lockWaits).filter((w): w is { max: number; mean: number } => !!w);
+      const rate = median(run.rounds.map((round) => round.rate));
+      const rawRun = runs.find((other) => other.scenario === run.scenario && other.mode === RAW);
+      const rawRate = rawRun ? median(rawRun.rounds.map((round) => round.rate)) : NaN;
+      const rates = run.rounds.map((round) => round.rate);
+      const latencies = [...run.tally.latencies].sort((a, b) => a - b);
+      const cpu = run.rounds.flatMap((round) => (round.cpu ? [round.cpu] : []));
+      const waits = run.rounds.flatMap((round) => (round.lockWaits ? [round.lockWaits] : []));
+      const isRaw = run.mode === RAW;
       rows.push([
         kind,
         run.scenario.name,
-        fmt(latencies.length),
-        fmt(rateOf(run)),
-        `${fmt(Math.min(...rates))}-${fmt(Math.max(...rates))}`,
-        `${fmt(rateOf(run) / base, 2)}x`,
-        fmt(percentile(latencies, 50), 1),
-        fmt(percentile(latencies, 95), 1),
-        fmt(percentile(latencies, 99), 1),
-        fmt(latencies[latencies.length - 1] ?? NaN, 1),
-        fmt(run.errors.length),
-        `${fmt(mean(run.rounds.map((round) => round.cpu.processPercent)))}%`,
-        `${fmt(mean(run.rounds.map((round) => round.cpu.machinePercent)))}%`,
+        run.mode,
+        fmt(run.rounds.reduce((sum, round) => sum + round.events, 0)),
+        fmt(rate),
+        rates.length ? `${fmt(Math.min(...rates))}-${fmt(Math.max(...rates))}` : '-',
+        rawRun ? `${fmt(rate / rawRate, 2)}x` : '-',
+        isRaw ? '-' : ms(percentile(latencies, 50)),
+        isRaw ? '-' : ms(percentile(latencies, 95)),
+        isRaw ? '-' : ms(percentile(latencies, 99)),
+        fmt(run.tally.errors.length),
+        isRaw || !cpu.length ? '-' : `${fmt(mean(cpu.map((c) => c.processPercent)))}%`,
+        cpu.length ? `${fmt(mean(cpu.map((c) => c.machinePercent)))}%` : '-',
         waits.length ? `${fmt(mean(waits.map((w) => w.mean)), 1)} / ${fmt(Math.max(...waits.map((w) => w.max)))}` : '-',
       ]);
     }
@@ -227,14 +270,14 @@ function report(all: Array<{ kind: DatabaseKind; runs: ScenarioRun[] }>): string
     [
       'backend',
       'scenario',
+      'mode',
       'events',
       'events/s (median)',
       'rounds min-max',
-      'vs 1 tenant',
+      'vs raw',
       'p50 ms',
       'p95 ms',
       'p99 ms',
-      'max ms',
       'errors',
       'node CPU',
       'machine CPU',
@@ -244,29 +287,129 @@ function report(all: Array<{ kind: DatabaseKind; runs: ScenarioRun[] }>): string
   );
 }
 
+function coldTable(all: BackendResult[]): string {
+  const rows = all.map(({ kind, cold }) => {
+    const ratio = cold.underLoad.p95 / cold.alone.p95;
+    return [
+      kind,
+      fmt(cold.alone.events),
+      ms(cold.alone.p50),
+      ms(cold.alone.p95),
+      fmt(cold.underLoad.events),
+      ms(cold.underLoad.p50),
+      ms(cold.underLoad.p95),
+      `${fmt(ratio, 2)}x`,
+      ratio <= 2 ? 'met' : 'MISSED',
+      fmt(cold.hotEventsPerSecond),
+      fmt(cold.errors.length),
+    ];
+  });
+  return table(
+    [
+      'backend',
+      'cold alone: events',
+      'p50 ms',
+      'p95 ms',
+      'under load: events',
+      'p50 ms',
+      'p95 ms',
+      'p95 ratio',
+      'target <= 2x',
+      'hot events/s',
+      'errors',
+    ],
+    rows,
+  );
+}
+
+function burstTable(all: BackendResult[]): string {
+  const rows = all.map(({ kind, burst }) => [
+    kind,
+    fmt(burst.fired),
+    fmt(burst.succeeded),
+    fmt(burst.refused),
+    fmt(burst.errors.length),
+    fmt(burst.seconds, 2),
+    fmt(burst.succeeded / burst.seconds),
+    ms(burst.maxGapMs),
+  ]);
+  return table(
+    ['backend', 'fired at once', 'succeeded', 'refused (503)', 'failed otherwise', 'duration s', 'events/s', 'event loop: largest gap ms'],
+    rows,
+  );
+}
+
+function eventLoopTable(all: BackendResult[]): string {
+  const rows = all.flatMap(({ kind, eventLoop }) =>
+    (eventLoop ?? []).map((check) => [
+      kind,
+      check.name,
+      fmt(check.events),
+      fmt(check.seconds, 2),
+      fmt(check.events / check.seconds),
+      `${fmt(check.ticks)} of ${fmt(check.expectedTicks)}`,
+      ms(check.maxGapMs),
+      fmt(check.errors.length),
+    ]),
+  );
+  return table(['backend', 'event loop check', 'events', 'duration s', 'events/s', 'ticks (100 ms)', 'largest gap ms', 'errors'], rows);
+}
+
 runMain(async () => {
   const backends = backendsFromArgs();
   await checkBackends(backends);
+  if (backends.includes('postgresql')) await checkRawBaseline(BASELINE_DIR);
   console.log(`# ledger-append: ${environment()}`);
-  console.log(
-    `timed events per scenario: ${backends.map((kind) => `${kind} ${fmt(EVENTS[kind])}`).join(', ')} in ${ROUNDS} ` +
-      'interleaved rounds (+ 2 warm-up events per writer)',
-  );
-  const all = [];
+  console.log(`${SECONDS} s per scenario and mode in each of ${ROUNDS} interleaved rounds (+ 2 warm-up events per writer)`);
+  const all: BackendResult[] = [];
   for (const kind of backends) all.push(await benchBackend(kind));
+
   console.log('\n### ledger-append results\n');
-  console.log(report(all));
+  console.log(throughputTable(all));
   console.log(
-    `\nevents/s: committed appends per second (one transaction each), median of ${ROUNDS} rounds; latency: one ` +
-      'append, including the wait for a turn of the event loop, a pooled connection / the PGlite mutex and the ' +
-      'chain-head lock; node CPU: this process (100% = one core; PGlite runs inside it); machine CPU: both cores, ' +
-      'PostgreSQL and everything else on the machine included; lock waiters: sessions of the benchmark database ' +
-      'waiting on a lock (pg_stat_activity every 50 ms).',
+    `\nevents/s: committed appends per second, median of ${ROUNDS} rounds of ${SECONDS} s; own statement: recordEvidence ` +
+      '(one autocommit statement, grouped with the appends that wait on the same chain); in a transaction: ' +
+      'evidenceTransaction + appendEvidence (one transaction per event, behind the chain queue); raw (pgbench): ' +
+      `${path.join(BASELINE_DIR, 'chain1.sql')}'s append_event() with the canonical text of a workload.admit event as ` +
+      'payload, writer c on tenant c mod tenants, -j min(writers, 4), in a scratch database of the same server, ' +
+      'interleaved with the ledger runs (pgbench tps); vs raw: ledger median / raw median of the same scenario. ' +
+      'Latency: one append, including the wait for a turn of the event loop, the chain queue, a pooled connection / ' +
+      'the PGlite mutex and the chain-head lock. node CPU: this process (100% = one core; PGlite runs inside it); ' +
+      'machine CPU: both cores, PostgreSQL and pgbench included; lock waiters: sessions of the database waiting ' +
+      'on a lock (pg_stat_activity every 50 ms).',
   );
   for (const { header } of all) console.log(`- ${header}`);
-  const failed = all.flatMap(({ kind, runs }) => runs.flatMap((run) => run.errors.map((e) => `${kind} / ${run.scenario.name}: ${e}`)));
+
+  console.log('\n### a hot chain never starves other tenants\n');
+  console.log(coldTable(all));
+  console.log(
+    `\nOne sequential writer on a cold tenant for ${SECONDS} s alone, then for ${SECONDS} s while 64 sequential writers ` +
+      'append to one hot tenant; every append in a transaction. p95 ratio: cold p95 under load / cold p95 alone.',
+  );
+  console.log(`\n${burstTable(all)}`);
+  console.log(
+    '\n1,024 evidenceTransaction appends on one tenant, all started at once. Refused: ECS_DEPENDENCY_UNAVAILABLE ' +
+      '(the chain queue is full, a 503); any other failure counts as an error. Largest gap: the longest time without a tick of a 100 ms setInterval during the burst.',
+  );
+  if (all.some((result) => result.eventLoop)) {
+    console.log(`\n${eventLoopTable(all)}`);
+    console.log(
+      '\nA setInterval of 100 ms runs during each check; ticks: how many fired (of the expected number); largest gap: ' +
+        'the longest time without a tick (start and end included). Burst: 2,000 recordEvidence appends started at once, ' +
+        'spread over 64 tenants. Sequential: one writer awaiting recordEvidence in a loop, with no turn of the event ' +
+        'loop of its own (the plain single-writer rate).',
+    );
+  }
+
+  const failed = all.flatMap(({ kind, runs, cold, burst, eventLoop, warmUpErrors }) => [
+    ...warmUpErrors.map((e) => `${kind} / warm-up: ${e}`),
+    ...runs.flatMap((run) => run.tally.errors.map((e) => `${kind} / ${run.scenario.name} / ${run.mode}: ${e}`)),
+    ...cold.errors.map((e) => `${kind} / cold tenant: ${e}`),
+    ...burst.errors.map((e) => `${kind} / burst: ${e}`),
+    ...(eventLoop ?? []).flatMap((check) => check.errors.map((e) => `${kind} / ${check.name}: ${e}`)),
+  ]);
   if (failed.length) {
-    console.error(`\n[bench] ${failed.length} append(s) FAILED, first ones:`);
+    console.error(`\n[bench] ${failed.length} FAILURE(S), first ones:`);
     for (const line of failed.slice(0, 10)) console.error(`  ${line}`);
     process.exitCode = 1;
   }
