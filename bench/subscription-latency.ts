@@ -11,7 +11,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { appendEvidence } from '../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../lib/evidence/ledger';
 import type { RunningStack } from '../app/stack';
 import { backendsFromArgs, checkBackends, environment } from './support/backends';
 import { fmt, percentile, table } from './support/report';
@@ -110,7 +110,7 @@ async function latencyScenario(context: BenchStack, subscribers: number): Promis
   const committedAt = new Map<number, number>();
   const cpu = measureCpu();
   for (let n = 0; n < EVENTS; n += 1) {
-    const event = await stack.services.db.prisma.$transaction((tx) => appendEvidence(tx, workloadAdmission(tenantId, n)));
+    const event = await evidenceTransaction(stack.services.db, tenantId, (tx) => appendEvidence(tx, workloadAdmission(tenantId, n)));
     committedAt.set(event.sequence, wallClock());
     await sleep(INTERVAL_MS);
   }
@@ -171,7 +171,7 @@ async function throughputScenarios(context: BenchStack): Promise<ThroughputResul
   await Promise.all(
     tenants.map(async (tenantId) => {
       for (let n = 0; n < perTenant; n += 100) {
-        await stack.services.db.prisma.$transaction(async (tx) => {
+        await evidenceTransaction(stack.services.db, tenantId, async (tx) => {
           for (let i = n; i < Math.min(n + 100, perTenant); i += 1) await appendEvidence(tx, workloadAdmission(tenantId, i));
         });
         await yieldToEventLoop();

@@ -7,6 +7,8 @@ import { EcsError, ErrorCode } from '../errors';
  * holds a pooled connection meanwhile; the others wait here, holding nothing, and a hot
  * chain cannot take the pool from the other tenants.
  */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class KeyedQueue {
   private readonly tails = new Map<string, { tail: Promise<void>; waiting: number }>();
 
@@ -38,7 +40,9 @@ export class KeyedQueue {
     }
     const current = entry;
     current.waiting += 1;
-    const result = current.tail.then(work);
+    // Each work starts on a turn of its own: an embedded database answers in microtasks, and
+    // without the turn one busy key would run to its end before timers, I/O or other keys.
+    const result = current.tail.then(nextTurn).then(work);
     current.tail = result.then(
       () => this.settle(key, current),
       () => this.settle(key, current),

@@ -4,6 +4,7 @@ import type { Database } from '../db/database';
 import { canonicalJson, contentDigest, sha256Digest } from './canonical-json';
 import type { JsonObject } from './canonical-json';
 import { ENVELOPE_FIELDS, PLATFORM_TENANT, chainIdFor } from './evidence-event';
+import { announceCommitted } from './commit-announcer';
 import { eventTemplate } from './event-template';
 import type { EventTemplate } from './event-template';
 import type { EvidenceEvent, EvidenceInput } from './evidence-event';
@@ -38,10 +39,14 @@ export async function appendEvidenceBatch(
   inputs: EvidenceInput[],
   now: Date = new Date(),
 ): Promise<EvidenceEvent[]> {
-  return appendPrepared(
+  const events = await appendPrepared(
     tx,
     inputs.map((input) => prepareEvent(input, now)),
   );
+  const appended = appendedByTransaction.get(tx);
+  if (appended) appended.push(...events);
+  else appendedByTransaction.set(tx, [...events]);
+  return events;
 }
 
 /**
@@ -84,7 +89,22 @@ export function evidenceTransaction<T>(
   tenantId: string | undefined,
   work: (tx: LedgerTransaction) => Promise<T>,
 ): Promise<T> {
-  return db.serialize(chainIdFor(tenantId), () => db.prisma.$transaction(work));
+  return db.serialize(chainIdFor(tenantId), async () => {
+    let transaction: LedgerTransaction | undefined;
+    const result = await db.prisma.$transaction((tx) => {
+      transaction = tx;
+      return work(tx);
+    });
+    announceCommitted(db, appendedIn(transaction));
+    return result;
+  });
+}
+
+/** Events appended through each open transaction client, announced once it commits. */
+const appendedByTransaction = new WeakMap<object, EvidenceEvent[]>();
+
+function appendedIn(transaction: LedgerTransaction | undefined): EvidenceEvent[] {
+  return (transaction && appendedByTransaction.get(transaction)) ?? [];
 }
 
 interface PendingAction {
@@ -130,6 +150,7 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
       db.prisma,
       actions.flatMap((action) => action.events),
     );
+    announceCommitted(db, appended);
     let at = 0;
     for (const action of actions) {
       action.resolve(appended.slice(at, at + action.events.length));
@@ -138,7 +159,10 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
   } catch (error) {
     if (actions.length === 1) return actions[0]!.reject(error);
     for (const action of actions) {
-      await appendPrepared(db.prisma, action.events).then(action.resolve, action.reject);
+      await appendPrepared(db.prisma, action.events).then((events) => {
+        announceCommitted(db, events);
+        action.resolve(events);
+      }, action.reject);
     }
   }
 }

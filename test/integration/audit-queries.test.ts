@@ -1,6 +1,6 @@
 import { compactVerify, createLocalJWKSet } from 'jose';
 import type { Database } from '../../lib/db/database';
-import { appendEvidence } from '../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../lib/evidence/ledger';
 import type { Outcome } from '../../lib/evidence/evidence-event';
 import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
@@ -19,7 +19,7 @@ describe('audit plane queries', () => {
   let db: Database;
 
   function append(tenantId: string, n: number, eventType = 'workload.admit', outcome: Outcome = 'accepted') {
-    return db.prisma.$transaction((tx) =>
+    return evidenceTransaction(db, tenantId, (tx) =>
       appendEvidence(tx, { tenantId, eventType, actor: 'writer', outcome, correlationId: `corr-${tenantId}-${n}` }),
     );
   }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 import type { Database } from '../../lib/db/database';
 import { canonicalJson } from '../../lib/evidence/canonical-json';
-import { appendEvidence } from '../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../lib/evidence/ledger';
 import { loadSigningKeys } from '../../lib/keys/signing-keys';
 import { verifyJws } from '../../lib/keys/verify-jws';
 import { CHECKPOINT_TYP, verifyProofDocument } from '../../lib/proofs/proof-document';
@@ -36,7 +36,7 @@ describe('Merkle proofs and signed checkpoints of tenant chains', () => {
     const events = [];
     for (let i = 0; i < count; i += 1) {
       events.push(
-        await db.prisma.$transaction((tx) =>
+        await evidenceTransaction(db, tenantId, (tx) =>
           appendEvidence(tx, { tenantId, eventType: 'workload.admit', actor: 'writer', outcome: 'accepted', correlationId: `c-${i}` }),
         ),
       );

@@ -1,7 +1,7 @@
 // Resume without loss: replay from `afterSequence` then live with no gap and no duplicate
 // while a writer commits, nothing from a rolled-back transaction, the 4401 close when the
 // token expires and the 4413 close of a slow consumer, each followed by a resume.
-import { appendEvidence } from '../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../lib/evidence/ledger';
 import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 import { commitEvents, liveClient, openedSockets, range, settle, subscribe, testEvent } from '../support/live-events';
@@ -42,7 +42,7 @@ describe('resuming live audit subscriptions', () => {
     let committed = 0;
     const writer = (async () => {
       for (; committed < total; committed += 1) {
-        await env.stack.services.db.prisma.$transaction((tx) => appendEvidence(tx, testEvent(tenant, committed)));
+        await evidenceTransaction(env.stack.services.db, tenant, (tx) => appendEvidence(tx, testEvent(tenant, committed)));
         if (committed % 10 === 0) await settle(1);
       }
     })();
@@ -79,7 +79,7 @@ describe('resuming live audit subscriptions', () => {
     const sub = subscribe(client(await env.token('auditor', tenant)));
     await settle(300);
     await expect(
-      db.prisma.$transaction(async (tx) => {
+      evidenceTransaction(db, tenant, async (tx) => {
         await appendEvidence(tx, testEvent(tenant, 100, { eventType: 'workload.admit' }));
         await appendEvidence(tx, testEvent(tenant, 101, { eventType: 'workload.terminate' }));
         throw new Error('the action fails after its evidence was appended');

@@ -1,7 +1,7 @@
 // A separate process that appends evidence to one tenant's chain on a PostgreSQL server:
 // tsx test/support/append-worker.ts <databaseUrl> <tenantId> <count> <concurrency>
 import { openDatabase } from '../../lib/db/database';
-import { appendEvidence } from '../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../lib/evidence/ledger';
 
 async function main(): Promise<void> {
   const [databaseUrl, tenantId, count, concurrency] = process.argv.slice(2);
@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const worker = async (): Promise<void> => {
     while (next < total) {
       const n = next++;
-      await db.prisma.$transaction((tx) =>
+      await evidenceTransaction(db, tenantId!, (tx) =>
         appendEvidence(tx, {
           tenantId: tenantId!,
           eventType: 'workload.admit',

@@ -8,7 +8,7 @@ import { request } from 'undici';
 import WebSocket from 'ws';
 import type { Database } from '../../lib/db/database';
 import type { EvidenceInput, Outcome } from '../../lib/evidence/evidence-event';
-import { appendEvidence } from '../../lib/evidence/ledger';
+import { appendEvidence, evidenceTransaction } from '../../lib/evidence/ledger';
 
 export const AUDIT_EVENTS = `subscription($tenantId: ID, $eventTypes: [String!], $outcomes: [Outcome!], $afterSequence: Int) {
   auditEvents(tenantId: $tenantId, eventTypes: $eventTypes, outcomes: $outcomes, afterSequence: $afterSequence) {
@@ -146,7 +146,7 @@ export async function commitEvents(
   for (let done = 0; done < count; ) {
     const batch = Math.min(perTransaction, count - done);
     const first = done;
-    await db.prisma.$transaction(async (tx) => {
+    await evidenceTransaction(db, tenantId, async (tx) => {
       for (let i = 0; i < batch; i += 1) await appendEvidence(tx, testEvent(tenantId, first + i, options));
     });
     done += batch;

@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database';
 import { EcsError, ErrorCode } from '../../errors';
+import { EVIDENCE_CHANNEL } from '../commit-announcer';
 import { chainIdFor } from '../evidence-event';
 import type { EvidenceEvent } from '../evidence-event';
 import type { Logger } from '../../logger';
@@ -10,8 +11,7 @@ import { eventMatcher } from './stream-filter';
 import type { StreamFilter } from './stream-filter';
 import { StreamSubscriber } from './stream-subscriber';
 
-/** Where every committed evidence event is announced as `<chain_id> <sequence>` (migration `evidence_notify`). */
-export const EVIDENCE_CHANNEL = 'ecs_evidence';
+export { EVIDENCE_CHANNEL };
 
 export interface EvidenceStreamOptions {
   db: Database;
@@ -155,17 +155,20 @@ export class EvidenceStream {
     }
   }
 
+  /** A payload is one or more lines `<chain_id> <sequence>` (lib/evidence/commit-announcer.ts). */
   private onNotification(payload: string): void {
-    const space = payload.lastIndexOf(' ');
-    const sequence = Number(payload.slice(space + 1));
-    if (space <= 0 || !Number.isInteger(sequence)) return;
-    const chainId = payload.slice(0, space);
-    let feed = this.feeds.get(chainId);
-    if (!feed) {
-      if (this.everyChain.size === 0) return;
-      feed = this.addFeed(chainId, sequence - 1);
+    for (const line of payload.split('\n')) {
+      const space = line.lastIndexOf(' ');
+      const sequence = Number(line.slice(space + 1));
+      if (space <= 0 || !Number.isInteger(sequence)) continue;
+      const chainId = line.slice(0, space);
+      let feed = this.feeds.get(chainId);
+      if (!feed) {
+        if (this.everyChain.size === 0) continue;
+        feed = this.addFeed(chainId, sequence - 1);
+      }
+      feed.wake(sequence);
     }
-    feed.wake(sequence);
   }
 
   /** A feed of one chain, read after `position`; it offers each event to the chain's subscribers and to every-chain ones. */
