@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../prisma/generated/client';
-import { Client } from 'pg';
+import { Client, Pool, escapeLiteral } from 'pg';
 import { KeyedQueue } from './keyed-queue';
 import { applyMigrations } from './migrate';
 import type { MigrationConnection } from './migrate';
@@ -28,6 +28,19 @@ export interface Database {
    * refuses at once with ECS_DEPENDENCY_UNAVAILABLE (503).
    */
   serialize<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /**
+   * One statement with `$1`-style parameters, on its own (autocommit), straight on the
+   * driver: the pooled `pg` client on PostgreSQL, PGlite's own query (which waits for any
+   * open transaction) when embedded. For the hot path where Prisma's per-query work would
+   * dominate (the ledger's own-statement appends); everything else goes through `prisma`.
+   */
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * NOTIFY `channel` with `payload` in a transaction of its own whose commit does not wait
+   * for the disk (a notification lost in a crash is harmless to its listeners, who look at
+   * the data itself; waiting would cost every notification a flush of the log).
+   */
+  notify(channel: string, payload: string): Promise<void>;
   /** Applies committed migrations not yet in the database; returns their names. */
   migrate(): Promise<string[]>;
   /** Resolves when the database answers a trivial query. */
@@ -88,6 +101,10 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
     'pglite',
     1,
     new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY),
+    async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
+    async (channel, payload) => {
+      await pglite.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
     prisma,
     async (work) => work(connection),
     listen,
@@ -104,7 +121,12 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
   };
-  const prisma = new PrismaClient({ adapter: new PrismaPg(poolConfig) });
+  // One pool for Prisma and for `query`; Prisma ends it when it disconnects.
+  const pool = new Pool(poolConfig);
+  // A pooled connection that fails while idle (a server restart) is dropped by the pool; the
+  // next query reports the outage. Without a listener the error would end the process.
+  pool.on('error', () => undefined);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   // Migrations run on a connection of their own: scripts with several statements
   // (functions, triggers) need PostgreSQL's simple query protocol.
   const withConnection = async <T>(work: (connection: MigrationConnection) => Promise<T>): Promise<T> => {
@@ -124,13 +146,30 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   const listen = (channel: string, handlers: NotificationHandlers) =>
     listenOnPostgres({ url, channel, connectTimeoutMs: poolConfig.connectionTimeoutMillis }, handlers);
   const queue = new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY);
-  return wrap('postgresql', poolConfig.max, queue, prisma, withConnection, listen, () => prisma.$disconnect());
+  const query = async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[];
+  const notify = async (channel: string, payload: string): Promise<void> => {
+    // One round trip (the simple query protocol takes several statements); a connection that
+    // failed part way is discarded rather than returned to the pool inside a transaction.
+    const client = await pool.connect();
+    try {
+      await client.query(
+        `BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_notify(${escapeLiteral(channel)}, ${escapeLiteral(payload)}); COMMIT`,
+      );
+      client.release();
+    } catch (error) {
+      client.release(error as Error);
+      throw error;
+    }
+  };
+  return wrap('postgresql', poolConfig.max, queue, query, notify, prisma, withConnection, listen, () => prisma.$disconnect());
 }
 
 function wrap(
   kind: DatabaseKind,
   poolSize: number,
   queue: KeyedQueue,
+  query: <T>(sql: string, params?: unknown[]) => Promise<T[]>,
+  notify: (channel: string, payload: string) => Promise<void>,
   prisma: PrismaClient,
   withConnection: <T>(work: (connection: MigrationConnection) => Promise<T>) => Promise<T>,
   listen: (channel: string, handlers: NotificationHandlers) => Promise<() => Promise<void>>,
@@ -143,6 +182,8 @@ function wrap(
     poolSize,
     prisma,
     serialize: (key, work) => queue.run(key, work),
+    query,
+    notify,
     migrate: () => withConnection((connection) => applyMigrations(connection)),
     ping: async () => {
       await prisma.$queryRaw`SELECT 1`;

@@ -36,7 +36,7 @@ class CommitAnnouncer {
         const lines = [...this.pending].map(([chainId, sequence]) => `${chainId} ${sequence}`);
         this.pending.clear();
         for (const payload of payloads(lines)) {
-          await this.db.prisma.$executeRaw`SELECT pg_notify(${EVIDENCE_CHANNEL}, ${payload})`.catch(() => undefined);
+          await this.db.notify(EVIDENCE_CHANNEL, payload).catch(() => undefined);
         }
       }
     } finally {

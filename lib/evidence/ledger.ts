@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Prisma, PrismaClient } from '../../prisma/generated/client';
+import type { Prisma } from '../../prisma/generated/client';
 import type { Database } from '../db/database';
 import { canonicalJson, contentDigest, sha256Digest } from './canonical-json';
 import type { JsonObject } from './canonical-json';
@@ -40,7 +40,7 @@ export async function appendEvidenceBatch(
   now: Date = new Date(),
 ): Promise<EvidenceEvent[]> {
   const events = await appendPrepared(
-    tx,
+    inTransaction(tx),
     inputs.map((input) => prepareEvent(input, now)),
   );
   const appended = appendedByTransaction.get(tx);
@@ -147,7 +147,7 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
   }
   try {
     const appended = await appendPrepared(
-      db.prisma,
+      onItsOwn(db),
       actions.flatMap((action) => action.events),
     );
     announceCommitted(db, appended);
@@ -159,7 +159,7 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
   } catch (error) {
     if (actions.length === 1) return actions[0]!.reject(error);
     for (const action of actions) {
-      await appendPrepared(db.prisma, action.events).then((events) => {
+      await appendPrepared(onItsOwn(db), action.events).then((events) => {
         announceCommitted(db, events);
         action.resolve(events);
       }, action.reject);
@@ -202,8 +202,23 @@ interface AppendedRow {
   event_hash: string;
 }
 
+/** Runs `audit_append_evidence` with a payload and returns its rows. */
+type AppendStatement = (payload: string) => Promise<AppendedRow[]>;
+
+const APPEND_SQL = 'SELECT id, sequence, prev_hash, event_hash FROM audit_append_evidence($1::json)';
+
+/** The statement inside the caller's transaction (through Prisma, whose transaction it is). */
+function inTransaction(tx: LedgerTransaction): AppendStatement {
+  return (payload) => tx.$queryRawUnsafe<AppendedRow[]>(APPEND_SQL, payload);
+}
+
+/** The statement on its own, straight on the driver. */
+function onItsOwn(db: Database): AppendStatement {
+  return (payload) => db.query<AppendedRow>(APPEND_SQL, [payload]);
+}
+
 /** One statement: `audit_append_evidence` (prisma/migrations/*_evidence_append_function). */
-async function appendPrepared(client: LedgerTransaction | PrismaClient, events: PreparedEvent[]): Promise<EvidenceEvent[]> {
+async function appendPrepared(run: AppendStatement, events: PreparedEvent[]): Promise<EvidenceEvent[]> {
   if (events.length === 0) return [];
   const payload = JSON.stringify(
     events.map((event) => ({
@@ -222,9 +237,7 @@ async function appendPrepared(client: LedgerTransaction | PrismaClient, events: 
       after_sequence: event.template.afterSequence,
     })),
   );
-  const rows = await client.$queryRaw<
-    AppendedRow[]
-  >`SELECT id, sequence, prev_hash, event_hash FROM audit_append_evidence(${payload}::json)`;
+  const rows = await run(payload);
   if (rows.length !== events.length) throw new Error(`the ledger appended ${rows.length} of ${events.length} events`);
   return events.map((event, index) => {
     const row = rows[index]!;
