@@ -7,6 +7,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../prisma/generated/client';
 import { Client, Pool, escapeLiteral } from 'pg';
 import { KeyedQueue } from './keyed-queue';
+import { withEventLoopTurns } from './pglite-turns';
 import { applyMigrations } from './migrate';
 import type { MigrationConnection } from './migrate';
 import { listenOnPostgres } from './pg-listener';
@@ -83,7 +84,7 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
     // instance; reopening after it halves the resident memory of the running service.
     await (await PGlite.create(dir)).close();
   }
-  const pglite = await PGlite.create(dir);
+  const pglite = withEventLoopTurns(await PGlite.create(dir));
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   const connection: MigrationConnection = {
     exec: async (script) => {
