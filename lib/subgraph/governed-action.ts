@@ -83,12 +83,21 @@ export async function governAction(context: PlaneContext, options: GovernActionO
   if (options.permission) await authorize(context, options.permission, options.tenantId);
   const governed = { action: options.action, eventType: options.eventType };
   const tenant = await tenantFacts(context, options.tenantId, governed);
+  // The policy in force is asked for while the identity plane decides on the authority (both
+  // need only the tenant's facts); an authority refusal still comes first.
+  const policy = options.policy
+    ? context.planes.currentPolicy(tenant.policyBaseline).then(
+        (current) => ({ read: true as const, id: current?.id }),
+        () => ({ read: false as const }),
+      )
+    : undefined;
   const authoritySnapshotId = await assertAuthority(context, { bindingId: tenant.authorityBinding, tenantId: tenant.id, ...governed });
   let policySnapshotId: string | undefined;
-  if (options.policy) {
-    try {
-      policySnapshotId = (await context.planes.currentPolicy(tenant.policyBaseline))?.id;
-    } catch {
+  if (policy) {
+    const current = await policy;
+    if (current.read) {
+      policySnapshotId = current.id;
+    } else {
       throw await refuse(context, {
         tenantId: tenant.id,
         ...governed,
