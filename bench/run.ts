@@ -4,7 +4,9 @@
 //   npm run bench -- ledger-append                  # one (or several) by name
 //   npm run bench -- verify-chain --backend=pglite  # options are passed on
 //
-// Options understood by the benchmarks: --backend=pglite|postgresql, --events=N (PostgreSQL),
+// Options are passed on to each benchmark (see the header of its file and docs/benchmarks.md):
+// all take --backend=pglite|postgresql; ledger-append --seconds=N --rounds=N --baseline-dir=DIR;
+// governed-actions --seconds=N --rounds=N --concurrency=N --tenants=N; verify-chain --events=N
 // --pglite-events=N. PostgreSQL: ECS_TEST_POSTGRES_URL (default
 // postgresql://postgres@127.0.0.1:5432/test) must allow CREATE DATABASE.
 import { spawn } from 'node:child_process';
@@ -21,7 +23,7 @@ const BENCHMARKS: Record<string, string> = {
 };
 
 function usage(): string {
-  return `usage: npm run bench -- [${Object.keys(BENCHMARKS).join(' | ')} ...] [--backend=pglite|postgresql] [--events=N] [--pglite-events=N]`;
+  return `usage: npm run bench -- [${Object.keys(BENCHMARKS).join(' | ')} ...] [--backend=pglite|postgresql] [options of the benchmark]`;
 }
 
 async function main(): Promise<number> {

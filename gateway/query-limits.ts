@@ -4,22 +4,10 @@ import type { ValidationRule } from 'graphql';
 import { costLimitPlugin } from './cost-limit';
 import type { GatewayContext } from './gateway-context';
 import type { PrincipalConnections } from './subscriptions/principal-connections';
+import type { GraphqlLimitsConfig } from '../lib/config/config';
 
-/** Abuse limits of the public GraphQL endpoint (`GRAPHQL_*` settings). */
-export interface QueryLimits {
-  /** Deepest selection nesting, fragments flattened. */
-  maxDepth: number;
-  maxAliases: number;
-  maxDirectives: number;
-  /** Lexer tokens of one document; checked before it is parsed any further. */
-  maxTokens: number;
-  /** Estimated cost of one operation (query-cost.ts: graphql-armor's estimate, page sizes and expensive fields). */
-  maxCost: number;
-  /** Expensive operations one principal may have in flight (cost-limit.ts). */
-  expensivePerPrincipal: number;
-  /** Schema introspection; off by default when NODE_ENV=production. */
-  introspection: boolean;
-}
+/** Abuse limits of the public GraphQL endpoint, as configured (`GRAPHQL_MAX_*`, `EXPENSIVE_OPERATIONS_PER_PRINCIPAL`, `GRAPHQL_INTROSPECTION`). */
+export type QueryLimits = GraphqlLimitsConfig;
 
 export const DEFAULT_QUERY_LIMITS: Omit<QueryLimits, 'introspection'> = {
   maxDepth: 6,

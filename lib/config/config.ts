@@ -166,6 +166,22 @@ export interface TlsFilesConfig {
 }
 
 /** All configuration of a process, read and validated once at start-up. */
+/** Limits of GraphQL operations at the gateway (gateway/query-limits.ts). */
+export interface GraphqlLimitsConfig {
+  /** Deepest selection nesting, fragments flattened. */
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  /** Lexer tokens of one document; checked before it is parsed any further. */
+  maxTokens: number;
+  /** Estimated cost of one operation (query-cost.ts: graphql-armor's estimate, page sizes and expensive fields). */
+  maxCost: number;
+  /** Expensive operations one principal may have in flight (cost-limit.ts). */
+  expensivePerPrincipal: number;
+  /** Schema introspection; off by default when NODE_ENV=production. */
+  introspection: boolean;
+}
+
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;
@@ -230,15 +246,7 @@ export interface Config {
    * (chain reads, large pages) and bundle downloads one principal may have in flight per
    * gateway process; more are 429 (`EXPENSIVE_OPERATIONS_PER_PRINCIPAL`, default 2).
    */
-  graphqlLimits: {
-    maxDepth: number;
-    maxAliases: number;
-    maxDirectives: number;
-    maxTokens: number;
-    maxCost: number;
-    expensivePerPrincipal: number;
-    introspection: boolean;
-  };
+  graphqlLimits: GraphqlLimitsConfig;
   /** Evidence exports (docs/exports.md). */
   exports: ExportConfig;
 }

@@ -24,9 +24,10 @@ export interface Database {
   /** Queries that can run at once: the pool size on PostgreSQL, 1 for the embedded database. */
   readonly poolSize: number;
   /**
-   * Runs `work` after every earlier work of `key` in this process settled (the ledger keys
-   * its transactions by chain). At most `waitersPerKey` works wait per key; beyond that it
-   * refuses at once with ECS_DEPENDENCY_UNAVAILABLE (503).
+   * Runs `work` in arrival order per `key` (the ledger keys its transactions by chain), at
+   * most two at once per key on PostgreSQL (one holds the chain-head lock, one waits for
+   * it) and one on the embedded database. At most `waitersPerKey` works wait per key;
+   * beyond that it refuses at once with ECS_DEPENDENCY_UNAVAILABLE (503).
    */
   serialize<T>(key: string, work: () => Promise<T>): Promise<T>;
   /**
@@ -101,7 +102,8 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
   return wrap(
     'pglite',
     1,
-    new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY),
+    // One per chain: the embedded database runs one transaction at a time anyway.
+    new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY, 1),
     async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
     async (channel, payload) => {
       await pglite.query('SELECT pg_notify($1, $2)', [channel, payload]);
@@ -146,7 +148,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   };
   const listen = (channel: string, handlers: NotificationHandlers) =>
     listenOnPostgres({ url, channel, connectTimeoutMs: poolConfig.connectionTimeoutMillis }, handlers);
-  const queue = new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY);
+  // Two per chain: one holds the chain-head lock, the next waits for it (see KeyedQueue).
+  const queue = new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY, 2);
   const query = async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[];
   const notify = async (channel: string, payload: string): Promise<void> => {
     // One round trip (the simple query protocol takes several statements); a connection that

@@ -1,57 +1,76 @@
 import { EcsError, ErrorCode } from '../errors';
 
-/**
- * Runs work one at a time per key, in arrival order, with a bounded number of waiters per
- * key. The ledger puts every transaction that appends to a chain behind its chain's key,
- * so at most one transaction per chain and process waits for the chain-head lock and
- * holds a pooled connection meanwhile; the others wait here, holding nothing, and a hot
- * chain cannot take the pool from the other tenants.
- */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export class KeyedQueue {
-  private readonly tails = new Map<string, { tail: Promise<void>; waiting: number }>();
+interface KeyState {
+  running: number;
+  waiting: Array<() => void>;
+}
 
-  /** @param waitersPerKey works that may wait behind the running one, per key */
-  constructor(private readonly waitersPerKey: number) {
+/**
+ * Runs works per key in arrival order, at most `runningPerKey` at once, with a bounded
+ * number of waiters per key. The ledger puts every transaction that appends to a chain
+ * behind its chain's key. With two running per chain, one holds the chain-head lock and
+ * the next has done its other statements and waits for that lock (so it appends the moment
+ * the lock is free): at most one transaction per chain and process waits for the lock while
+ * holding a pooled connection. The others wait here, holding nothing, so a hot chain cannot
+ * take the pool from the other tenants.
+ */
+export class KeyedQueue {
+  private readonly keys = new Map<string, KeyState>();
+
+  /**
+   * @param waitersPerKey works that may wait behind the running ones, per key
+   * @param runningPerKey works that may run at once per key
+   */
+  constructor(
+    private readonly waitersPerKey: number,
+    private readonly runningPerKey = 1,
+  ) {
     if (!Number.isInteger(waitersPerKey) || waitersPerKey < 0) throw new RangeError('waitersPerKey must be a non-negative integer');
+    if (!Number.isInteger(runningPerKey) || runningPerKey < 1) throw new RangeError('runningPerKey must be a positive integer');
   }
 
   /** Works waiting or running under `key`. */
   size(key: string): number {
-    return this.tails.get(key)?.waiting ?? 0;
+    const state = this.keys.get(key);
+    return state ? state.running + state.waiting.length : 0;
   }
 
   /**
-   * Runs `work` after every earlier work of `key` settled.
+   * Runs `work` once fewer than `runningPerKey` works of `key` run and every earlier waiting
+   * one has started. Each work starts on a turn of the event loop of its own: an embedded
+   * database answers in microtasks, and without the turn one busy key would run to its end
+   * before timers, I/O or other keys.
    * @throws EcsError ECS_DEPENDENCY_UNAVAILABLE (503), before running anything, when
    *   `waitersPerKey` works are waiting already
    */
-  run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    let entry = this.tails.get(key);
-    if (entry && entry.waiting > this.waitersPerKey) {
-      return Promise.reject(
-        new EcsError(ErrorCode.DependencyUnavailable, 'too many changes are waiting for the same evidence chain; retry shortly'),
-      );
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    let state = this.keys.get(key);
+    if (!state) {
+      state = { running: 0, waiting: [] };
+      this.keys.set(key, state);
     }
-    if (!entry) {
-      entry = { tail: Promise.resolve(), waiting: 0 };
-      this.tails.set(key, entry);
+    if (state.running >= this.runningPerKey) {
+      if (state.waiting.length >= this.waitersPerKey) {
+        throw new EcsError(ErrorCode.DependencyUnavailable, 'too many changes are waiting for the same evidence chain; retry shortly');
+      }
+      const current = state;
+      // Woken by a finishing work, which hands its place over (running stays counted).
+      await new Promise<void>((resolve) => current.waiting.push(resolve));
+    } else {
+      state.running += 1;
     }
-    const current = entry;
-    current.waiting += 1;
-    // Each work starts on a turn of its own: an embedded database answers in microtasks, and
-    // without the turn one busy key would run to its end before timers, I/O or other keys.
-    const result = current.tail.then(nextTurn).then(work);
-    current.tail = result.then(
-      () => this.settle(key, current),
-      () => this.settle(key, current),
-    );
-    return result;
-  }
-
-  private settle(key: string, entry: { waiting: number }): void {
-    entry.waiting -= 1;
-    if (entry.waiting === 0 && this.tails.get(key) === entry) this.tails.delete(key);
+    try {
+      await nextTurn();
+      return await work();
+    } finally {
+      const next = state.waiting.shift();
+      if (next) next();
+      else {
+        state.running -= 1;
+        if (state.running === 0 && this.keys.get(key) === state) this.keys.delete(key);
+      }
+    }
   }
 }
