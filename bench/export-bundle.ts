@@ -34,6 +34,7 @@ import { fmt, mb, now, table } from './support/report';
 import { collectGarbage, sampleRss } from './support/resources';
 import { runMain } from './support/run-main';
 import { workloadAdmission } from './support/workload-admission';
+import { positiveIntegerOption } from './support/options';
 
 const TENANT = 'bench-export';
 const ECS = path.join(__dirname, '..', 'bin', 'ecs.js');
@@ -41,11 +42,7 @@ const ECS = path.join(__dirname, '..', 'bin', 'ecs.js');
 const HEAP_CAP_MB = 256;
 
 function eventsFor(kind: DatabaseKind): number {
-  const name = kind === 'postgresql' ? 'events' : 'pglite-events';
-  const arg = process.argv.slice(2).find((value) => value.startsWith(`--${name}=`));
-  const value = arg ? Number(arg.slice(name.length + 3)) : kind === 'postgresql' ? 1_000_000 : 100_000;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
+  return kind === 'postgresql' ? positiveIntegerOption('events', 1_000_000) : positiveIntegerOption('pglite-events', 100_000);
 }
 
 interface Phase {

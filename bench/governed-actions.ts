@@ -29,18 +29,12 @@ import { fmt, now, percentile, table } from './support/report';
 import { runMain } from './support/run-main';
 import { withStack } from './support/stack';
 import type { BenchStack } from './support/stack';
+import { positiveIntegerOption } from './support/options';
 
-function numberArg(name: string, fallback: number): number {
-  const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
-  const value = arg ? Number(arg.slice(name.length + 3)) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
-
-const SECONDS = numberArg('seconds', 3);
-const ROUNDS = numberArg('rounds', 3);
-const CONCURRENCY = numberArg('concurrency', 16);
-const TENANTS = numberArg('tenants', 4);
+const SECONDS = positiveIntegerOption('seconds', 3);
+const ROUNDS = positiveIntegerOption('rounds', 3);
+const CONCURRENCY = positiveIntegerOption('concurrency', 16);
+const TENANTS = positiveIntegerOption('tenants', 4);
 const WARM_UP_SECONDS = 1;
 const OBJECT_BYTES = 1024;
 const IMAGE_REF = `registry.example.eu/bench/app@sha256:${'ab'.repeat(32)}`;

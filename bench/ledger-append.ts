@@ -35,6 +35,7 @@ import { fmt, now, percentile, table } from './support/report';
 import { measureCpu, sampleLockWaits } from './support/resources';
 import { runMain } from './support/run-main';
 import { workloadAdmission } from './support/workload-admission';
+import { optionText, positiveIntegerOption } from './support/options';
 
 interface Scenario {
   name: string;
@@ -49,22 +50,9 @@ const SCENARIOS: Scenario[] = [
   { name: '1 tenant, 64 writers', tenants: 1, writersPerTenant: 64, onPglite: false },
 ];
 
-function option(name: string): string | undefined {
-  return process.argv
-    .slice(2)
-    .find((arg) => arg.startsWith(`--${name}=`))
-    ?.slice(name.length + 3);
-}
-
-function numberOption(name: string, fallback: number): number {
-  const value = Number(option(name) ?? fallback);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
-
-const SECONDS = numberOption('seconds', 5);
-const ROUNDS = numberOption('rounds', 3);
-const BASELINE_DIR = path.resolve(option('baseline-dir') ?? path.resolve(__dirname, '../../shared/bench-baselines/pgbench'));
+const SECONDS = positiveIntegerOption('seconds', 5);
+const ROUNDS = positiveIntegerOption('rounds', 3);
+const BASELINE_DIR = path.resolve(optionText('baseline-dir') ?? path.resolve(__dirname, '../../shared/bench-baselines/pgbench'));
 /** Pool size of the PostgreSQL client: the application default. */
 const POOL_SIZE = 10;
 const RAW = 'raw (pgbench)';

@@ -11,11 +11,7 @@ import { makeTempDir } from '../testkit/temp-dir';
 import { testConfig } from '../testkit/test-config';
 import { fmt, table } from './support/report';
 import { runMain } from './support/run-main';
-
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
-  return arg ? Number(arg.split('=')[1]) : fallback;
-}
+import { positiveIntegerOption } from './support/options';
 
 async function measure(seconds: number, concurrency: number, call: () => Promise<number>): Promise<{ rps: number; errors: number }> {
   const until = Date.now() + seconds * 1000;
@@ -34,9 +30,9 @@ async function measure(seconds: number, concurrency: number, call: () => Promise
 }
 
 runMain(async () => {
-  const seconds = option('seconds', 5);
-  const rounds = option('rounds', 3);
-  const concurrency = option('concurrency', 20);
+  const seconds = positiveIntegerOption('seconds', 5);
+  const rounds = positiveIntegerOption('rounds', 3);
+  const concurrency = positiveIntegerOption('concurrency', 20);
   const dir = await makeTempDir('ecs-bench-rest-');
   const config = testConfig({
     dataDir: dir.path,

@@ -13,11 +13,7 @@ import type { StartedServer } from '../testkit/spawn-server';
 import { makeTempDir } from '../testkit/temp-dir';
 import { fmt, mb, table } from './support/report';
 import { registerCleanup, runMain } from './support/run-main';
-
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
-  return arg ? Number(arg.split('=')[1]) : fallback;
-}
+import { positiveIntegerOption } from './support/options';
 
 /** The node process tsx started for the server (the child of the tsx process). */
 function serverPid(tsxPid: number): number {
@@ -56,7 +52,7 @@ async function watched<T>(pid: number, work: () => Promise<T>): Promise<{ result
 }
 
 runMain(async () => {
-  const megabytes = option('mb', 200);
+  const megabytes = positiveIntegerOption('mb', 200);
   const chunk = randomBytes(1024 * 1024);
   const size = chunk.length * megabytes;
   const hash = createHash('sha256');

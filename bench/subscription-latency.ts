@@ -20,17 +20,11 @@ import { registerCleanup, runMain, unregisterCleanup, yieldToEventLoop } from '.
 import { withStack } from './support/stack';
 import type { BenchStack } from './support/stack';
 import { workloadAdmission } from './support/workload-admission';
+import { positiveIntegerOption } from './support/options';
 
-function numberArg(name: string, fallback: number): number {
-  const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
-  const value = arg ? Number(arg.slice(name.length + 3)) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
-
-const EVENTS = numberArg('events', 100);
-const INTERVAL_MS = numberArg('interval-ms', 100);
-const THROUGHPUT_EVENTS = numberArg('throughput-events', 5000);
+const EVENTS = positiveIntegerOption('events', 100);
+const INTERVAL_MS = positiveIntegerOption('interval-ms', 100);
+const THROUGHPUT_EVENTS = positiveIntegerOption('throughput-events', 5000);
 const SUBSCRIBERS = [1, 100, 1000];
 
 const wallClock = (): number => performance.timeOrigin + performance.now();

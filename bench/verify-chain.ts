@@ -21,6 +21,7 @@ import { fmt, mb, now, table } from './support/report';
 import { collectGarbage, sampleRss } from './support/resources';
 import { registerCleanup, runMain, unregisterCleanup, yieldToEventLoop } from './support/run-main';
 import { workloadAdmission } from './support/workload-admission';
+import { optionText, positiveIntegerOption } from './support/options';
 
 const TENANT = 'bench-verify';
 const BATCH = 500;
@@ -29,14 +30,9 @@ const REDUCED = 20_000;
 const PGLITE_FILL_BUDGET_S = 120;
 const PROBE = 5_000;
 
+/** `--name=N` (a positive multiple of BATCH), or undefined when it is not given. */
 function numberArg(name: string): number | undefined {
-  const arg = process.argv.slice(2).find((a) => a.startsWith(`--${name}=`));
-  if (!arg) return undefined;
-  const value = Number(arg.slice(name.length + 3));
-  if (!Number.isInteger(value) || value <= 0 || value % BATCH !== 0) {
-    throw new Error(`--${name} must be a positive multiple of ${BATCH}`);
-  }
-  return value;
+  return optionText(name) === undefined ? undefined : positiveIntegerOption(name, BATCH, BATCH);
 }
 
 interface Fill {

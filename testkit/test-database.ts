@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { openDatabase } from '../lib/db/database';
+import type { Database, DatabaseOptions } from '../lib/db/database';
+import { makeTempDir } from './temp-dir';
 
 export interface TestDatabase {
   /** URL of a fresh database, or undefined for the embedded one. */
@@ -40,4 +43,22 @@ async function withClient<T>(url: string, work: (client: Client) => Promise<T>):
   } finally {
     await client.end();
   }
+}
+
+/** A migrated database of the project's kind for the test (see createTestDatabase) in a fresh directory; `close` removes it all. */
+export async function openMigratedTestDatabase(
+  options: Pick<DatabaseOptions, 'waitersPerKey'> = {},
+): Promise<{ db: Database; close(): Promise<void> }> {
+  const dir = await makeTempDir();
+  const database = await createTestDatabase();
+  const db = await openDatabase({ dataDir: dir.path, databaseUrl: database.databaseUrl, ...options });
+  await db.migrate();
+  return {
+    db,
+    close: async () => {
+      await db.close();
+      await database.drop();
+      await dir.remove();
+    },
+  };
 }

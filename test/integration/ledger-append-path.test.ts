@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { openDatabase } from '../../lib/db/database';
 import type { Database } from '../../lib/db/database';
 import type { JsonObject, JsonValue } from '../../lib/evidence/canonical-json';
 import { ENVELOPE_FIELDS, chainIdFor } from '../../lib/evidence/evidence-event';
@@ -8,9 +7,7 @@ import type { EvidenceInput } from '../../lib/evidence/evidence-event';
 import { eventTemplate, fillEventTemplate } from '../../lib/evidence/event-template';
 import { appendEvidenceBatch, buildEvent, evidenceTransaction, recordEvidence } from '../../lib/evidence/ledger';
 import { verifyChain } from '../../subgraphs/audit/data/chain';
-import { makeTempDir } from '../../testkit/temp-dir';
-import { createTestDatabase } from '../../testkit/test-database';
-import type { TestDatabase } from '../../testkit/test-database';
+import { openMigratedTestDatabase } from '../../testkit/test-database';
 
 // Text of every kind a value or key can hold: any code point (controls, NUL, U+2028,
 // astral characters), quotes and backslashes. Lone surrogates have no RFC 8785 form: the
@@ -70,20 +67,12 @@ const position = fc.record({
 
 describe('the one-statement append path', () => {
   let db: Database;
-  let database: TestDatabase;
-  let dir: { path: string; remove(): Promise<void> };
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    dir = await makeTempDir();
-    database = await createTestDatabase();
-    db = await openDatabase({ dataDir: dir.path, databaseUrl: database.databaseUrl, waitersPerKey: 4 });
-    await db.migrate();
+    ({ db, close } = await openMigratedTestDatabase({ waitersPerKey: 4 }));
   });
-  afterAll(async () => {
-    await db.close();
-    await database.drop();
-    await dir.remove();
-  });
+  afterAll(() => close());
 
   it('the database fills an event in exactly as Node hashes it (random events: Unicode, escapes, numbers, nesting)', async () => {
     await fc.assert(

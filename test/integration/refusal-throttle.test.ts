@@ -1,26 +1,15 @@
-import { openDatabase } from '../../lib/db/database';
 import type { Database } from '../../lib/db/database';
 import { RefusalThrottle } from '../../lib/evidence/refusal-throttle';
-import { makeTempDir } from '../../testkit/temp-dir';
-import { createTestDatabase } from '../../testkit/test-database';
-import type { TestDatabase } from '../../testkit/test-database';
+import { openMigratedTestDatabase } from '../../testkit/test-database';
 
 describe('bounded evidence for unauthenticated refusals', () => {
   let db: Database;
-  let database: TestDatabase;
-  let dir: { path: string; remove(): Promise<void> };
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    dir = await makeTempDir();
-    database = await createTestDatabase();
-    db = await openDatabase({ dataDir: dir.path, databaseUrl: database.databaseUrl });
-    await db.migrate();
+    ({ db, close } = await openMigratedTestDatabase());
   });
-  afterAll(async () => {
-    await db.close();
-    await database.drop();
-    await dir.remove();
-  });
+  afterAll(() => close());
 
   const refusal = (n: number) => ({
     actor: 'unauthenticated',
