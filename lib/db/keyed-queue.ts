@@ -1,7 +1,5 @@
 import { EcsError, ErrorCode } from '../errors';
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 interface KeyState {
   running: number;
   waiting: Array<() => void>;
@@ -39,9 +37,8 @@ export class KeyedQueue {
 
   /**
    * Runs `work` once fewer than `runningPerKey` works of `key` run and every earlier waiting
-   * one has started. Each work starts on a turn of the event loop of its own: an embedded
-   * database answers in microtasks, and without the turn one busy key would run to its end
-   * before timers, I/O or other keys.
+   * one has started. (The embedded database gives the event loop its turns itself:
+   * pglite-turns.ts.)
    * @throws EcsError ECS_DEPENDENCY_UNAVAILABLE (503), before running anything, when
    *   `waitersPerKey` works are waiting already
    */
@@ -62,7 +59,6 @@ export class KeyedQueue {
       state.running += 1;
     }
     try {
-      await nextTurn();
       return await work();
     } finally {
       const next = state.waiting.shift();

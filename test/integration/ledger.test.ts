@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendEvidence, buildEvent, evidenceTransaction } from '../../lib/evidence/ledger';
 import { recordRefusal } from '../../lib/evidence/refusal';
 import { chainIdFor } from '../../lib/evidence/evidence-event';
-import type { EvidenceInput } from '../../lib/evidence/evidence-event';
+import type { EvidenceInput, Refusal } from '../../lib/evidence/evidence-event';
 import type { Database } from '../../lib/db/database';
 import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
@@ -30,6 +30,25 @@ function append(db: Database, tenantId: string, n: number): Promise<unknown> {
       details: { workload_id: `wl-${n}` },
     }),
   );
+}
+
+/** A refused workload admission on the chain of `tenantId`. */
+function refusedWorkload(tenantId: string, correlationId: string): EvidenceInput & { refusal: Refusal; outcome: 'refused' } {
+  return {
+    tenantId,
+    eventType: 'workload.refuse',
+    actor: 'alice',
+    outcome: 'refused',
+    correlationId,
+    authoritySnapshotId: 'auth-dev-001',
+    policySnapshotId: 'pol-1',
+    refusal: {
+      reasonClass: 'policy_denied',
+      reasonCode: 'registry_not_allowed',
+      subject: 'workload.deploy',
+      reason: 'registry not allowed',
+    },
+  };
 }
 
 describe('evidence ledger', () => {
@@ -89,19 +108,7 @@ describe('evidence ledger', () => {
     const inputs: EvidenceInput[] = [
       { tenantId: tenant, eventType: 'tenant.create', actor: 'admin', outcome: 'accepted', correlationId: randomUUID() },
       {
-        tenantId: tenant,
-        eventType: 'workload.refuse',
-        actor: 'alice',
-        outcome: 'refused',
-        correlationId: randomUUID(),
-        authoritySnapshotId: 'auth-dev-001',
-        policySnapshotId: 'pol-1',
-        refusal: {
-          reasonClass: 'policy_denied',
-          reasonCode: 'registry_not_allowed',
-          subject: 'workload.deploy',
-          reason: 'registry not allowed',
-        },
+        ...refusedWorkload(tenant, randomUUID()),
         details: { workload_id: 'wl-1', image: { ref: 'registry.example/app', digests: ['sha256:ab'] } },
         record: { policy_input: { registry: 'registry.example' } },
       },
@@ -228,25 +235,7 @@ describe('evidence ledger', () => {
   it('records a refusal in its own transaction and returns its evidence pointer', async () => {
     const tenant = uniqueId();
     const correlationId = randomUUID();
-    const error = await recordRefusal(
-      db,
-      {
-        tenantId: tenant,
-        eventType: 'workload.refuse',
-        actor: 'alice',
-        outcome: 'refused',
-        correlationId,
-        authoritySnapshotId: 'auth-dev-001',
-        policySnapshotId: 'pol-1',
-        refusal: {
-          reasonClass: 'policy_denied',
-          reasonCode: 'registry_not_allowed',
-          subject: 'workload.deploy',
-          reason: 'registry not allowed',
-        },
-      },
-      { code: 'ECS_FORBIDDEN', message: 'workload refused' },
-    );
+    const error = await recordRefusal(db, refusedWorkload(tenant, correlationId), { code: 'ECS_FORBIDDEN', message: 'workload refused' });
     expect(error.code).toBe('ECS_FORBIDDEN');
     expect(error.evidencePointer).toMatch(/^eosc:\/\/evidence\/sha256:[0-9a-f]{64}$/);
     const events = await env.gql<{ events: { items: Array<Record<string, unknown>> } }>(

@@ -17,18 +17,13 @@ import { HashingWriter } from './hashing-writer';
 import { pointerDigest } from '../../../lib/bundle/pointers';
 import { NCP_FIELDS, ncpCategory } from '../../../lib/bundle/profiles';
 import { segmentEntryLine } from '../../../lib/bundle/segment-text';
+import type { SegmentFacts } from '../../../lib/bundle/write-documents';
 
 /** Where artifact bytes come from: a map or a lookup, keyed by pointer. */
 export type ArtifactSource = ReadonlyMap<string, Uint8Array> | ((pointer: string) => Promise<Uint8Array | undefined>);
 
-export interface EventFacts {
+export interface EventFacts extends Omit<SegmentFacts, 'chainSegmentRef'> {
   count: number;
-  tenantId: string;
-  chainId: string;
-  fromSequence: number;
-  toSequence: number;
-  bundleHash: string;
-  merkleRoot: string;
   eventsDigest: string;
   /** NCP artifact references by manifest category. */
   ncpArtifacts: Map<string, Set<string>>;
