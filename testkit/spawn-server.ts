@@ -7,7 +7,8 @@ import path from 'node:path';
 
 /** Repository root: the child runs `cli/start.ts` from here, as `npm start` does. */
 export const REPO_ROOT = path.resolve(__dirname, '..');
-const TSX_CLI = require.resolve('tsx/cli');
+/** `node --import tsx`: the server runs in the spawned process itself, as under `npm start`. */
+const TSX_IMPORT = ['--import', 'tsx'];
 const START_SCRIPT = 'cli/start.ts';
 
 const DEFAULT_START_TIMEOUT_MS = 60_000;
@@ -27,7 +28,7 @@ export interface ServerProcessOptions {
 }
 
 export interface ServerProcess {
-  /** The tsx process; the server itself runs in a node process tsx spawns and relays signals to. */
+  /** The server's node process (TypeScript loaded by `--import tsx`: no relaying parent). */
   process: ChildProcess;
   /** `Date.now()` right before the spawn. */
   spawnedAt: number;
@@ -35,7 +36,7 @@ export interface ServerProcess {
   output(): string;
   stdout(): string;
   stderr(): string;
-  /** Whether the tsx process has exited (and its output streams closed). */
+  /** Whether the process has exited (and its output streams closed). */
   exited(): boolean;
   /** Resolves with the first match of `pattern` in stdout; rejects on exit or after `timeoutMs`. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
@@ -46,10 +47,10 @@ export interface ServerProcess {
   waitForExit(timeoutMs?: number): Promise<number | null>;
   /**
    * Sends `signal` (default SIGTERM) and resolves with the exit code. A process still running
-   * 15 s later is killed with SIGKILL (with the server under tsx) and the promise rejects.
+   * 15 s later is killed with SIGKILL and the promise rejects.
    */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  /** SIGKILLs the server and tsx at once; resolves when tsx has exited. Never rejects. */
+  /** SIGKILLs the server and anything it started; resolves when it has exited. Never rejects. */
   kill(): Promise<void>;
 }
 
@@ -62,7 +63,7 @@ export interface StartedServer extends ServerProcess {
 
 const running = new Set<ServerProcess>();
 
-/** Spawns `node <tsx cli> cli/start.ts ...args` without waiting for it to start. */
+/** Spawns `node --import tsx cli/start.ts ...args` without waiting for it to start. */
 export function spawnServerProcess(options: ServerProcessOptions): ServerProcess {
   const inherited = { ...process.env };
   // The child takes its database only from `options.env`, and listens where the test says.
@@ -81,7 +82,7 @@ export function spawnServerProcess(options: ServerProcessOptions): ServerProcess
       .join('');
 
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [TSX_CLI, START_SCRIPT, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...TSX_IMPORT, START_SCRIPT, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -164,7 +165,6 @@ export function spawnServerProcess(options: ServerProcessOptions): ServerProcess
     },
     stop: async (signal = 'SIGTERM') => {
       if (!hasExited) {
-        // To tsx only: it relays the signal to the server once. Signalling both would deliver it twice.
         child.kill(signal);
       }
       return handle.waitForExit(KILL_AFTER_MS).catch((error: Error) => {
@@ -278,10 +278,6 @@ export async function pollReadyz(origin: string, deadline: number): Promise<Http
   }
 }
 
-/**
- * SIGKILLs `pid` and its descendants. tsx runs the server in a child process, and a child
- * orphaned by tsx's death would keep running: the descendants are collected and killed first.
- */
 /** Sends `signal` to a started server and every process under it (e.g. SIGSTOP to make it hang). */
 export function signalProcessTree(server: ServerProcess, signal: NodeJS.Signals): void {
   const pid = server.process.pid;
@@ -295,6 +291,7 @@ export function signalProcessTree(server: ServerProcess, signal: NodeJS.Signals)
   }
 }
 
+/** SIGKILLs `pid` and its descendants, descendants first (an orphan would keep running). */
 function killProcessTree(pid: number): void {
   for (const target of [...descendantsOf(pid).reverse(), pid]) {
     try {
