@@ -9,6 +9,7 @@ import { timedFetcher } from '../lib/http/timed-fetcher';
 import { loadSigningKeys } from '../lib/keys/signing-keys';
 import type { SigningKeys } from '../lib/keys/signing-keys';
 import type { Logger } from '../lib/logger';
+import { GovernanceFactsCache, followGovernanceChanges } from '../lib/subgraph/governance-facts-cache';
 import { createMtlsAgent, fetchWithAgent } from '../lib/tls/mtls';
 import { loadTlsMaterial } from '../lib/tls/tls-material';
 import type { TlsMaterial } from '../lib/tls/tls-material';
@@ -21,6 +22,8 @@ export interface SharedServices {
   identityTokens: IdentityTokens;
   throttle: RefusalThrottle;
   agent: Agent;
+  /** Tenant facts, authority decisions and policies in force the planes of this process remember. */
+  governanceFacts: GovernanceFactsCache;
   /** Fetch over mTLS with the subgraph timeout. */
   fetcher: Fetcher;
   close(): Promise<void>;
@@ -43,6 +46,16 @@ export async function openSharedServices(config: Config, log: Logger): Promise<S
     await db.close();
     throw error;
   }
+  const governanceFacts = new GovernanceFactsCache({ ttlMs: config.governanceFactsTtlMs });
+  let stopFollowing: () => Promise<void> = async () => undefined;
+  if (config.governanceFactsTtlMs > 0) {
+    try {
+      stopFollowing = await followGovernanceChanges(db, governanceFacts, log);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
   const agent = createMtlsAgent(tls);
   const fetcher = timedFetcher(fetchWithAgent(agent), config.subgraphTimeoutMs);
   return {
@@ -56,8 +69,10 @@ export async function openSharedServices(config: Config, log: Logger): Promise<S
       maxPerWindow: config.refusalEvidence.perChain,
     }),
     agent,
+    governanceFacts,
     fetcher,
     close: async () => {
+      await stopFollowing();
       await agent.close();
       await db.close();
     },

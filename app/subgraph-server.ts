@@ -3,6 +3,7 @@ import type { Config, Plane } from '../lib/config/config';
 import type { Logger } from '../lib/logger';
 import { createPlaneClient } from '../lib/subgraph/plane-client';
 import type { PlaneFetch } from '../lib/subgraph/plane-client';
+import { rememberingPlaneClient } from '../lib/subgraph/governance-facts-cache';
 import { createSubgraphApp } from '../lib/subgraph/subgraph-app';
 import type { SubgraphDependencies } from '../lib/subgraph/subgraph-app';
 import { createMtlsServer } from '../lib/tls/mtls';
@@ -39,15 +40,18 @@ export async function startSubgraphServer(options: {
     production: config.nodeEnv === 'production',
     config,
     planeClient: (requestId, correlationId) =>
-      createPlaneClient({
-        self: plane,
-        urlOf: options.urlOf,
-        fetch: services.fetcher as unknown as PlaneFetch,
-        timeoutMs: config.subgraphTimeoutMs,
-        requestId,
-        correlationId,
-        identityTokens: services.identityTokens,
-      }),
+      rememberingPlaneClient(
+        createPlaneClient({
+          self: plane,
+          urlOf: options.urlOf,
+          fetch: services.fetcher as unknown as PlaneFetch,
+          timeoutMs: config.subgraphTimeoutMs,
+          requestId,
+          correlationId,
+          identityTokens: services.identityTokens,
+        }),
+        services.governanceFacts,
+      ),
   };
   const subgraph = await createSubgraphApp(definition, deps);
   const server = createMtlsServer(services.tls, subgraph.app, {

@@ -39,6 +39,12 @@ const environmentSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number({ error: 'must be a number from 1 to 200' }).int().min(1).max(200).default(10),
   DATABASE_CONNECT_TIMEOUT_MS: positiveMs.default(5000),
   EVIDENCE_WAITERS_PER_CHAIN: z.coerce.number({ error: 'must be a number from 1 to 100000' }).int().min(1).max(100_000).default(1024),
+  GOVERNANCE_FACTS_TTL_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds from 0 to 300000' })
+    .int()
+    .min(0)
+    .max(300_000)
+    .default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SUBGRAPH_HOST: z.string().min(1).default('127.0.0.1'),
   SUBGRAPH_PORT: port.optional(),
@@ -192,6 +198,8 @@ export interface Config {
   databaseConnectTimeoutMs: number;
   /** Transactions that may wait per evidence chain and process (`Database.serialize`); beyond it 503. */
   evidenceWaitersPerChain: number;
+  /** How long a process may remember a tenant's facts, an authority decision or the policy in force (0: never). */
+  governanceFactsTtlMs: number;
   logLevel: string;
   subgraphHost: string;
   /** Port of a subgraph run as its own process; `undefined` means the plane's default. */
@@ -415,6 +423,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     databasePoolSize: env.DATABASE_POOL_SIZE,
     databaseConnectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
     evidenceWaitersPerChain: env.EVIDENCE_WAITERS_PER_CHAIN,
+    governanceFactsTtlMs: env.GOVERNANCE_FACTS_TTL_MS,
     logLevel: env.LOG_LEVEL,
     subgraphHost: env.SUBGRAPH_HOST,
     subgraphPort: env.SUBGRAPH_PORT,

@@ -11,6 +11,11 @@ export interface NotificationHandlers {
   onResync(): void;
   /** A connection problem (logged by the caller); reconnecting is automatic. */
   onError?(error: unknown): void;
+  /**
+   * The listening connection is gone (notifications may be missed until `onResync`).
+   * PostgreSQL only: an embedded database cannot lose its in-process listener.
+   */
+  onLost?(): void;
 }
 
 export interface PgListenerOptions {
@@ -67,6 +72,7 @@ export async function listenOnPostgres(options: PgListenerOptions, handlers: Not
   const lost = (client: Client): void => {
     if (client !== current || stopped) return;
     current = undefined;
+    handlers.onLost?.();
     client.end().catch(() => undefined);
     scheduleReconnect();
   };

@@ -68,10 +68,12 @@ export interface AuthorityDecision {
   snapshotId: string | null;
   reasonCode: string | null;
   reason: string | null;
+  /** When an allowing decision stops holding (the binding's end), ISO 8601; null on refusals. */
+  validUntil?: string | null;
 }
 
 const AUTHORITY_QUERY = `query AuthorityDecision($bindingId: ID!, $action: String!) {
-  authorityDecision(bindingId: $bindingId, action: $action) { allowed snapshotId reasonCode reason }
+  authorityDecision(bindingId: $bindingId, action: $action) { allowed snapshotId reasonCode reason validUntil }
 }`;
 
 const TENANT_QUERY = `query TenantFacts($id: ID!) {

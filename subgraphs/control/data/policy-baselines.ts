@@ -4,6 +4,7 @@ import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-jso
 import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import { BASELINE_V1_NAME, BASELINE_V1_TEXT } from '../../../lib/policy/baseline-v1';
 import { compilePolicy } from '../../../lib/policy/compile-policy';
+import { announceGovernanceChange } from '../../../lib/subgraph/governance-facts-cache';
 import { Prisma } from '../../../prisma/generated/client';
 import type { PolicyBaseline, PolicySnapshot } from '../../../prisma/generated/client';
 
@@ -109,6 +110,9 @@ export async function publishBaseline({
       throw new EcsError(ErrorCode.Conflict, `policy baseline ${name} changed concurrently; retry`);
     }
     throw error;
+  } finally {
+    // Committed or not, this process forgets what it remembered of the facts it may have changed.
+    announceGovernanceChange(db);
   }
 }
 

@@ -4,6 +4,7 @@ import { EcsError, ErrorCode } from '../../../lib/errors';
 import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import { Prisma } from '../../../prisma/generated/client';
 import type { Tenant } from '../../../prisma/generated/client';
+import { announceGovernanceChange } from '../../../lib/subgraph/governance-facts-cache';
 
 export type { Tenant };
 
@@ -167,5 +168,5 @@ export async function changeTenant({
       details: { action, resource_id: id, before: tenantSnapshot(before), after: tenantSnapshot(after) },
     });
     return after;
-  });
+  }).finally(() => announceGovernanceChange(db));
 }

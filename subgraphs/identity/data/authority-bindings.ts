@@ -4,6 +4,7 @@ import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-jso
 import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import { Prisma } from '../../../prisma/generated/client';
 import type { AuthorityBinding } from '../../../prisma/generated/client';
+import { announceGovernanceChange } from '../../../lib/subgraph/governance-facts-cache';
 
 export type { AuthorityBinding };
 
@@ -117,6 +118,9 @@ export async function createBindingVersion({
       throw new EcsError(ErrorCode.Conflict, `authority binding ${data.id} changed concurrently; retry`);
     }
     throw error;
+  } finally {
+    // Committed or not, this process forgets what it remembered of the facts it may have changed.
+    announceGovernanceChange(db);
   }
 }
 
@@ -125,6 +129,8 @@ export interface AuthorityDecision {
   snapshotId: string | null;
   reasonCode: string | null;
   reason: string | null;
+  /** When an allowing decision stops holding (the binding's end, ISO 8601); absent on refusals. */
+  validUntil?: string;
 }
 
 /** Whether the newest version of `bindingId` authorises `action` now. */
@@ -161,7 +167,7 @@ export async function decideAuthority({
   if (!binding.scopes.includes(ANY_ACTION) && !binding.scopes.includes(action)) {
     return refuse('action_outside_authority_scope', `authority binding ${bindingId} does not cover ${action}`);
   }
-  return { allowed: true, snapshotId: binding.snapshotId, reasonCode: null, reason: null };
+  return { allowed: true, snapshotId: binding.snapshotId, reasonCode: null, reason: null, validUntil: binding.validUntil.toISOString() };
 }
 
 /** The development binding `auth-dev-001` (every action, one year), created when absent. */
