@@ -1,3 +1,4 @@
+import './js-wasm-inlining';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { CEDAR_SCHEMA, POLICY_REASON_CLASSES } from './cedar-schema';
 

@@ -1,3 +1,4 @@
+import './js-wasm-inlining';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { CEDAR_SCHEMA } from './cedar-schema';
 import type { CompiledPolicy } from './compile-policy';
