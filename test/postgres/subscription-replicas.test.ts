@@ -103,7 +103,7 @@ describe('live audit events across two gateway processes on PostgreSQL', () => {
     await pg.connect();
     try {
       const { rows } = await pg.query<{ pid: number }>(
-        `SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`,
+        `SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN "ecs_evidence"'`,
       );
       expect(rows.length).toBe(2);
     } finally {
