@@ -12,18 +12,15 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER control_tenants_governance_facts
-AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "control_tenants"
-FOR EACH STATEMENT EXECUTE FUNCTION governance_facts_notify();
-
-CREATE TRIGGER control_policy_baselines_governance_facts
-AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "control_policy_baselines"
-FOR EACH STATEMENT EXECUTE FUNCTION governance_facts_notify();
-
-CREATE TRIGGER control_policy_snapshots_governance_facts
-AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "control_policy_snapshots"
-FOR EACH STATEMENT EXECUTE FUNCTION governance_facts_notify();
-
-CREATE TRIGGER identity_authority_bindings_governance_facts
-AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "identity_authority_bindings"
-FOR EACH STATEMENT EXECUTE FUNCTION governance_facts_notify();
+DO $$
+DECLARE
+  fact_table text;
+BEGIN
+  FOREACH fact_table IN ARRAY ARRAY['control_tenants', 'control_policy_baselines', 'control_policy_snapshots', 'identity_authority_bindings']
+  LOOP
+    EXECUTE format(
+      'CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION governance_facts_notify()',
+      fact_table || '_governance_facts', fact_table);
+  END LOOP;
+END
+$$;
