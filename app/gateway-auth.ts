@@ -5,6 +5,7 @@ import type { AuthenticatorOptions, Identify } from '../gateway/authenticate';
 import { createApiKeyLookup } from '../gateway/api-key-lookup';
 import { loadDevIssuer } from '../lib/auth/dev-issuer';
 import type { DevIssuer } from '../lib/auth/dev-issuer';
+import { rememberingTokenVerifier } from '../lib/auth/remembering-token-verifier';
 import { createTokenVerifier } from '../lib/auth/token-verifier';
 import type { TrustedIssuer } from '../lib/auth/token-verifier';
 import type { Config, Plane } from '../lib/config/config';
@@ -34,15 +35,18 @@ export async function createGatewayAuth(config: Config, services: SharedServices
       issuers.push({ issuer: oidc.issuer, jwksUri: oidc.jwksUri! });
     }
   }
-  const verifier = createTokenVerifier({
-    issuers,
-    audience: oidc.audience,
-    algorithms: [...new Set([...oidc.algorithms, ...(devIssuer ? ['ES256'] : [])])],
-    allowedTypes: oidc.tokenTypes,
-    clockSkewSeconds: oidc.clockSkewSeconds,
-    maxTokenAgeSeconds: oidc.maxTokenAgeSeconds,
-    claims: oidc.claims,
-  });
+  const verifier = rememberingTokenVerifier(
+    createTokenVerifier({
+      issuers,
+      audience: oidc.audience,
+      algorithms: [...new Set([...oidc.algorithms, ...(devIssuer ? ['ES256'] : [])])],
+      allowedTypes: oidc.tokenTypes,
+      clockSkewSeconds: oidc.clockSkewSeconds,
+      maxTokenAgeSeconds: oidc.maxTokenAgeSeconds,
+      claims: oidc.claims,
+    }),
+    { rememberMs: config.tokenCacheMs, maxTokenAgeSeconds: oidc.maxTokenAgeSeconds },
+  );
   const lookupApiKey = createApiKeyLookup(
     (requestId) =>
       createPlaneClient({

@@ -71,6 +71,7 @@ const environmentSchema = z.object({
   OIDC_TENANT_CLAIM: z.string().min(1).default('tenant_id'),
   OIDC_JURISDICTION_CLAIM: z.string().min(1).default('jurisdiction'),
   API_KEY_CACHE_MS: z.coerce.number({ error: 'must be milliseconds from 0 to 60000' }).int().min(0).max(60_000).default(5000),
+  TOKEN_CACHE_MS: z.coerce.number({ error: 'must be milliseconds from 0 to 60000' }).int().min(0).max(60_000).default(60_000),
   REFUSAL_EVIDENCE_WINDOW_MS: z.coerce
     .number({ error: 'must be milliseconds from 100 to 3600000' })
     .int()
@@ -222,6 +223,8 @@ export interface Config {
   apiSunset: Date;
   /** How long the gateway remembers an API key lookup (a revocation takes effect within it). */
   apiKeyCacheMs: number;
+  /** How long the gateway remembers a bearer token it verified (never past its `exp`); 0: never. */
+  tokenCacheMs: number;
   /** Live (unrevoked, unexpired) API keys a tenant may hold; another is refused (`API_KEYS_PER_TENANT`). @default 100 */
   apiKeysPerTenant: number;
   /**
@@ -436,6 +439,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     signingKeysFile: path.resolve(env.SIGNING_KEYS_FILE ?? path.join(dataDir, 'keys', 'signing-keys.json')),
     oidc: parseOidc(env),
     apiKeyCacheMs: env.API_KEY_CACHE_MS,
+    tokenCacheMs: env.TOKEN_CACHE_MS,
     apiKeysPerTenant: env.API_KEYS_PER_TENANT,
     refusalEvidence: {
       windowMs: env.REFUSAL_EVIDENCE_WINDOW_MS,
