@@ -5,12 +5,13 @@ import type { Config } from '../lib/config/config';
 import { openDatabase } from '../lib/db/database';
 import type { Database } from '../lib/db/database';
 import { RefusalThrottle } from '../lib/evidence/refusal-throttle';
+import { requestFetcher } from '../lib/http/request-fetcher';
 import { timedFetcher } from '../lib/http/timed-fetcher';
 import { loadSigningKeys } from '../lib/keys/signing-keys';
 import type { SigningKeys } from '../lib/keys/signing-keys';
 import type { Logger } from '../lib/logger';
 import { GovernanceFactsCache, followGovernanceChanges } from '../lib/subgraph/governance-facts-cache';
-import { createMtlsAgent, fetchWithAgent } from '../lib/tls/mtls';
+import { createMtlsAgent } from '../lib/tls/mtls';
 import { loadTlsMaterial } from '../lib/tls/tls-material';
 import type { TlsMaterial } from '../lib/tls/tls-material';
 
@@ -57,7 +58,7 @@ export async function openSharedServices(config: Config, log: Logger): Promise<S
     }
   }
   const agent = createMtlsAgent(tls);
-  const fetcher = timedFetcher(fetchWithAgent(agent), config.subgraphTimeoutMs);
+  const fetcher = timedFetcher(requestFetcher(agent), config.subgraphTimeoutMs);
   return {
     db,
     tls,

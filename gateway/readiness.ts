@@ -27,7 +27,11 @@ export async function checkReadiness(deps: ReadinessDependencies): Promise<Readi
     ),
     ...deps.planes.map((plane) =>
       withTimeout(deps.fetcher(deps.healthUrl(plane), { method: 'GET' })).then(
-        (response) => (response.ok ? undefined : `${plane} plane: HTTP ${response.status}`),
+        (response) => {
+          // Read, so that the pooled connection is free again.
+          void response.text().catch(() => undefined);
+          return response.ok ? undefined : `${plane} plane: HTTP ${response.status}`;
+        },
         (error: Error) => `${plane} plane: ${describeFailure(error)}`,
       ),
     ),
@@ -37,8 +41,8 @@ export async function checkReadiness(deps: ReadinessDependencies): Promise<Readi
   return { ready: reasons.length === 0, reasons };
 }
 
-/** fetch() hides the reason in `cause` (ECONNREFUSED, certificate errors, ...). */
+/** The reason's code (ECONNREFUSED, certificate errors, ...): on the error, or in `cause` as fetch() puts it. */
 function describeFailure(error: Error): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? error.message;
+  const { code, cause } = error as { code?: string; cause?: { code?: string; message?: string } };
+  return cause?.code ?? cause?.message ?? (code && code.startsWith('UND_ERR') ? error.message : code) ?? error.message;
 }
