@@ -7,8 +7,10 @@
 // Options are passed on to each benchmark (see the header of its file and docs/benchmarks.md):
 // all take --backend=pglite|postgresql; ledger-append --seconds=N --rounds=N --baseline-dir=DIR;
 // governed-actions --seconds=N --rounds=N --concurrency=N --tenants=N; verify-chain --events=N
-// --pglite-events=N. PostgreSQL: ECS_TEST_POSTGRES_URL (default
-// postgresql://postgres@127.0.0.1:5432/test) must allow CREATE DATABASE.
+// --pglite-events=N; gateway --seconds=N --rounds=N --connections=N --hive-dedupe (our gateway
+// against Hive Gateway and a direct subgraph call; always on PostgreSQL). PostgreSQL:
+// ECS_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) must allow CREATE
+// DATABASE.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
@@ -20,6 +22,7 @@ const BENCHMARKS: Record<string, string> = {
   'storage-stream': 'storage-stream.ts',
   'export-bundle': 'export-bundle.ts',
   'governed-actions': 'governed-actions.ts',
+  gateway: 'gateway.ts',
 };
 
 function usage(): string {
