@@ -44,5 +44,5 @@ export async function checkReadiness(deps: ReadinessDependencies): Promise<Readi
 /** The reason's code (ECONNREFUSED, certificate errors, ...): on the error, or in `cause` as fetch() puts it. */
 function describeFailure(error: Error): string {
   const { code, cause } = error as { code?: string; cause?: { code?: string; message?: string } };
-  return cause?.code ?? cause?.message ?? (code && code.startsWith('UND_ERR') ? error.message : code) ?? error.message;
+  return cause?.code ?? cause?.message ?? code ?? error.message;
 }

@@ -79,7 +79,7 @@ export class GovernanceFactsCache {
    * The remembered answer for `key`, or `load()`'s, remembered until the time `keepUntil`
    * returns (an epoch ms, capped by the lifetime; `undefined`: not remembered).
    */
-  async remember<T>(key: string, load: () => Promise<T>, keepUntil: (value: T, now: number) => number | undefined): Promise<T> {
+  async remember<T>(key: string, load: () => Promise<T>, keepUntil: (value: T) => number | undefined): Promise<T> {
     if (!this.active) return load();
     const now = this.#now();
     const entry = this.#entries.get(key);
@@ -98,7 +98,7 @@ export class GovernanceFactsCache {
     const loading = load().then((value) => {
       // A change announced while this load ran may not be in its answer: not remembered.
       if (generation === this.#generation && this.active) {
-        const until = keepUntil(value, now);
+        const until = keepUntil(value);
         if (until !== undefined) this.#store(key, { value, expiresAt: Math.min(until, now + this.#ttlMs) });
       }
       return value;

@@ -1,4 +1,5 @@
 import type { Database } from '../../../lib/db/database';
+import type { AuthorityDecision } from '../../../lib/subgraph/plane-client';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-json';
 import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
@@ -124,14 +125,8 @@ export async function createBindingVersion({
   }
 }
 
-export interface AuthorityDecision {
-  allowed: boolean;
-  snapshotId: string | null;
-  reasonCode: string | null;
-  reason: string | null;
-  /** When an allowing decision stops holding (the binding's end, ISO 8601); absent on refusals. */
-  validUntil?: string;
-}
+/** The decision's shape is the one the other planes read (lib/subgraph/plane-client.ts). */
+export type { AuthorityDecision };
 
 /** Whether the newest version of `bindingId` authorises `action` now. */
 export async function decideAuthority({
