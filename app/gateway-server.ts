@@ -1,10 +1,13 @@
 import http from 'node:http';
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import { createGatewayApp } from '../gateway/gateway-app';
+import { ManifestError, PersistedManifest } from '../gateway/persisted-manifest';
+import { persistedOperations } from '../gateway/persisted-operations';
 import { PrincipalConnections } from '../gateway/subscriptions/principal-connections';
 import { attachSubscriptionServer } from '../gateway/subscriptions/websocket-server';
 import type { SubscriptionServer } from '../gateway/subscriptions/websocket-server';
 import { EvidenceStream } from '../lib/evidence/live/evidence-stream';
+import { ConfigError } from '../lib/config/config';
 import type { Config, Plane } from '../lib/config/config';
 import type { Logger } from '../lib/logger';
 import { closeServer, listen } from './close-server';
@@ -34,6 +37,12 @@ export async function startGatewayServer(options: {
   const { config, services } = options;
   const auth = await createGatewayAuth(config, services, options.urlOf);
   const jwks = { keys: [...services.keys.jwks.keys, ...(auth.devIssuer?.jwks.keys ?? [])] };
+  const persisted = persistedOperations({
+    manifest: loadManifest(config.persistedOperations.manifestFile),
+    only: config.persistedOperations.only,
+    db: services.db,
+    throttle: services.throttle,
+  });
   const limits = config.subscriptions;
   const stream = new EvidenceStream({
     db: services.db,
@@ -56,6 +65,7 @@ export async function startGatewayServer(options: {
       log: options.log,
       production: config.nodeEnv === 'production',
       queryLimits: config.graphqlLimits,
+      persistedOperations: persisted,
       subgraphUrl: options.urlOf,
       fetcher: services.fetcher,
       readinessTimeoutMs: Math.min(config.subgraphTimeoutMs, 5000),
@@ -91,6 +101,7 @@ export async function startGatewayServer(options: {
     limits,
     corsOrigins: config.corsOrigins,
     throttle: services.throttle,
+    persisted,
     log: options.log.child({ component: 'subscriptions' }),
   });
   const port = await listen(server, options.port, config.host);
@@ -109,4 +120,15 @@ export async function startGatewayServer(options: {
       await gateway.stop();
     },
   };
+}
+
+/** The persisted-operation manifest, read once at start; a broken one stops the start with its problem named. */
+function loadManifest(file: string | undefined): PersistedManifest | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return PersistedManifest.fromFile(file);
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError(`GRAPHQL_PERSISTED_MANIFEST: ${error.message}`);
+    throw error;
+  }
 }

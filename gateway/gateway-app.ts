@@ -34,6 +34,8 @@ import { inputBoundary, verifyJsonBody } from '../lib/http/input-boundary';
 import type { RefusalThrottle } from '../lib/evidence/refusal-throttle';
 import { checkReadiness } from './readiness';
 import { SubgraphDataSource } from './subgraph-data-source';
+import { persistedOperations } from './persisted-operations';
+import type { PersistedOperations } from './persisted-operations';
 
 export interface GatewayAppOptions {
   db: Database;
@@ -68,6 +70,8 @@ export interface GatewayAppOptions {
   streamedPath?(path: string): boolean;
   /** Path prefixes, beside `/graphql` and `/v1`, rate-limited per client address before authentication. @default none */
   rateLimitedPrefixes?: readonly string[];
+  /** Persisted operations and the safelist (shared with the websocket). @default automatic persisted queries only */
+  persistedOperations?: PersistedOperations;
   /** Mounts further routes (the REST adapter) after GraphQL and before the 404 and error handlers. */
   mountRoutes?(mount: GatewayMount): void;
 }
@@ -113,6 +117,8 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   // and evidence bundle downloads share the count (the live-event connection counter, reused).
   const expensive = new PrincipalConnections(limits.expensivePerPrincipal);
   const protections = queryLimitProtections(limits, expensive);
+  const persisted =
+    options.persistedOperations ?? persistedOperations({ manifest: undefined, only: false, db: options.db, throttle: options.throttle });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: limits.introspection,
@@ -121,6 +127,9 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     // are always refused).
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries (a client sends a document's SHA-256 instead of its text),
+    // in a bounded store that also holds the manifest's operations (persisted-manifest.ts).
+    persistedQueries: { cache: persisted.cache },
     validationRules: protections.validationRules,
     // The process runner owns SIGTERM/SIGINT and stops servers in order.
     stopOnTerminationSignals: false,
@@ -208,6 +217,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     authenticate,
     express.json({ limit: '1mb', verify: verifyJsonBody }),
     boundary.graphqlRequest,
+    persisted.httpRequest,
     boundary.refuse,
     expressMiddleware(apollo, {
       context: async ({ res }) => {

@@ -225,6 +225,9 @@ export function formatGraphQLError(
       extensions: { code: requestCode, apollo_code: code },
     };
   }
+  if (isApolloRequestRefusal(error)) {
+    return { message: formatted.message, extensions: { code: ErrorCode.BadRequest } };
+  }
   if (isDatabaseUnavailable(original)) {
     return {
       message: 'the database is not available; retry later',
@@ -234,6 +237,17 @@ export function formatGraphQLError(
   }
   onInternal(original);
   return { message: 'internal error', path: formatted.path, extensions: { code: ErrorCode.Internal } };
+}
+
+/**
+ * A request Apollo Server refuses with an HTTP status of its own and no code (an automatic
+ * persisted query whose hash does not match its document, an unsupported persisted-query
+ * version): the caller's mistake, told as such.
+ */
+function isApolloRequestRefusal(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.originalError || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 function pickPublic(extensions: GraphQLFormattedError['extensions']): Record<string, unknown> {

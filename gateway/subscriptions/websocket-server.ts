@@ -15,6 +15,7 @@ import { refuseMalformedInput } from '../../lib/evidence/input-refusal';
 import { findSubscribeInputProblem, prepareSubscription } from './prepare-subscription';
 import { sharedExecutionSubscribe } from './shared-execution';
 import { buildSubscriptionSchema } from './subscription-schema';
+import type { PersistedOperations } from '../persisted-operations';
 
 export interface SubscriptionServerOptions extends ConnectOptions {
   server: Server;
@@ -23,6 +24,8 @@ export interface SubscriptionServerOptions extends ConnectOptions {
   stream: EvidenceStream;
   /** Browser origins allowed besides the gateway's own (CORS_ORIGINS). */
   corsOrigins: readonly string[];
+  /** Persisted operations and the safelist, as on `POST /graphql`. */
+  persisted?: PersistedOperations;
 }
 
 export interface SubscriptionServer {
@@ -104,7 +107,12 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
           });
           return [refusal.toGraphQLError()];
         }
-        return prepareSubscription(ctx, payload, schema, limits.perConnection);
+        const connection = ctx.extra.connection;
+        const persisted = options.persisted
+          ? options.persisted.subscribe(payload, connection?.caller, connection?.correlationId ?? randomUUID())
+          : { payload };
+        if ('errors' in persisted) return await persisted.errors;
+        return prepareSubscription(ctx, persisted.payload, schema, limits.perConnection);
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
       onError: (_ctx, _id, _payload, errors) => format(errors),

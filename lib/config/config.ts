@@ -132,6 +132,8 @@ const environmentSchema = z.object({
     .max(1000)
     .default(2),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  GRAPHQL_PERSISTED_MANIFEST: z.string().optional(),
+  GRAPHQL_PERSISTED_ONLY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   SUBSCRIPTION_BUFFER: z.coerce.number({ error: 'must be a number of events from 1 to 100000' }).int().min(1).max(100_000).default(1000),
   SUBSCRIPTIONS_PER_PRINCIPAL: z.coerce
     .number({ error: 'must be a number of connections from 1 to 10000' })
@@ -187,6 +189,14 @@ export interface GraphqlLimitsConfig {
   expensivePerPrincipal: number;
   /** Schema introspection; off by default when NODE_ENV=production. */
   introspection: boolean;
+}
+
+/** Persisted operations of the GraphQL endpoint (gateway/persisted-operations.ts, docs/security.md). */
+export interface PersistedOperationsConfig {
+  /** A manifest of operations clients may send by id (`GRAPHQL_PERSISTED_MANIFEST`): Apollo's format or an id-to-document JSON object. */
+  manifestFile: string | undefined;
+  /** Run only the manifest's operations (`GRAPHQL_PERSISTED_ONLY`, default false). */
+  only: boolean;
 }
 
 export interface Config {
@@ -258,6 +268,8 @@ export interface Config {
    * gateway process; more are 429 (`EXPENSIVE_OPERATIONS_PER_PRINCIPAL`, default 2).
    */
   graphqlLimits: GraphqlLimitsConfig;
+  /** Automatic persisted queries, a manifest of operations and the safelist that runs only those. */
+  persistedOperations: PersistedOperationsConfig;
   /** Evidence exports (docs/exports.md). */
   exports: ExportConfig;
 }
@@ -406,6 +418,14 @@ function parseOidc(env: z.infer<typeof environmentSchema>): OidcConfig {
   };
 }
 
+function parsePersistedOperations(env: z.infer<typeof environmentSchema>): PersistedOperationsConfig {
+  const only = env.GRAPHQL_PERSISTED_ONLY === 'true';
+  if (only && env.GRAPHQL_PERSISTED_MANIFEST === undefined) {
+    throw new ConfigError('GRAPHQL_PERSISTED_MANIFEST: required when GRAPHQL_PERSISTED_ONLY=true (the safelist is the manifest)');
+  }
+  return { manifestFile: env.GRAPHQL_PERSISTED_MANIFEST === undefined ? undefined : path.resolve(env.GRAPHQL_PERSISTED_MANIFEST), only };
+}
+
 /** Reads and validates the environment; throws a `ConfigError` naming the first bad variable. */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
@@ -482,6 +502,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       expensivePerPrincipal: env.EXPENSIVE_OPERATIONS_PER_PRINCIPAL,
       introspection: env.GRAPHQL_INTROSPECTION === undefined ? env.NODE_ENV !== 'production' : env.GRAPHQL_INTROSPECTION === 'true',
     },
+    persistedOperations: parsePersistedOperations(env),
     exports: {
       perPrincipal: env.EXPORTS_PER_PRINCIPAL,
       maxEvents: env.EXPORT_MAX_EVENTS,

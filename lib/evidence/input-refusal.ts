@@ -20,13 +20,13 @@ export function malformedInputMessage(finding: InputFinding): string {
 }
 
 /** The principal a throttle source names: API key, or issuer and subject. */
-function principalOf(caller: Caller | undefined): string {
+export function principalOf(caller: Caller | undefined): string {
   if (!caller) return 'unauthenticated';
   return caller.apiKeyId ? `key:${caller.apiKeyId}` : `sub:${caller.issuer ?? ''}|${caller.subject}`;
 }
 
 /** The chain of the caller's own tenant when it has one, else the platform chain (never a tenant the bad value names). */
-async function chainTenant(db: Database, caller: Caller | undefined): Promise<string | undefined> {
+export async function chainTenant(db: Database, caller: Caller | undefined): Promise<string | undefined> {
   const tenantId = caller?.tenantId;
   if (tenantId === undefined) return undefined;
   const head = await db.prisma.chainHead.findUnique({ where: { chainId: chainIdFor(tenantId) }, select: { chainId: true } });

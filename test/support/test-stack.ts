@@ -49,7 +49,14 @@ export async function startTestStack(
     env: { API_KEY_CACHE_MS: '0', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000', ...options.env },
   });
   const log = options.log ?? createLogger({ level: 'silent' });
-  const stack = await startStack(config, log, { onQueryPlan: options.onQueryPlan });
+  let stack: RunningStack;
+  try {
+    stack = await startStack(config, log, { onQueryPlan: options.onQueryPlan });
+  } catch (error) {
+    await database.drop();
+    await dir.remove();
+    throw error;
+  }
   const url = stack.gateway.url;
   const issuer = await loadDevIssuer(config.devIssuer.keyFile);
   const token: TestStack['token'] = (role, tenantId, tokenOptions = {}) =>

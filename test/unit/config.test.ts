@@ -65,6 +65,18 @@ describe('configuration', () => {
     expect(config.rateLimit).toMatchObject({ redisUrl: 'rediss://:secret@redis.internal:6380/2', redisKeyPrefix: 'eu-west:ecs' });
   });
 
+  it('reads the persisted-operation manifest and the safelist, which needs one', () => {
+    expect(loadConfig({}).persistedOperations).toEqual({ manifestFile: undefined, only: false });
+    expect(loadConfig({ GRAPHQL_PERSISTED_MANIFEST: 'ops.json', GRAPHQL_PERSISTED_ONLY: 'true' }).persistedOperations).toEqual({
+      manifestFile: path.resolve('ops.json'),
+      only: true,
+    });
+    expect(() => loadConfig({ GRAPHQL_PERSISTED_ONLY: 'true' })).toThrow(
+      /^GRAPHQL_PERSISTED_MANIFEST: required when GRAPHQL_PERSISTED_ONLY=true/,
+    );
+    expect(() => loadConfig({ GRAPHQL_PERSISTED_ONLY: 'yes' })).toThrow(/^GRAPHQL_PERSISTED_ONLY: must be true or false/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 4000, databaseUrl: undefined });
   });
