@@ -32,20 +32,28 @@ export function tenantBody(tenant: TenantNode): Record<string, string> {
 }
 
 const classification = z.enum(CLASSIFICATIONS);
+const STATUS_CHANGES = 'status changes through POST /v1/tenants/{id}/suspend and DELETE /v1/tenants/{id}';
+/** The skeleton's Tenant. `status` is the server's: a new tenant is `active`, and a body saying otherwise is refused. */
 const createBody = z.strictObject({
   id: z.string(),
   authority_binding: z.string(),
   jurisdiction: z.string(),
   classification_ceiling: classification.optional(),
   policy_baseline: z.string(),
+  status: z.literal('active', { error: `a new tenant is active; ${STATUS_CHANGES}` }).optional(),
 });
-/** Partial; `id` may be repeated but never changed; `status` changes through suspend/delete. */
+/**
+ * The skeleton's Tenant, every field optional (its PATCH names the whole Tenant schema, with
+ * `required`): `id` may be repeated but never changed, `status` repeated but changed only by
+ * suspend and delete.
+ */
 const updateBody = z.strictObject({
   id: z.string().optional(),
   authority_binding: z.string().optional(),
   jurisdiction: z.string().optional(),
   classification_ceiling: classification.optional(),
   policy_baseline: z.string().optional(),
+  status: z.enum(['active', 'suspended', 'deleted']).optional(),
 });
 const listQuery = z.strictObject({ cursor: cursorParam, limit: limitParam });
 
@@ -131,6 +139,18 @@ export const tenantRoutes: RouteDef[] = [
     handler: async ({ body, params, execute }) => {
       if (body.id !== undefined && body.id !== params.id) {
         throw new EcsError(ErrorCode.BadRequest, 'id is immutable: it must be absent or equal to the path id', { field: 'id' });
+      }
+      if (body.status !== undefined) {
+        const current = await execute<{ tenant: { status: string } | null }>(
+          'query TenantStatus($id: ID!) { tenant(id: $id) { status } }',
+          {
+            id: params.id,
+          },
+        );
+        if (!current.tenant) throw new EcsError(ErrorCode.NotFound, `tenant ${String(params.id)} not found`);
+        if (current.tenant.status !== body.status) {
+          throw new EcsError(ErrorCode.BadRequest, `status is ${current.tenant.status}: ${STATUS_CHANGES}`, { field: 'status' });
+        }
       }
       const data = await execute<{ updateTenant: TenantNode }>(
         `mutation UpdateTenant($id: ID!, $input: UpdateTenantInput!) { updateTenant(id: $id, input: $input) { ${TENANT_FIELDS} } }`,

@@ -35,14 +35,23 @@ export function workloadBody(workload: WorkloadNode): Record<string, string> {
   }) as Record<string, string>;
 }
 
-/** `id` and `status` are server-owned: a client sending them gets 400 naming the field. */
+/**
+ * The skeleton's Workload: `id`, `tenant_id`, `envelope_type` and `image_ref` (the skeleton
+ * requires `id`; a client may leave it out and gets a UUID). A chosen `id` is honoured, 409 when
+ * it is in use. `jurisdiction` and `classification` default from the tenant. `status` is the
+ * server's: a new workload is `admitted`, and a body saying otherwise is refused (400).
+ */
 const createBody = z.strictObject({
+  id: z.string().optional(),
   tenant_id: z.string(),
   envelope_type: z.enum(['container', 'vm']),
   image_ref: z.string(),
   policy_ref: z.string().optional(),
   classification: z.enum(CLASSIFICATIONS).optional(),
-  jurisdiction: z.string(),
+  jurisdiction: z.string().optional(),
+  status: z
+    .literal('admitted', { error: 'status is the server\'s: a new workload is admitted (send no status, or "admitted")' })
+    .optional(),
 });
 const listQuery = z.strictObject({
   tenant: z.string().min(1).optional().describe("Tenant id; defaults to the caller's tenant (required for platform callers)"),
@@ -62,12 +71,13 @@ export const workloadRoutes: RouteDef[] = [
     status: 201,
     description: 'Created (admitted)',
     response: 'Workload',
-    errors: [400],
+    errors: [400, 409],
     handler: async ({ body, execute }) => {
       const data = await execute<{ createWorkload: WorkloadNode }>(
         `mutation CreateWorkload($input: CreateWorkloadInput!) { createWorkload(input: $input) { ${WORKLOAD_FIELDS} } }`,
         {
           input: {
+            id: body.id,
             tenantId: body.tenant_id,
             envelopeType: body.envelope_type,
             imageRef: body.image_ref,

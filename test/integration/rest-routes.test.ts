@@ -68,7 +68,7 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     });
     expect((await call('PATCH', `/v1/tenants/${tenant}`, { body: { status: 'deleted' } })).body).toEqual({
       code: 'ECS_BAD_REQUEST',
-      message: 'unknown field: status',
+      message: 'status is active: status changes through POST /v1/tenants/{id}/suspend and DELETE /v1/tenants/{id}',
     });
     expect((await call('PATCH', `/v1/tenants/${tenant}`, { body: {} })).status).toBe(400);
     expect((await call('PATCH', '/v1/tenants/nope-nope', { body: { jurisdiction: 'FR' } })).status).toBe(404);
@@ -138,14 +138,14 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     expect((await call('GET', '/v1/workloads')).body).toMatchObject({ code: 'ECS_BAD_REQUEST' });
     expect((await call('GET', '/v1/workloads?tenant=acme-other', { token: tenantAdmin })).status).toBe(403);
 
-    // server-owned fields are refused, naming the field
-    expect((await call('POST', '/v1/workloads', { body: { ...workloadBody, id: 'mine' }, token: tenantAdmin })).body).toEqual({
-      code: 'ECS_BAD_REQUEST',
-      message: 'unknown field: id',
-    });
-    expect((await call('POST', '/v1/workloads', { body: { ...workloadBody, status: 'running' }, token: tenantAdmin })).body.message).toBe(
-      'unknown field: status',
+    // a server-owned field that disagrees with the server is refused, naming the field; unknown fields too
+    expect((await call('POST', '/v1/workloads', { body: { ...workloadBody, status: 'running' }, token: tenantAdmin })).body.message).toMatch(
+      /^field status: status is the server's: a new workload is admitted/,
     );
+    expect((await call('POST', '/v1/workloads', { body: { ...workloadBody, created_by: 'me' }, token: tenantAdmin })).body).toEqual({
+      code: 'ECS_BAD_REQUEST',
+      message: 'unknown field: created_by',
+    });
     const wrongEnum = await call('POST', '/v1/workloads', { body: { ...workloadBody, envelope_type: 'pod' }, token: tenantAdmin });
     expect(wrongEnum.status).toBe(400);
     expect(wrongEnum.body.message).toMatch(/^field envelope_type:/);

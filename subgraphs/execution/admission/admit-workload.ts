@@ -17,14 +17,19 @@ export interface WorkloadRequest {
   tenantId: string;
   envelopeType: string;
   imageRef: string;
-  classification: Classification;
-  jurisdiction: string;
+  /** Absent: `internal`, or the tenant's ceiling when that is lower. */
+  classification?: Classification;
+  /** Absent: the tenant's jurisdiction. */
+  jurisdiction?: string;
 }
 
 export interface Admission {
   authoritySnapshotId: string;
   policySnapshotId: string;
   policyIds: string[];
+  /** The classification and jurisdiction decided on, defaults from the tenant applied. */
+  classification: Classification;
+  jurisdiction: string;
 }
 
 /** Compiled snapshots by id: a snapshot never changes, so compiling it once is enough. */
@@ -38,9 +43,19 @@ const GOVERNED = { action: 'workload.deploy', eventType: 'workload.refuse' } as 
  * refusal is evidenced with the snapshots and the Cedar policies that decided; when the
  * policy cannot be fetched, compiled or evaluated, the workload is refused (fail closed).
  */
-export async function admitWorkload(context: PlaneContext, request: WorkloadRequest): Promise<Admission> {
+export async function admitWorkload(context: PlaneContext, asked: WorkloadRequest): Promise<Admission> {
   // The policy is read below, in full (its text decides), and the tenant checked active once its snapshot is known.
-  const { tenant, authoritySnapshotId } = await governAction(context, { ...GOVERNED, tenantId: request.tenantId, requireActive: false });
+  const { tenant, authoritySnapshotId } = await governAction(context, { ...GOVERNED, tenantId: asked.tenantId, requireActive: false });
+  // What the client may leave out comes from the tenant: its jurisdiction, and `internal` as
+  // the classification, or the tenant's ceiling when that is lower (a default the tenant's own
+  // ceiling would refuse is no default). A higher class is asked for, never assumed: from
+  // `restricted` up, the policy demands a VM envelope and a pinned image.
+  const ceiling = tenant.classificationCeiling as Classification;
+  const request = {
+    ...asked,
+    classification: asked.classification ?? (CLASSIFICATIONS.indexOf(ceiling) < CLASSIFICATIONS.indexOf('internal') ? ceiling : 'internal'),
+    jurisdiction: asked.jurisdiction ?? tenant.jurisdiction,
+  };
   const failClosed = async (reasonCode: string, reason: string, policySnapshotId?: string) =>
     refuse(context, {
       tenantId: tenant.id,
@@ -116,5 +131,11 @@ export async function admitWorkload(context: PlaneContext, request: WorkloadRequ
       },
     });
   }
-  return { authoritySnapshotId, policySnapshotId: snapshot.id, policyIds: decision.policyIds };
+  return {
+    authoritySnapshotId,
+    policySnapshotId: snapshot.id,
+    policyIds: decision.policyIds,
+    classification: request.classification,
+    jurisdiction: request.jurisdiction,
+  };
 }

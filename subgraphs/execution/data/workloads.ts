@@ -1,6 +1,8 @@
 import { byKeys } from '../../../lib/db/by-keys';
 import type { Database } from '../../../lib/db/database';
 import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import { Prisma } from '../../../prisma/generated/client';
 import type { Workload } from '../../../prisma/generated/client';
 
 export type { Workload };
@@ -61,6 +63,23 @@ export async function createWorkload({
   policySnapshotId: string;
   policyIds: string[];
 }): Promise<Workload> {
+  try {
+    return await insertWorkload(db, data, { actor, correlationId, authoritySnapshotId, policySnapshotId, policyIds });
+  } catch (error) {
+    // A client-chosen id taken between the check and the insert: nothing was written.
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      throw new EcsError(ErrorCode.Conflict, `workload ${data.id} already exists`, { field: 'id' });
+    }
+    throw error;
+  }
+}
+
+function insertWorkload(
+  db: Database,
+  data: CreateWorkloadData,
+  decision: { actor: string; correlationId: string; authoritySnapshotId: string; policySnapshotId: string; policyIds: string[] },
+): Promise<Workload> {
+  const { actor, correlationId, authoritySnapshotId, policySnapshotId, policyIds } = decision;
   return evidenceTransaction(db, data.tenantId, async (tx) => {
     const workload = await tx.workload.create({ data: { ...data, status: 'admitted' } });
     await appendEvidence(tx, {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { actorOf } from '../../../lib/auth/caller';
 import { CLASSIFICATIONS } from '../../../lib/domain/classification';
+import { WORKLOAD_ID } from '../../../lib/domain/identifiers';
 import { isJurisdiction } from '../../../lib/domain/jurisdiction';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { parseInput } from '../../../lib/graphql/parse-input';
@@ -15,6 +16,10 @@ import type { MutationResolverMap } from '../generated/resolvers-types';
 import { workloadLoader } from './workload';
 
 const createWorkloadInput = z.object({
+  id: z
+    .string()
+    .regex(WORKLOAD_ID, 'must be 1-64 letters, digits, dots, colons, underscores or hyphens, starting with a letter or digit')
+    .nullish(),
   tenantId: z.string().min(1).max(63),
   envelopeType: z.enum(['container', 'vm']),
   imageRef: z
@@ -23,7 +28,7 @@ const createWorkloadInput = z.object({
     .regex(/^[a-z0-9][a-z0-9._\-/:]*(@sha256:[a-f0-9]{64})?$/, 'must be an OCI image reference'),
   policyRef: z.string().max(200).nullish(),
   classification: z.enum(CLASSIFICATIONS).nullish(),
-  jurisdiction: z.string().refine(isJurisdiction, 'must be an ISO 3166-1 alpha-2 code, EU or EEA'),
+  jurisdiction: z.string().refine(isJurisdiction, 'must be an ISO 3166-1 alpha-2 code, EU or EEA').nullish(),
 });
 
 const statusReport = z.object({
@@ -42,12 +47,21 @@ export const MutationResolvers: MutationResolverMap = {
   createWorkload: async (_, args, context) => {
     const input = parseInput(createWorkloadInput, args.input);
     await authorize(context, 'workload.deploy', input.tenantId);
-    const id = randomUUID();
-    const classification = input.classification ?? 'internal';
-    const admission = await admitWorkload(context, { ...input, id, classification });
+    const id = input.id ?? randomUUID();
+    // A chosen id already in use is a conflict before anything is decided (the insert
+    // below still refuses one that appears meanwhile).
+    if (input.id && (await workloadLoader(context).load(input.id))) {
+      throw new EcsError(ErrorCode.Conflict, `workload ${input.id} already exists`, { field: 'id' });
+    }
+    const { classification, jurisdiction, ...admission } = await admitWorkload(context, {
+      ...input,
+      id,
+      classification: input.classification ?? undefined,
+      jurisdiction: input.jurisdiction ?? undefined,
+    });
     return createWorkload({
       db: context.db,
-      data: { ...input, id, policyRef: input.policyRef ?? null, classification },
+      data: { ...input, id, policyRef: input.policyRef ?? null, classification, jurisdiction },
       actor: actorOf(context.caller),
       correlationId: context.correlationId,
       ...admission,
