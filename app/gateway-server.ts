@@ -56,6 +56,11 @@ export async function startGatewayServer(options: {
     gateway = await createGatewayApp({
       db: services.db,
       jwks: () => jwks,
+      tokenIssuer: config.oidc.issuer
+        ? { kind: 'external', issuer: config.oidc.issuer }
+        : auth.devIssuer
+          ? { kind: 'development', issuer: auth.devIssuer.issuer, algorithms: ['ES256'] }
+          : { kind: 'none' },
       rateLimit: config.rateLimit,
       requestBodies: config.requestBodies,
       corsOrigins: config.corsOrigins,

@@ -35,12 +35,16 @@ import type { RefusalThrottle } from '../lib/evidence/refusal-throttle';
 import { checkReadiness } from './readiness';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { persistedOperations } from './persisted-operations';
+import { openIdConfiguration } from './openid-configuration';
+import type { TokenIssuerDiscovery } from './openid-configuration';
 import type { PersistedOperations } from './persisted-operations';
 
 export interface GatewayAppOptions {
   db: Database;
   /** Public keys of the service's signatures, served at /.well-known/jwks.json. */
   jwks(): { keys: unknown[] };
+  /** Who issues accepted tokens, for /.well-known/openid-configuration. @default none (404) */
+  tokenIssuer?: TokenIssuerDiscovery;
   log: Logger;
   production: boolean;
   /** Depth, cost, alias, directive and token limits, and introspection (absent: the defaults, introspection unless production). */
@@ -167,6 +171,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     res.setHeader('cache-control', 'public, max-age=300');
     res.json(options.jwks());
   });
+  app.get('/.well-known/openid-configuration', openIdConfiguration(options.tokenIssuer ?? { kind: 'none' }));
   // Rate limits: per client address before authentication (also bounds credential
   // guessing), per principal after it. Counters live in Redis, shared by replicas, when
   // REDIS_URL is set; otherwise in this process. The store connects once the app is built,

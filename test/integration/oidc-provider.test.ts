@@ -107,6 +107,17 @@ describe('the gateway trusting a real OpenID Provider', () => {
     await provider?.stop();
   });
 
+  it("sends clients that follow the OpenAPI document's openIdConnectUrl to the provider's discovery document", async () => {
+    const openApi = (await (await fetch(`${env.url}/v1/openapi.json`)).json()) as {
+      components: { securitySchemes: { oidc: { openIdConnectUrl: string } } };
+    };
+    const discoveryUrl = new URL(openApi.components.securitySchemes.oidc.openIdConnectUrl, env.url);
+    const redirect = await fetch(discoveryUrl, { redirect: 'manual' });
+    expect([redirect.status, redirect.headers.get('location')]).toEqual([302, `${provider.issuer}/.well-known/openid-configuration`]);
+    const followed = (await (await fetch(discoveryUrl)).json()) as { issuer: string; jwks_uri: string };
+    expect(followed).toMatchObject({ issuer: provider.issuer, jwks_uri: provider.jwksUri });
+  });
+
   it('accepts its access tokens end to end, through every plane', async () => {
     const token = await provider.getToken();
     const who = await env.gqlAs<{ whoami: Record<string, unknown> }>(token, '{ whoami { subject roles authMethod tenantId } }');

@@ -1,3 +1,5 @@
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { DEV_ISSUER } from '../../lib/auth/dev-issuer';
 import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
@@ -17,8 +19,21 @@ describe('REST surface and authentication', () => {
       },
     });
 
-  it('reaches nothing but health, readiness and keys without authentication', async () => {
-    for (const path of ['/healthz', '/readyz', '/.well-known/jwks.json']) expect((await rest(path)).status).toBe(200);
+  it("describes the development issuer at the OpenAPI document's openIdConnectUrl, with a key set that verifies its tokens", async () => {
+    const openApi = (await (await rest('/v1/openapi.json')).json()) as {
+      components: { securitySchemes: { oidc: { openIdConnectUrl: string } } };
+    };
+    const discovery = (await (await rest(openApi.components.securitySchemes.oidc.openIdConnectUrl)).json()) as Record<string, unknown>;
+    expect(discovery).toMatchObject({ issuer: DEV_ISSUER, id_token_signing_alg_values_supported: ['ES256'] });
+    const token = await env.token('auditor');
+    const keys = createRemoteJWKSet(new URL(String(discovery.jwks_uri)));
+    await expect(jwtVerify(token, keys, { issuer: String(discovery.issuer) })).resolves.toMatchObject({ payload: { iss: DEV_ISSUER } });
+  });
+
+  it('reaches nothing but health, readiness, keys and token discovery without authentication', async () => {
+    for (const path of ['/healthz', '/readyz', '/.well-known/jwks.json', '/.well-known/openid-configuration']) {
+      expect((await rest(path)).status).toBe(200);
+    }
     for (const [method, path] of [
       ['GET', '/graphql?query=%7B__typename%7D'],
       ['POST', '/graphql'],
