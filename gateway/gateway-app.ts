@@ -35,6 +35,7 @@ import type { RefusalThrottle } from '../lib/evidence/refusal-throttle';
 import { checkReadiness } from './readiness';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { persistedOperations } from './persisted-operations';
+import { httpSubscriptionRefusal } from './http-subscription-refusal';
 import { openIdConfiguration } from './openid-configuration';
 import type { TokenIssuerDiscovery } from './openid-configuration';
 import type { PersistedOperations } from './persisted-operations';
@@ -138,7 +139,9 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     // The process runner owns SIGTERM/SIGINT and stops servers in order.
     stopOnTerminationSignals: false,
     // Never report usage to Apollo, even when APOLLO_KEY happens to be set.
-    plugins: [ApolloServerPluginUsageReportingDisabled(), ...protections.plugins],
+    // A subscription (in the schema, so tools see it; run only by the websocket) is refused
+    // before it is planned, whether its text came with the request or by persisted id.
+    plugins: [ApolloServerPluginUsageReportingDisabled(), httpSubscriptionRefusal(), ...protections.plugins],
     formatError: (formatted, error) => formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'gateway error')),
   });
   await apollo.start();

@@ -54,6 +54,13 @@ class DocumentCache {
   }
 }
 
+/**
+ * Why a subscription sent over HTTP is refused, and where to go instead. The schema over HTTP
+ * shows `Subscription` (so clients' tools see the whole API), but only the websocket runs it.
+ */
+export const SUBSCRIPTIONS_NOT_OVER_HTTP =
+  'subscriptions are served over the websocket at /graphql (graphql-transport-ws) and as Server-Sent Events at /v1/events/stream, not over HTTP POST or GET';
+
 /** A GraphQL request that cannot be run as sent: 400, never a 5xx from deeper down. */
 function operationProblem(facts: Extract<DocumentFacts, { kind: 'parsed' }>, operationName: unknown): string | undefined {
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return 'operationName must be a string';
@@ -65,9 +72,7 @@ function operationProblem(facts: Extract<DocumentFacts, { kind: 'parsed' }>, ope
   } else if (operations.length > 1) {
     return `the document has ${operations.length} operations: name the one to run (operationName)`;
   }
-  if (selected?.type === 'subscription') {
-    return 'subscriptions are served over the websocket at /graphql (graphql-transport-ws) and as Server-Sent Events at /v1/events/stream, not over HTTP POST or GET';
-  }
+  if (selected?.type === 'subscription') return SUBSCRIPTIONS_NOT_OVER_HTTP;
   return undefined;
 }
 

@@ -7,6 +7,7 @@ import { ExportQueryResolvers } from './export-query';
 import { MutationResolvers } from './mutation';
 import { MerkleProofResolvers, ProofQueryResolvers } from './proof-query';
 import { QueryResolvers } from './query';
+import { SubscriptionResolvers } from './subscription';
 import { TenantResolvers } from './tenant';
 
 export const resolvers: Resolvers = {
@@ -14,6 +15,7 @@ export const resolvers: Resolvers = {
   JSONObject: JSONObjectScalar,
   Query: { ...QueryResolvers, ...ProofQueryResolvers, ...ExportQueryResolvers },
   Mutation: MutationResolvers,
+  Subscription: SubscriptionResolvers,
   Tenant: TenantResolvers,
   EvidenceEvent: EvidenceEventResolvers,
   EvidenceExport: EvidenceExportResolvers,
