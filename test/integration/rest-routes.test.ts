@@ -139,9 +139,9 @@ describe('REST routes (/v1): one GraphQL operation each', () => {
     expect((await call('GET', '/v1/workloads?tenant=acme-other', { token: tenantAdmin })).status).toBe(403);
 
     // a server-owned field that disagrees with the server is refused, naming the field; unknown fields too
-    expect((await call('POST', '/v1/workloads', { body: { ...workloadBody, status: 'running' }, token: tenantAdmin })).body.message).toMatch(
-      /^field status: status is the server's: a new workload is admitted/,
-    );
+    expect(
+      (await call('POST', '/v1/workloads', { body: { ...workloadBody, status: 'running' }, token: tenantAdmin })).body.message,
+    ).toMatch(/^field status: status is the server's: a new workload is admitted/);
     expect((await call('POST', '/v1/workloads', { body: { ...workloadBody, created_by: 'me' }, token: tenantAdmin })).body).toEqual({
       code: 'ECS_BAD_REQUEST',
       message: 'unknown field: created_by',
