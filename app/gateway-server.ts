@@ -13,6 +13,7 @@ import type { Logger } from '../lib/logger';
 import { closeServer, listen } from './close-server';
 import { createGatewayAuth } from './gateway-auth';
 import { REST_ADAPTER_PATHS, mountRestAdapter } from './rest-adapter-routes';
+import { sweepIdempotencyRecordsEvery } from '../rest-adapter/idempotency';
 import type { SharedServices } from './shared-services';
 
 export interface RunningGateway {
@@ -110,6 +111,9 @@ export async function startGatewayServer(options: {
     log: options.log.child({ component: 'subscriptions' }),
   });
   const port = await listen(server, options.port, config.host);
+  const idempotencySweep = sweepIdempotencyRecordsEvery(services.db, config.idempotencySweepIntervalMs, (error) =>
+    options.log.warn({ err: error }, 'idempotency key sweep failed'),
+  );
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return {
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
@@ -122,6 +126,7 @@ export async function startGatewayServer(options: {
       await subscriptions.close();
       await stream.stop();
       await closeServer(server, config.shutdownTimeoutMs);
+      await idempotencySweep.stop();
       await gateway.stop();
     },
   };

@@ -92,3 +92,33 @@ export async function startIdempotent(
   }
   throw new EcsError(ErrorCode.Conflict, 'the Idempotency-Key could not be claimed; retry');
 }
+
+/** Deletes the keys whose replay time is over (finished or abandoned alike); returns how many. */
+export async function sweepIdempotencyRecords(db: Database, now = Date.now()): Promise<number> {
+  const { count } = await db.prisma.idempotencyRecord.deleteMany({ where: { createdAt: { lt: new Date(now - IDEMPOTENCY_TTL_MS) } } });
+  return count;
+}
+
+/**
+ * Sweeps at once and then every `intervalMs` until stopped, so the table holds at most about a
+ * day of keys. A failed sweep is logged and tried again at the next interval.
+ */
+export function sweepIdempotencyRecordsEvery(
+  db: Database,
+  intervalMs: number,
+  onError: (error: unknown) => void,
+): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const sweep = () => {
+    running = sweepIdempotencyRecords(db).catch(onError);
+  };
+  sweep();
+  const timer = setInterval(sweep, intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -163,6 +163,7 @@ const environmentSchema = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'must be 1-100 letters, digits, dots, colons, underscores or hyphens')
     .default('ecs-provider'),
   BLOB_SWEEP_INTERVAL_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(3_600_000),
+  IDEMPOTENCY_SWEEP_INTERVAL_MS: positiveMs.default(3_600_000),
   BLOB_SWEEP_GRACE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(3_600_000),
 });
 
@@ -260,6 +261,8 @@ export interface Config {
    * blobs and temporary files untouched for `BLOB_SWEEP_GRACE_MS` that no metadata refers to go.
    */
   blobSweep: { intervalMs: number; graceMs: number };
+  /** Idempotency keys older than their 24 hours are deleted by each gateway every `IDEMPOTENCY_SWEEP_INTERVAL_MS` (and at start). */
+  idempotencySweepIntervalMs: number;
   /**
    * Abuse limits of the public GraphQL endpoint (`GRAPHQL_MAX_DEPTH` 6, `_ALIASES` 15,
    * `_DIRECTIVES` 50, `_TOKENS` 1000, `_COST` 50,000) and introspection (`GRAPHQL_INTROSPECTION`;
@@ -493,6 +496,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       pollIntervalMs: env.SUBSCRIPTION_POLL_MS,
     },
     blobSweep: { intervalMs: env.BLOB_SWEEP_INTERVAL_MS, graceMs: env.BLOB_SWEEP_GRACE_MS },
+    idempotencySweepIntervalMs: env.IDEMPOTENCY_SWEEP_INTERVAL_MS,
     graphqlLimits: {
       maxDepth: env.GRAPHQL_MAX_DEPTH,
       maxAliases: env.GRAPHQL_MAX_ALIASES,

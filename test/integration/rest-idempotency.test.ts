@@ -8,7 +8,7 @@ import type { TestStack } from '../support/test-stack';
 describe('Idempotency-Key on POST routes', () => {
   let env: TestStack;
   beforeAll(async () => {
-    env = await startTestStack();
+    env = await startTestStack({ env: { IDEMPOTENCY_SWEEP_INTERVAL_MS: '200' } });
   });
   afterAll(() => env.stop());
 
@@ -55,6 +55,26 @@ describe('Idempotency-Key on POST routes', () => {
     expect(elsewhere.headers.get('idempotent-replayed')).toBeNull();
     const malformed = await post({ ...body, id: uniqueId() }, 'bad key with spaces');
     expect(malformed.status).toBe(400);
+  });
+
+  it('forgets keys once their 24 hours are over: the gateway sweeps them, finished or abandoned, and keeps the rest', async () => {
+    const records = env.stack.services.db.prisma.idempotencyRecord;
+    const principal = `sweep-${uniqueId()}`;
+    const day = 24 * 3600 * 1000;
+    await records.createMany({
+      data: [
+        { principal, key: 'old-finished', requestHash: 'h', status: 201, response: '{}', createdAt: new Date(Date.now() - day - 60_000) },
+        { principal, key: 'old-abandoned', requestHash: 'h', status: null, createdAt: new Date(Date.now() - day - 60_000) },
+        { principal, key: 'recent', requestHash: 'h', status: 201, response: '{}', createdAt: new Date(Date.now() - day + 3_600_000) },
+      ],
+    });
+    const deadline = Date.now() + 10_000;
+    let keys: string[] = [];
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      keys = (await records.findMany({ where: { principal }, select: { key: true } })).map((record) => record.key);
+    } while (keys.length > 1 && Date.now() < deadline);
+    expect(keys).toEqual(['recent']);
   });
 });
 
