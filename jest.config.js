@@ -30,6 +30,9 @@ module.exports = {
       ...base,
       displayName: 'postgres',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.e2e.ts', '<rootDir>/test/postgres/**/*.test.ts'],
+      // Prism checks the HTTP contract against the OpenAPI skeleton, which no database changes:
+      // once, on the embedded database, is enough (rest-conformance runs here too).
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/prism-proxy\\.e2e\\.ts$'],
       setupFiles: ['<rootDir>/test/support/use-postgres.ts'],
     },
     // Slow fault tests with real processes that are killed or lose their database
