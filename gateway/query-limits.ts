@@ -2,6 +2,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { ValidationRule } from 'graphql';
 import { costLimitPlugin } from './cost-limit';
+import { introspectionShapeRule } from './introspection-shape';
 import type { GatewayContext } from './gateway-context';
 import type { PrincipalConnections } from './subscriptions/principal-connections';
 import type { GraphqlLimitsConfig } from '../lib/config/config';
@@ -35,7 +36,9 @@ export function queryLimitProtections(
   expensive: PrincipalConnections,
 ): { plugins: ApolloServerPlugin<GatewayContext>[]; validationRules: ValidationRule[] } {
   const armor = new ApolloArmor({
-    maxDepth: { n: limits.maxDepth, flattenFragments: true, exposeLimits: true, ignoreIntrospection: false },
+    // `__schema` is bounded by its shape instead (introspection-shape.ts): the standard
+    // introspection query is deeper than any sensible depth limit, and harmless.
+    maxDepth: { n: limits.maxDepth, flattenFragments: true, exposeLimits: true, ignoreIntrospection: true },
     maxAliases: { n: limits.maxAliases, exposeLimits: true },
     maxDirectives: { n: limits.maxDirectives, exposeLimits: true },
     maxTokens: { n: limits.maxTokens, exposeLimits: true },
@@ -43,5 +46,8 @@ export function queryLimitProtections(
     blockFieldSuggestion: { enabled: true },
   });
   const { plugins, validationRules } = armor.protect();
-  return { plugins: [...plugins, costLimitPlugin({ maxCost: limits.maxCost, expensive })], validationRules };
+  return {
+    plugins: [...plugins, costLimitPlugin({ maxCost: limits.maxCost, expensive })],
+    validationRules: [...validationRules, introspectionShapeRule],
+  };
 }

@@ -36,9 +36,9 @@ describe('the public GraphQL schema over HTTP', () => {
     const manifest = path.join(dir.path, 'operations.json');
     await writeFile(manifest, JSON.stringify(MANIFEST));
     env = await startTestStack({
-      // Introspection's type references nest 15 levels deep, past the default depth limit of
-      // 6: a deployment that serves clients' tools raises it.
-      env: { GRAPHQL_MAX_DEPTH: '20', GRAPHQL_PERSISTED_MANIFEST: manifest },
+      // The default limits: the standard introspection query (15 levels deep) is bounded by its
+      // shape, not the depth limit (gateway/introspection-shape.ts).
+      env: { GRAPHQL_PERSISTED_MANIFEST: manifest },
       onQueryPlan: ({ operationContext }) => planned.push(operationContext.operation.operation),
     });
   });
@@ -62,6 +62,25 @@ describe('the public GraphQL schema over HTTP', () => {
     expect(answer.data!.__schema.subscriptionType?.name).toBe('Subscription');
     // So schema.released.graphql, written from the same computation, is what clients saw.
     expect(printIntrospection(answer.data!)).toBe(await publicSchemaSdl());
+  });
+
+  it('checklist 3: bounds introspection by its shape, not its depth: three nested lists, never a fourth, fragments followed', async () => {
+    const nested = await post({ query: '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }' });
+    expect([nested.status, nested.data ?? null, nested.errors?.[0]?.message]).toEqual([
+      400,
+      null,
+      'introspection nests 4 lists; at most 3 (types, fields, args) are answered',
+    ]);
+    const viaFragments = await post({
+      query:
+        '{ __type(name: "Tenant") { ...A } } fragment A on __Type { fields { type { ...B } } } fragment B on __Type { fields { type { interfaces { fields { name } } } } }',
+    });
+    expect([viaFragments.status, viaFragments.errors?.[0]?.extensions?.code]).toEqual([400, 'ECS_BAD_REQUEST']);
+    // Three lists and a long ofType chain, as the standard query has them, are answered.
+    const three = await post({
+      query: '{ __schema { types { fields { args { type { ofType { ofType { ofType { ofType { name } } } } } } } } } }',
+    });
+    expect([three.status, three.errors]).toEqual([200, undefined]);
   });
 
   it('graphql-codegen types a query, a mutation and a subscription from the live endpoint', async () => {
