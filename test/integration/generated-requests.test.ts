@@ -25,6 +25,14 @@ interface OpenApi {
 
 const skeleton = parse(readFileSync(path.join(__dirname, '../fixtures/ecs-spec/openapi-skeleton.yaml'), 'utf8')) as OpenApi;
 const resolveSkeleton = (ref: string): JsonSchema => skeleton.components.schemas[ref.split('/').pop()!]!;
+/** Codes of refusals decided by governance rather than by the request's form: each comes with its evidence. */
+const GOVERNED_REFUSALS = new Set([
+  'ECS_MISSING_AUTHORITY',
+  'ECS_MISSING_POLICY',
+  'ECS_POLICY_DENIED',
+  'ECS_JURISDICTION_DENIED',
+  'ECS_FORBIDDEN',
+]);
 /** Runs per property: enough to reach every branch of the hints many times, small enough for CI. */
 const RUNS = 40;
 
@@ -116,7 +124,10 @@ describe('generated requests from the OpenAPI skeleton', () => {
     if (answer.status >= 400) {
       const error = answer.body as Json;
       if (typeof error?.code !== 'string' || typeof error.message !== 'string') throw new Error(`no error body: ${where}`);
-      if (answer.status === 403 && typeof error.evidence_pointer !== 'string') throw new Error(`a 403 without evidence: ${where}`);
+      // A governed refusal (the policy, the authority, the tenant's state) names its evidence.
+      if ((answer.status === 403 || GOVERNED_REFUSALS.has(String(error.code))) && typeof error.evidence_pointer !== 'string') {
+        throw new Error(`a refusal without evidence: ${where}`);
+      }
     }
   }
 
