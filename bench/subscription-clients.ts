@@ -2,8 +2,10 @@
 // websocket each), subscribes each to one tenant's audit events, and reports to the parent
 // (IPC) when they are connected and, at the end, when each event arrived at each client.
 //
-// Started by the parent with `{ url, token, tenantId, clients, expected, afterSequence? }`
-// as JSON in ECS_BENCH_CLIENTS; never run on its own.
+// Started by the parent with `{ url, token, tenantId, clients, expected, afterSequence?,
+// profile? }` as JSON in ECS_BENCH_CLIENTS; never run on its own. With the receipts it
+// reports its own CPU from `connected` on (and a CPU profile of that span when asked).
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -18,6 +20,8 @@ interface Job {
   expected: number;
   afterSequence?: number;
   timeoutMs: number;
+  /** Take a CPU profile from `connected` to the last receipt. */
+  profile?: boolean;
 }
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
@@ -76,11 +80,23 @@ async function main(): Promise<void> {
     if (c % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 20));
   }
   while (connected < job.clients) await new Promise((resolve) => setTimeout(resolve, 20));
+  const session = job.profile ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   await send({ type: 'connected' });
+  const startedAt = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), job.timeoutMs).unref());
   const outcome = await Promise.race([Promise.all(finished).then(() => 'done' as const), timeout]);
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - startedAt)) * 100;
+  const profile = session ? JSON.stringify((await session.post('Profiler.stop')).profile) : undefined;
+  session?.disconnect();
   await Promise.all(clients.map((client) => client.dispose()));
-  await send({ type: 'receipts', outcome, receipts });
+  await send({ type: 'receipts', outcome, receipts, cpuPercent, profile });
 }
 
 main().then(

@@ -4,12 +4,18 @@
 // as fast as it can, and replaying a stored chain (afterSequence: 0).
 //
 //   npx tsx bench/subscription-latency.ts [--backend=pglite|postgresql] [--events=N] [--interval-ms=N] [--throughput-events=N]
+//     [--subscribers=1,100,1000] [--scenarios=latency,throughput] [--cpu-profile=DIR]
+//
+// --subscribers and --scenarios run a part only; --cpu-profile writes a V8 CPU profile of the
+// gateway process and one of the client process for each latency scenario into DIR.
 //
 // Latency: from the moment the writer's transaction has committed (`$transaction`
 // resolved, in the gateway process) to the moment a client has parsed the message, both
 // read from the same wall clock (performance.timeOrigin + now()) on one machine.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { appendEvidence, evidenceTransaction } from '../lib/evidence/ledger';
 import type { RunningStack } from '../app/stack';
@@ -20,12 +26,25 @@ import { registerCleanup, runMain, unregisterCleanup, yieldToEventLoop } from '.
 import { withStack } from './support/stack';
 import type { BenchStack } from './support/stack';
 import { workloadAdmission } from './support/workload-admission';
-import { positiveIntegerOption } from './support/options';
+import { optionText, positiveIntegerOption } from './support/options';
 
 const EVENTS = positiveIntegerOption('events', 100);
 const INTERVAL_MS = positiveIntegerOption('interval-ms', 100);
 const THROUGHPUT_EVENTS = positiveIntegerOption('throughput-events', 5000);
-const SUBSCRIBERS = [1, 100, 1000];
+const SUBSCRIBERS = listOption('subscribers', '1,100,1000').map((text) => {
+  const count = Number(text);
+  if (!Number.isInteger(count) || count <= 0) throw new Error('--subscribers must be positive integers, comma-separated');
+  return count;
+});
+const SCENARIOS = new Set(listOption('scenarios', 'latency,throughput'));
+if ([...SCENARIOS].some((scenario) => scenario !== 'latency' && scenario !== 'throughput')) {
+  throw new Error('--scenarios must be latency, throughput or both, comma-separated');
+}
+const PROFILE_DIR = optionText('cpu-profile');
+
+function listOption(name: string, fallback: string): string[] {
+  return (optionText(name) ?? fallback).split(',').filter((item) => item !== '');
+}
 
 const wallClock = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,6 +52,25 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 interface Receipts {
   outcome: 'done' | 'timeout';
   receipts: Array<Array<[number, number]>>;
+  /** CPU of the client process from `connected` to the last receipt, percent of one core. */
+  cpuPercent: number;
+  /** The client process's CPU profile (JSON), when the job asked for one. */
+  profile?: string;
+}
+
+/** A V8 CPU profile of this process from start to stop. */
+async function startProfile(): Promise<{ stop(): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      return JSON.stringify(profile);
+    },
+  };
 }
 
 /** Starts the client process; resolves `connected` when every client has its connection_ack. */
@@ -86,6 +124,7 @@ interface LatencyResult {
   /** Per event: until the last subscriber had it. */
   allDelivered: number[];
   cpu: { processPercent: number; machinePercent: number };
+  clientCpuPercent: number;
 }
 
 async function latencyScenario(context: BenchStack, subscribers: number): Promise<LatencyResult> {
@@ -98,18 +137,26 @@ async function latencyScenario(context: BenchStack, subscribers: number): Promis
     clients: subscribers,
     expected: EVENTS,
     timeoutMs: EVENTS * INTERVAL_MS + 60_000,
+    profile: PROFILE_DIR !== undefined,
   });
   await clients.connected;
   await waitForStreams(stack, subscribers);
   const committedAt = new Map<number, number>();
+  const profile = PROFILE_DIR === undefined ? undefined : await startProfile();
   const cpu = measureCpu();
   for (let n = 0; n < EVENTS; n += 1) {
     const event = await evidenceTransaction(stack.services.db, tenantId, (tx) => appendEvidence(tx, workloadAdmission(tenantId, n)));
     committedAt.set(event.sequence, wallClock());
     await sleep(INTERVAL_MS);
   }
-  const { receipts } = await clients.receipts;
+  const { receipts, cpuPercent, profile: clientProfile } = await clients.receipts;
   const usage = cpu.stop();
+  if (PROFILE_DIR !== undefined && profile) {
+    await mkdir(PROFILE_DIR, { recursive: true });
+    const name = `${context.kind}-${subscribers}`;
+    await writeFile(path.join(PROFILE_DIR, `gateway-${name}.cpuprofile`), await profile.stop());
+    if (clientProfile) await writeFile(path.join(PROFILE_DIR, `clients-${name}.cpuprofile`), clientProfile);
+  }
   const latencies: number[] = [];
   const lastArrival = new Map<number, number>();
   for (const client of receipts) {
@@ -128,6 +175,7 @@ async function latencyScenario(context: BenchStack, subscribers: number): Promis
     latencies: latencies.sort((a, b) => a - b),
     allDelivered: allDelivered.sort((a, b) => a - b),
     cpu: usage,
+    clientCpuPercent: cpuPercent,
   };
 }
 
@@ -217,21 +265,21 @@ runMain(async () => {
   await checkBackends(backends);
   console.log(`# subscription-latency: ${environment()}`);
   console.log(
-    `latency: ${EVENTS} events, one every ${INTERVAL_MS} ms, to 1, 100 and 1,000 subscribers; throughput: ${THROUGHPUT_EVENTS} events`,
+    `latency: ${EVENTS} events, one every ${INTERVAL_MS} ms, to ${SUBSCRIBERS.map((count) => fmt(count)).join(', ')} subscribers; throughput: ${THROUGHPUT_EVENTS} events; scenarios: ${[...SCENARIOS].join(', ')}`,
   );
   const latencyRows: string[][] = [];
   const throughputRows: string[][] = [];
   for (const kind of backends) {
     await withStack(kind, { SUBSCRIPTIONS_PER_PRINCIPAL: '5000' }, async (context) => {
       const results: LatencyResult[] = [];
-      for (const subscribers of SUBSCRIBERS) {
+      for (const subscribers of SCENARIOS.has('latency') ? SUBSCRIBERS : []) {
         const result = await latencyScenario(context, subscribers);
         results.push(result);
         console.log(
-          `  ${kind} ${subscribers} subscriber(s): p50 ${fmt(percentile(result.latencies, 50), 1)} ms, p99 ${fmt(percentile(result.latencies, 99), 1)} ms (${fmt(result.deliveries)}/${fmt(result.expected)} delivered)`,
+          `  ${kind} ${subscribers} subscriber(s): p50 ${fmt(percentile(result.latencies, 50), 1)} ms, p99 ${fmt(percentile(result.latencies, 99), 1)} ms, max ${fmt(result.latencies[result.latencies.length - 1] ?? NaN, 1)} ms, all had it p50/p99 ${fmt(percentile(result.allDelivered, 50), 1)}/${fmt(percentile(result.allDelivered, 99), 1)} ms (${fmt(result.deliveries)}/${fmt(result.expected)} delivered), CPU gateway ${fmt(result.cpu.processPercent)}% clients ${fmt(result.clientCpuPercent)}% machine ${fmt(result.cpu.machinePercent)}%`,
         );
       }
-      const base = percentile(results[0]!.latencies, 50);
+      const base = percentile(results[0]?.latencies ?? [], 50);
       for (const result of results) {
         latencyRows.push([
           kind,
@@ -244,10 +292,11 @@ runMain(async () => {
           fmt(percentile(result.allDelivered, 99), 1),
           `${fmt(percentile(result.latencies, 50) / base, 1)}x`,
           `${fmt(result.cpu.processPercent)}%`,
+          `${fmt(result.clientCpuPercent)}%`,
           `${fmt(result.cpu.machinePercent)}%`,
         ]);
       }
-      for (const result of await throughputScenarios(context)) {
+      for (const result of SCENARIOS.has('throughput') ? await throughputScenarios(context) : []) {
         throughputRows.push([
           kind,
           result.mode,
@@ -260,27 +309,32 @@ runMain(async () => {
       }
     });
   }
-  console.log('\n### commit-to-delivery latency\n');
-  console.log(
-    table(
-      [
-        'backend',
-        'subscribers',
-        'delivered',
-        'p50 ms',
-        'p99 ms',
-        'max ms',
-        'all had it p50 ms',
-        'all had it p99 ms',
-        'p50 vs 1',
-        'gateway CPU',
-        'machine CPU',
-      ],
-      latencyRows,
-    ),
-  );
-  console.log('\n### one subscriber\n');
-  console.log(table(['backend', 'mode', 'received', 'seconds', 'events/s received', 'events/s committed'], throughputRows));
+  if (latencyRows.length > 0) {
+    console.log('\n### commit-to-delivery latency\n');
+    console.log(
+      table(
+        [
+          'backend',
+          'subscribers',
+          'delivered',
+          'p50 ms',
+          'p99 ms',
+          'max ms',
+          'all had it p50 ms',
+          'all had it p99 ms',
+          `p50 vs ${fmt(SUBSCRIBERS[0] ?? 1)}`,
+          'gateway CPU',
+          'client CPU',
+          'machine CPU',
+        ],
+        latencyRows,
+      ),
+    );
+  }
+  if (throughputRows.length > 0) {
+    console.log('\n### one subscriber\n');
+    console.log(table(['backend', 'mode', 'received', 'seconds', 'events/s received', 'events/s committed'], throughputRows));
+  }
   const missing = latencyRows.filter((row) => row[2]!.split(' / ')[0] !== row[2]!.split(' / ')[1]);
   if (missing.length) {
     console.error(`\n[bench] some events were not delivered: ${missing.map((row) => `${row[0]} ${row[1]}`).join(', ')}`);

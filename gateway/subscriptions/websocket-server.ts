@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { GraphQLError } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { EcsError, ErrorCode, formatGraphQLError } from '../../lib/errors';
@@ -13,6 +13,7 @@ import { openAuditStream } from './open-audit-stream';
 import type { AuditStreamArgs } from './open-audit-stream';
 import { refuseMalformedInput } from '../../lib/evidence/input-refusal';
 import { findSubscribeInputProblem, prepareSubscription } from './prepare-subscription';
+import { DirectSubscription } from './direct-subscription';
 import { sharedExecutionSubscribe } from './shared-execution';
 import { buildSubscriptionSchema } from './subscription-schema';
 import type { PersistedOperations } from '../persisted-operations';
@@ -85,11 +86,13 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
 
   const format = (errors: readonly GraphQLError[]) =>
     errors.map((error) => formatGraphQLError(error.toJSON(), error, (internal) => log.error({ err: internal }, 'subscription error')));
+  /** The payload of a `next` message: a result's errors formatted as on `POST /graphql`. */
+  const onNext = (result: ExecutionResult) => (result.errors ? { ...result, errors: format(result.errors) } : undefined);
 
   const graphqlWs = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       schema,
-      subscribe: sharedExecutionSubscribe(),
+      subscribe: sharedExecutionSubscribe({ onNext }),
       onConnect: (ctx) => connect(ctx, options),
       onSubscribe: async (ctx, _id, payload) => {
         // The same input boundary as HTTP: refused with a recorded 400, never carried further.
@@ -114,7 +117,13 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
         if ('errors' in persisted) return await persisted.errors;
         return prepareSubscription(ctx, persisted.payload, schema, limits.perConnection);
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
+      // Each event's frame is written to the socket as the event is offered (not through
+      // graphql-ws's per-message promise chain and JSON.stringify); graphql-ws still sends
+      // the `error` and `complete` that end the subscription.
+      onOperation: (ctx, id, _payload, _args, result) => {
+        if (result instanceof DirectSubscription) result.writeTo(ctx.extra.socket, id);
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => onNext(result),
       onError: (_ctx, _id, _payload, errors) => format(errors),
       onClose: (ctx) => ctx.extra.connection?.end(),
     },

@@ -28,6 +28,9 @@ export interface SubscriberOptions {
  *
  * Reading from the table goes at the client's pace. A live event that finds the buffer
  * full means the client does not keep up: the stream ends and `onOverflow` is called.
+ *
+ * A consumer that can write synchronously (the websocket) may instead be called as events
+ * are queued (`deliverTo`) and take them with `take()`, without a promise per event.
  */
 export class StreamSubscriber implements AsyncIterableIterator<StoredEvent> {
   private readonly queue: StoredEvent[] = [];
@@ -36,6 +39,8 @@ export class StreamSubscriber implements AsyncIterableIterator<StoredEvent> {
   /** Live events of chains being read, applied when the read reaches the end. */
   private readonly held = new Map<string, StoredEvent[]>();
   private wakeConsumer: (() => void) | undefined;
+  /** Set by `deliverTo`: called instead of waking `next()`. */
+  private ready: (() => void) | undefined;
   private pumping = false;
   private ended = false;
   private failure: Error | undefined;
@@ -76,6 +81,29 @@ export class StreamSubscriber implements AsyncIterableIterator<StoredEvent> {
     }
   }
 
+  /**
+   * Calls `ready` synchronously whenever an event has been queued or the stream has ended
+   * (and once now). The consumer takes queued events with `take()` for as long as it can
+   * pass them on, and calls `next()` only when the stream has ended and nothing is queued,
+   * to learn how it ended (done, or the failure thrown).
+   */
+  deliverTo(ready: () => void): void {
+    this.ready = ready;
+    ready();
+  }
+
+  /** The oldest queued event, its place in the buffer freed; undefined when none is queued. */
+  take(): StoredEvent | undefined {
+    const event = this.queue.shift();
+    if (event) this.options.budget.release(1);
+    return event;
+  }
+
+  /** Whether the stream has ended; events queued before the end may still be taken. */
+  get hasEnded(): boolean {
+    return this.ended;
+  }
+
   /** Ends the stream with an error for the client (after the events already queued). */
   fail(error: Error): void {
     if (this.ended) return;
@@ -85,11 +113,8 @@ export class StreamSubscriber implements AsyncIterableIterator<StoredEvent> {
 
   async next(): Promise<IteratorResult<StoredEvent>> {
     for (;;) {
-      const event = this.queue.shift();
-      if (event) {
-        this.options.budget.release(1);
-        return { value: event, done: false };
-      }
+      const event = this.take();
+      if (event) return { value: event, done: false };
       if (this.failure) {
         const failure = this.failure;
         this.failure = undefined;
@@ -213,6 +238,10 @@ export class StreamSubscriber implements AsyncIterableIterator<StoredEvent> {
   }
 
   private wake(): void {
+    if (this.ready) {
+      this.ready();
+      return;
+    }
     const wake = this.wakeConsumer;
     this.wakeConsumer = undefined;
     wake?.();
