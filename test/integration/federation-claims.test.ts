@@ -27,9 +27,10 @@ describe('GET /v1/federation/claims', () => {
         API_SUNSET: '2099-01-01',
       },
     });
-  });
+    // Two whole stacks start here, one after the other: twice a suite's usual start-up.
+  }, 120_000);
   afterAll(async () => {
-    await Promise.all([defaults.stop(), tuned.stop()]);
+    await Promise.all([defaults?.stop(), tuned?.stop()]);
   });
 
   it('describes versions, identity, evidence, storage and enforcement', async () => {
