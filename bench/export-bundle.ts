@@ -2,12 +2,15 @@
 // events: chain check, artifacts, hashes, Merkle root, signed manifest), the download's
 // stream pass (the .tar.gz streamed again from the events, as GET /v1/exports/{id}/bundle
 // serves it) and `ecs verify` as a real child process, of the archive and of its unpacked
-// directory. Reports events/s and peak memory of each.
+// directory (the verifier streams both in one pass: lib/bundle/verify-bundle.ts). Reports
+// events/s and peak memory of each, the exporter's and the verifier's side by side.
 //
 // On PostgreSQL the two export passes run in a fresh process whose V8 heap is capped at
 // 256 MB (so its RSS is the exporter's alone, and finishing at all shows that memory does
 // not grow with the chain); its RSS is sampled every 100 ms from a worker thread. The
-// verifier's peak is its kernel high-water mark (VmHWM).
+// verifier's peak is the kernel high-water mark (VmHWM) of its largest process; `ecs help`
+// is measured the same way, to show how much of that peak is the command's start alone
+// (tsx and the modules cli/ecs.ts loads), whatever the bundle.
 //
 //   npx tsx bench/export-bundle.ts [--backend=postgresql|pglite] [--events=N] [--pglite-events=N]
 //
@@ -106,11 +109,11 @@ function highWaterMark(pid: number): number {
   }
 }
 
-/** `node bin/ecs.js verify <file> --jwks <jwks> --json`, with the peak RSS of its largest process. */
-async function verifyWithCli(file: string, jwks: string): Promise<{ seconds: number; peakRss: number; ok: boolean; output: string }> {
+/** `node bin/ecs.js <args>` (e.g. `verify <file> --jwks <jwks> --json`), with the peak RSS of its largest process. */
+async function ecsWithPeak(args: readonly string[]): Promise<{ seconds: number; peakRss: number; ok: boolean; output: string }> {
   const started = now();
   let peakRss = 0;
-  const child = execFile(process.execPath, [ECS, 'verify', file, '--jwks', jwks, '--json'], { maxBuffer: 64 * 1024 * 1024 });
+  const child = execFile(process.execPath, [ECS, ...args], { maxBuffer: 64 * 1024 * 1024 });
   let output = '';
   child.stdout?.on('data', (chunk: string) => (output += chunk));
   const timer = setInterval(() => {
@@ -201,7 +204,18 @@ async function exportInChild(databaseUrl: string, events: number, work: string):
 
 async function verifyPhases(events: number, work: string): Promise<Phase[]> {
   const [file, jwks, dir] = [path.join(work, 'bundle.tar.gz'), path.join(work, 'jwks.json'), path.join(work, 'unpacked')];
-  const rows: Phase[] = [];
+  const start = await ecsWithPeak(['help']);
+  console.log(`  ecs help (the command's start alone): peak RSS ${mb(start.peakRss)}`);
+  const rows: Phase[] = [
+    {
+      phase: 'ecs help (start-up only)',
+      events: 0,
+      seconds: start.seconds,
+      rssBefore: NaN,
+      peakRss: start.peakRss,
+      note: 'tsx + cli/ecs.ts imports',
+    },
+  ];
   for (const [label, target] of [
     ['ecs verify bundle.tar.gz', file],
     ['ecs verify <unpacked directory>', dir],
@@ -212,7 +226,7 @@ async function verifyPhases(events: number, work: string): Promise<Phase[]> {
         execFile('tar', ['-xzf', file, '-C', dir], (error) => (error ? reject(error) : resolve())),
       );
     }
-    const verified = await verifyWithCli(target, jwks);
+    const verified = await ecsWithPeak(['verify', target, '--jwks', jwks, '--json']);
     if (!verified.ok) throw new Error(`ecs verify failed: ${verified.output.slice(0, 2000)}`);
     console.log(
       `  ${label}: VALID in ${fmt(verified.seconds, 1)} s (${fmt(events / verified.seconds)} events/s), peak RSS ${mb(verified.peakRss)}`,
@@ -298,7 +312,7 @@ runMain(async () => {
           row.phase,
           fmt(row.events),
           fmt(row.seconds, 1),
-          fmt(row.events / row.seconds),
+          row.events > 0 ? fmt(row.events / row.seconds) : '-',
           Number.isNaN(row.rssBefore) ? '-' : mb(row.rssBefore),
           mb(row.peakRss),
           row.note,

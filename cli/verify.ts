@@ -1,37 +1,49 @@
-// `ecs verify <bundle> [--json] [--jwks <file>] [--strict]` and `ecs verify-proof
-// <proof.json> [--jwks <file>] [--json]`: offline checks of evidence bundles and Merkle
-// proofs. Exit 0 when valid, 1 listing every failed check, 2 for a wrong command line.
+// `ecs verify <bundle> [--json] [--jwks <file>] [--strict] [--progress | --no-progress]` and
+// `ecs verify-proof <proof.json> [--jwks <file>] [--json]`: offline checks of evidence
+// bundles and Merkle proofs. Exit 0 when valid, 1 listing every failed check, 2 for a wrong
+// command line. Progress goes to stderr only, so stdout stays the report (or the JSON).
 import { access, readFile } from 'node:fs/promises';
 import type { JSONWebKeySet } from 'jose';
 import type { BundleCheck } from '../lib/bundle/findings';
 import { verifyBundlePath } from '../lib/bundle/verify-bundle';
+import type { VerifyProgress } from '../lib/bundle/verify-bundle';
+import { progressLine } from '../lib/bundle/verify-progress';
 import { JwsError, parseJwks } from '../lib/keys/verify-jws';
 import { verifyProofDocument } from '../lib/proofs/proof-document';
 import { UsageError } from './usage-error';
 
-export const VERIFY_USAGE = 'ecs verify <bundle directory | .tar.gz> [--json] [--jwks <file>] [--strict]';
+export const VERIFY_USAGE = 'ecs verify <bundle directory | .tar.gz> [--json] [--jwks <file>] [--strict] [--progress | --no-progress]';
 export const VERIFY_PROOF_USAGE = 'ecs verify-proof <proof.json> [--json] [--jwks <file>]';
 
 /** Largest proof document read (a proof is a few kilobytes). */
 const MAX_PROOF_BYTES = 1024 * 1024;
 
+/** Progress of a long verification, on stderr: shown on a terminal only, unless asked for. */
+const PROGRESS_DELAY_MS = 1000;
+
 interface Parsed {
   target: string;
   json: boolean;
   strict: boolean;
+  /** `--progress` (true), `--no-progress` (false), or neither: on a terminal only. */
+  progress?: boolean;
   jwks?: JSONWebKeySet;
 }
 
-async function parse(args: string[], usage: string, allowStrict: boolean): Promise<Parsed> {
+async function parse(args: string[], usage: string, bundle: boolean): Promise<Parsed> {
   let target: string | undefined;
   let jwksFile: string | undefined;
   let json = false;
   let strict = false;
+  let progress: boolean | undefined;
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index]!;
     if (arg === '--json') json = true;
-    else if (arg === '--strict' && allowStrict) strict = true;
-    else if (arg === '--jwks' || arg.startsWith('--jwks=')) {
+    else if (arg === '--strict' && bundle) strict = true;
+    else if ((arg === '--progress' || arg === '--no-progress') && bundle) {
+      if (progress !== undefined) throw new UsageError('--progress or --no-progress is given twice');
+      progress = arg === '--progress';
+    } else if (arg === '--jwks' || arg.startsWith('--jwks=')) {
       if (jwksFile !== undefined) throw new UsageError('--jwks is given twice');
       jwksFile = arg === '--jwks' ? args[++index] : arg.slice('--jwks='.length);
       if (!jwksFile) throw new UsageError('--jwks needs a file');
@@ -42,7 +54,13 @@ async function parse(args: string[], usage: string, allowStrict: boolean): Promi
   await access(target).catch(() => {
     throw new UsageError(`${target} does not exist`);
   });
-  return { target, json, strict, ...(jwksFile === undefined ? {} : { jwks: await readJwks(jwksFile) }) };
+  return {
+    target,
+    json,
+    strict,
+    ...(progress === undefined ? {} : { progress }),
+    ...(jwksFile === undefined ? {} : { jwks: await readJwks(jwksFile) }),
+  };
 }
 
 async function readJwks(file: string): Promise<JSONWebKeySet> {
@@ -69,12 +87,68 @@ function report(what: string, checks: BundleCheck[], json: boolean, extra: Recor
   return ok ? 0 : 1;
 }
 
+/**
+ * Shows how far a verification has gone on stderr. On a terminal: one line redrawn in
+ * place, from the first second on (a short verification shows nothing), erased at the end.
+ * Elsewhere (`--progress` into a file or a pipe): a line every few seconds and a last one.
+ */
+export class ProgressDisplay {
+  private readonly started = Date.now();
+  private shown = 0;
+  private drawn = false;
+  private passStarted: { at: number; events: number } | undefined;
+  private last: VerifyProgress | undefined;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly delayMs: number,
+  ) {}
+
+  update = (progress: Readonly<VerifyProgress>): void => {
+    const now = Date.now();
+    if (progress.stage === 'events') this.passStarted ??= { at: now, events: progress.events };
+    this.last = { ...progress };
+    if (now - this.started < this.delayMs || now - this.shown < (this.stream.isTTY ? 250 : 5000)) return;
+    this.shown = now;
+    this.write(progressLine(progress, this.rate(progress.events, now)));
+  };
+
+  finish(): void {
+    if (this.stream.isTTY) {
+      if (this.drawn) this.stream.write('\r\u001b[K');
+    } else if (this.last) {
+      const seconds = (Date.now() - this.started) / 1000;
+      const events = this.last.events.toLocaleString('en-US');
+      this.stream.write(`verified ${events} events in ${seconds.toFixed(1)} s\n`);
+    }
+  }
+
+  private rate(events: number, now: number): number | undefined {
+    if (!this.passStarted || now - this.passStarted.at < 500) return undefined;
+    return ((events - this.passStarted.events) * 1000) / (now - this.passStarted.at);
+  }
+
+  private write(line: string): void {
+    if (!this.stream.isTTY) {
+      this.stream.write(`verifying: ${line}\n`);
+      return;
+    }
+    const columns = this.stream.columns || 80;
+    this.stream.write(`\r\u001b[Kverifying: ${line}`.slice(0, columns + 3));
+    this.drawn = true;
+  }
+}
+
 export async function verify(args: string[]): Promise<number> {
   const options = await parse(args, VERIFY_USAGE, true);
+  const shown = options.progress ?? process.stderr.isTTY === true;
+  const progress = shown ? new ProgressDisplay(process.stderr, options.progress ? 0 : PROGRESS_DELAY_MS) : undefined;
   const result = await verifyBundlePath(options.target, {
     requireFullCoverage: options.strict,
     ...(options.jwks ? { jwks: options.jwks } : {}),
+    ...(progress ? { onProgress: progress.update } : {}),
   });
+  progress?.finish();
   return report(`bundle ${options.target} (${result.events} events)`, result.checks, options.json, { events: result.events });
 }
 

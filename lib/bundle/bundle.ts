@@ -1,8 +1,10 @@
 /**
- * The evidence bundle as the verifier sees it: a set of named files (paths relative to the
- * bundle root, `/`-separated), read lazily from a directory or held in memory after a
- * `.tar.gz` was unpacked. File names follow the spec's golden bundles.
+ * The evidence bundle as the verifier sees it: named files (paths relative to the bundle
+ * root, `/`-separated), either as a map (`Bundle`: read lazily from a directory, or held in
+ * memory) or as a sequence of entries visited once (`BundleEntry`: an archive as it
+ * streams by, a directory as it is walked). File names follow the spec's golden bundles.
  */
+import type { OrderKey } from './findings';
 
 /** Names of the files of the golden layout (`spec/docs/examples/evidence-bundles/`). */
 export const BUNDLE_FILES = {
@@ -29,6 +31,25 @@ export interface BundleFile {
   read(): Promise<Buffer>;
   /** The file in chunks, for files too large to hold (events.jsonl of a long chain). */
   chunks(): AsyncIterable<Buffer>;
+}
+
+/** A file met while a bundle is read in one pass. */
+export interface BundleEntry {
+  readonly name: string;
+  readonly size: number;
+  /** Where the file stands in the bundle's own order (archive position, or path in a directory). */
+  readonly key: OrderKey;
+  /** The hex SHA-256 of the content, when the reader has hashed it already (files of a directory's subdirectories). */
+  readonly digest?: string;
+  /** The content in chunks; read it at most once, before asking for the next entry. */
+  chunks(): AsyncIterable<Buffer>;
+}
+
+/** The whole content of an entry (documents and artifacts: bounded by the read limits). */
+export async function readEntry(entry: BundleEntry): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry.chunks()) chunks.push(chunk);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 export interface Bundle {
@@ -76,16 +97,20 @@ export function memoryFile(bytes: Buffer): BundleFile {
 /**
  * Splits a file into `\n`-terminated lines decoded as strict UTF-8. Yields each line
  * without its `\n`; a last line without `\n` is yielded with `terminated: false`. A line
- * longer than `maxLineBytes` ends the iteration with an error.
+ * longer than `maxLineBytes` ends the iteration with an error. A chunk may be reused by
+ * its source once the next one is asked for: the part of a line it ends with is copied.
  */
-export async function* fileLines(file: BundleFile, maxLineBytes: number): AsyncGenerator<{ text: string; terminated: boolean }> {
+export async function* fileLines(
+  chunks: AsyncIterable<Buffer>,
+  maxLineBytes: number,
+): AsyncGenerator<{ text: string; terminated: boolean }> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  for await (const chunk of file.chunks()) {
+  for await (const chunk of chunks) {
     let start = 0;
     for (let newline = chunk.indexOf(0x0a); newline !== -1; newline = chunk.indexOf(0x0a, start)) {
-      const line = Buffer.concat([...pending, chunk.subarray(start, newline)]);
+      const line = pending.length === 0 ? chunk.subarray(start, newline) : Buffer.concat([...pending, chunk.subarray(start, newline)]);
       if (line.length > maxLineBytes) throw new BundleReadError(`a line is longer than ${maxLineBytes} bytes`);
       pending = [];
       pendingBytes = 0;
@@ -93,7 +118,7 @@ export async function* fileLines(file: BundleFile, maxLineBytes: number): AsyncG
       start = newline + 1;
     }
     if (start < chunk.length) {
-      pending.push(chunk.subarray(start));
+      pending.push(Buffer.from(chunk.subarray(start)));
       pendingBytes += chunk.length - start;
       if (pendingBytes > maxLineBytes) throw new BundleReadError(`a line is longer than ${maxLineBytes} bytes`);
     }

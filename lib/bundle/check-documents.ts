@@ -4,12 +4,11 @@
  * declared hash methods, and the digests that bind whole files (chain_segment_ref,
  * file_digests). Reports to `Findings`; the names are those of docs/verify.md.
  */
-import { createHash } from 'node:crypto';
 import { ARTIFACTS_DIR, BUNDLE_FILES, SIGNATURE_FILES } from './bundle';
-import type { Bundle, BundleFile } from './bundle';
 import { int, isObject, list, obj, sameJson, str } from './read-documents';
 import type { BundleDocuments } from './read-documents';
-import type { Findings } from './findings';
+import { STEP } from './findings';
+import type { Findings, OrderKey } from './findings';
 import { EVENT_HASH_METHOD, JOINED_HASH_METHOD, SEGMENT_REF_PREFIX, isKnownMethod } from './hash-methods';
 import { profileRules } from './profiles';
 
@@ -37,11 +36,20 @@ const MANIFEST_STRINGS = [
 ];
 const SUPPORTED_SCHEMA_VERSIONS = new Set(['1.0']);
 
-export function checkLayout(bundle: Bundle, findings: Findings): void {
-  for (const file of REQUIRED_FILES) if (!bundle.files.has(file)) findings.fail('files', `${file} is missing`);
-  for (const name of bundle.files.keys()) {
-    const artifact = name.startsWith(ARTIFACTS_DIR) && !name.slice(ARTIFACTS_DIR.length).includes('/');
-    if (!artifact && !KNOWN_FILES.has(name)) findings.fail('files', `unexpected file ${name}`);
+/** A file of the layout: a known document or a file directly under `artifacts/`. */
+export function isLayoutFile(name: string): boolean {
+  return KNOWN_FILES.has(name) || (name.startsWith(ARTIFACTS_DIR) && !name.slice(ARTIFACTS_DIR.length).includes('/'));
+}
+
+/** A file outside the layout, reported where it stands in the bundle (`key`). */
+export function checkLayoutFile(name: string, key: OrderKey, findings: Findings): void {
+  if (!isLayoutFile(name)) findings.fail('files', `unexpected file ${name}`, [STEP.layout, 1, ...key]);
+}
+
+/** Required files missing, once every file has been seen. */
+export function checkRequiredFiles(present: ReadonlySet<string>, findings: Findings): void {
+  for (const [index, file] of REQUIRED_FILES.entries()) {
+    if (!present.has(file)) findings.fail('files', `${file} is missing`, [STEP.layout, 0, index]);
   }
 }
 
@@ -139,23 +147,14 @@ export function checkScopeDeclarations({ manifest, verifierInputs, segment }: Bu
   if (segment?.tenant_id !== manifest?.tenant_id) findings.fail('tenant', 'chain-segment.json tenant_id differs from the manifest');
 }
 
-const sha256Hex = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
-
-/** `sha256:<hex>` of a file's exact bytes, read in chunks. */
-export async function fileDigest(file: BundleFile): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of file.chunks()) hash.update(chunk);
-  return `sha256:${hash.digest('hex')}`;
-}
-
 /** chain_segment_ref (manifest and verifier inputs) = SHA-256 of chain-segment.json's bytes. */
-export function checkSegmentRef({ manifest, verifierInputs, segmentBytes }: BundleDocuments, findings: Findings): boolean {
+export function checkSegmentRef({ manifest, verifierInputs, segmentDigest }: BundleDocuments, findings: Findings): boolean {
   const ref = str(manifest, 'chain_segment_ref');
-  if (!ref || !segmentBytes) {
+  if (!ref || !segmentDigest) {
     findings.fail('chain-segment-ref', 'no chain_segment_ref or no chain-segment.json');
     return false;
   }
-  const expected = `${SEGMENT_REF_PREFIX}sha256:${sha256Hex(segmentBytes)}`;
+  const expected = `${SEGMENT_REF_PREFIX}${segmentDigest}`;
   if (ref !== expected)
     findings.fail('chain-segment-ref', `manifest chain_segment_ref is not the hash of chain-segment.json (${expected})`);
   if (verifierInputs?.chain_segment_ref !== ref)
@@ -163,8 +162,21 @@ export function checkSegmentRef({ manifest, verifierInputs, segmentBytes }: Bund
   return true;
 }
 
-/** manifest.file_digests: `{ "<file>": "sha256:<hex>" }` over exact bytes; returns the files it binds. */
-export async function checkFileDigests(bundle: Bundle, { manifest }: BundleDocuments, findings: Findings): Promise<string[]> {
+/** The names manifest.file_digests lists (to know which artifact files' digests to keep). */
+export function fileDigestNames({ manifest }: BundleDocuments): Set<string> {
+  const digests = manifest?.file_digests;
+  return new Set(isObject(digests) ? Object.keys(digests) : []);
+}
+
+/**
+ * manifest.file_digests: `{ "<file>": "sha256:<hex>" }` over exact bytes, given the digest
+ * of each file present (`digestOf`); returns the files it binds.
+ */
+export function checkFileDigests(
+  { manifest }: BundleDocuments,
+  digestOf: (name: string) => string | undefined,
+  findings: Findings,
+): string[] {
   const digests = manifest?.file_digests;
   if (digests === undefined) return [];
   if (!isObject(digests)) {
@@ -173,12 +185,12 @@ export async function checkFileDigests(bundle: Bundle, { manifest }: BundleDocum
   }
   const bound: string[] = [];
   for (const [name, digest] of Object.entries(digests)) {
-    const file = bundle.files.get(name);
+    const actual = digestOf(name);
     if (name === BUNDLE_FILES.manifest || (SIGNATURE_FILES as readonly string[]).includes(name)) {
       findings.fail('file-digests', `${name} cannot be bound by the manifest`);
-    } else if (!file) {
+    } else if (actual === undefined) {
       findings.fail('file-digests', `${name} is listed but missing`);
-    } else if (digest !== (await fileDigest(file))) {
+    } else if (digest !== actual) {
       findings.fail('file-digests', `${name} does not match its digest`);
     } else {
       bound.push(name);

@@ -8,7 +8,6 @@
 import type { JSONWebKeySet } from 'jose';
 import { JwsError, parseJwks, verifyJws } from '../keys/verify-jws';
 import { MANIFEST_SIGNATURE_TYP, SIGNATURE_FILES } from './bundle';
-import type { Bundle } from './bundle';
 import { isObject, list } from './read-documents';
 import type { BundleDocuments } from './read-documents';
 import type { Findings } from './findings';
@@ -20,13 +19,12 @@ export interface SignatureOutcome {
 }
 
 export async function checkSignature(
-  bundle: Bundle,
   documents: BundleDocuments,
   findings: Findings,
   trustedJwks: JSONWebKeySet | undefined,
 ): Promise<SignatureOutcome> {
   const none = { covered: [], detail: 'no manifest signature' };
-  const present = SIGNATURE_FILES.filter((name) => bundle.files.has(name));
+  const present = SIGNATURE_FILES.filter((name) => documents.signatures.has(name));
   const entries = (list(documents.manifest, 'signatures') ?? []).filter(isObject);
   for (const entry of entries) {
     if (typeof entry.signature === 'string')
@@ -54,7 +52,7 @@ export async function checkSignature(
     findings.note('signature', "key taken from the bundle's own jwks.json: this proves integrity, not origin; pin it with --jwks");
   }
   try {
-    const jws = (await bundle.files.get(name)!.read()).toString('latin1');
+    const jws = documents.signatures.get(name)!.toString('latin1');
     const { kid } = await verifyJws(jws, { jwks: keys, typ: MANIFEST_SIGNATURE_TYP, payload: documents.manifestBytes ?? Buffer.alloc(0) });
     const named = entries.filter((entry) => entry.signature_ref === name);
     if (named.length > 0 && !named.some((entry) => entry.key_id === kid)) {

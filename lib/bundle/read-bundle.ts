@@ -1,17 +1,17 @@
 /**
- * Opens an evidence bundle: a directory (files read lazily, symbolic links and special
- * files refused) or a `.tar.gz` (unpacked into memory by the strict tar reader). Either
- * way the result is the same `Bundle` model; every limit of `ReadLimits` applies.
+ * Opens an evidence bundle as a map of its files: a directory (files read lazily, symbolic
+ * links and special files refused) or a `.tar.gz` (unpacked into memory by the strict tar
+ * reader: for small bundles, tests and tools; `verifyBundlePath` streams instead). Every
+ * limit of `ReadLimits` applies.
  */
 import { createReadStream } from 'node:fs';
-import { lstat, readFile, readdir } from 'node:fs/promises';
-import path from 'node:path';
+import { lstat, readFile } from 'node:fs/promises';
 import { BundleReadError, DEFAULT_LIMITS, memoryFile } from './bundle';
 import type { Bundle, BundleFile, ReadLimits } from './bundle';
+import { ReadBudget, walkDirectory, walkedSize } from './directory-walk';
+import type { WalkedFile } from './directory-walk';
+import { compareKeys } from './findings';
 import { readTarGz } from './tar-reader';
-
-/** Directory depth walked (the bundle root and `artifacts/`, plus one level to report). */
-const MAX_DEPTH = 3;
 
 function diskFile(file: string, size: number, limits: ReadLimits): BundleFile {
   return {
@@ -28,28 +28,15 @@ function diskFile(file: string, size: number, limits: ReadLimits): BundleFile {
 }
 
 async function readDirectory(root: string, limits: ReadLimits): Promise<Map<string, BundleFile>> {
-  const files = new Map<string, BundleFile>();
-  let total = 0;
-  const walk = async (relative: string, depth: number): Promise<void> => {
-    if (depth > MAX_DEPTH) throw new BundleReadError(`${relative} is nested too deep`);
-    for (const entry of (await readdir(path.join(root, relative))).sort()) {
-      const name = relative ? `${relative}/${entry}` : entry;
-      const stat = await lstat(path.join(root, name));
-      if (stat.isSymbolicLink()) throw new BundleReadError(`${name} is a symbolic link`);
-      if (stat.isDirectory()) {
-        await walk(name, depth + 1);
-        continue;
-      }
-      if (!stat.isFile()) throw new BundleReadError(`${name} is not a regular file`);
-      if (stat.size > limits.maxFileBytes) throw new BundleReadError(`${name} is larger than ${limits.maxFileBytes} bytes`);
-      total += stat.size;
-      if (total > limits.maxTotalBytes) throw new BundleReadError(`bundle holds more than ${limits.maxTotalBytes} bytes`);
-      if (files.size >= limits.maxFiles) throw new BundleReadError(`bundle holds more than ${limits.maxFiles} files`);
-      files.set(name, diskFile(path.join(root, name), stat.size, limits));
-    }
-  };
-  await walk('', 0);
-  return files;
+  const budget = new ReadBudget(limits);
+  const walked: Array<WalkedFile & { size: number }> = [];
+  for await (const file of walkDirectory(root)) {
+    const size = walkedSize(root, file);
+    budget.add(file.name, size);
+    walked.push({ ...file, size });
+  }
+  walked.sort((a, b) => compareKeys(a.key, b.key));
+  return new Map(walked.map(({ name, file, size }) => [name, diskFile(file, size, limits)]));
 }
 
 /** Reads a bundle directory or `.tar.gz`/`.tgz`; throws `BundleReadError` when it cannot. */

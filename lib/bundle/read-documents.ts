@@ -1,22 +1,39 @@
 /**
  * The JSON documents of a bundle (manifest, chain segment, verifier inputs, profile claim,
  * JWKS), parsed as strict UTF-8 JSON objects, with small typed accessors for the checks.
+ * The chain segment is the exception to "parsed whole": its entries are spooled as it is
+ * read (segment-reader.ts).
  */
 import type { JsonObject, JsonValue } from '../evidence/canonical-json';
 import { BUNDLE_FILES } from './bundle';
-import type { Bundle } from './bundle';
-import type { Findings } from './findings';
+import type { Findings, OrderKey } from './findings';
+import type { SegmentEntries } from './segment-reader';
 
 export interface BundleDocuments {
   manifest?: JsonObject;
   /** The exact bytes of manifest.json (what a signature covers). */
   manifestBytes?: Buffer;
+  /** chain-segment.json without its entries (an empty `events` list stands for them). */
   segment?: JsonObject;
-  segmentBytes?: Buffer;
+  /** The entries of the segment's `events` list, when it is a list. */
+  segmentEntries?: SegmentEntries;
+  /** `sha256:<hex>` of the exact bytes of chain-segment.json, when the file is there. */
+  segmentDigest?: string;
   verifierInputs?: JsonObject;
   profileClaim?: JsonObject;
   jwks?: JsonObject;
+  /** The signature files present (manifest.sig, signature.jws), with their bytes. */
+  signatures: Map<string, Buffer>;
 }
+
+/** Documents in the order their `files` findings are listed. */
+export const DOCUMENT_FILES = [
+  BUNDLE_FILES.manifest,
+  BUNDLE_FILES.segment,
+  BUNDLE_FILES.verifierInputs,
+  BUNDLE_FILES.profileClaim,
+  BUNDLE_FILES.jwks,
+] as const;
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -25,35 +42,15 @@ export function isObject(value: unknown): value is JsonObject {
 }
 
 /** Parses strict UTF-8 JSON that must be an object; `undefined` (and a finding) otherwise. */
-export function parseObject(bytes: Buffer, file: string, findings: Findings, check = 'files'): JsonObject | undefined {
+export function parseObject(bytes: Buffer, file: string, findings: Findings, check = 'files', key?: OrderKey): JsonObject | undefined {
   try {
     const value: unknown = JSON.parse(decoder.decode(bytes));
     if (isObject(value)) return value;
-    findings.fail(check, `${file} is not a JSON object`);
+    findings.fail(check, `${file} is not a JSON object`, key);
   } catch (error) {
-    findings.fail(check, `${file} is not valid UTF-8 JSON (${(error as Error).message.slice(0, 80)})`);
+    findings.fail(check, `${file} is not valid UTF-8 JSON (${(error as Error).message.slice(0, 80)})`, key);
   }
   return undefined;
-}
-
-export async function loadDocuments(bundle: Bundle, findings: Findings): Promise<BundleDocuments> {
-  const documents: BundleDocuments = {};
-  const load = async (file: string): Promise<{ object?: JsonObject; bytes?: Buffer }> => {
-    const entry = bundle.files.get(file);
-    if (!entry) return {};
-    const bytes = await entry.read();
-    return { object: parseObject(bytes, file, findings), bytes };
-  };
-  const manifest = await load(BUNDLE_FILES.manifest);
-  documents.manifest = manifest.object;
-  documents.manifestBytes = manifest.bytes;
-  const segment = await load(BUNDLE_FILES.segment);
-  documents.segment = segment.object;
-  documents.segmentBytes = segment.bytes;
-  documents.verifierInputs = (await load(BUNDLE_FILES.verifierInputs)).object;
-  documents.profileClaim = (await load(BUNDLE_FILES.profileClaim)).object;
-  documents.jwks = (await load(BUNDLE_FILES.jwks)).object;
-  return documents;
 }
 
 export function str(object: JsonObject | undefined, key: string): string | undefined {

@@ -1,43 +1,43 @@
 /**
- * A small, strict reader of `.tar.gz` archives (POSIX ustar and GNU tar output) into
- * memory, for evidence bundles. It accepts regular files and directories only, and refuses
- * rather than repairs: absolute paths, `..` or empty segments, backslashes, symbolic and
- * hard links, devices, duplicate names, bad header checksums, non-zero padding, data after
- * the end-of-archive blocks, truncation, and anything over the read limits (checked while
- * inflating, so a gzip bomb stops early). PAX `path` records and GNU long names are honoured
- * (other PAX keys are ignored; a PAX `size` is refused).
+ * A small, strict, streaming reader of `.tar.gz` archives (POSIX ustar and GNU tar output)
+ * for evidence bundles. Entries are handed over one at a time as the archive inflates, so
+ * memory holds one chunk, never the archive. It accepts regular files and directories
+ * only, and refuses rather than repairs: absolute paths, `..` or empty segments,
+ * backslashes, symbolic and hard links, devices, duplicate names, bad header checksums,
+ * non-zero padding, data after the end-of-archive blocks, truncation, and anything over
+ * the read limits (checked while inflating, so a gzip bomb stops early). PAX `path`
+ * records and GNU long names are honoured (other PAX keys are ignored; a PAX `size` is
+ * refused). A refusal is a `BundleReadError` thrown when the reader meets the fault; the
+ * gzip checksum is checked when the stream ends, so a consumer must read to the end.
  */
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { BundleReadError } from './bundle';
-import type { ReadLimits } from './bundle';
+import { ArchiveNames } from './archive-names';
+import { BundleReadError, readEntry } from './bundle';
+import type { BundleEntry, ReadLimits } from './bundle';
+import { ChunkReader } from './chunk-reader';
+import type { OrderKey } from './findings';
+import { TempSpace } from './temp-space';
 
 const BLOCK = 512;
 /** Largest PAX or GNU long-name record accepted. */
 const MAX_META_BYTES = 64 * 1024;
 const MAX_NAME_CHARS = 1024;
+/** Size of the pieces read from the file and inflated. */
+const CHUNK_BYTES = 64 * 1024;
 
-async function inflate(file: string, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+async function* inflated(gunzip: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
   let total = 0;
-  const gunzip = createGunzip();
-  const source = createReadStream(file);
-  source.on('error', (error) => gunzip.destroy(error));
-  source.pipe(gunzip);
   try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+    for await (const chunk of gunzip) {
       total += chunk.length;
       if (total > maxBytes) throw new BundleReadError(`archive unpacks to more than ${maxBytes} bytes`);
-      chunks.push(chunk);
+      yield chunk;
     }
   } catch (error) {
     if (error instanceof BundleReadError) throw error;
     throw new BundleReadError(`not a readable gzip file: ${(error as Error).message}`);
-  } finally {
-    source.destroy();
-    gunzip.destroy();
   }
-  return Buffer.concat(chunks, total);
 }
 
 function text(header: Buffer, offset: number, length: number): string {
@@ -95,60 +95,128 @@ function paxPath(data: Buffer): string | undefined {
   return path;
 }
 
-/** Unpacks a `.tar.gz` into a map of file name to bytes (views into one buffer). */
-export async function readTarGz(file: string, limits: ReadLimits): Promise<Map<string, Buffer>> {
-  const archive = await inflate(file, limits.maxTotalBytes + limits.maxFiles * BLOCK * 2 + 4 * BLOCK);
-  const files = new Map<string, Buffer>();
-  const seen = new Set<string>();
-  let total = 0;
-  let offset = 0;
-  let longName: string | undefined;
-  for (;;) {
-    if (offset + BLOCK > archive.length) throw new BundleReadError('archive is truncated (no end-of-archive block)');
-    const header = archive.subarray(offset, offset + BLOCK);
-    if (header.every((byte) => byte === 0)) {
-      if (!archive.subarray(offset).every((byte) => byte === 0)) throw new BundleReadError('data after the end of the archive');
-      break;
-    }
-    checkHeader(header);
-    const type = String.fromCharCode(header[156]!);
-    const size = octal(header, 124, 12, 'size');
-    const dataStart = offset + BLOCK;
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
-    if (dataStart + padded > archive.length) throw new BundleReadError('archive is truncated inside an entry');
-    const data = archive.subarray(dataStart, dataStart + size);
-    if (!archive.subarray(dataStart + size, dataStart + padded).every((byte) => byte === 0)) {
-      throw new BundleReadError('non-zero padding after an entry');
-    }
-    offset = dataStart + padded;
+const isZero = (bytes: Buffer): boolean => bytes.every((byte) => byte === 0);
 
-    if (type === 'x' || type === 'g' || type === 'L') {
-      if (size > MAX_META_BYTES) throw new BundleReadError('extended header is too large');
-      if (type === 'x') longName = paxPath(data) ?? longName;
-      if (type === 'L') longName = text(data, 0, data.length);
-      continue;
-    }
-    const prefix = header.subarray(257, 263).toString('latin1') === 'ustar\u0000' ? text(header, 345, 155) : '';
-    const raw = longName ?? (prefix ? `${prefix}/${text(header, 0, 100)}` : text(header, 0, 100));
-    longName = undefined;
-    if (type === '5') {
-      if (size !== 0) throw new BundleReadError('directory entry with data');
-      safeName(raw, true);
-      continue;
-    }
-    if (type !== '0' && type !== '\u0000') {
-      const kind = type === '2' ? 'symbolic link' : type === '1' ? 'hard link' : `entry type "${type}"`;
-      throw new BundleReadError(`${kind} "${raw}" in archive: only regular files are accepted`);
-    }
-    const name = safeName(raw, false);
-    if (name === '') throw new BundleReadError('file entry without a name');
-    if (seen.has(name)) throw new BundleReadError(`"${name}" appears twice in the archive`);
-    seen.add(name);
-    if (size > limits.maxFileBytes) throw new BundleReadError(`"${name}" is larger than ${limits.maxFileBytes} bytes`);
-    total += size;
-    if (total > limits.maxTotalBytes) throw new BundleReadError(`archive holds more than ${limits.maxTotalBytes} bytes`);
-    if (seen.size > limits.maxFiles) throw new BundleReadError(`archive holds more than ${limits.maxFiles} files`);
-    files.set(name, data);
+/** A file of the archive whose data is read from the archive stream, at most once. */
+class TarFileEntry implements BundleEntry {
+  private remaining: number;
+
+  constructor(
+    readonly name: string,
+    readonly size: number,
+    readonly key: OrderKey,
+    private readonly reader: ChunkReader,
+  ) {
+    this.remaining = size;
   }
-  return files;
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    while (this.remaining > 0) {
+      const piece = await this.reader.next(this.remaining);
+      if (!piece) throw new BundleReadError('archive is truncated inside an entry');
+      this.remaining -= piece.length;
+      yield piece;
+    }
+  }
+
+  /** Passes over whatever the consumer left unread. */
+  async skip(): Promise<void> {
+    for await (const _ of this.chunks());
+  }
+}
+
+async function data(reader: ChunkReader, size: number): Promise<Buffer> {
+  const bytes = await reader.exactly(size);
+  if (!bytes) throw new BundleReadError('archive is truncated inside an entry');
+  return bytes;
+}
+
+async function padding(reader: ChunkReader, size: number): Promise<void> {
+  const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+  if (pad > 0 && !isZero(await data(reader, pad))) throw new BundleReadError('non-zero padding after an entry');
+}
+
+/** After the first end-of-archive block: only zeros may follow, to the end of the stream. */
+async function end(reader: ChunkReader): Promise<void> {
+  for (let piece = await reader.next(CHUNK_BYTES); piece; piece = await reader.next(CHUNK_BYTES)) {
+    if (!isZero(piece)) throw new BundleReadError('data after the end of the archive');
+  }
+}
+
+/**
+ * The regular files of a `.tar.gz`, in archive order, each to be read (or not) before the
+ * next is asked for. Names are remembered in `names` (spilled to `space` when many).
+ */
+export async function* readTarEntries(file: string, limits: ReadLimits, space: TempSpace): AsyncGenerator<BundleEntry> {
+  const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+  const source = createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  source.on('error', (error) => gunzip.destroy(error));
+  source.pipe(gunzip);
+  const reader = new ChunkReader(inflated(gunzip, limits.maxTotalBytes + limits.maxFiles * BLOCK * 2 + 4 * BLOCK));
+  const names = new ArchiveNames(space);
+  let total = 0;
+  let files = 0;
+  let longName: string | undefined;
+  try {
+    for (;;) {
+      const header = await reader.exactly(BLOCK);
+      if (!header) throw new BundleReadError('archive is truncated (no end-of-archive block)');
+      if (isZero(header)) {
+        await end(reader);
+        break;
+      }
+      checkHeader(header);
+      const type = String.fromCharCode(header[156]!);
+      const size = octal(header, 124, 12, 'size');
+
+      if (type === 'x' || type === 'g' || type === 'L') {
+        if (size > MAX_META_BYTES) throw new BundleReadError('extended header is too large');
+        const meta = await data(reader, size);
+        await padding(reader, size);
+        if (type === 'x') longName = paxPath(meta) ?? longName;
+        if (type === 'L') longName = text(meta, 0, meta.length);
+        continue;
+      }
+      const prefix = header.subarray(257, 263).toString('latin1') === 'ustar\u0000' ? text(header, 345, 155) : '';
+      const raw = longName ?? (prefix ? `${prefix}/${text(header, 0, 100)}` : text(header, 0, 100));
+      longName = undefined;
+      if (type === '5') {
+        if (size !== 0) throw new BundleReadError('directory entry with data');
+        safeName(raw, true);
+        continue;
+      }
+      if (type !== '0' && type !== '\u0000') {
+        const kind = type === '2' ? 'symbolic link' : type === '1' ? 'hard link' : `entry type "${type}"`;
+        throw new BundleReadError(`${kind} "${raw}" in archive: only regular files are accepted`);
+      }
+      const name = safeName(raw, false);
+      if (name === '') throw new BundleReadError('file entry without a name');
+      names.add(name);
+      if (size > limits.maxFileBytes) throw new BundleReadError(`"${name}" is larger than ${limits.maxFileBytes} bytes`);
+      total += size;
+      if (total > limits.maxTotalBytes) throw new BundleReadError(`archive holds more than ${limits.maxTotalBytes} bytes`);
+      files += 1;
+      if (files > limits.maxFiles) throw new BundleReadError(`archive holds more than ${limits.maxFiles} files`);
+      const entry = new TarFileEntry(name, size, [files], reader);
+      yield entry;
+      await entry.skip();
+      await padding(reader, size);
+    }
+    names.finish();
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+}
+
+/** Unpacks a small `.tar.gz` into a map of file name to bytes, in archive order (tests, tools). */
+export async function readTarGz(file: string, limits: ReadLimits): Promise<Map<string, Buffer>> {
+  const space = new TempSpace('ecs-tar-');
+  try {
+    const files = new Map<string, Buffer>();
+    for await (const entry of readTarEntries(file, limits, space)) files.set(entry.name, await readEntry(entry));
+    return files;
+  } finally {
+    await space.remove();
+  }
 }

@@ -1,35 +1,48 @@
 /**
  * Verifies an evidence bundle offline, per `docs/evidence/verifier-responsibilities.md`
- * and the golden bundles: runs every check of docs/verify.md in a fixed order and returns
- * them all (never stops at the first failure, never throws for a bad bundle). A bundle is
- * valid when every check is ok; checks may pass with a warning (unsigned, key from the
- * bundle itself, files bound by no hash).
+ * and the golden bundles: runs every check of docs/verify.md and returns them all (never
+ * stops at the first failure, never throws for a bad bundle). A bundle is valid when every
+ * check is ok; checks may pass with a warning (unsigned, key from the bundle itself, files
+ * bound by no hash).
+ *
+ * One pass over the files, directory or `.tar.gz` alike, in the order they come
+ * (collect-bundle.ts), with memory that does not grow with the chain: the segment's
+ * entries and, when the archive brings it too early, events.jsonl are spooled to a
+ * temporary directory; artifacts and the references to them are matched through an index
+ * partitioned on disk (artifact-index.ts). Messages keep the order of the checks whatever
+ * the order of the files (findings.ts).
  */
+import { lstat } from 'node:fs/promises';
 import type { JSONWebKeySet } from 'jose';
-import { BUNDLE_FILES, BundleReadError, DEFAULT_LIMITS, SIGNATURE_FILES } from './bundle';
-import type { Bundle, ReadLimits } from './bundle';
-import { checkManifestArtifacts, checkUnreferenced } from './check-artifacts';
+import { ArtifactIndex } from './artifact-index';
+import { BUNDLE_FILES, BundleReadError, DEFAULT_LIMITS } from './bundle';
+import type { Bundle, BundleEntry, ReadLimits } from './bundle';
+import { directoryEntries, memoryEntries } from './bundle-entries';
+import { checkManifestArtifacts } from './check-artifacts';
 import {
   checkFileDigests,
   checkHashMethods,
-  checkLayout,
   checkManifestFields,
   checkProfileDeclarations,
   checkScopeDeclarations,
   checkSegmentRef,
+  fileDigestNames,
 } from './check-documents';
-import { checkEvents } from './check-events';
 import type { EventPass } from './check-events';
 import { checkDeclaredHashes, checkScope } from './check-hashes';
 import { checkSignature } from './check-signature';
-import { loadDocuments } from './read-documents';
+import { BundleCollector } from './collect-bundle';
+import type { CollectedBundle } from './collect-bundle';
+import { Findings, STEP, compareKeys } from './findings';
+import type { BundleCheck, OrderKey } from './findings';
 import type { BundleDocuments } from './read-documents';
-import { Findings } from './findings';
-import type { BundleCheck } from './findings';
-import { ArtifactIndex } from './pointers';
-import { readBundle } from './read-bundle';
+import { readTarEntries } from './tar-reader';
+import { TempSpace } from './temp-space';
+import { ProgressReport } from './verify-progress';
+import type { ProgressListener } from './verify-progress';
 
 export type { BundleCheck } from './findings';
+export type { ProgressListener, VerifyProgress } from './verify-progress';
 
 export interface VerifyOptions {
   /** Trusted public keys for the manifest signature (instead of the bundle's jwks.json). */
@@ -37,6 +50,8 @@ export interface VerifyOptions {
   /** Fail, instead of warn, when some file is bound by no hash or signature. @default false */
   requireFullCoverage?: boolean;
   limits?: Partial<ReadLimits>;
+  /** Told how far the verification has gone (every thousand files or events). */
+  onProgress?: ProgressListener;
 }
 
 export interface VerifyResult {
@@ -51,10 +66,9 @@ export interface VerifyResult {
  * the signature. A signed bundle (or `requireFullCoverage`) fails otherwise; an unsigned
  * one, like the golden bundles, passes with a warning naming the loose files.
  */
-function coverage(bundle: Bundle, covered: Set<string>, signed: boolean, options: VerifyOptions): BundleCheck {
-  const loose = [...bundle.files.keys()].filter((name) => !covered.has(name));
+function coverage(loose: string[], fileCount: number, signed: boolean, options: VerifyOptions): BundleCheck {
   if (loose.length === 0)
-    return { name: 'coverage', ok: true, detail: `every file is bound by a hash or the signature (${bundle.files.size} files)` };
+    return { name: 'coverage', ok: true, detail: `every file is bound by a hash or the signature (${fileCount} files)` };
   const detail = `bound by no hash or signature: ${loose.join(', ')} (only their cross-checked fields are verified)`;
   return signed || options.requireFullCoverage
     ? { name: 'coverage', ok: false, detail }
@@ -87,54 +101,97 @@ function summary(pass: EventPass, documents: BundleDocuments): Record<string, st
   };
 }
 
-/** Verifies a bundle already read; a failure to read a file mid-way is a failed `readable` check. */
-export async function verifyBundle(bundle: Bundle, options: VerifyOptions = {}): Promise<VerifyResult> {
-  try {
-    return await runChecks(bundle, options);
-  } catch (error) {
-    return unreadable(error);
-  }
-}
-
 function unreadable(error: unknown): VerifyResult {
   const detail = error instanceof BundleReadError ? error.message : `cannot be checked: ${(error as Error).message}`;
   return { ok: false, checks: [{ name: 'readable', ok: false, detail }], events: 0 };
 }
 
-async function runChecks(bundle: Bundle, options: VerifyOptions): Promise<VerifyResult> {
+/** Verifies the files of a bundle as they come; a failure to read one is a failed `readable` check. */
+async function verifyEntries(entries: (space: TempSpace) => AsyncIterable<BundleEntry>, options: VerifyOptions): Promise<VerifyResult> {
+  const space = new TempSpace();
+  try {
+    return await runChecks(entries(space), space, options);
+  } catch (error) {
+    return unreadable(error);
+  } finally {
+    await space.remove();
+  }
+}
+
+async function runChecks(entries: AsyncIterable<BundleEntry>, space: TempSpace, options: VerifyOptions): Promise<VerifyResult> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const findings = new Findings();
-  checkLayout(bundle, findings);
-  const documents = await loadDocuments(bundle, findings);
+  const artifacts = new ArtifactIndex(space);
+  const progress = new ProgressReport(options.onProgress);
+  const collector = new BundleCollector({ findings, artifacts, space, limits, progress });
+  for await (const entry of entries) await collector.add(entry);
+  const collected = await collector.finish();
+  const { documents, pass } = collected;
+  findings.startStep(STEP.manifestFields);
   checkManifestFields(documents, findings);
+  findings.startStep(STEP.profiles);
   checkProfileDeclarations(documents, findings);
+  findings.startStep(STEP.hashMethods);
   checkHashMethods(documents, findings);
+  findings.startStep(STEP.scopeDeclarations);
   checkScopeDeclarations(documents, findings);
-  const artifacts = await ArtifactIndex.build(bundle);
-  const pass = await checkEvents(bundle, documents, artifacts, findings, limits);
+  findings.startStep(STEP.declaredHashes);
   checkDeclaredHashes(documents, pass, findings);
+  findings.startStep(STEP.scope);
   checkScope(documents, pass, findings);
   const covered = new Set<string>([BUNDLE_FILES.events]);
+  findings.startStep(STEP.segmentRef);
   if (checkSegmentRef(documents, findings)) covered.add(BUNDLE_FILES.segment);
-  for (const name of await checkFileDigests(bundle, documents, findings)) covered.add(name);
+
+  progress.stage('artifacts');
   checkManifestArtifacts(documents, artifacts, findings);
-  checkUnreferenced(artifacts, findings);
-  for (const name of artifacts.referenced) covered.add(name);
-  const signature = await checkSignature(bundle, documents, findings, options.jwks);
+  const named = fileDigestNames(documents);
+  const matched = artifacts.finish(findings, named);
+  findings.startStep(STEP.fileDigests);
+  const digestOf = (name: string): string | undefined => collected.files.get(name)?.digest ?? matched.digests.get(name);
+  for (const name of checkFileDigests(documents, digestOf, findings)) covered.add(name);
+
+  findings.startStep(STEP.signature);
+  const signature = await checkSignature(documents, findings, options.jwks);
   for (const name of signature.covered) covered.add(name);
-  const signed = SIGNATURE_FILES.some((name) => bundle.files.has(name));
+  const loose = looseFiles(collected, matched.unreferenced, covered);
   const checks = [
     ...Object.entries(summary(pass, documents)).map(([name, detail]) => findings.check(name, detail)),
     findings.check('signature', signature.detail),
-    coverage(bundle, covered, signed, options),
+    coverage(loose, collected.fileCount, documents.signatures.size > 0, options),
   ];
   return { ok: checks.every((check) => check.ok), checks, events: pass.count };
 }
 
-/** Reads and verifies; an unreadable bundle is one failed `readable` check, not an exception. */
+/**
+ * Files bound by nothing, in the bundle's order: documents and other files not covered,
+ * and artifact files that nothing references (every referenced one is bound by its pointer).
+ */
+function looseFiles(collected: CollectedBundle, unreferenced: Array<{ name: string; key: OrderKey }>, covered: Set<string>): string[] {
+  const loose = [...collected.files].filter(([name]) => !covered.has(name)).map(([name, { key }]) => ({ name, key }));
+  for (const file of unreferenced) if (!covered.has(file.name)) loose.push(file);
+  return loose.sort((a, b) => compareKeys(a.key, b.key)).map(({ name }) => name);
+}
+
+/** Verifies a bundle already read into a map (tests, tools). */
+export async function verifyBundle(bundle: Bundle, options: VerifyOptions = {}): Promise<VerifyResult> {
+  return verifyEntries(() => memoryEntries(bundle), options);
+}
+
+/**
+ * Reads and verifies a bundle directory or `.tar.gz`/`.tgz` in one pass; an unreadable
+ * bundle is one failed `readable` check, not an exception.
+ */
 export async function verifyBundlePath(source: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   try {
-    return await verifyBundle(await readBundle(source, options.limits), options);
+    const stat = await lstat(source).catch((error: NodeJS.ErrnoException) => {
+      throw new BundleReadError(`cannot read ${source}: ${error.code ?? String(error)}`);
+    });
+    if (stat.isDirectory()) return await verifyEntries((space) => directoryEntries(source, limits, space), options);
+    if (!stat.isFile()) throw new BundleReadError(`${source} is neither a directory nor a file`);
+    if (stat.size > limits.maxTotalBytes) throw new BundleReadError(`${source} is larger than ${limits.maxTotalBytes} bytes`);
+    return await verifyEntries((space) => readTarEntries(source, limits, space), options);
   } catch (error) {
     return unreadable(error);
   }

@@ -104,6 +104,20 @@ describe('strict tar.gz reader', () => {
     await expect(read(bomb, { maxTotalBytes: 1024 * 1024, maxFiles: 10 })).rejects.toThrow(/unpacks to more than/);
   });
 
+  it('checklist 53: refuses a duplicate among more names than it holds in memory (spilled to disk)', async () => {
+    // Past 20,000 names they are compared on disk when the archive ends: the repeat is still found.
+    const entries = (duplicate: number): Buffer[] =>
+      Array.from({ length: 25_000 }, (_, index) => entry(`artifacts/a-${index === duplicate ? 21_000 : index}.json`, '{}'));
+    await expect(read(await archive('late-twice.tgz', ...entries(24_000), END))).rejects.toThrow(
+      /"artifacts\/a-21000\.json" appears twice/,
+    );
+    await expect(
+      read(await archive('early-twice.tgz', ...entries(24_000).slice(0, 21_000), entry('artifacts/a-3.json', '{}'), END)),
+    ).rejects.toThrow(/"artifacts\/a-3\.json" appears twice/);
+    const distinct = await read(await archive('distinct.tgz', ...entries(-1), END));
+    expect(distinct.size).toBe(25_000);
+  });
+
   it('refuses what is not a gzip-compressed tar', async () => {
     const garbage = path.join(dir.path, 'garbage.tgz');
     await writeFile(garbage, Buffer.from('definitely not gzip'));

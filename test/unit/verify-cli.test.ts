@@ -49,6 +49,17 @@ describe('ecs verify (a real child process)', () => {
     );
   });
 
+  it('--progress reports on stderr only: stdout stays the JSON report', async () => {
+    const result = await ecs('verify', goldenBundleDir('baseline'), '--progress', '--json');
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as { ok: boolean; events: number }).events).toBe(3);
+    expect(result.stderr).toMatch(/^verifying: \[-+\] 0% 0 \/ 3 events\n/);
+    expect(result.stderr).toMatch(/verified 3 events in \d+\.\d s\n$/);
+    // Not a terminal and not asked for: nothing on stderr.
+    expect((await ecs('verify', goldenBundleDir('baseline'), '--json')).stderr).toBe('');
+    expect((await ecs('verify', goldenBundleDir('baseline'), '--progress', '--no-progress')).code).toBe(2);
+  });
+
   it('exits 2 on usage errors', async () => {
     expect((await ecs('verify')).code).toBe(2);
     expect((await ecs('verify', goldenBundleDir('ncp'), '--colour')).code).toBe(2);
