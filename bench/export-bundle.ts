@@ -13,6 +13,11 @@
 // (tsx and the modules cli/ecs.ts loads), whatever the bundle.
 //
 //   npx tsx bench/export-bundle.ts [--backend=postgresql|pglite] [--events=N] [--pglite-events=N]
+//   npx tsx bench/export-bundle.ts --synthetic [--events=N] [--events-per-record=K]
+//
+// `--synthetic` measures the verifier alone, on a signed bundle written straight to disk by
+// test/support/long-bundle.ts (no database, no exporter: minutes instead of the hours a
+// ten-million-event fill takes), one decision record per K events (default 1).
 //
 // Defaults: PostgreSQL only, 1,000,000 events (PGlite: 100,000 when asked for). The chain is
 // filled with multi-row INSERTs of events built exactly as the ledger builds them
@@ -37,6 +42,7 @@ import { fmt, mb, now, table } from './support/report';
 import { collectGarbage, sampleRss } from './support/resources';
 import { runMain } from './support/run-main';
 import { workloadAdmission } from './support/workload-admission';
+import { writeLongBundle } from '../test/support/long-bundle';
 import { positiveIntegerOption } from './support/options';
 
 const TENANT = 'bench-export';
@@ -202,7 +208,7 @@ async function exportInChild(databaseUrl: string, events: number, work: string):
   return JSON.parse(await readFile(resultFile, 'utf8')) as ExportResult;
 }
 
-async function verifyPhases(events: number, work: string): Promise<Phase[]> {
+async function verifyPhases(events: number, work: string, { unpacked = false } = {}): Promise<Phase[]> {
   const [file, jwks, dir] = [path.join(work, 'bundle.tar.gz'), path.join(work, 'jwks.json'), path.join(work, 'unpacked')];
   const start = await ecsWithPeak(['help']);
   console.log(`  ecs help (the command's start alone): peak RSS ${mb(start.peakRss)}`);
@@ -220,7 +226,7 @@ async function verifyPhases(events: number, work: string): Promise<Phase[]> {
     ['ecs verify bundle.tar.gz', file],
     ['ecs verify <unpacked directory>', dir],
   ] as const) {
-    if (target === dir) {
+    if (target === dir && !unpacked) {
       await mkdir(dir);
       await new Promise<void>((resolve, reject) =>
         execFile('tar', ['-xzf', file, '-C', dir], (error) => (error ? reject(error) : resolve())),
@@ -293,8 +299,48 @@ async function child(): Promise<void> {
   }
 }
 
+/** The verifier alone on a synthetic signed bundle: written, packed, verified as archive and directory. */
+async function synthetic(): Promise<void> {
+  const events = positiveIntegerOption('events', 1_000_000);
+  const eventsPerRecord = positiveIntegerOption('events-per-record', 1);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'ecs-bench-verify-'));
+  try {
+    console.log(`# export-bundle --synthetic: ${environment()}\n\n${fmt(events)} events, one decision record per ${eventsPerRecord}`);
+    const keys = await loadSigningKeys(path.join(work, 'signing-keys.json'));
+    await writeFile(path.join(work, 'jwks.json'), JSON.stringify(keys.jwks));
+    const dir = path.join(work, 'unpacked');
+    let started = now();
+    await writeLongBundle(dir, { count: events, eventsPerRecord, signer: keys });
+    console.log(`  written in ${fmt((now() - started) / 1000, 1)} s`);
+    started = now();
+    await new Promise<void>((resolve, reject) =>
+      execFile('tar', ['-czf', path.join(work, 'bundle.tar.gz'), '-C', dir, '.'], (error) => (error ? reject(error) : resolve())),
+    );
+    const packed = await stat(path.join(work, 'bundle.tar.gz'));
+    console.log(`  packed in ${fmt((now() - started) / 1000, 1)} s: ${mb(packed.size)} gzip`);
+    const rows = await verifyPhases(events, work, { unpacked: true });
+    console.log('\n### export-bundle --synthetic\n');
+    console.log(
+      table(
+        ['phase', 'events', 'time s', 'events/s', 'peak RSS', 'note'],
+        rows.map((row) => [
+          row.phase,
+          fmt(row.events),
+          fmt(row.seconds, 1),
+          row.events > 0 ? fmt(row.events / row.seconds) : '-',
+          mb(row.peakRss),
+          row.note,
+        ]),
+      ),
+    );
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 runMain(async () => {
   if (process.argv.includes('--child')) return child();
+  if (process.argv.includes('--synthetic')) return synthetic();
   const backends = backendsFromArgs(
     process.argv.slice(2).some((arg) => arg.startsWith('--backend=')) ? undefined : ['--backend=postgresql'],
   );

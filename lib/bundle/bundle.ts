@@ -59,22 +59,27 @@ export interface Bundle {
   readonly files: ReadonlyMap<string, BundleFile>;
 }
 
-/** Limits on what a reader accepts; anything larger is refused, not truncated. */
+/**
+ * Limits on what a reader accepts; anything larger is refused, not truncated. The verifier
+ * streams, so these bound time and temporary disk, not memory; the defaults admit a bundle of
+ * ten million events (`EXPORT_MAX_EVENTS`: about 9 GB of events.jsonl, 4 GB of
+ * chain-segment.json and 23 GB unpacked with one decision record per event).
+ */
 export interface ReadLimits {
-  /** Largest single file. @default 1 GiB */
+  /** Largest single file. @default 32 GiB */
   maxFileBytes: number;
-  /** Sum of all files (for a `.tar.gz`: of the unpacked archive). @default 3 GiB */
+  /** Sum of all files (for a `.tar.gz`: of the unpacked archive). @default 64 GiB */
   maxTotalBytes: number;
-  /** Number of files. @default 4,000,000 */
+  /** Number of files. @default 25,000,000 */
   maxFiles: number;
   /** Longest line of events.jsonl. @default 1 MiB */
   maxLineBytes: number;
 }
 
 export const DEFAULT_LIMITS: ReadLimits = {
-  maxFileBytes: 1024 ** 3,
-  maxTotalBytes: 3 * 1024 ** 3,
-  maxFiles: 4_000_000,
+  maxFileBytes: 32 * 1024 ** 3,
+  maxTotalBytes: 64 * 1024 ** 3,
+  maxFiles: 25_000_000,
   maxLineBytes: 1024 ** 2,
 };
 

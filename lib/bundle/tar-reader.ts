@@ -5,9 +5,9 @@
  * only, and refuses rather than repairs: absolute paths, `..` or empty segments,
  * backslashes, symbolic and hard links, devices, duplicate names, bad header checksums,
  * non-zero padding, data after the end-of-archive blocks, truncation, and anything over
- * the read limits (checked while inflating, so a gzip bomb stops early). PAX `path`
- * records and GNU long names are honoured (other PAX keys are ignored; a PAX `size` is
- * refused). A refusal is a `BundleReadError` thrown when the reader meets the fault; the
+ * the read limits (checked while inflating, so a gzip bomb stops early). PAX `path` and
+ * `size` records, GNU long names and GNU base-256 sizes (files of 8 GiB and more) are
+ * honoured; other PAX keys are ignored. A refusal is a `BundleReadError` thrown when the reader meets the fault; the
  * gzip checksum is checked when the stream ends, so a consumer must read to the end.
  */
 import { createReadStream } from 'node:fs';
@@ -47,10 +47,20 @@ function text(header: Buffer, offset: number, length: number): string {
 }
 
 function octal(header: Buffer, offset: number, length: number, what: string): number {
-  if ((header[offset]! & 0x80) !== 0) throw new BundleReadError(`${what} uses base-256 encoding (entry too large)`);
+  if ((header[offset]! & 0x80) !== 0) throw new BundleReadError(`${what} uses base-256 encoding`);
   const raw = text(header, offset, length).trim();
   if (!/^[0-7]{1,12}$/.test(raw)) throw new BundleReadError(`${what} field is not an octal number`);
   return parseInt(raw, 8);
+}
+
+/** The size field: octal, or GNU base-256 (high bit of the first byte set, then big-endian). */
+function sizeField(header: Buffer): number {
+  if ((header[124]! & 0x80) === 0) return octal(header, 124, 12, 'size');
+  if (header[124] !== 0x80) throw new BundleReadError('size field is negative or out of range');
+  let value = 0n;
+  for (let index = 125; index < 136; index += 1) value = (value << 8n) | BigInt(header[index]!);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new BundleReadError('size field is out of range');
+  return Number(value);
 }
 
 function checkHeader(header: Buffer): void {
@@ -76,8 +86,13 @@ function safeName(raw: string, isDirectory: boolean): string {
   return name;
 }
 
-function paxPath(data: Buffer): string | undefined {
-  let path: string | undefined;
+interface PaxRecords {
+  path?: string;
+  size?: number;
+}
+
+function paxRecords(data: Buffer): PaxRecords {
+  const records: PaxRecords = {};
   let offset = 0;
   while (offset < data.length) {
     const space = data.indexOf(0x20, offset);
@@ -88,11 +103,15 @@ function paxPath(data: Buffer): string | undefined {
     const record = data.subarray(space + 1, offset + length - 1).toString('utf8');
     const equals = record.indexOf('=');
     const key = record.slice(0, equals);
-    if (key === 'size') throw new BundleReadError('PAX size records are not accepted');
-    if (key === 'path') path = record.slice(equals + 1);
+    const value = record.slice(equals + 1);
+    if (key === 'size') {
+      if (!/^[0-9]{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new BundleReadError('malformed PAX size record');
+      records.size = Number(value);
+    }
+    if (key === 'path') records.path = value;
     offset += length;
   }
-  return path;
+  return records;
 }
 
 const isZero = (bytes: Buffer): boolean => bytes.every((byte) => byte === 0);
@@ -157,6 +176,7 @@ export async function* readTarEntries(file: string, limits: ReadLimits, space: T
   let total = 0;
   let files = 0;
   let longName: string | undefined;
+  let paxSize: number | undefined;
   try {
     for (;;) {
       const header = await reader.exactly(BLOCK);
@@ -167,16 +187,23 @@ export async function* readTarEntries(file: string, limits: ReadLimits, space: T
       }
       checkHeader(header);
       const type = String.fromCharCode(header[156]!);
-      const size = octal(header, 124, 12, 'size');
+      const headerSize = sizeField(header);
 
       if (type === 'x' || type === 'g' || type === 'L') {
-        if (size > MAX_META_BYTES) throw new BundleReadError('extended header is too large');
-        const meta = await data(reader, size);
-        await padding(reader, size);
-        if (type === 'x') longName = paxPath(meta) ?? longName;
+        if (headerSize > MAX_META_BYTES) throw new BundleReadError('extended header is too large');
+        const meta = await data(reader, headerSize);
+        await padding(reader, headerSize);
+        if (type === 'x') {
+          const records = paxRecords(meta);
+          longName = records.path ?? longName;
+          paxSize = records.size ?? paxSize;
+        }
         if (type === 'L') longName = text(meta, 0, meta.length);
         continue;
       }
+      // A pax `size` stands for the entry's size, whatever its ustar field says.
+      const size = paxSize ?? headerSize;
+      paxSize = undefined;
       const prefix = header.subarray(257, 263).toString('latin1') === 'ustar\u0000' ? text(header, 345, 155) : '';
       const raw = longName ?? (prefix ? `${prefix}/${text(header, 0, 100)}` : text(header, 0, 100));
       longName = undefined;

@@ -132,6 +132,7 @@ const environmentSchema = z.object({
     .max(1000)
     .default(2),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  GRAPHQL_IDE: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   GRAPHQL_PERSISTED_MANIFEST: z.string().optional(),
   GRAPHQL_PERSISTED_ONLY: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   SUBSCRIPTION_BUFFER: z.coerce.number({ error: 'must be a number of events from 1 to 100000' }).int().min(1).max(100_000).default(1000),
@@ -155,7 +156,7 @@ const environmentSchema = z.object({
     .int()
     .min(1)
     .max(100_000_000)
-    .default(1_000_000),
+    .default(10_000_000),
   EXPORT_POLL_MS: positiveMs.default(2000),
   EXPORT_STALE_MS: positiveMs.default(60_000),
   PROVIDER_ID: z
@@ -273,6 +274,8 @@ export interface Config {
   graphqlLimits: GraphqlLimitsConfig;
   /** Automatic persisted queries, a manifest of operations and the safelist that runs only those. */
   persistedOperations: PersistedOperationsConfig;
+  /** GraphiQL for browsers at `GET /graphql` (`GRAPHQL_IDE`; default on, off when NODE_ENV=production). */
+  graphqlIde: boolean;
   /** Evidence exports (docs/exports.md). */
   exports: ExportConfig;
 }
@@ -304,7 +307,7 @@ export interface RequestBodyConfig {
 export interface ExportConfig {
   /** Exports queued or running at once per principal; more are 429 (`EXPORTS_PER_PRINCIPAL`). @default 2 */
   perPrincipal: number;
-  /** Most events in one export; a larger range is refused (`EXPORT_MAX_EVENTS`). @default 1000000 */
+  /** Most events in one export; a larger range is refused (`EXPORT_MAX_EVENTS`). @default 10000000 */
   maxEvents: number;
   /** How often each audit plane looks for queued exports (`EXPORT_POLL_MS`). @default 2000 */
   pollIntervalMs: number;
@@ -507,6 +510,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       introspection: env.GRAPHQL_INTROSPECTION === undefined ? env.NODE_ENV !== 'production' : env.GRAPHQL_INTROSPECTION === 'true',
     },
     persistedOperations: parsePersistedOperations(env),
+    graphqlIde: env.GRAPHQL_IDE === undefined ? env.NODE_ENV !== 'production' : env.GRAPHQL_IDE === 'true',
     exports: {
       perPrincipal: env.EXPORTS_PER_PRINCIPAL,
       maxEvents: env.EXPORT_MAX_EVENTS,

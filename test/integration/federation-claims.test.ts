@@ -51,7 +51,7 @@ describe('GET /v1/federation/claims', () => {
         evidence_profiles: ['ecs-evidence-baseline', 'ecs-evidence-admissible', 'ecs-evidence-ncp'],
         hash_profiles: ['ecs-hash-v1'],
         export_endpoints: expect.arrayContaining(['/v1/exports', '/v1/exports/{id}', '/v1/exports/{id}/bundle', '/v1/events']),
-        exports: { max_events_per_export: 1_000_000, exports_per_principal: 2 },
+        exports: { max_events_per_export: 10_000_000, exports_per_principal: 2 },
       },
       storage: {
         classes: expect.arrayContaining([

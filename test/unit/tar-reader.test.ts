@@ -71,7 +71,8 @@ describe('strict tar.gz reader', () => {
     ['a symbolic link', /symbolic link/, entry('manifest.json', '', '2')],
     ['a hard link', /hard link/, entry('manifest.json', '', '1')],
     ['a device', /entry type/, entry('dev', '', '3')],
-    ['a PAX size record', /PAX size/, entry('pax', '13 size=9999\n', 'x'), entry('a', 'x')],
+    ['a PAX size record that is not a number', /malformed PAX size/, entry('pax', '13 size=-999\n', 'x'), entry('a', 'x')],
+    ['a PAX size past the data', /truncated/, entry('pax', '13 size=9999\n', 'x'), entry('a', 'x')],
     ['a PAX path escaping the root', /unsafe path/, entry('pax', '16 path=../evil\n', 'x'), entry('a', 'x')],
   ] as Array<[string, RegExp, ...Buffer[]]>)('checklist 53: refuses %s', async (_, reason, ...parts) => {
     const refused = read(await archive(`bad-${Math.random()}.tgz`, ...parts, END));
@@ -116,6 +117,34 @@ describe('strict tar.gz reader', () => {
     ).rejects.toThrow(/"artifacts\/a-3\.json" appears twice/);
     const distinct = await read(await archive('distinct.tgz', ...entries(-1), END));
     expect(distinct.size).toBe(25_000);
+  });
+
+  it('reads a PAX size in place of the ustar field, as a file of 8 GiB and more needs', async () => {
+    const data = Buffer.from('pax-sized');
+    const body = Buffer.concat([data, Buffer.alloc(512 - data.length)]);
+    const files = await read(await archive('pax-size.tgz', entry('pax', '10 size=9\n', 'x'), header('a', 0), body, END));
+    expect(files.get('a')!.toString()).toBe('pax-sized');
+  });
+
+  it('writes a file over 8 GiB with a PAX size and a base-256 ustar size, which GNU tar and this reader read back', async () => {
+    const size = 9_000_000_001;
+    const headers = tarHeader('events.jsonl', size);
+    expect(headers.length).toBe(3 * 512);
+    expect(headers.subarray(512, 1024).toString('utf8')).toMatch(/^19 size=9000000001\n/);
+    expect(headers[1024 + 124]).toBe(0x80);
+    // Headers alone: the reader takes the size, then stops at the limit before any data.
+    await expect(read(await archive('huge.tgz', headers, END), { maxFileBytes: 8 * 1024 ** 3 })).rejects.toThrow(
+      /"events.jsonl" is larger than 8589934592 bytes/,
+    );
+    // The base-256 field alone (no pax header) says the same.
+    await expect(read(await archive('huge-256.tgz', headers.subarray(1024), END), { maxFileBytes: 8 * 1024 ** 3 })).rejects.toThrow(
+      /is larger than 8589934592/,
+    );
+    const plain = path.join(dir.path, 'huge.tar');
+    await writeFile(plain, Buffer.concat([headers, END]));
+    const listing = spawnSync('tar', ['-tvf', plain], { encoding: 'utf8' });
+    if (listing.error) return; // no tar on this machine: the reader's round trip stands
+    expect(listing.stdout).toMatch(/9000000001 .*events\.jsonl/);
   });
 
   it('refuses what is not a gzip-compressed tar', async () => {

@@ -16,7 +16,7 @@ export const exportEndpoints: readonly string[] = ['/v1/events', '/v1/exports', 
 /** What applies when a plane runs without a configuration (the defaults of lib/config). */
 export const DEFAULT_EXPORT_SETTINGS: ExportConfig = {
   perPrincipal: 2,
-  maxEvents: 1_000_000,
+  maxEvents: 10_000_000,
   pollIntervalMs: 2000,
   staleAfterMs: 60_000,
   providerId: 'ecs-provider',
