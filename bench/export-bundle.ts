@@ -42,7 +42,7 @@ import { fmt, mb, now, table } from './support/report';
 import { collectGarbage, sampleRss } from './support/resources';
 import { runMain } from './support/run-main';
 import { workloadAdmission } from './support/workload-admission';
-import { writeLongBundle } from '../test/support/long-bundle';
+import { writeLongBundle } from '../testkit/long-bundle';
 import { positiveIntegerOption } from './support/options';
 
 const TENANT = 'bench-export';

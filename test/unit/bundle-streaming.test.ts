@@ -7,7 +7,7 @@ import { verifyBundlePath } from '../../lib/bundle/verify-bundle';
 import type { BundleCheck, VerifyResult } from '../../lib/bundle/verify-bundle';
 import { bundleFileNames, packInOrder } from '../support/bundle-writer/pack-in-order';
 import { testSigner } from '../support/bundles';
-import { longBundleArtifact, writeLongBundle } from '../support/long-bundle';
+import { longBundleArtifact, writeLongBundle } from '../../testkit/long-bundle';
 import { makeTempDir } from '../../testkit/temp-dir';
 
 const ROOT = path.resolve(__dirname, '..', '..');

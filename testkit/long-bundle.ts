@@ -9,15 +9,15 @@
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { BUNDLE_FILES, MANIFEST_SIGNATURE_TYP } from '../../lib/bundle/bundle';
-import { JOINED_HASH_METHOD, MERKLE_ROOT_METHOD, accumulatorFor } from '../../lib/bundle/hash-methods';
-import type { BundleSigner } from '../../lib/bundle/plan-bundle';
-import { prettyCanonicalJson } from '../../lib/bundle/pretty-json';
-import { segmentHead, segmentTail } from '../../lib/bundle/segment-text';
-import { manifest, profileClaim, verifierInputs } from '../../lib/bundle/write-documents';
-import { canonicalJson, sha256Digest } from '../../lib/evidence/canonical-json';
-import type { JsonObject } from '../../lib/evidence/canonical-json';
-import { detachPayload } from '../../lib/keys/verify-jws';
+import { BUNDLE_FILES, MANIFEST_SIGNATURE_TYP } from '../lib/bundle/bundle';
+import { JOINED_HASH_METHOD, MERKLE_ROOT_METHOD, accumulatorFor } from '../lib/bundle/hash-methods';
+import type { BundleSigner } from '../lib/bundle/plan-bundle';
+import { prettyCanonicalJson } from '../lib/bundle/pretty-json';
+import { segmentHead, segmentTail } from '../lib/bundle/segment-text';
+import { manifest, profileClaim, verifierInputs } from '../lib/bundle/write-documents';
+import { canonicalJson, sha256Digest } from '../lib/evidence/canonical-json';
+import type { JsonObject } from '../lib/evidence/canonical-json';
+import { detachPayload } from '../lib/keys/verify-jws';
 
 export interface LongBundleOptions {
   count: number;
