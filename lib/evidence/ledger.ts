@@ -6,6 +6,7 @@ import type { JsonObject } from './canonical-json';
 import { ENVELOPE_FIELDS, PLATFORM_TENANT, chainIdFor } from './evidence-event';
 import { announceCommitted } from './commit-announcer';
 import { eventTemplate } from './event-template';
+import { foldCommitted } from './merkle-state/fold-after-commit';
 import type { EventTemplate } from './event-template';
 import type { EvidenceEvent, EvidenceInput } from './evidence-event';
 
@@ -95,9 +96,18 @@ export function evidenceTransaction<T>(
       transaction = tx;
       return work(tx);
     });
-    announceCommitted(db, appendedIn(transaction));
+    committed(db, appendedIn(transaction));
     return result;
   });
+}
+
+/**
+ * After a commit: announces the events to the live streams and folds the blocks they complete
+ * into their chains' Merkle state, both outside the appending transaction.
+ */
+function committed(db: Database, events: EvidenceEvent[]): void {
+  announceCommitted(db, events);
+  foldCommitted(db, events);
 }
 
 /** Events appended through each open transaction client, announced once it commits. */
@@ -150,7 +160,7 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
       onItsOwn(db),
       actions.flatMap((action) => action.events),
     );
-    announceCommitted(db, appended);
+    committed(db, appended);
     let at = 0;
     for (const action of actions) {
       action.resolve(appended.slice(at, at + action.events.length));
@@ -160,7 +170,7 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
     if (actions.length === 1) return actions[0]!.reject(error);
     for (const action of actions) {
       await appendPrepared(onItsOwn(db), action.events).then((events) => {
-        announceCommitted(db, events);
+        committed(db, events);
         action.resolve(events);
       }, action.reject);
     }

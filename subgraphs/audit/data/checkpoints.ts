@@ -3,8 +3,9 @@ import { canonicalJson } from '../../../lib/evidence/canonical-json';
 import { chainIdFor } from '../../../lib/evidence/evidence-event';
 import type { SigningKeys } from '../../../lib/keys/signing-keys';
 import { CHECKPOINT_TYP } from '../../../lib/proofs/proof-document';
-import { streamMerkleRoot } from '../../../lib/proofs/streaming-proofs';
-import { chainEventHashes, remembering } from './chain-hashes';
+import { storedSubtrees } from '../../../lib/evidence/merkle-state/stored-subtrees';
+import { EMPTY_TREE_ROOT, subtreeRoot } from '../../../lib/proofs/subtree-proofs';
+import { chainReads } from './chain-reads';
 
 export const CHECKPOINT_TYPE = 'ecs.chain-checkpoint';
 
@@ -57,7 +58,8 @@ export async function signCheckpoint({
 
 /**
  * The chain's latest event, signed as a checkpoint with the Merkle root of the whole chain.
- * Cost: one ordered read of every event hash of the chain (1,000 per round trip).
+ * Cost: O(log n) stored Merkle nodes and the event hashes of the last, incomplete block
+ * (lib/evidence/merkle-state/), once the stored state has caught up.
  */
 export async function signChainHead({
   db,
@@ -77,11 +79,9 @@ export async function signChainHead({
     orderBy: { sequence: 'desc' },
     select: { sequence: true, eventHash: true },
   });
-  const sequence = head?.sequence ?? 0;
-  const seen = new Map<number, string>();
-  const { root } = await streamMerkleRoot(
-    remembering(chainEventHashes({ db, chainId, upTo: sequence, signal }), new Set([sequence]), seen),
-  );
-  if (head && seen.get(sequence) !== head.eventHash) throw new Error(`${chainId}: the head changed while it was read`);
-  return signCheckpoint({ keys, tenantId, sequence, headHash: head?.eventHash ?? null, merkleRoot: root });
+  if (!head) return signCheckpoint({ keys, tenantId, sequence: 0, headHash: null, merkleRoot: EMPTY_TREE_ROOT });
+  const source = await storedSubtrees({ db, chainId, size: head.sequence, slots: chainReads(db), signal });
+  const { root, headHash } = await subtreeRoot(source, head.sequence);
+  if (headHash !== head.eventHash) throw new Error(`${chainId}: the head changed while it was read`);
+  return signCheckpoint({ keys, tenantId, sequence: head.sequence, headHash, merkleRoot: root });
 }

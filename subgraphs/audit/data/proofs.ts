@@ -3,8 +3,10 @@ import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { JsonObject } from '../../../lib/evidence/canonical-json';
 import { chainIdFor } from '../../../lib/evidence/evidence-event';
 import type { SigningKeys } from '../../../lib/keys/signing-keys';
-import { streamConsistencyDocument, streamInclusionDocument } from '../../../lib/proofs/streaming-proofs';
-import { chainEventHashes, headSequence, remembering } from './chain-hashes';
+import { storedSubtrees } from '../../../lib/evidence/merkle-state/stored-subtrees';
+import { subtreeConsistencyDocument, subtreeInclusionDocument } from '../../../lib/proofs/subtree-proofs';
+import { headSequence } from './chain-hashes';
+import { chainReads } from './chain-reads';
 import { signCheckpoint } from './checkpoints';
 import type { ChainCheckpoint } from './checkpoints';
 
@@ -30,7 +32,8 @@ async function treeSizeOf(db: Database, chainId: string, requested: number | und
 
 /**
  * Inclusion of the event at `sequence` in the tree of the first `treeSize` events, with a
- * checkpoint of that tree signed now. Cost: one ordered read of `treeSize` event hashes.
+ * checkpoint of that tree signed now. Cost: O(log n) stored Merkle nodes and at most two
+ * blocks of event hashes (lib/evidence/merkle-state/), once the stored state has caught up.
  */
 export async function proveInclusion({
   db,
@@ -53,10 +56,9 @@ export async function proveInclusion({
   if (sequence > size) {
     throw new EcsError(ErrorCode.ValidationFailed, `sequence ${sequence} is beyond the tree size ${size}`, { field: 'sequence' });
   }
-  const seen = new Map<number, string>();
-  const hashes = remembering(chainEventHashes({ db, chainId, upTo: size, signal }), new Set([size]), seen);
-  const document = await streamInclusionDocument(hashes, { index: sequence - 1, size, chainId });
-  const checkpoint = await signCheckpoint({ keys, tenantId, sequence: size, headHash: seen.get(size)!, merkleRoot: document.root });
+  const source = await storedSubtrees({ db, chainId, size, slots: chainReads(db), signal });
+  const { document, headHash } = await subtreeInclusionDocument(source, { index: sequence - 1, size, chainId });
+  const checkpoint = await signCheckpoint({ keys, tenantId, sequence: size, headHash, merkleRoot: document.root });
   return {
     document: { ...document, checkpoint: checkpoint.jws } as unknown as JsonObject,
     treeSize: size,
@@ -68,7 +70,7 @@ export async function proveInclusion({
 
 /**
  * The tree of the first `fromSize` events is a prefix of the tree of the first `toSize`
- * (default: the head), with checkpoints of both signed now. Cost: one read of `toSize` hashes.
+ * (default: the head), with checkpoints of both signed now. Cost: as an inclusion proof.
  */
 export async function proveConsistency({
   db,
@@ -91,15 +93,14 @@ export async function proveConsistency({
   if (fromSize > size) {
     throw new EcsError(ErrorCode.ValidationFailed, `fromSize ${fromSize} is beyond the tree size ${size}`, { field: 'fromSize' });
   }
-  const seen = new Map<number, string>();
-  const hashes = remembering(chainEventHashes({ db, chainId, upTo: size, signal }), new Set([fromSize, size]), seen);
-  const document = await streamConsistencyDocument(hashes, { firstSize: fromSize, size, chainId });
-  const checkpoint = await signCheckpoint({ keys, tenantId, sequence: size, headHash: seen.get(size)!, merkleRoot: document.root });
+  const source = await storedSubtrees({ db, chainId, size, slots: chainReads(db), signal });
+  const { document, firstHeadHash, headHash } = await subtreeConsistencyDocument(source, { firstSize: fromSize, size, chainId });
+  const checkpoint = await signCheckpoint({ keys, tenantId, sequence: size, headHash, merkleRoot: document.root });
   const firstCheckpoint = await signCheckpoint({
     keys,
     tenantId,
     sequence: fromSize,
-    headHash: seen.get(fromSize)!,
+    headHash: firstHeadHash,
     merkleRoot: document.first_root,
   });
   return {
