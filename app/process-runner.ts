@@ -3,6 +3,7 @@ import type { Config, Plane } from '../lib/config/config';
 import { createLogger } from '../lib/logger';
 import type { Logger } from '../lib/logger';
 import { startGatewayServer } from './gateway-server';
+import { startedByPackageScript, watchParent } from './parent-watch';
 import { openSharedServices } from './shared-services';
 import { startStack } from './stack';
 import { startSubgraphServer } from './subgraph-server';
@@ -46,7 +47,8 @@ export async function runProcess(args: readonly string[]): Promise<void> {
   const stopReady = new Promise<() => Promise<void>>((resolve) => {
     resolveStop = resolve;
   });
-  onSignals(log, async () => (await stopReady)());
+  const stopOnSignal = onSignals(log, async () => (await stopReady)());
+  if (startedByPackageScript()) watchParent(() => stopOnSignal('parent exited'));
   try {
     resolveStop(await start(mode, config, log));
   } catch (error) {
@@ -102,9 +104,10 @@ function printUrls(base: string, ms: number, database: string): void {
   );
 }
 
-function onSignals(log: Logger, stop: () => Promise<void>): void {
+/** Installs SIGTERM/SIGINT handlers; returns the handler, to stop the same way on other causes. */
+function onSignals(log: Logger, stop: () => Promise<void>): (signal: NodeJS.Signals | 'parent exited') => void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals): void => {
+  const handler = (signal: NodeJS.Signals | 'parent exited'): void => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting at once');
       process.exit(1);
@@ -121,4 +124,5 @@ function onSignals(log: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+  return handler;
 }

@@ -10,10 +10,36 @@ import type { VerifyProgress } from '../lib/bundle/verify-bundle';
 import { progressLine } from '../lib/bundle/verify-progress';
 import { JwsError, parseJwks } from '../lib/keys/verify-jws';
 import { verifyProofDocument } from '../lib/proofs/proof-document';
+import { type CommandSpec, commandHelp, parseCommand } from './args';
 import { UsageError } from './usage-error';
 
-export const VERIFY_USAGE = 'ecs verify <bundle directory | .tar.gz> [--json] [--jwks <file>] [--strict] [--progress | --no-progress]';
-export const VERIFY_PROOF_USAGE = 'ecs verify-proof <proof.json> [--json] [--jwks <file>]';
+export const VERIFY_SPEC: CommandSpec = {
+  name: 'verify',
+  summary: 'verify an evidence bundle offline (a directory or a .tar.gz)',
+  positionals: ['bundle'],
+  options: {
+    json: { type: 'boolean', description: 'print the report as JSON on stdout' },
+    jwks: { type: 'string', valueName: 'file', description: 'check signatures against the public keys in this JWKS file' },
+    strict: { type: 'boolean', description: 'fail when the bundle does not cover its chain from the first event' },
+    progress: {
+      type: 'boolean',
+      negatable: true,
+      description: 'show progress on stderr (default: on a terminal only, after one second)',
+    },
+  },
+  notes: ['exit codes: 0 valid, 1 failed checks (each one listed), 2 wrong command line'],
+};
+
+export const VERIFY_PROOF_SPEC: CommandSpec = {
+  name: 'verify-proof',
+  summary: 'verify a Merkle inclusion or consistency proof document offline',
+  positionals: ['proof.json'],
+  options: {
+    json: { type: 'boolean', description: 'print the report as JSON on stdout' },
+    jwks: { type: 'string', valueName: 'file', description: 'check the signed tree head against the public keys in this JWKS file' },
+  },
+  notes: ['exit codes: 0 valid, 1 failed checks (each one listed), 2 wrong command line'],
+};
 
 /** Largest proof document read (a proof is a few kilobytes). */
 const MAX_PROOF_BYTES = 1024 * 1024;
@@ -30,34 +56,23 @@ interface Parsed {
   jwks?: JSONWebKeySet;
 }
 
-async function parse(args: string[], usage: string, bundle: boolean): Promise<Parsed> {
-  let target: string | undefined;
-  let jwksFile: string | undefined;
-  let json = false;
-  let strict = false;
-  let progress: boolean | undefined;
-  for (let index = 0; index < args.length; index += 1) {
-    const arg = args[index]!;
-    if (arg === '--json') json = true;
-    else if (arg === '--strict' && bundle) strict = true;
-    else if ((arg === '--progress' || arg === '--no-progress') && bundle) {
-      if (progress !== undefined) throw new UsageError('--progress or --no-progress is given twice');
-      progress = arg === '--progress';
-    } else if (arg === '--jwks' || arg.startsWith('--jwks=')) {
-      if (jwksFile !== undefined) throw new UsageError('--jwks is given twice');
-      jwksFile = arg === '--jwks' ? args[++index] : arg.slice('--jwks='.length);
-      if (!jwksFile) throw new UsageError('--jwks needs a file');
-    } else if (arg.startsWith('-') || target !== undefined) throw new UsageError(`unexpected argument "${arg}" (usage: ${usage})`);
-    else target = arg;
+/** The command's options, or `undefined` after printing its help. */
+async function parse(spec: CommandSpec, args: readonly string[]): Promise<Parsed | undefined> {
+  const parsed = parseCommand(spec, args);
+  if (!parsed) {
+    console.log(commandHelp(spec));
+    return undefined;
   }
-  if (target === undefined) throw new UsageError(`usage: ${usage}`);
+  const target = parsed.positionals[0]!;
   await access(target).catch(() => {
     throw new UsageError(`${target} does not exist`);
   });
+  const progress = parsed.flags.get('progress');
+  const jwksFile = parsed.strings.get('jwks');
   return {
     target,
-    json,
-    strict,
+    json: parsed.flags.get('json') === true,
+    strict: parsed.flags.get('strict') === true,
     ...(progress === undefined ? {} : { progress }),
     ...(jwksFile === undefined ? {} : { jwks: await readJwks(jwksFile) }),
   };
@@ -139,8 +154,9 @@ export class ProgressDisplay {
   }
 }
 
-export async function verify(args: string[]): Promise<number> {
-  const options = await parse(args, VERIFY_USAGE, true);
+export async function verify(args: readonly string[]): Promise<number> {
+  const options = await parse(VERIFY_SPEC, args);
+  if (!options) return 0;
   const shown = options.progress ?? process.stderr.isTTY === true;
   const progress = shown ? new ProgressDisplay(process.stderr, options.progress ? 0 : PROGRESS_DELAY_MS) : undefined;
   const result = await verifyBundlePath(options.target, {
@@ -152,8 +168,9 @@ export async function verify(args: string[]): Promise<number> {
   return report(`bundle ${options.target} (${result.events} events)`, result.checks, options.json, { events: result.events });
 }
 
-export async function verifyProof(args: string[]): Promise<number> {
-  const options = await parse(args, VERIFY_PROOF_USAGE, false);
+export async function verifyProof(args: readonly string[]): Promise<number> {
+  const options = await parse(VERIFY_PROOF_SPEC, args);
+  if (!options) return 0;
   let document: unknown;
   try {
     const bytes = await readFile(options.target);

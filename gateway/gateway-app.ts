@@ -29,6 +29,7 @@ import { createRateLimitStore } from '../lib/http/rate-limit-store';
 import type { AuthenticatedLocals } from './authenticate';
 import type { GatewayContext } from './gateway-context';
 import { mayReadMetrics, refuseMetrics } from './metrics-access';
+import { operationMetrics } from './operation-metrics';
 import { PrincipalConnections } from './subscriptions/principal-connections';
 import { inputBoundary, verifyJsonBody } from '../lib/http/input-boundary';
 import type { RefusalThrottle } from '../lib/evidence/refusal-throttle';
@@ -77,6 +78,8 @@ export interface GatewayAppOptions {
   rateLimitedPrefixes?: readonly string[];
   /** Persisted operations and the safelist (shared with the websocket). @default automatic persisted queries only */
   persistedOperations?: PersistedOperations;
+  /** Browser pages (the GraphQL IDE on a browser's `GET /graphql`, the console), served before the API's limits. @default none */
+  browserPages?: RequestHandler;
   /** Mounts further routes (the REST adapter) after GraphQL and before the 404 and error handlers. */
   mountRoutes?(mount: GatewayMount): void;
 }
@@ -141,7 +144,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     // Never report usage to Apollo, even when APOLLO_KEY happens to be set.
     // A subscription (in the schema, so tools see it; run only by the websocket) is refused
     // before it is planned, whether its text came with the request or by persisted id.
-    plugins: [ApolloServerPluginUsageReportingDisabled(), httpSubscriptionRefusal(), ...protections.plugins],
+    plugins: [ApolloServerPluginUsageReportingDisabled(), httpSubscriptionRefusal(), operationMetrics(), ...protections.plugins],
     formatError: (formatted, error) => formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'gateway error')),
   });
   await apollo.start();
@@ -175,6 +178,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     res.json(options.jwks());
   });
   app.get('/.well-known/openid-configuration', openIdConfiguration(options.tokenIssuer ?? { kind: 'none' }));
+  if (options.browserPages) app.use(options.browserPages);
   // Rate limits: per client address before authentication (also bounds credential
   // guessing), per principal after it. Counters live in Redis, shared by replicas, when
   // REDIS_URL is set; otherwise in this process. The store connects once the app is built,
@@ -218,7 +222,8 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
       sendError(res, await refuseMetrics({ db: options.db, caller, correlationId: requestId }));
       return;
     }
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    const scraped = await metrics.scrape();
+    res.type(scraped.contentType).send(scraped.text);
   });
   app.use(
     '/graphql',

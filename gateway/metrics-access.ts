@@ -3,8 +3,12 @@ import type { Database } from '../lib/db/database';
 import type { EcsError } from '../lib/errors';
 import { refuse } from '../lib/subgraph/authorize';
 
-/** `/metrics` describes the whole service: platform administrators only (no tenant in the token). */
+/**
+ * `/metrics` describes the whole service: platform administrators (no tenant in the token),
+ * and API keys given the dedicated `metrics.read` scope, for a monitoring system.
+ */
 export function mayReadMetrics(caller: Caller): boolean {
+  if (caller.authMethod === 'api-key') return caller.scopes?.includes('metrics.read') === true;
   return caller.roles.includes('platform-admin') && caller.tenantId === undefined;
 }
 
@@ -19,6 +23,6 @@ export function refuseMetrics(options: { db: Database; caller: Caller; correlati
     eventType: 'authority.refusal',
     reasonClass: 'authority_missing_or_invalid',
     reasonCode: 'role_not_permitted',
-    reason: 'metrics are for platform administrators',
+    reason: 'metrics are for platform administrators and API keys with the metrics.read scope',
   });
 }

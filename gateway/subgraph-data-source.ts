@@ -5,6 +5,7 @@ import { IDENTITY_HEADER } from '../lib/auth/identity-token';
 import type { IdentityTokens } from '../lib/auth/identity-token';
 import type { Plane } from '../lib/config/config';
 import { EcsError, ErrorCode } from '../lib/errors';
+import { secondsSince, subgraphFetchDuration, subgraphFetchErrors } from '../lib/metrics/service-metrics';
 import type { GatewayContext } from './gateway-context';
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
@@ -41,14 +42,25 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   override async process(
     options: Parameters<RemoteGraphQLDataSource<GatewayContext>['process']>[0],
   ): ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']> {
+    const started = performance.now();
     try {
-      return await super.process(options);
+      const response = await super.process(options);
+      this.record(started, response.errors?.length ? 'graphql_errors' : 'ok');
+      return response;
     } catch (error) {
-      if (error instanceof GraphQLError && error.extensions?.response) throw planeRefusal(error.extensions.response) ?? error;
+      const refused = error instanceof GraphQLError && error.extensions?.response;
+      this.record(started, refused ? 'refused' : 'unreachable');
+      if (refused) throw planeRefusal(error.extensions.response) ?? error;
       const context = options.context as Partial<GatewayContext>;
       context.log?.warn({ err: error, plane: this.plane }, 'plane unreachable');
       throw new EcsError(ErrorCode.DependencyUnavailable, `the ${this.plane} plane is not reachable`).toGraphQLError();
     }
+  }
+
+  private record(started: number, outcome: 'ok' | 'graphql_errors' | 'refused' | 'unreachable'): void {
+    const labels = { subgraph: this.plane, outcome };
+    subgraphFetchDuration.observe(labels, secondsSince(started));
+    if (outcome !== 'ok') subgraphFetchErrors.inc(labels);
   }
 
   override async willSendRequest({

@@ -16,6 +16,7 @@ import { findSubscribeInputProblem, prepareSubscription } from './prepare-subscr
 import { DirectSubscription } from './direct-subscription';
 import { sharedExecutionSubscribe } from './shared-execution';
 import { buildSubscriptionSchema } from './subscription-schema';
+import { trackSubscriptionServer } from './subscription-metrics';
 import type { PersistedOperations } from '../persisted-operations';
 
 export interface SubscriptionServerOptions extends ConnectOptions {
@@ -49,6 +50,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
   const path = options.path ?? '/graphql';
   const { log, limits } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const untrack = trackSubscriptionServer(wss);
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refusal = upgradeRefusal(request, path, options.corsOrigins);
     if (refusal) {
@@ -138,6 +140,7 @@ export function attachSubscriptionServer(options: SubscriptionServerOptions): Su
     close: async () => {
       options.server.off('upgrade', onUpgrade);
       await graphqlWs.dispose();
+      untrack();
     },
   };
 }

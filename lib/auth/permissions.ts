@@ -26,6 +26,8 @@ export const ACTIONS = [
   'authority.manage',
   'policy.read',
   'policy.manage',
+  /** Reading `/metrics`, which describes the whole service (no tenant's data). */
+  'metrics.read',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -51,8 +53,14 @@ export const ROLE_ACTIONS: Record<CallerRole, ReadonlySet<Action>> = {
   service: new Set<Action>(['tenant.read', 'authority.read', 'policy.read', 'workload.report']),
 };
 
-/** Scopes an API key may carry: what a tenant-admin may do, and nothing platform-wide. */
-export const API_KEY_SCOPES: readonly Action[] = [...ROLE_ACTIONS['tenant-admin']].filter((action) => action !== 'apikey.manage');
+/**
+ * Scopes an API key may carry: what a tenant-admin may do, and `metrics.read` for a
+ * monitoring system's key (which only a platform administrator may create).
+ */
+export const API_KEY_SCOPES: readonly Action[] = [
+  ...[...ROLE_ACTIONS['tenant-admin']].filter((action) => action !== 'apikey.manage'),
+  'metrics.read',
+];
 
 export function isAction(value: string): value is Action {
   return (ACTIONS as readonly string[]).includes(value);

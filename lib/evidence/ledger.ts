@@ -8,6 +8,7 @@ import { announceCommitted } from './commit-announcer';
 import { eventTemplate } from './event-template';
 import { foldCommitted } from './merkle-state/fold-after-commit';
 import type { EventTemplate } from './event-template';
+import { evidenceAppendDuration, evidenceAppends, evidenceLockWait, secondsSince } from '../metrics/service-metrics';
 import type { EvidenceEvent, EvidenceInput } from './evidence-event';
 
 export type LedgerTransaction = Prisma.TransactionClient;
@@ -90,13 +91,24 @@ export function evidenceTransaction<T>(
   tenantId: string | undefined,
   work: (tx: LedgerTransaction) => Promise<T>,
 ): Promise<T> {
+  const queued = performance.now();
   return db.serialize(chainIdFor(tenantId), async () => {
+    evidenceLockWait.observe(secondsSince(queued));
+    const started = performance.now();
     let transaction: LedgerTransaction | undefined;
-    const result = await db.prisma.$transaction((tx) => {
-      transaction = tx;
-      return work(tx);
-    });
-    committed(db, appendedIn(transaction));
+    const result = await db.prisma
+      .$transaction((tx) => {
+        transaction = tx;
+        return work(tx);
+      })
+      .catch((error: unknown) => {
+        evidenceAppends.inc({ outcome: 'failed' });
+        throw error;
+      });
+    const events = appendedIn(transaction);
+    evidenceAppendDuration.observe(secondsSince(started));
+    if (events.length) evidenceAppends.inc({ outcome: 'committed' }, events.length);
+    committed(db, events);
     return result;
   });
 }

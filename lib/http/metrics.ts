@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { serviceRegistry } from '../metrics/service-metrics';
 
-/** Prometheus metrics of one process: Node's defaults and request durations. */
+/** Prometheus metrics of one gateway: Node's defaults and request durations, and the process's service metrics. */
 export class HttpMetrics {
   readonly registry = new Registry();
   private readonly duration = new Histogram({
@@ -21,4 +22,10 @@ export class HttpMetrics {
     const route = /^\/(graphql|v1|healthz|readyz|metrics|\.well-known)\b/.exec(req.originalUrl)?.[1] ?? 'other';
     this.duration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
   };
+
+  /** The text of `/metrics`: this gateway's metrics and the service metrics of its process. */
+  async scrape(): Promise<{ contentType: string; text: string }> {
+    const registry = Registry.merge([this.registry, serviceRegistry]);
+    return { contentType: registry.contentType, text: await registry.metrics() };
+  }
 }

@@ -1,10 +1,11 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the metadata polyfill first.
 import 'reflect-metadata';
-import { X509Certificate as NodeCertificate, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { X509Certificate as NodeCertificate, createPrivateKey, webcrypto } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import * as x509 from '@peculiar/x509';
+import lockfile from 'proper-lockfile';
+import writeFileAtomic from 'write-file-atomic';
 import type { TlsMaterial } from './tls-material';
 
 /** Subject CN of the development client certificate that the gateway presents to subgraphs. */
@@ -18,10 +19,10 @@ const RENEW_WITHIN_MS = 7 * DAY_MS;
 const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const crypto = webcrypto;
-const LOCK_POLL_MS = 20;
+const LOCK_MAX_POLL_MS = 200;
 const LOCK_WAIT_MS = 30_000;
-/** Writing the PKI takes milliseconds: a lock this old was left by a process that died holding it. */
-const LOCK_STALE_MS = 60_000;
+/** The holder refreshes the lock every 5 s: one untouched for 10 s was left by a process that died. */
+const LOCK_STALE_MS = 10_000;
 
 const PKI_FILES = {
   ca: 'ca.pem',
@@ -37,14 +38,14 @@ type Verdict = 'fresh' | 'renew-leaves' | 'create';
 /**
  * Returns the development PKI in `dir`, creating it on first use and re-issuing the leaf
  * certificates with the existing CA when one expires within 7 days. Writers serialise on a
- * lock file and replace each file by rename, so readers and racing processes always end up
- * with one consistent set.
+ * lock (proper-lockfile) and replace each file atomically (write-file-atomic), so readers
+ * and racing processes always end up with one consistent set.
  */
 export async function ensureDevPki(dir: string): Promise<TlsMaterial> {
   const existing = await readPki(dir);
   if (assess(existing, Date.now()) === 'fresh') return toMaterial(existing as PkiPems);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  return withFileLock(path.join(dir, '.lock'), async () => {
+  return withDirLock(dir, async () => {
     // Another process may have finished the work while this one waited for the lock.
     const current = await readPki(dir);
     const verdict = assess(current, Date.now());
@@ -52,7 +53,7 @@ export async function ensureDevPki(dir: string): Promise<TlsMaterial> {
     const pems = verdict === 'create' ? await createPki() : await renewLeaves(current as PkiPems);
     for (const [name, file] of Object.entries(PKI_FILES)) {
       const pem = pems[name as keyof PkiPems];
-      if (pem !== current[name as keyof PkiPems]) await writeFileAtomic(path.join(dir, file), pem);
+      if (pem !== current[name as keyof PkiPems]) await writeFileAtomic(path.join(dir, file), pem, { mode: 0o600, fsync: true });
     }
     return toMaterial(pems);
   });
@@ -186,107 +187,33 @@ function backdated(): Date {
   return new Date(Date.now() - 60_000);
 }
 
-/** Writes through a temporary name, so the final name only ever holds a complete file. */
-async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
-
-async function withFileLock<T>(lockPath: string, work: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  while (!(await tryLock(lockPath))) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${lockPath}; delete it if no ECS process is starting`);
-    }
-    await delay(LOCK_POLL_MS);
-  }
-  try {
-    return await work();
-  } finally {
-    await unlink(lockPath).catch(() => undefined);
-  }
-}
-
-async function tryLock(lockPath: string): Promise<boolean> {
-  try {
-    const handle = await open(lockPath, 'wx', 0o600);
-    try {
-      await handle.writeFile(String(process.pid));
-    } finally {
-      await handle.close();
-    }
-    return true;
-  } catch (error) {
-    if (!isErrno(error, 'EEXIST')) throw error;
-  }
-  return (await breakIfStale(lockPath)) ? tryLock(lockPath) : false;
-}
-
-interface LockState {
-  holder: string;
-  mtimeMs: number;
-}
-
 /**
- * Removes a lock whose holder died. Renaming it aside first means only one of several
- * waiters removes it, and lets that waiter notice when it grabbed a fresh lock instead.
+ * Runs `work` holding the directory's lock (a `.lock` directory that proper-lockfile keeps
+ * fresh while held), so processes starting at once create one PKI between them. A lock not
+ * refreshed for `LOCK_STALE_MS` was left by a process that died and is taken over.
  */
-async function breakIfStale(lockPath: string): Promise<boolean> {
-  const seen = await readLock(lockPath);
-  if (!seen) return true;
-  if (!isStale(seen)) return false;
-  const aside = `${lockPath}.${randomBytes(6).toString('hex')}.stale`;
+async function withDirLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  let compromised: Error | undefined;
+  const release = await lockfile
+    .lock(dir, {
+      lockfilePath: path.join(dir, '.lock'),
+      realpath: false,
+      stale: LOCK_STALE_MS,
+      retries: { retries: Math.ceil(LOCK_WAIT_MS / LOCK_MAX_POLL_MS), factor: 1.5, minTimeout: 20, maxTimeout: LOCK_MAX_POLL_MS },
+      onCompromised: (error) => {
+        compromised = error;
+      },
+    })
+    .catch((error: unknown) => {
+      if (!isErrno(error, 'ELOCKED')) throw error;
+      throw new Error(`timed out waiting for ${path.join(dir, '.lock')}; delete it if no ECS process is starting`);
+    });
   try {
-    await rename(lockPath, aside);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return true;
-    throw error;
-  }
-  const moved = await readLock(aside);
-  if (moved && (moved.holder !== seen.holder || moved.mtimeMs !== seen.mtimeMs)) {
-    // Another waiter broke the stale lock and took a new one between our look and our rename.
-    await link(aside, lockPath).catch(() => undefined);
-  }
-  await unlink(aside).catch(() => undefined);
-  return true;
-}
-
-async function readLock(lockPath: string): Promise<LockState | undefined> {
-  try {
-    const [holder, stats] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
-    return { holder, mtimeMs: stats.mtimeMs };
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined;
-    throw error;
-  }
-}
-
-function isStale(lock: LockState): boolean {
-  if (Date.now() - lock.mtimeMs > LOCK_STALE_MS) return true;
-  // An empty lock is one being written right now, unless it is old enough to be caught above.
-  const pid = Number.parseInt(lock.holder, 10);
-  return Number.isInteger(pid) && pid > 0 && !isAlive(pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return isErrno(error, 'EPERM');
+    const result = await work();
+    if (compromised) throw compromised;
+    return result;
+  } finally {
+    await release().catch(() => undefined);
   }
 }
 

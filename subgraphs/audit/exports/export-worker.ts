@@ -8,6 +8,7 @@ import { chainSource, repeatedPointers } from './chain-source';
 import { claimExport, completeExport, failExport, heartbeat } from './export-store';
 import type { EvidenceExport } from './export-store';
 import { DEFAULT_EXPORT_SETTINGS, exportEndpoints, producerOf } from './export-settings';
+import { exportJobDuration, exportJobs, exportJobsRunning, secondsSince } from '../../../lib/metrics/service-metrics';
 import { SnapshotCollector } from './snapshot-artifacts';
 
 /** Claims after which an export that keeps losing its worker is given up. */
@@ -40,9 +41,15 @@ export function startExportWorker(deps: SubgraphDependencies): BackgroundJob {
     while (!stopped) {
       const claim = await claimExport({ db: deps.db, staleAfterMs: settings.staleAfterMs });
       if (!claim) return;
-      await runExport(deps, settings, claim, () => stopped).catch((error: unknown) =>
-        log.error({ err: error, exportId: claim.id }, 'export failed unexpectedly'),
-      );
+      const started = performance.now();
+      exportJobsRunning.inc();
+      const outcome = await runExport(deps, settings, claim, () => stopped).catch((error: unknown): ExportOutcome => {
+        log.error({ err: error, exportId: claim.id }, 'export failed unexpectedly');
+        return 'failed';
+      });
+      exportJobsRunning.dec();
+      exportJobs.inc({ outcome });
+      exportJobDuration.observe({ outcome }, secondsSince(started));
     }
   };
   const kick = (): void => {
@@ -75,17 +82,20 @@ export function startExportWorker(deps: SubgraphDependencies): BackgroundJob {
   };
 }
 
+/** How a run ended: `requeued` when the process stopped, `superseded` when another process finished the export first. */
+type ExportOutcome = 'completed' | 'failed' | 'requeued' | 'superseded';
+
 async function runExport(
   deps: SubgraphDependencies,
   settings: ExportConfig,
   claim: EvidenceExport,
   isStopped: () => boolean,
-): Promise<void> {
+): Promise<ExportOutcome> {
   const { db } = deps;
   const log = deps.log.child({ component: 'export-worker', exportId: claim.id });
   if (claim.attempts > MAX_ATTEMPTS) {
     await failExport(db, claim, `gave up after ${MAX_ATTEMPTS} attempts (the exporting process stopped each time)`);
-    return;
+    return 'failed';
   }
   const scope = {
     tenantId: claim.tenantId,
@@ -123,12 +133,12 @@ async function runExport(
         where: { id: claim.id, state: 'running', attempts: claim.attempts },
         data: { state: 'queued', attempts: { decrement: 1 } },
       });
-      return;
+      return 'requeued';
     }
     const reason = error instanceof Error ? error.message : String(error);
     log.warn({ err: error }, 'export failed');
     await failExport(db, claim, reason);
-    return;
+    return 'failed';
   }
   const manifest = plan.documents[0]!.text;
   const done = await completeExport(db, claim, {
@@ -140,4 +150,5 @@ async function runExport(
     manifestDigest: sha256Digest(manifest),
   });
   if (done) log.info({ events: plan.events.count }, 'export completed');
+  return done ? 'completed' : 'superseded';
 }
