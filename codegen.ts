@@ -20,6 +20,7 @@ const MAPPERS: Record<Plane, Record<string, string>> = {
   identity: {
     Tenant: TENANT_REFERENCE,
     ApiKey: '../data/api-keys#ApiKey',
+    S3Credential: '../data/s3-credentials#S3Credential',
     AuthorityBinding: '../data/authority-bindings#AuthorityBinding',
     AuthorityBindingVersion: '../data/authority-bindings#AuthorityBinding',
   },

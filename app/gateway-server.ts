@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
+import { browserPages } from '../gateway/browser-pages/browser-pages';
 import { createGatewayApp } from '../gateway/gateway-app';
 import { ManifestError, PersistedManifest } from '../gateway/persisted-manifest';
 import { persistedOperations } from '../gateway/persisted-operations';
@@ -12,7 +13,7 @@ import type { Config, Plane } from '../lib/config/config';
 import type { Logger } from '../lib/logger';
 import { closeServer, listen } from './close-server';
 import { createGatewayAuth } from './gateway-auth';
-import { REST_ADAPTER_PATHS, mountRestAdapter } from './rest-adapter-routes';
+import { restAdapterPaths, mountRestAdapter } from './rest-adapter-routes';
 import { sweepIdempotencyRecordsEvery } from '../rest-adapter/idempotency';
 import type { SharedServices } from './shared-services';
 
@@ -76,13 +77,15 @@ export async function startGatewayServer(options: {
       fetcher: services.fetcher,
       readinessTimeoutMs: Math.min(config.subgraphTimeoutMs, 5000),
       onQueryPlan: options.onQueryPlan,
-      ...REST_ADAPTER_PATHS,
+      browserPages: browserPages({ ide: config.graphqlIde }),
+      ...restAdapterPaths(config.s3.pathPrefix),
       mountRoutes: (mount) =>
         mountRestAdapter(mount, {
           identityTokens: services.identityTokens,
           subgraphUrl: options.urlOf,
           dispatcher: services.agent,
           apiSunset: config.apiSunset,
+          s3PathPrefix: config.s3.pathPrefix,
           liveEvents: { stream, connections, bufferEvents: limits.bufferEvents, keepAliveMs: limits.keepAliveMs },
         }),
     });

@@ -7,6 +7,7 @@ import { eventStreamHandler } from '../rest-adapter/event-stream';
 import type { EventStreamOptions } from '../rest-adapter/event-stream';
 import { createExportBundleRouter } from '../rest-adapter/export-bundle-router';
 import { createRestRouter } from '../rest-adapter/rest-router';
+import { createS3Router } from '../rest-adapter/s3/s3-router';
 import { STORAGE_MOUNT, createStorageRouter, isObjectPath } from '../rest-adapter/storage-router';
 import { UNVERSIONED_PREFIXES, unversionedAliases } from '../rest-adapter/unversioned-aliases';
 
@@ -20,15 +21,19 @@ export interface RestAdapterOptions {
   apiSunset: Date;
   /** The live audit events source for `GET /v1/events/stream` (absent: the route is not served). */
   liveEvents?: Omit<EventStreamOptions, 'db'>;
+  /** Where the S3 endpoint answers (`S3_PATH_PREFIX`). */
+  s3PathPrefix: string;
 }
 
 /** What the gateway must know of the REST adapter before any route runs. */
-export const REST_ADAPTER_PATHS = {
-  /** Object bodies stream through and may be gigabytes: an idle timeout, not a body deadline. */
-  streamedPath: isObjectPath,
-  /** The deprecated unversioned paths are rate-limited per address like `/v1`. */
-  rateLimitedPrefixes: UNVERSIONED_PREFIXES,
-} as const;
+export function restAdapterPaths(s3PathPrefix: string) {
+  return {
+    /** Object bodies stream through and may be gigabytes: an idle timeout, not a body deadline. */
+    streamedPath: (path: string) => isObjectPath(path) || path.startsWith(`${s3PathPrefix}/`),
+    /** The deprecated unversioned paths and the S3 endpoint are rate-limited per address like `/v1`. */
+    rateLimitedPrefixes: [...UNVERSIONED_PREFIXES, s3PathPrefix],
+  };
+}
 
 /**
  * Mounts the REST adapter on the gateway's app, in the order that matters: storage objects
@@ -39,6 +44,7 @@ export function mountRestAdapter(gateway: GatewayMount, options: RestAdapterOpti
   const { app, authenticate } = gateway;
   const proxy = { identityTokens: options.identityTokens, subgraphUrl: options.subgraphUrl, dispatcher: options.dispatcher };
   app.use(STORAGE_MOUNT, createStorageRouter({ ...proxy, authenticate }));
+  app.use(options.s3PathPrefix, createS3Router({ ...proxy, apollo: gateway.apollo, authenticate }));
   app.use(unversionedAliases(options.apiSunset));
   const asyncApi = JSON.stringify(buildAsyncApi());
   app.get('/v1/asyncapi.json', (_req, res) => {

@@ -1,7 +1,7 @@
 import type { Action, CallerRole } from './permissions';
 import { ROLE_ACTIONS } from './permissions';
 
-export type AuthMethod = 'oidc' | 'dev-issuer' | 'api-key' | 'service';
+export type AuthMethod = 'oidc' | 'dev-issuer' | 'api-key' | 's3-credential' | 'service';
 
 /** A verified caller, as the gateway authenticated it and as every plane sees it. */
 export interface Caller {

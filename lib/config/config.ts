@@ -107,6 +107,14 @@ const environmentSchema = z.object({
     .regex(/^https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*$/, 'must be a comma list of origins like https://portal.example.eu')
     .optional(),
   API_SUNSET: z.iso.date('must be a date (YYYY-MM-DD)').optional(),
+  S3_PATH_PREFIX: z
+    .string()
+    .regex(/^\/[a-z0-9-]{1,32}$/, 'must be a path prefix like /s3')
+    .default('/s3'),
+  S3_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'must be a region name like us-east-1')
+    .default('us-east-1'),
   BODY_TIMEOUT_MS: positiveMs.default(10_000),
   BODY_IDLE_TIMEOUT_MS: positiveMs.default(30_000),
   IN_FLIGHT_BODIES_PER_PRINCIPAL: z.coerce
@@ -235,6 +243,8 @@ export interface Config {
   apiSunset: Date;
   /** How long the gateway remembers an API key lookup (a revocation takes effect within it). */
   apiKeyCacheMs: number;
+  /** The S3 endpoint: path-style requests under `pathPrefix` (`S3_PATH_PREFIX`, /s3), signed for `region` (`S3_REGION`, us-east-1). */
+  s3: { pathPrefix: string; region: string };
   /** How long the gateway remembers a bearer token it verified (never past its `exp`); 0: never. */
   tokenCacheMs: number;
   /** Live (unrevoked, unexpired) API keys a tenant may hold; another is refused (`API_KEYS_PER_TENANT`). @default 100 */
@@ -478,6 +488,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       perPrincipal: env.IN_FLIGHT_BODIES_PER_PRINCIPAL,
     },
     apiSunset: parseSunset(env.API_SUNSET),
+    s3: { pathPrefix: env.S3_PATH_PREFIX, region: env.S3_REGION },
     corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : [],
     rateLimit: {
       perPrincipal: env.RATE_LIMIT_PER_MINUTE,

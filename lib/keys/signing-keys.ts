@@ -24,6 +24,8 @@ export interface SigningKeys {
   verify(jws: string): Promise<Uint8Array>;
   /** A 32-byte secret for one purpose (e.g. cursor MACs), derived from the current key. */
   derivedSecret(purpose: string): Buffer;
+  /** The same secret derived from the key `kid` (for data sealed before a rotation), or undefined for an unknown key. */
+  derivedSecretOf(kid: string, purpose: string): Buffer | undefined;
 }
 
 /** A new Ed25519 key in the key file's format; appended to the file, it becomes the signing key. */
@@ -66,6 +68,14 @@ export async function loadSigningKeys(file: string): Promise<SigningKeys> {
       );
       return payload;
     },
-    derivedSecret: (purpose) => Buffer.from(hkdfSync('sha256', secret, 'ecs-gateway', purpose, 32)),
+    derivedSecret: (purpose) => deriveSecret(secret, purpose),
+    derivedSecretOf: (kid, purpose) => {
+      const key = stored.find((candidate) => candidate.kid === kid);
+      return key ? deriveSecret(Buffer.from(key.privateJwk.d!, 'base64url'), purpose) : undefined;
+    },
   };
+}
+
+function deriveSecret(keyMaterial: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', keyMaterial, 'ecs-gateway', purpose, 32));
 }

@@ -28,6 +28,8 @@ export interface PlaneClient {
   decideAuthority(bindingId: string, action: string): Promise<AuthorityDecision>;
   /** Asks the identity plane which key a presented API key secret is, and whether it is usable. */
   lookupApiKey(presented: string): Promise<ApiKeyLookupResult>;
+  /** Asks the identity plane for an S3 credential's SigV4 signing key for one credential scope (never the secret). */
+  lookupS3SigningKey(accessKeyId: string, scope: S3SigningScope): Promise<S3SigningKeyResult>;
   /** The snapshot in force of a policy baseline (control plane), or null when there is no such baseline. */
   currentPolicy(baseline: string): Promise<{ id: string; text: string } | null>;
   /** The canonical content a snapshot id hashes (`polsnap:` from control, `authsnap:` from identity), or null. */
@@ -42,6 +44,30 @@ export interface ApiKeyLookupResult {
   scopes: string[] | null;
   expiresAt: string | null;
 }
+
+/** The credential scope of a SigV4 signature: day (`yyyymmdd`), region and service. */
+export interface S3SigningScope {
+  date: string;
+  region: string;
+  service: string;
+}
+
+export interface S3SigningKeyResult {
+  ok: boolean;
+  reason: string | null;
+  s3CredentialId: string | null;
+  tenantId: string | null;
+  scopes: string[] | null;
+  expiresAt: string | null;
+  /** Hex. */
+  signingKey: string | null;
+}
+
+const S3_SIGNING_KEY_QUERY = `query S3SigningKey($accessKeyId: String!, $date: String!, $region: String!, $service: String!) {
+  s3SigningKey(accessKeyId: $accessKeyId, date: $date, region: $region, service: $service) {
+    ok reason s3CredentialId tenantId scopes expiresAt signingKey
+  }
+}`;
 
 const POLICY_QUERY = `query CurrentPolicy($name: ID!) { policyBaseline(name: $name) { current { id text } } }`;
 
@@ -123,6 +149,10 @@ export function createPlaneClient(options: PlaneClientOptions): PlaneClient {
     async lookupApiKey(presented) {
       const data = await request<{ apiKeyLookup: ApiKeyLookupResult }>('identity', API_KEY_QUERY, { key: presented });
       return data.apiKeyLookup;
+    },
+    async lookupS3SigningKey(accessKeyId, scope) {
+      const data = await request<{ s3SigningKey: S3SigningKeyResult }>('identity', S3_SIGNING_KEY_QUERY, { accessKeyId, ...scope });
+      return data.s3SigningKey;
     },
     async currentPolicy(baseline) {
       const data = await request<{ policyBaseline: { current: { id: string; text: string } } | null }>('control', POLICY_QUERY, {

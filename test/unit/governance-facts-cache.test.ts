@@ -30,6 +30,15 @@ function countingClient(answers: { tenant?: TenantFacts | null; decision?: Autho
       return { id: 'polsnap:1', text: 'permit(principal, action, resource);' };
     },
     lookupApiKey: async () => ({ ok: false, reason: 'unknown', apiKeyId: null, tenantId: null, scopes: null, expiresAt: null }),
+    lookupS3SigningKey: async () => ({
+      ok: false,
+      reason: 'unknown',
+      s3CredentialId: null,
+      tenantId: null,
+      scopes: null,
+      expiresAt: null,
+      signingKey: null,
+    }),
     snapshotContent: async () => null,
   };
   return { client, calls };

@@ -4,6 +4,7 @@ import { ApiKeyResolvers } from './api-key';
 import { AuthorityBindingResolvers, AuthorityBindingVersionResolvers } from './authority-binding';
 import { MutationResolvers } from './mutation';
 import { QueryResolvers } from './query';
+import { S3CredentialResolvers } from './s3-credential';
 import { TenantResolvers } from './tenant';
 
 export const resolvers: Resolvers = {
@@ -12,6 +13,7 @@ export const resolvers: Resolvers = {
   Mutation: MutationResolvers,
   Tenant: TenantResolvers,
   ApiKey: ApiKeyResolvers,
+  S3Credential: S3CredentialResolvers,
   AuthorityBinding: AuthorityBindingResolvers,
   AuthorityBindingVersion: AuthorityBindingVersionResolvers,
 };

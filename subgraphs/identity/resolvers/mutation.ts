@@ -7,8 +7,10 @@ import { authorize, refuse } from '../../../lib/subgraph/authorize';
 import { governAction } from '../../../lib/subgraph/governed-action';
 import { ApiKeyLimitReached, assertKeyOfTenant, createApiKey, revokeApiKey } from '../data/api-keys';
 import { ANY_ACTION, createBindingVersion } from '../data/authority-bindings';
+import { assertS3CredentialOfTenant, createS3Credential, revokeS3Credential, S3CredentialLimitReached } from '../data/s3-credentials';
 import type { MutationResolverMap } from '../generated/resolvers-types';
 import { apiKeyLoader } from './api-key';
+import { s3CredentialLoader } from './s3-credential';
 
 const createApiKeyInput = z.object({
   tenantId: z.string().min(1).max(63),
@@ -45,6 +47,8 @@ export const MutationResolvers: MutationResolverMap = {
   createApiKey: async (_, args, context) => {
     const input = parseInput(createApiKeyInput, args.input);
     const governed = { action: 'apikey.manage', eventType: 'apikey.create' };
+    // A key that reads the whole service's metrics is a platform administrator's to give.
+    if (input.scopes.includes('metrics.read')) await authorize(context, 'metrics.read', input.tenantId);
     const { tenant, authoritySnapshotId } = await governAction(context, {
       permission: 'apikey.manage',
       ...governed,
@@ -78,6 +82,45 @@ export const MutationResolvers: MutationResolverMap = {
     const key = assertKeyOfTenant(await apiKeyLoader(context).load(args.id), undefined);
     await authorize(context, 'apikey.manage', key.tenantId);
     return revokeApiKey({ db: context.db, key, actor: actorOf(context.caller), correlationId: context.correlationId });
+  },
+
+  createS3Credential: async (_, args, context) => {
+    const input = parseInput(createApiKeyInput, args.input);
+    const governed = { action: 'apikey.manage', eventType: 's3credential.create' };
+    const { tenant, authoritySnapshotId } = await governAction(context, {
+      permission: 'apikey.manage',
+      ...governed,
+      tenantId: input.tenantId,
+    });
+    try {
+      return await createS3Credential({
+        db: context.db,
+        keys: context.keys,
+        data: { tenantId: input.tenantId, name: input.name, scopes: [...new Set(input.scopes)], expiresAt: input.expiresAt ?? null },
+        actor: actorOf(context.caller),
+        correlationId: context.correlationId,
+        authoritySnapshotId,
+        limit: context.config?.apiKeysPerTenant ?? DEFAULT_API_KEYS_PER_TENANT,
+      });
+    } catch (error) {
+      if (!(error instanceof S3CredentialLimitReached)) throw error;
+      throw await refuse(context, {
+        tenantId: tenant.id,
+        ...governed,
+        authoritySnapshotId,
+        reasonClass: 'policy_denied',
+        reasonCode: 's3_credential_limit_reached',
+        reason: error.message,
+        code: ErrorCode.Conflict,
+        details: { s3_credential_limit: error.limit },
+      });
+    }
+  },
+
+  revokeS3Credential: async (_, args, context) => {
+    const credential = assertS3CredentialOfTenant(await s3CredentialLoader(context).load(args.id), undefined);
+    await authorize(context, 'apikey.manage', credential.tenantId);
+    return revokeS3Credential({ db: context.db, credential, actor: actorOf(context.caller), correlationId: context.correlationId });
   },
 
   createAuthorityBinding: async (_, args, context) => {

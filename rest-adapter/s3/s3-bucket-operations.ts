@@ -1,0 +1,96 @@
+import type { ApolloServer } from '@apollo/server';
+import type { Request, Response } from 'express';
+import { XMLParser } from 'fast-xml-parser';
+import type { S3Locals } from '../../gateway/s3-authenticate';
+import type { GatewayContext } from '../../gateway/gateway-context';
+import { GOVERNANCE_HEADERS } from '../../lib/domain/governance-headers';
+import { EcsError, ErrorCode } from '../../lib/errors';
+import { executeOperation } from '../execute-operation';
+import { xmlDocument } from './s3-xml';
+
+/** A CreateBucketConfiguration is a few hundred bytes; anything past this is refused. */
+const MAX_CONFIGURATION_BYTES = 64 * 1024;
+
+function contextOf(res: Response): GatewayContext {
+  const { requestId, log, caller } = res.locals as S3Locals;
+  return { requestId, log, caller };
+}
+
+function tenantOf(res: Response): string {
+  const { caller } = res.locals as S3Locals;
+  if (!caller.tenantId) throw new EcsError(ErrorCode.Forbidden, 'S3 credentials belong to a tenant');
+  return caller.tenantId;
+}
+
+/** ListBuckets: the caller's tenant's buckets. */
+export async function listBuckets(apollo: ApolloServer<GatewayContext>, _req: Request, res: Response): Promise<void> {
+  const tenantId = tenantOf(res);
+  const data = await executeOperation<{ tenant: { id: string; buckets: Array<{ name: string; createdAt: string }> } | null }>(
+    apollo,
+    contextOf(res),
+    'query S3ListBuckets($id: ID!) { tenant(id: $id) { id buckets { name createdAt } } }',
+    { id: tenantId },
+  );
+  const buckets = [...(data.tenant?.buckets ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1));
+  res.status(200).type('application/xml');
+  res.send(
+    xmlDocument('ListAllMyBucketsResult', {
+      Owner: { ID: tenantId, DisplayName: tenantId },
+      Buckets: { Bucket: buckets.map((bucket) => ({ Name: bucket.name, CreationDate: bucket.createdAt })) },
+    }),
+  );
+}
+
+/** HeadBucket: 200 when the bucket exists and the caller may see it, 404 otherwise. */
+export async function headBucket(apollo: ApolloServer<GatewayContext>, bucket: string, res: Response): Promise<void> {
+  const data = await executeOperation<{ bucket: { name: string } | null }>(
+    apollo,
+    contextOf(res),
+    'query S3HeadBucket($name: ID!) { bucket(name: $name) { name } }',
+    { name: bucket },
+  );
+  if (!data.bucket) throw new EcsError(ErrorCode.NotFound, 'The specified bucket does not exist');
+  res.status(200).end();
+}
+
+async function readConfiguration(req: Request): Promise<string> {
+  let text = '';
+  for await (const chunk of req) {
+    text += String(chunk);
+    if (text.length > MAX_CONFIGURATION_BYTES) throw new EcsError(ErrorCode.PayloadTooLarge, 'CreateBucketConfiguration is too large');
+  }
+  return text;
+}
+
+/**
+ * CreateBucket in the caller's tenant. The bucket's jurisdiction is `x-eosc-jurisdiction`, or
+ * the `LocationConstraint` of the configuration when it names one (`DE`, `EU`, ...).
+ */
+export async function createBucket(apollo: ApolloServer<GatewayContext>, bucket: string, req: Request, res: Response): Promise<void> {
+  const tenantId = tenantOf(res);
+  const configuration = await readConfiguration(req);
+  const parsed =
+    configuration.trim() === '' ? {} : (new XMLParser({ processEntities: false }).parse(configuration) as Record<string, unknown>);
+  const location = (parsed.CreateBucketConfiguration as { LocationConstraint?: unknown } | undefined)?.LocationConstraint;
+  const header = req.headers[GOVERNANCE_HEADERS.jurisdiction];
+  const jurisdiction = typeof header === 'string' ? header : typeof location === 'string' ? location : undefined;
+  if (jurisdiction === undefined) {
+    throw new EcsError(ErrorCode.MissingJurisdiction, 'a bucket needs a jurisdiction: x-eosc-jurisdiction or the LocationConstraint');
+  }
+  const classification = req.headers[GOVERNANCE_HEADERS.classification];
+  await executeOperation(
+    apollo,
+    contextOf(res),
+    'mutation S3CreateBucket($input: CreateBucketInput!) { createBucket(input: $input) { name } }',
+    {
+      input: {
+        name: bucket,
+        tenantId,
+        jurisdiction,
+        ...(typeof classification === 'string' ? { defaultClassification: classification } : {}),
+      },
+    },
+  );
+  res.setHeader('location', `/${bucket}`);
+  res.status(200).end();
+}

@@ -1,0 +1,50 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { GOVERNANCE_HEADER_NAMES, GOVERNANCE_HEADERS } from '../../lib/domain/governance-headers';
+import type { PayloadMode } from '../../lib/s3/sigv4-payload';
+
+/** Governance headers beyond the required eight that a write may carry. */
+const OPTIONAL_HEADERS = ['x-eosc-legal-hold'] as const;
+const USER_METADATA = 'x-amz-meta-';
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+/**
+ * The `x-eosc-*` governance headers of an S3 write: each from its own header, or else from the
+ * user metadata of the same name (`x-amz-meta-eosc-jurisdiction`), so tools that only set
+ * metadata work. Integrity, when not declared, is the SHA-256 the request vouches for: the
+ * signed `x-amz-content-sha256`, or `x-amz-checksum-sha256`; never MD5 or SHA-1.
+ */
+export function governanceHeadersOf(headers: IncomingHttpHeaders, payload: PayloadMode): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of [...GOVERNANCE_HEADER_NAMES, ...OPTIONAL_HEADERS]) {
+    const value = single(headers[name]) ?? single(headers[`${USER_METADATA}${name.slice(2)}`]);
+    if (value !== undefined) out[name] = value;
+  }
+  if (out[GOVERNANCE_HEADERS.integrity] === undefined) {
+    const integrity = vouchedSha256(headers, payload);
+    if (integrity) out[GOVERNANCE_HEADERS.integrity] = `sha256:${integrity}`;
+  }
+  return out;
+}
+
+function vouchedSha256(headers: IncomingHttpHeaders, payload: PayloadMode): string | undefined {
+  if (payload.kind === 'signed') return payload.sha256;
+  const checksum = single(headers['x-amz-checksum-sha256']);
+  if (checksum === undefined) return undefined;
+  const bytes = Buffer.from(checksum, 'base64');
+  return bytes.length === 32 && bytes.toString('base64') === checksum ? bytes.toString('hex') : undefined;
+}
+
+/** Governance values of a stored object as S3 user metadata too, so every S3 tool shows them. */
+export function metadataHeadersOf(planeHeaders: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(planeHeaders)) {
+    if (value === undefined || !name.startsWith('x-eosc-')) continue;
+    const text = single(value)!;
+    out[name] = text;
+    out[`${USER_METADATA}${name.slice(2)}`] = text;
+  }
+  return out;
+}

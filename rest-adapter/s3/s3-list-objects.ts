@@ -1,0 +1,111 @@
+import type { Request, Response } from 'express';
+import { S3Error } from '../../lib/s3/s3-error';
+import type { PlaneStreamOptions } from '../plane-stream';
+import { fromEcsCode, sendS3Error } from './s3-error-document';
+import { dataPlaneRequest, planeError } from './s3-plane-request';
+import { xmlDocument } from './s3-xml';
+
+/** Pages of the data plane read for one listing at most; past that the answer is truncated early. */
+const MAX_PAGES_PER_LISTING = 10;
+
+interface PlaneItem {
+  key: string;
+  size: number;
+  etag: string;
+  last_modified: string;
+}
+
+/** The continuation token: the data plane's (signed) cursor, and the common prefix last returned. */
+interface Continuation {
+  cursor: string | null;
+  lastPrefix?: string;
+}
+
+function decodeToken(token: string | undefined): Continuation {
+  if (token === undefined) return { cursor: null };
+  try {
+    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<Continuation>;
+    if (typeof value.cursor === 'string' && (value.lastPrefix === undefined || typeof value.lastPrefix === 'string')) {
+      return { cursor: value.cursor, lastPrefix: value.lastPrefix };
+    }
+  } catch {
+    // falls through
+  }
+  throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect');
+}
+
+function queryValue(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function maxKeysOf(req: Request): number {
+  const text = queryValue(req, 'max-keys');
+  if (text === undefined) return 1000;
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 1000) throw new S3Error('InvalidArgument', 'max-keys must be 1..1000');
+  return Number(text);
+}
+
+/**
+ * ListObjectsV2 (prefix, delimiter, continuation-token, max-keys), read page by page from the
+ * data plane's listing in key order. With a delimiter, keys below the prefix that contain it
+ * are grouped into common prefixes, each returned once across pages.
+ */
+export async function listObjectsV2(options: PlaneStreamOptions, bucket: string, req: Request, res: Response): Promise<void> {
+  const prefix = queryValue(req, 'prefix') ?? '';
+  const delimiter = queryValue(req, 'delimiter') || undefined;
+  const maxKeys = maxKeysOf(req);
+  const token = queryValue(req, 'continuation-token');
+  let { cursor, lastPrefix } = decodeToken(token);
+  const contents: PlaneItem[] = [];
+  const prefixes: string[] = [];
+  let truncated = false;
+  for (let page = 0; page < MAX_PAGES_PER_LISTING; page += 1) {
+    const query = new URLSearchParams({ prefix, limit: String(maxKeys - contents.length - prefixes.length) });
+    if (cursor) query.set('cursor', cursor);
+    const answer = await dataPlaneRequest(options, res, {
+      path: `/data/storage/${encodeURIComponent(bucket)}/objects?${query}`,
+      method: 'GET',
+      headers: {},
+    });
+    if (answer.statusCode >= 300) {
+      const error = await planeError(answer);
+      return sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), `/${bucket}`);
+    }
+    const body = (await answer.body.json()) as { items: PlaneItem[]; next_cursor: string | null };
+    for (const item of body.items) {
+      const cut = delimiter === undefined ? -1 : item.key.indexOf(delimiter, prefix.length);
+      if (cut === -1) contents.push(item);
+      else {
+        const common = item.key.slice(0, cut + delimiter!.length);
+        if (common !== lastPrefix) prefixes.push(common);
+        lastPrefix = common;
+      }
+    }
+    cursor = body.next_cursor;
+    truncated = cursor !== null;
+    if (!truncated || contents.length + prefixes.length >= maxKeys) break;
+  }
+  const next = truncated && cursor ? Buffer.from(JSON.stringify({ cursor, lastPrefix }), 'utf8').toString('base64url') : undefined;
+  res.status(200).type('application/xml');
+  res.send(
+    xmlDocument('ListBucketResult', {
+      Name: bucket,
+      Prefix: prefix,
+      ...(delimiter !== undefined ? { Delimiter: delimiter } : {}),
+      MaxKeys: maxKeys,
+      KeyCount: contents.length + prefixes.length,
+      IsTruncated: truncated,
+      ...(token !== undefined ? { ContinuationToken: token } : {}),
+      ...(next ? { NextContinuationToken: next } : {}),
+      Contents: contents.map((item) => ({
+        Key: item.key,
+        LastModified: item.last_modified,
+        ETag: `"${item.etag}"`,
+        Size: item.size,
+        StorageClass: 'STANDARD',
+      })),
+      CommonPrefixes: prefixes.map((common) => ({ Prefix: common })),
+    }),
+  );
+}

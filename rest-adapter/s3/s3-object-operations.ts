@@ -1,0 +1,154 @@
+import { pipeline } from 'node:stream/promises';
+import type { Request, Response } from 'express';
+import type { S3Locals } from '../../gateway/s3-authenticate';
+import { S3Error } from '../../lib/s3/s3-error';
+import type { PlaneStreamOptions } from '../plane-stream';
+import { ByteRangeFilter, parseRange } from './byte-range';
+import { evaluateConditions, hasConditions } from './conditional-request';
+import { EVIDENCE_POINTER_HEADER, fromEcsCode, sendS3Error } from './s3-error-document';
+import { governanceHeadersOf, metadataHeadersOf } from './s3-governance-headers';
+import { type PlaneAnswer, dataPlaneRequest, planeError } from './s3-plane-request';
+import { uploadBody } from './s3-upload-body';
+
+/** An object an S3 request names: the bucket and the (decoded, checked) key. */
+export interface S3ObjectTarget {
+  bucket: string;
+  key: string;
+  /** `/bucket/key` as the client named it, for error documents. */
+  resource: string;
+}
+
+const OBJECT_RESPONSE_HEADERS = ['content-type', 'content-length', 'etag', 'last-modified'] as const;
+
+function planePath(target: S3ObjectTarget): string {
+  return `/data/storage/${encodeURIComponent(target.bucket)}/objects/${target.key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+async function refuseFromPlane(res: Response, answer: PlaneAnswer, target: S3ObjectTarget): Promise<void> {
+  const error = await planeError(answer);
+  sendS3Error(res, fromEcsCode(error.code, error.message, 'object', error.evidencePointer), target.resource);
+}
+
+/** PutObject: the governance headers (or their user-metadata names) and the bytes, streamed to the data plane. */
+export async function putObject(options: PlaneStreamOptions, req: Request, res: Response, target: S3ObjectTarget): Promise<void> {
+  const { s3 } = res.locals as S3Locals;
+  const upload = uploadBody(req, s3);
+  const headers: Record<string, string> = governanceHeadersOf(req.headers, s3.payload);
+  headers['content-type'] = req.headers['content-type'] ?? 'application/octet-stream';
+  if (upload.contentLength !== undefined) headers['content-length'] = upload.contentLength;
+  let answer: PlaneAnswer;
+  try {
+    answer = await dataPlaneRequest(options, res, { path: planePath(target), method: 'PUT', headers, body: upload.body });
+  } catch (error) {
+    throw upload.failure() ?? error;
+  }
+  if (!req.readableEnded) {
+    res.setHeader('connection', 'close');
+    req.unpipe();
+    req.resume();
+  }
+  if (answer.statusCode >= 300) return refuseFromPlane(res, answer, target);
+  await answer.body.dump();
+  const failure = upload.failure();
+  if (failure) throw failure;
+  for (const name of ['etag', EVIDENCE_POINTER_HEADER, 'x-eosc-version-id']) {
+    const value = answer.headers[name];
+    if (typeof value === 'string') res.setHeader(name, value);
+  }
+  res.status(200).end();
+}
+
+function copyObjectHeaders(res: Response, answer: PlaneAnswer): void {
+  for (const name of OBJECT_RESPONSE_HEADERS) {
+    const value = answer.headers[name];
+    if (value !== undefined) res.setHeader(name, value);
+  }
+  for (const [name, value] of Object.entries(metadataHeadersOf(answer.headers))) res.setHeader(name, value);
+  res.setHeader('accept-ranges', 'bytes');
+}
+
+/** HeadObject, also the condition check of a conditional GetObject (HEAD writes no evidence). */
+export async function headObject(options: PlaneStreamOptions, req: Request, res: Response, target: S3ObjectTarget): Promise<void> {
+  const answer = await dataPlaneRequest(options, res, { path: planePath(target), method: 'HEAD', headers: {} });
+  await answer.body.dump();
+  if (answer.statusCode >= 300)
+    return sendS3Error(
+      res,
+      fromEcsCode(answer.statusCode === 404 ? 'ECS_NOT_FOUND' : 'ECS_FORBIDDEN', 'not found or not allowed', 'object'),
+      target.resource,
+    );
+  const outcome = conditionOutcome(req, answer);
+  if (outcome === 'precondition-failed')
+    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+  copyObjectHeaders(res, answer);
+  res.status(outcome === 'not-modified' ? 304 : 200).end();
+}
+
+function conditionOutcome(req: Request, answer: PlaneAnswer) {
+  const etag = answer.headers.etag;
+  const lastModified = answer.headers['last-modified'];
+  if (typeof etag !== 'string' || typeof lastModified !== 'string') return 'proceed' as const;
+  return evaluateConditions(req.headers, etag, new Date(lastModified));
+}
+
+/** GetObject with `Range` and the conditional headers; the bytes stream through, a range is cut from the stream. */
+export async function getObject(options: PlaneStreamOptions, req: Request, res: Response, target: S3ObjectTarget): Promise<void> {
+  if (hasConditions(req.headers)) {
+    const probe = await dataPlaneRequest(options, res, { path: planePath(target), method: 'HEAD', headers: {} });
+    await probe.body.dump();
+    if (probe.statusCode < 300) {
+      const outcome = conditionOutcome(req, probe);
+      if (outcome === 'precondition-failed')
+        throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+      if (outcome === 'not-modified') {
+        copyObjectHeaders(res, probe);
+        res.removeHeader('content-length');
+        res.status(304).end();
+        return;
+      }
+    }
+  }
+  const answer = await dataPlaneRequest(options, res, { path: planePath(target), method: 'GET', headers: {} });
+  if (answer.statusCode >= 300) return refuseFromPlane(res, answer, target);
+  const size = Number(answer.headers['content-length']);
+  let range: ReturnType<typeof parseRange>;
+  try {
+    range = Number.isSafeInteger(size) ? parseRange(req.headers.range, size) : undefined;
+  } catch (error) {
+    await answer.body.dump();
+    res.setHeader('content-range', `bytes */${size}`);
+    throw error;
+  }
+  copyObjectHeaders(res, answer);
+  if (!range) {
+    res.status(200);
+    await pipeline(answer.body, res);
+    return;
+  }
+  res.status(206);
+  res.setHeader('content-range', `bytes ${range.start}-${range.end}/${size}`);
+  res.setHeader('content-length', String(range.end - range.start + 1));
+  const filter = new ByteRangeFilter(range);
+  filter.on('end', () => answer.body.destroy());
+  await pipeline(answer.body, filter, res).catch((error: unknown) => {
+    if (!res.writableFinished) throw error;
+  });
+}
+
+/** DeleteObject: S3 answers 204 whether or not the key existed; locks and refusals come back as errors. */
+export async function deleteObject(options: PlaneStreamOptions, _req: Request, res: Response, target: S3ObjectTarget): Promise<void> {
+  const answer = await dataPlaneRequest(options, res, { path: planePath(target), method: 'DELETE', headers: {} });
+  if (answer.statusCode === 404) {
+    const error = await planeError(answer);
+    if (!/bucket/i.test(error.message)) {
+      res.status(204).end();
+      return;
+    }
+    return sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), target.resource);
+  }
+  if (answer.statusCode >= 300) return refuseFromPlane(res, answer, target);
+  const pointer = answer.headers[EVIDENCE_POINTER_HEADER];
+  if (typeof pointer === 'string') res.setHeader(EVIDENCE_POINTER_HEADER, pointer);
+  await answer.body.dump();
+  res.status(204).end();
+}
