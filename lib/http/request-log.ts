@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
+import { markCorrelation } from '../telemetry/tracing';
 import { requestIdFrom } from './request-id';
 
 export interface RequestLocals {
@@ -18,6 +19,7 @@ export function requestLog(log: Logger, observe?: (req: Request, res: Response, 
     locals.requestId = requestId;
     locals.log = log.child({ requestId });
     res.setHeader('x-request-id', requestId);
+    markCorrelation(requestId);
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       observe?.(req, res, seconds);

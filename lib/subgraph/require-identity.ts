@@ -5,6 +5,7 @@ import type { Plane } from '../config/config';
 import { ErrorCode } from '../errors';
 import { requestIdFrom } from '../http/request-id';
 import type { SubgraphDependencies } from './subgraph-app';
+import { markCorrelation } from '../telemetry/tracing';
 
 export interface IdentifiedLocals {
   requestId: string;
@@ -22,6 +23,7 @@ export function requireIdentity(plane: Plane, deps: Pick<SubgraphDependencies, '
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const correlationId = requestIdFrom(req.headers['x-correlation-id'] ?? requestId);
     res.setHeader('x-request-id', requestId);
+    markCorrelation(correlationId);
     deps.log.debug({ requestId, plane }, 'subgraph request');
     const token = req.headers[IDENTITY_HEADER];
     let failure = 'identity_missing';
