@@ -39,6 +39,14 @@ export const S3_ERROR_STATUS = {
   InvalidRange: 416,
   /** A conditional request whose condition (`If-Match`, `If-Unmodified-Since`) does not hold. */
   PreconditionFailed: 412,
+  /** The multipart upload named by `uploadId` does not exist, or was completed or aborted. */
+  NoSuchUpload: 404,
+  /** A part listed on completion was not uploaded, or its ETag is not the part's. */
+  InvalidPart: 400,
+  /** The parts listed on completion are not in ascending part-number order. */
+  InvalidPartOrder: 400,
+  /** An XML request body that is not well formed or not of the expected shape. */
+  MalformedXML: 400,
   /** An operation this endpoint does not offer (yet). */
   NotImplemented: 501,
   /** Anything unexpected; details stay in the log. */

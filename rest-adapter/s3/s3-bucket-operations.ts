@@ -65,6 +65,7 @@ async function readConfiguration(req: Request): Promise<string> {
 /**
  * CreateBucket in the caller's tenant. The bucket's jurisdiction is `x-eosc-jurisdiction`, or
  * the `LocationConstraint` of the configuration when it names one (`DE`, `EU`, ...).
+ * `x-amz-bucket-object-lock-enabled: true` creates a versioned bucket, as S3 does.
  */
 export async function createBucket(apollo: ApolloServer<GatewayContext>, bucket: string, req: Request, res: Response): Promise<void> {
   const tenantId = tenantOf(res);
@@ -78,6 +79,7 @@ export async function createBucket(apollo: ApolloServer<GatewayContext>, bucket:
     throw new EcsError(ErrorCode.MissingJurisdiction, 'a bucket needs a jurisdiction: x-eosc-jurisdiction or the LocationConstraint');
   }
   const classification = req.headers[GOVERNANCE_HEADERS.classification];
+  const versioned = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
   await executeOperation(
     apollo,
     contextOf(res),
@@ -88,6 +90,7 @@ export async function createBucket(apollo: ApolloServer<GatewayContext>, bucket:
         tenantId,
         jurisdiction,
         ...(typeof classification === 'string' ? { defaultClassification: classification } : {}),
+        ...(versioned ? { versioning: true } : {}),
       },
     },
   );

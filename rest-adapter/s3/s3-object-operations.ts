@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import type { S3Locals } from '../../gateway/s3-authenticate';
@@ -16,16 +17,21 @@ export interface S3ObjectTarget {
   key: string;
   /** `/bucket/key` as the client named it, for error documents. */
   resource: string;
+  /** `?versionId=`: the version read, deleted or governed instead of the current one. */
+  versionId?: string;
 }
 
 const OBJECT_RESPONSE_HEADERS = ['content-type', 'content-length', 'etag', 'last-modified'] as const;
 
 function planePath(target: S3ObjectTarget): string {
-  return `/data/storage/${encodeURIComponent(target.bucket)}/objects/${target.key.split('/').map(encodeURIComponent).join('/')}`;
+  const path = `/data/storage/${encodeURIComponent(target.bucket)}/objects/${target.key.split('/').map(encodeURIComponent).join('/')}`;
+  return target.versionId === undefined ? path : `${path}?version_id=${encodeURIComponent(target.versionId)}`;
 }
 
 async function refuseFromPlane(res: Response, answer: PlaneAnswer, target: S3ObjectTarget): Promise<void> {
   const error = await planeError(answer);
+  if (target.versionId !== undefined && error.code === 'ECS_NOT_FOUND' && !/^bucket /i.test(error.message))
+    return sendS3Error(res, { code: 'NoSuchVersion', status: 404, message: 'The specified version does not exist.' }, target.resource);
   sendS3Error(res, fromEcsCode(error.code, error.message, 'object', error.evidencePointer), target.resource);
 }
 
@@ -55,6 +61,8 @@ export async function putObject(options: PlaneStreamOptions, req: Request, res: 
     const value = answer.headers[name];
     if (typeof value === 'string') res.setHeader(name, value);
   }
+  const versionId = answer.headers['x-eosc-version-id'];
+  if (typeof versionId === 'string') res.setHeader('x-amz-version-id', versionId);
   res.status(200).end();
 }
 
@@ -64,6 +72,8 @@ function copyObjectHeaders(res: Response, answer: PlaneAnswer): void {
     if (value !== undefined) res.setHeader(name, value);
   }
   for (const [name, value] of Object.entries(metadataHeadersOf(answer.headers))) res.setHeader(name, value);
+  const versionId = answer.headers['x-eosc-version-id'];
+  if (typeof versionId === 'string') res.setHeader('x-amz-version-id', versionId);
   res.setHeader('accept-ranges', 'bytes');
 }
 
@@ -128,10 +138,31 @@ export async function getObject(options: PlaneStreamOptions, req: Request, res: 
   res.status(206);
   res.setHeader('content-range', `bytes ${range.start}-${range.end}/${size}`);
   res.setHeader('content-length', String(range.end - range.start + 1));
-  const filter = new ByteRangeFilter(range);
-  filter.on('end', () => answer.body.destroy());
-  await pipeline(answer.body, filter, res).catch((error: unknown) => {
-    if (!res.writableFinished) throw error;
+  await sendRange(answer.body, new ByteRangeFilter(range), res);
+}
+
+/**
+ * Streams the range to the client, then stops reading the object. Not a `pipeline`: cutting
+ * the upstream short once the range is sent would make it destroy the response too, and with
+ * it the client's kept-alive socket (the next request on it would fail).
+ */
+function sendRange(upstream: Readable, filter: ByteRangeFilter, res: Response): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = (): void => {
+      upstream.unpipe(filter);
+      upstream.destroy();
+    };
+    filter.once('end', stop);
+    res.once('close', () => {
+      stop();
+      if (res.writableFinished) resolve();
+      else reject(new Error('the client went away during a ranged GET'));
+    });
+    upstream.once('error', (error) => {
+      if (filter.readableEnded) return;
+      res.destroy(error);
+    });
+    upstream.pipe(filter).pipe(res);
   });
 }
 
@@ -140,7 +171,7 @@ export async function deleteObject(options: PlaneStreamOptions, _req: Request, r
   const answer = await dataPlaneRequest(options, res, { path: planePath(target), method: 'DELETE', headers: {} });
   if (answer.statusCode === 404) {
     const error = await planeError(answer);
-    if (!/bucket/i.test(error.message)) {
+    if (!/^bucket /i.test(error.message)) {
       res.status(204).end();
       return;
     }
@@ -149,6 +180,8 @@ export async function deleteObject(options: PlaneStreamOptions, _req: Request, r
   if (answer.statusCode >= 300) return refuseFromPlane(res, answer, target);
   const pointer = answer.headers[EVIDENCE_POINTER_HEADER];
   if (typeof pointer === 'string') res.setHeader(EVIDENCE_POINTER_HEADER, pointer);
+  const versionId = answer.headers['x-eosc-version-id'];
+  if (typeof versionId === 'string') res.setHeader('x-amz-version-id', versionId);
   await answer.body.dump();
   res.status(204).end();
 }

@@ -9,6 +9,9 @@ import type { PlaneStreamOptions } from '../plane-stream';
 import { createBucket, headBucket, listBuckets } from './s3-bucket-operations';
 import { answerFor, type S3Subject, sendS3Error } from './s3-error-document';
 import { listObjectsV2 } from './s3-list-objects';
+import { multipartOperation } from './s3-multipart-operations';
+import { objectLockOperation } from './s3-lock-operations';
+import { bucketVersionOperation } from './s3-version-operations';
 import { deleteObject, getObject, headObject, putObject, type S3ObjectTarget } from './s3-object-operations';
 
 export interface S3RouterOptions extends PlaneStreamOptions {
@@ -75,10 +78,17 @@ async function dispatch(options: S3RouterOptions, req: Request, res: Response, t
     if (method === 'GET' && req.query['list-type'] === '2' && parameters.every((name) => LIST_V2_PARAMETERS.has(name))) {
       return listObjectsV2(options, bucket, req, res);
     }
+    const versionOperation = bucketVersionOperation(method, parameters);
+    if (versionOperation) return versionOperation(options, bucket, req, res);
     throw notImplemented(`${method}${parameters.length ? ` ?${parameters.join('&')}` : ''} on a bucket`);
   }
-  const object: S3ObjectTarget = { bucket, key: target.key!, resource: target.resource };
-  if (parameters.length > 0) throw notImplemented(`?${parameters.join('&')} on an object`);
+  const versionId = typeof req.query.versionId === 'string' ? req.query.versionId : undefined;
+  const object: S3ObjectTarget = { bucket, key: target.key!, resource: target.resource, ...(versionId !== undefined ? { versionId } : {}) };
+  const lockOperation = objectLockOperation(method, parameters);
+  if (lockOperation) return lockOperation(options, req, res, object);
+  const multipart = multipartOperation(method, parameters, req);
+  if (multipart) return multipart(options, req, res, object);
+  if (parameters.some((name) => name !== 'versionId')) throw notImplemented(`?${parameters.join('&')} on an object`);
   if (method === 'PUT' && req.headers['x-amz-copy-source'] === undefined) return putObject(options, req, res, object);
   if (method === 'GET') return getObject(options, req, res, object);
   if (method === 'HEAD') return headObject(options, req, res, object);

@@ -1,0 +1,55 @@
+import type { Readable } from 'node:stream';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { S3Error } from '../../lib/s3/s3-error';
+
+/** 10,000 parts of about 150 bytes each, with room for checksums S3 clients add per part. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+
+/** One part as the client lists it on completion: its number and the ETag UploadPart returned. */
+export interface ListedPart {
+  partNumber: number;
+  /** The ETag without quotes. */
+  etag: string;
+}
+
+const parser = new XMLParser({ processEntities: false, parseTagValue: false, ignoreAttributes: true, isArray: (name) => name === 'Part' });
+
+function malformed(): S3Error {
+  return new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
+}
+
+async function readText(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += bytes.length;
+    if (size > MAX_BODY_BYTES) throw malformed();
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The part list of a CompleteMultipartUpload body (`<CompleteMultipartUpload><Part>
+ * <PartNumber>1</PartNumber><ETag>"..."</ETag></Part>...`), in the order given. Entities are
+ * not expanded (a DOCTYPE is refused); an ETag's quotes, plain or as `&quot;`, are dropped.
+ * Per-part checksums (`ChecksumCRC32`, ...) are ignored.
+ */
+export async function readCompletionParts(body: Readable): Promise<ListedPart[]> {
+  const text = await readText(body);
+  if (/<!DOCTYPE/i.test(text) || XMLValidator.validate(text) !== true) throw malformed();
+  const document = parser.parse(text) as { CompleteMultipartUpload?: { Part?: unknown[] } | string };
+  const root = document.CompleteMultipartUpload;
+  const parts = typeof root === 'object' && root !== null ? root.Part : undefined;
+  if (!Array.isArray(parts) || parts.length === 0 || parts.length > MAX_PARTS) throw malformed();
+  return parts.map((part) => {
+    const { PartNumber, ETag } = (part ?? {}) as { PartNumber?: unknown; ETag?: unknown };
+    if (typeof PartNumber !== 'string' || !/^\d{1,5}$/.test(PartNumber.trim()) || typeof ETag !== 'string') throw malformed();
+    const partNumber = Number(PartNumber.trim());
+    if (partNumber < 1 || partNumber > MAX_PARTS)
+      throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+    return { partNumber, etag: ETag.replace(/&quot;|"/g, '').trim() };
+  });
+}
