@@ -23,6 +23,7 @@ const BENCHMARKS: Record<string, string> = {
   'export-bundle': 'export-bundle.ts',
   'governed-actions': 'governed-actions.ts',
   gateway: 'gateway.ts',
+  'tracing-cost': 'tracing-cost.ts',
 };
 
 function usage(): string {
