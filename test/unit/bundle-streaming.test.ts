@@ -47,6 +47,10 @@ async function pack(dir: string, label: string): Promise<Array<[string, string]>
   return archives;
 }
 
+// Each test writes 25,000 events with a file per event and verifies them several ways: seconds on
+// a quiet machine, more than a minute on two cores busy with the rest of the suites.
+jest.setTimeout(240_000);
+
 describe('a long bundle, read as a stream', () => {
   // Long enough for every part to go to disk: spooled events and segment, spilled index and names.
   const count = 25_000;
