@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import { browserPages } from '../gateway/browser-pages/browser-pages';
 import { createGatewayApp } from '../gateway/gateway-app';
@@ -12,6 +12,7 @@ import { ConfigError } from '../lib/config/config';
 import type { Config, Plane } from '../lib/config/config';
 import type { Logger } from '../lib/logger';
 import { closeServer, listen } from './close-server';
+import { createHttpServer, startS3PortServer } from './http-servers';
 import { createGatewayAuth } from './gateway-auth';
 import { restAdapterPaths, mountRestAdapter } from './rest-adapter-routes';
 import { sweepIdempotencyRecordsEvery } from '../rest-adapter/idempotency';
@@ -21,6 +22,8 @@ export interface RunningGateway {
   url: string;
   port: number;
   server: http.Server;
+  /** The S3 endpoint's own port at its root (`S3_PORT`), when it is set. */
+  s3Url?: string;
   /** The live audit events of this process (websocket subscriptions and SSE). */
   stream: EvidenceStream;
   subscriptions: SubscriptionServer;
@@ -93,14 +96,7 @@ export async function startGatewayServer(options: {
     await stream.stop();
     throw error;
   }
-  const server = http.createServer(gateway.app);
-  server.headersTimeout = 20_000;
-  // Node's request deadline is one for all requests and would cut object uploads, which may
-  // take longer than any fixed deadline: bodies are bounded by the app instead (a deadline
-  // for JSON bodies, an idle timeout for uploads: lib/http/body-deadline.ts). Headers must
-  // arrive quickly (slow-loris) and an idle socket is closed.
-  server.requestTimeout = 0;
-  server.setTimeout(120_000);
+  const server = createHttpServer(gateway.app);
   const subscriptions = attachSubscriptionServer({
     server,
     stream,
@@ -114,13 +110,27 @@ export async function startGatewayServer(options: {
     log: options.log.child({ component: 'subscriptions' }),
   });
   const port = await listen(server, options.port, config.host);
+  let s3: { server: http.Server; port: number } | undefined;
+  if (config.s3.port !== undefined) {
+    try {
+      s3 = await startS3PortServer(gateway.app, config, config.s3.port);
+    } catch (error) {
+      await subscriptions.close();
+      await stream.stop();
+      await closeServer(server, config.shutdownTimeoutMs);
+      await gateway.stop();
+      throw error;
+    }
+  }
   const idempotencySweep = sweepIdempotencyRecordsEvery(services.db, config.idempotencySweepIntervalMs, (error) =>
     options.log.warn({ err: error }, 'idempotency key sweep failed'),
   );
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const urlOf = (at: number) => `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${at}`;
   return {
-    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
+    url: urlOf(port),
     port,
+    ...(s3 ? { s3Url: urlOf(s3.port) } : {}),
     server,
     stream,
     subscriptions,
@@ -128,7 +138,7 @@ export async function startGatewayServer(options: {
       // Websockets (1001) and SSE streams (event: end) first: they would hold the server open.
       await subscriptions.close();
       await stream.stop();
-      await closeServer(server, config.shutdownTimeoutMs);
+      await Promise.all([closeServer(server, config.shutdownTimeoutMs), s3 ? closeServer(s3.server, config.shutdownTimeoutMs) : undefined]);
       await idempotencySweep.stop();
       await gateway.stop();
     },

@@ -62,14 +62,14 @@ async function start(mode: Mode, config: Config, log: Logger): Promise<() => Pro
   const started = Date.now();
   if (mode.kind === 'all') {
     const stack = await startStack(config, log);
-    printUrls(stack.gateway.url, Date.now() - started, stack.services.db.kind);
+    printUrls(stack.gateway.url, Date.now() - started, stack.services.db.kind, stack.gateway.s3Url);
     return stack.stop;
   }
   const services = await openSharedServices(config, log);
   const urlOf = (plane: Plane): string => config.subgraphUrls[plane];
   if (mode.kind === 'gateway') {
     const gateway = await startGatewayServer({ config, port: config.port, services, log, urlOf });
-    printUrls(gateway.url, Date.now() - started, services.db.kind);
+    printUrls(gateway.url, Date.now() - started, services.db.kind, gateway.s3Url);
     return async () => {
       await gateway.close();
       await services.close();
@@ -90,7 +90,7 @@ async function start(mode: Mode, config: Config, log: Logger): Promise<() => Pro
   };
 }
 
-function printUrls(base: string, ms: number, database: string): void {
+function printUrls(base: string, ms: number, database: string, s3Url?: string): void {
   console.log(
     [
       `ECS Gateway ready in ${ms} ms (database: ${database})`,
@@ -100,6 +100,7 @@ function printUrls(base: string, ms: number, database: string): void {
       `  Health       ${base}/healthz  ${base}/readyz`,
       `  Metrics      ${base}/metrics`,
       `  JWKS         ${base}/.well-known/jwks.json`,
+      ...(s3Url ? [`  S3           ${s3Url}`] : []),
     ].join('\n'),
   );
 }

@@ -7,7 +7,7 @@
 // Options are passed on to each benchmark (see the header of its file and docs/benchmarks.md):
 // all take --backend=pglite|postgresql; ledger-append --seconds=N --rounds=N --baseline-dir=DIR;
 // governed-actions --seconds=N --rounds=N --concurrency=N --tenants=N; verify-chain --events=N
-// --pglite-events=N; gateway --seconds=N --rounds=N --connections=N --hive-dedupe (our gateway
+// --pglite-events=N; s3 --seconds=N --connections=N (S3 endpoint next to the JSON storage route); gateway --seconds=N --rounds=N --connections=N --hive-dedupe (our gateway
 // against Hive Gateway and a direct subgraph call; always on PostgreSQL). PostgreSQL:
 // ECS_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) must allow CREATE
 // DATABASE.
@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, string> = {
   'rest-overhead': 'rest-overhead.ts',
   'subscription-latency': 'subscription-latency.ts',
   'storage-stream': 'storage-stream.ts',
+  s3: 's3.ts',
   'export-bundle': 'export-bundle.ts',
   'governed-actions': 'governed-actions.ts',
   gateway: 'gateway.ts',

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
+import { clientUrlOf } from './s3-client-url';
 import type { RefusalThrottle } from '../lib/evidence/refusal-throttle';
 import type { RequestLocals } from '../lib/http/request-log';
 import { S3Error } from '../lib/s3/s3-error';
@@ -35,12 +36,13 @@ export function s3Authenticate(options: S3AuthenticateOptions): RequestHandler {
   return async (req, res, next) => {
     const locals = res.locals as S3Locals;
     try {
-      const queryAt = req.originalUrl.indexOf('?');
+      const url = clientUrlOf(req);
+      const queryAt = url.indexOf('?');
       const verified = await verifyS3Request(
         {
           method: req.method,
-          rawPath: queryAt === -1 ? req.originalUrl : req.originalUrl.slice(0, queryAt),
-          rawQuery: queryAt === -1 ? '' : req.originalUrl.slice(queryAt + 1),
+          rawPath: queryAt === -1 ? url : url.slice(0, queryAt),
+          rawQuery: queryAt === -1 ? '' : url.slice(queryAt + 1),
           headers: req.headersDistinct,
         },
         { findCredential: (id, scope) => options.findCredential(id, scope, locals.requestId), region: options.region },

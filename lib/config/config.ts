@@ -115,6 +115,7 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[a-z0-9-]{1,32}$/, 'must be a region name like us-east-1')
     .default('us-east-1'),
+  S3_PORT: port.optional(),
   BODY_TIMEOUT_MS: positiveMs.default(10_000),
   BODY_IDLE_TIMEOUT_MS: positiveMs.default(30_000),
   IN_FLIGHT_BODIES_PER_PRINCIPAL: z.coerce
@@ -243,8 +244,11 @@ export interface Config {
   apiSunset: Date;
   /** How long the gateway remembers an API key lookup (a revocation takes effect within it). */
   apiKeyCacheMs: number;
-  /** The S3 endpoint: path-style requests under `pathPrefix` (`S3_PATH_PREFIX`, /s3), signed for `region` (`S3_REGION`, us-east-1). */
-  s3: { pathPrefix: string; region: string };
+  /**
+   * The S3 endpoint: path-style requests under `pathPrefix` (`S3_PATH_PREFIX`, /s3), signed for
+   * `region` (`S3_REGION`, us-east-1), and at the bare root of `port` when set (`S3_PORT`).
+   */
+  s3: { pathPrefix: string; region: string; port: number | undefined };
   /** How long the gateway remembers a bearer token it verified (never past its `exp`); 0: never. */
   tokenCacheMs: number;
   /** Live (unrevoked, unexpired) API keys a tenant may hold; another is refused (`API_KEYS_PER_TENANT`). @default 100 */
@@ -488,7 +492,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       perPrincipal: env.IN_FLIGHT_BODIES_PER_PRINCIPAL,
     },
     apiSunset: parseSunset(env.API_SUNSET),
-    s3: { pathPrefix: env.S3_PATH_PREFIX, region: env.S3_REGION },
+    s3: { pathPrefix: env.S3_PATH_PREFIX, region: env.S3_REGION, port: env.S3_PORT },
     corsOrigins: env.CORS_ORIGINS ? env.CORS_ORIGINS.split(',').map((origin) => origin.trim()) : [],
     rateLimit: {
       perPrincipal: env.RATE_LIMIT_PER_MINUTE,

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { clientUrlOf } from '../../gateway/s3-client-url';
 import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
 import type { S3Locals } from '../../gateway/s3-authenticate';
@@ -201,7 +202,7 @@ export async function completeMultipartUpload(
   res.setHeader(EVIDENCE_POINTER_HEADER, written.evidence_pointer);
   res.setHeader('x-eosc-version-id', written.version_id);
   sendXml(res, 'CompleteMultipartUploadResult', {
-    Location: `${req.protocol}://${req.headers.host ?? 'localhost'}${req.originalUrl.split('?')[0]}`,
+    Location: `${req.protocol}://${req.headers.host ?? 'localhost'}${clientUrlOf(req).split('?')[0]}`,
     Bucket: target.bucket,
     Key: target.key,
     ETag: `"${written.etag}"`,

@@ -6,7 +6,7 @@ import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
 import { ByteRangeFilter, parseRange } from './byte-range';
 import { evaluateConditions, hasConditions } from './conditional-request';
-import { EVIDENCE_POINTER_HEADER, fromEcsCode, sendS3Error } from './s3-error-document';
+import { EVIDENCE_POINTER_HEADER, type S3ErrorAnswer, fromEcsCode, sendS3Error } from './s3-error-document';
 import { governanceHeadersOf, metadataHeadersOf } from './s3-governance-headers';
 import { type PlaneAnswer, dataPlaneRequest, planeError } from './s3-plane-request';
 import { uploadBody } from './s3-upload-body';
@@ -23,12 +23,12 @@ export interface S3ObjectTarget {
 
 const OBJECT_RESPONSE_HEADERS = ['content-type', 'content-length', 'etag', 'last-modified'] as const;
 
-function planePath(target: S3ObjectTarget): string {
+export function planePath(target: S3ObjectTarget): string {
   const path = `/data/storage/${encodeURIComponent(target.bucket)}/objects/${target.key.split('/').map(encodeURIComponent).join('/')}`;
   return target.versionId === undefined ? path : `${path}?version_id=${encodeURIComponent(target.versionId)}`;
 }
 
-async function refuseFromPlane(res: Response, answer: PlaneAnswer, target: S3ObjectTarget): Promise<void> {
+export async function refuseFromPlane(res: Response, answer: PlaneAnswer, target: S3ObjectTarget): Promise<void> {
   const error = await planeError(answer);
   if (target.versionId !== undefined && error.code === 'ECS_NOT_FOUND' && !/^bucket /i.test(error.message))
     return sendS3Error(res, { code: 'NoSuchVersion', status: 404, message: 'The specified version does not exist.' }, target.resource);
@@ -166,22 +166,33 @@ function sendRange(upstream: Readable, filter: ByteRangeFilter, res: Response): 
   });
 }
 
+/** What deleting one key came to: done (with the version the data plane names), or an S3 error. */
+export type DeleteOutcome = { ok: true; versionId?: string; evidencePointer?: string } | { ok: false; error: S3ErrorAnswer };
+
+/** Deletes one key through the data plane: a missing key counts as deleted, as S3 has it; locks and refusals are errors. */
+export async function deleteThroughPlane(options: PlaneStreamOptions, res: Response, target: S3ObjectTarget): Promise<DeleteOutcome> {
+  const answer = await dataPlaneRequest(options, res, { path: planePath(target), method: 'DELETE', headers: {} });
+  if (answer.statusCode >= 300) {
+    const error = await planeError(answer);
+    const bucketMissing = /^bucket /i.test(error.message);
+    if (answer.statusCode === 404 && !bucketMissing) return { ok: true };
+    return { ok: false, error: fromEcsCode(error.code, error.message, bucketMissing ? 'bucket' : 'object', error.evidencePointer) };
+  }
+  await answer.body.dump();
+  const pointer = answer.headers[EVIDENCE_POINTER_HEADER];
+  const versionId = answer.headers['x-eosc-version-id'];
+  return {
+    ok: true,
+    ...(typeof versionId === 'string' ? { versionId } : {}),
+    ...(typeof pointer === 'string' ? { evidencePointer: pointer } : {}),
+  };
+}
+
 /** DeleteObject: S3 answers 204 whether or not the key existed; locks and refusals come back as errors. */
 export async function deleteObject(options: PlaneStreamOptions, _req: Request, res: Response, target: S3ObjectTarget): Promise<void> {
-  const answer = await dataPlaneRequest(options, res, { path: planePath(target), method: 'DELETE', headers: {} });
-  if (answer.statusCode === 404) {
-    const error = await planeError(answer);
-    if (!/^bucket /i.test(error.message)) {
-      res.status(204).end();
-      return;
-    }
-    return sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), target.resource);
-  }
-  if (answer.statusCode >= 300) return refuseFromPlane(res, answer, target);
-  const pointer = answer.headers[EVIDENCE_POINTER_HEADER];
-  if (typeof pointer === 'string') res.setHeader(EVIDENCE_POINTER_HEADER, pointer);
-  const versionId = answer.headers['x-eosc-version-id'];
-  if (typeof versionId === 'string') res.setHeader('x-amz-version-id', versionId);
-  await answer.body.dump();
+  const outcome = await deleteThroughPlane(options, res, target);
+  if (!outcome.ok) return sendS3Error(res, outcome.error, target.resource);
+  if (outcome.evidencePointer) res.setHeader(EVIDENCE_POINTER_HEADER, outcome.evidencePointer);
+  if (outcome.versionId) res.setHeader('x-amz-version-id', outcome.versionId);
   res.status(204).end();
 }

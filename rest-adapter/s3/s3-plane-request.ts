@@ -25,13 +25,21 @@ export async function dataPlaneRequest(
     if (!res.writableFinished) abort.abort();
   };
   res.on('close', onClientGone);
-  return request(new URL(upstream.path, options.subgraphUrl('data')), {
-    method: upstream.method,
-    headers: { ...upstream.headers, 'x-request-id': requestId, [IDENTITY_HEADER]: await options.identityTokens.sign(caller, 'data') },
-    body: upstream.body,
-    dispatcher: options.dispatcher,
-    signal: abort.signal,
-  });
+  const release = () => res.off('close', onClientGone);
+  try {
+    const answer = await request(new URL(upstream.path, options.subgraphUrl('data')), {
+      method: upstream.method,
+      headers: { ...upstream.headers, 'x-request-id': requestId, [IDENTITY_HEADER]: await options.identityTokens.sign(caller, 'data') },
+      body: upstream.body,
+      dispatcher: options.dispatcher,
+      signal: abort.signal,
+    });
+    answer.body.once('close', release);
+    return answer;
+  } catch (error) {
+    release();
+    throw error;
+  }
 }
 
 /** The ECS error of a refused plane answer (its JSON body; a HEAD has none, so the status speaks). */

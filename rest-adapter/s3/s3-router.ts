@@ -6,6 +6,8 @@ import { objectKeyProblem } from '../../lib/domain/object-key';
 import { EcsError, ErrorCode } from '../../lib/errors';
 import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
+import { copyObject } from './s3-copy-object';
+import { deleteObjects } from './s3-delete-objects';
 import { createBucket, headBucket, listBuckets } from './s3-bucket-operations';
 import { answerFor, type S3Subject, sendS3Error } from './s3-error-document';
 import { listObjectsV2 } from './s3-list-objects';
@@ -78,6 +80,7 @@ async function dispatch(options: S3RouterOptions, req: Request, res: Response, t
     if (method === 'GET' && req.query['list-type'] === '2' && parameters.every((name) => LIST_V2_PARAMETERS.has(name))) {
       return listObjectsV2(options, bucket, req, res);
     }
+    if (method === 'POST' && parameters.length === 1 && parameters[0] === 'delete') return deleteObjects(options, bucket, req, res);
     const versionOperation = bucketVersionOperation(method, parameters);
     if (versionOperation) return versionOperation(options, bucket, req, res);
     throw notImplemented(`${method}${parameters.length ? ` ?${parameters.join('&')}` : ''} on a bucket`);
@@ -90,10 +93,11 @@ async function dispatch(options: S3RouterOptions, req: Request, res: Response, t
   if (multipart) return multipart(options, req, res, object);
   if (parameters.some((name) => name !== 'versionId')) throw notImplemented(`?${parameters.join('&')} on an object`);
   if (method === 'PUT' && req.headers['x-amz-copy-source'] === undefined) return putObject(options, req, res, object);
+  if (method === 'PUT') return copyObject(options, req, res, object);
   if (method === 'GET') return getObject(options, req, res, object);
   if (method === 'HEAD') return headObject(options, req, res, object);
   if (method === 'DELETE') return deleteObject(options, req, res, object);
-  throw notImplemented(req.headers['x-amz-copy-source'] !== undefined ? 'CopyObject' : `${method} on an object`);
+  throw notImplemented(`${method} on an object`);
 }
 
 /**

@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { request } from 'undici';
+import { smithySigner } from '../support/smithy-signer';
+import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import type { TestStack } from '../support/test-stack';
+
+const CREATE_CREDENTIAL = `mutation($i: CreateS3CredentialInput!) {
+  createS3Credential(input: $i) { secretAccessKey s3Credential { accessKeyId } }
+}`;
+const EVENTS = 'query($f: EventFilter) { events(filter: $f, first: 1000) { items { eventType outcome evidencePointer details } } }';
+
+const GOVERNANCE = {
+  'eosc-jurisdiction': 'DE',
+  'eosc-retention-ttl': 'P0D',
+  'eosc-classification': 'internal',
+  'eosc-evidence-pointer': 'eosc://evidence/s3-copy',
+  'eosc-data-product-id': 'dp-copy',
+  'eosc-usage-policy-snapshot-id': 'pol-copy',
+  'eosc-consent-token-ref': 'consent-copy',
+};
+
+interface ChainEvent {
+  eventType: string;
+  outcome: string;
+  evidencePointer: string;
+  details: Record<string, unknown>;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<S3ServiceException> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof S3ServiceException)) throw new Error(`expected an S3 service error, got ${String(error)}`);
+  return error;
+}
+
+const sha256 = (bytes: string | Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+describe('S3 CopyObject and DeleteObjects with the AWS SDK', () => {
+  let env: TestStack;
+  let s3: S3Client;
+  let other: S3Client;
+  const tenantId = uniqueId('s3c');
+  const otherTenantId = uniqueId('s3o');
+  const bucket = uniqueId('cpy');
+  const otherBucket = uniqueId('oth');
+  const versioned = uniqueId('ver');
+
+  let accessKey: { accessKeyId: string; secretAccessKey: string };
+
+  async function clientFor(tenant: string): Promise<S3Client> {
+    expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenant) })).errors).toBeUndefined();
+    const admin = await env.token('tenant-admin', tenant);
+    const created = await env.gqlAs<{ createS3Credential: { secretAccessKey: string; s3Credential: { accessKeyId: string } } }>(
+      admin,
+      CREATE_CREDENTIAL,
+      { i: { tenantId: tenant, name: 'sdk', scopes: ['tenant.read', 'storage.read', 'storage.write', 'storage.delete'] } },
+    );
+    expect(created.errors).toBeUndefined();
+    const { secretAccessKey, s3Credential } = created.data!.createS3Credential;
+    if (tenant === tenantId) accessKey = { accessKeyId: s3Credential.accessKeyId, secretAccessKey };
+    return new S3Client({
+      endpoint: `${env.url}/s3`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3Credential.accessKeyId, secretAccessKey },
+      maxAttempts: 1,
+    });
+  }
+
+  async function events(tenant = tenantId): Promise<ChainEvent[]> {
+    const result = await env.gql<{ events: { items: ChainEvent[] } }>(EVENTS, { f: { tenantId: tenant } });
+    return result.data!.events.items;
+  }
+
+  beforeAll(async () => {
+    env = await startTestStack();
+    s3 = await clientFor(tenantId);
+    other = await clientFor(otherTenantId);
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'DE' as never } }));
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: versioned,
+        ObjectLockEnabledForBucket: true,
+        CreateBucketConfiguration: { LocationConstraint: 'DE' as never },
+      }),
+    );
+    await other.send(new CreateBucketCommand({ Bucket: otherBucket, CreateBucketConfiguration: { LocationConstraint: 'DE' as never } }));
+  });
+  afterAll(async () => {
+    s3?.destroy();
+    other?.destroy();
+    await env?.stop();
+  });
+
+  it('copies with the COPY directive, keeping the governance metadata, with object.copy evidence', async () => {
+    const body = 'copy me, governed';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'src/a.txt', Body: body, Metadata: GOVERNANCE }));
+    const copied = await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'dst/a copy.txt',
+        CopySource: `${bucket}/src/a.txt`,
+        Metadata: { 'eosc-classification': 'public' },
+      }),
+    );
+    expect(copied.CopyObjectResult?.ETag).toBe(`"${sha256(body)}"`);
+    expect(copied.CopyObjectResult?.LastModified).toBeInstanceOf(Date);
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dst/a copy.txt' }));
+    expect(await got.Body!.transformToString()).toBe(body);
+    expect(got.Metadata).toMatchObject({ 'eosc-classification': 'internal', 'eosc-data-product-id': 'dp-copy' });
+    expect(got.Metadata!['eosc-integrity']).toBe(`sha256:${sha256(body)}`);
+    const copy = (await events()).find((event) => event.eventType === 'object.copy' && event.outcome === 'accepted');
+    expect(copy?.details).toMatchObject({ source_key: 'src/a.txt' });
+    expect(copy?.evidencePointer).toBeTruthy();
+  });
+
+  it('copies a named version of the source', async () => {
+    const first = await s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'src/v.txt', Body: 'first', Metadata: GOVERNANCE }));
+    await s3.send(new PutObjectCommand({ Bucket: versioned, Key: 'src/v.txt', Body: 'second', Metadata: GOVERNANCE }));
+    const copied = await s3.send(
+      new CopyObjectCommand({ Bucket: bucket, Key: 'dst/v.txt', CopySource: `${versioned}/src/v.txt?versionId=${first.VersionId}` }),
+    );
+    expect(copied.CopyObjectResult?.ETag).toBe(`"${sha256('first')}"`);
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dst/v.txt' }));
+    expect(await got.Body!.transformToString()).toBe('first');
+  });
+
+  it('copies with the REPLACE directive, taking new governance metadata, with object.put evidence', async () => {
+    const body = Buffer.from('replace my metadata '.repeat(100));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'src/r.bin', Body: body, Metadata: GOVERNANCE }));
+    const replaced = { ...GOVERNANCE, 'eosc-classification': 'public', 'eosc-data-product-id': 'dp-replaced' };
+    const copied = await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'dst/r.bin',
+        CopySource: `/${bucket}/src/r.bin`,
+        MetadataDirective: 'REPLACE',
+        Metadata: replaced,
+      }),
+    );
+    expect(copied.CopyObjectResult?.ETag).toBe(`"${sha256(body)}"`);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'dst/r.bin' }));
+    expect(head.Metadata).toMatchObject({ 'eosc-classification': 'public', 'eosc-data-product-id': 'dp-replaced' });
+    expect(head.Metadata!['eosc-integrity']).toBe(`sha256:${sha256(body)}`);
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dst/r.bin' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    const put = (await events()).find(
+      (event) => event.eventType === 'object.put' && event.outcome === 'accepted' && JSON.stringify(event.details).includes('dst/r.bin'),
+    );
+    expect(put?.evidencePointer).toBeTruthy();
+
+    const missing = await refusal(
+      s3.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: 'dst/r2.bin',
+          CopySource: `${bucket}/src/r.bin`,
+          MetadataDirective: 'REPLACE',
+          Metadata: { 'eosc-retention-ttl': 'P0D' },
+        }),
+      ),
+    );
+    expect([missing.name, missing.$metadata.httpStatusCode]).toEqual(['EOSC_MISSING_JURISDICTION', 400]);
+  });
+
+  it("refuses a copy from another tenant's bucket, with either directive", async () => {
+    await other.send(new PutObjectCommand({ Bucket: otherBucket, Key: 'secret.txt', Body: 'not yours', Metadata: GOVERNANCE }));
+    for (const directive of ['COPY', 'REPLACE'] as const) {
+      const refused = await refusal(
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key: `stolen-${directive}.txt`,
+            CopySource: `${otherBucket}/secret.txt`,
+            MetadataDirective: directive,
+            Metadata: GOVERNANCE,
+          }),
+        ),
+      );
+      expect(refused.$metadata.httpStatusCode).toBe(403);
+      const absent = await refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `stolen-${directive}.txt` })));
+      expect(absent.$metadata.httpStatusCode).toBe(404);
+    }
+    const refusals = (await events(otherTenantId)).filter(
+      (event) => event.eventType === 'authority.refusal' && event.outcome === 'refused' && event.details.caller_tenant_id === tenantId,
+    );
+    expect(refusals).toHaveLength(2);
+    expect(refusals.every((event) => event.evidencePointer)).toBe(true);
+  });
+
+  it('deletes several keys at once, a locked one refused per key with its evidence', async () => {
+    const keys = ['batch/one.txt', 'batch/two.txt', 'batch/three.txt'];
+    for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key, Metadata: GOVERNANCE }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'batch/locked.txt',
+        Body: 'held',
+        Metadata: { ...GOVERNANCE, 'eosc-retention-ttl': 'P1D' },
+      }),
+    );
+    const result = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: [...keys, 'batch/locked.txt', 'batch/never-there.txt'].map((Key) => ({ Key })) },
+      }),
+    );
+    expect(result.Deleted?.map((entry) => entry.Key).sort()).toEqual([...keys, 'batch/never-there.txt'].sort());
+    expect(result.Errors?.map((entry) => [entry.Key, entry.Code])).toEqual([['batch/locked.txt', 'EOSC_OBJECT_LOCKED']]);
+    for (const key of keys) {
+      const gone = await refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+      expect(gone.$metadata.httpStatusCode).toBe(404);
+    }
+    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'batch/locked.txt' }))).$metadata.httpStatusCode).toBe(200);
+
+    const chain = await events();
+    for (const key of keys) {
+      expect(
+        chain.some((event) => event.eventType === 'object.delete' && event.outcome === 'accepted' && event.details.object_key === key),
+      ).toBe(true);
+    }
+    const refused = chain.find(
+      (event) => event.eventType === 'object.delete' && event.outcome !== 'accepted' && event.details.object_key === 'batch/locked.txt',
+    );
+    expect(refused?.evidencePointer).toBeTruthy();
+  });
+
+  it('answers only the errors in quiet mode, and refuses a list without a checksum', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'quiet/a.txt', Body: 'a', Metadata: GOVERNANCE }));
+    const quiet = await s3.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Quiet: true, Objects: [{ Key: 'quiet/a.txt' }, { Key: 'batch/locked.txt' }] } }),
+    );
+    expect(quiet.Deleted ?? []).toEqual([]);
+    expect(quiet.Errors?.map((entry) => entry.Key)).toEqual(['batch/locked.txt']);
+
+    const xml = '<Delete><Object><Key>quiet/none.txt</Key></Object></Delete>';
+    const send = async (extra: Record<string, string>) => {
+      const endpoint = new URL(env.url);
+      const signed = await smithySigner(accessKey.accessKeyId, accessKey.secretAccessKey).sign({
+        method: 'POST',
+        protocol: 'http:',
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path: `/s3/${bucket}`,
+        query: { delete: '' },
+        headers: { host: endpoint.host, 'x-amz-content-sha256': sha256(xml), ...extra },
+      });
+      const answer = await request(`${env.url}/s3/${bucket}?delete=`, { method: 'POST', headers: signed.headers, body: xml });
+      return [answer.statusCode, /<Code>([^<]+)<\/Code>/.exec(await answer.body.text())?.[1]];
+    };
+    expect(await send({})).toEqual([400, 'InvalidRequest']);
+    expect(await send({ 'content-md5': createHash('md5').update('other').digest('base64') })).toEqual([400, 'BadDigest']);
+    expect((await send({ 'content-md5': createHash('md5').update(xml).digest('base64') }))[0]).toBe(200);
+  });
+});
