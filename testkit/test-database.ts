@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { openDatabase } from '../lib/db/database';
 import type { Database, DatabaseOptions } from '../lib/db/database';
+import { seedEmbeddedDatabase } from './embedded-template';
 import { makeTempDir } from './temp-dir';
 
 export interface TestDatabase {
@@ -51,6 +52,7 @@ export async function openMigratedTestDatabase(
 ): Promise<{ db: Database; close(): Promise<void> }> {
   const dir = await makeTempDir();
   const database = await createTestDatabase();
+  if (!database.databaseUrl) await seedEmbeddedDatabase(dir.path);
   const db = await openDatabase({ dataDir: dir.path, databaseUrl: database.databaseUrl, ...options });
   await db.migrate();
   return {

@@ -6,6 +6,7 @@ import { createLogger } from '../../lib/logger';
 import type { Logger } from '../../lib/logger';
 import { startStack } from '../../app/stack';
 import type { RunningStack } from '../../app/stack';
+import { seedEmbeddedDatabase } from '../../testkit/embedded-template';
 import { makeTempDir } from '../../testkit/temp-dir';
 import { testConfig } from '../../testkit/test-config';
 import { createTestDatabase } from '../../testkit/test-database';
@@ -41,6 +42,7 @@ export async function startTestStack(
 ): Promise<TestStack> {
   const dir = await makeTempDir();
   const database = await createTestDatabase();
+  if (!database.databaseUrl) await seedEmbeddedDatabase(dir.path);
   // API key lookups are not cached in tests, so revocations show at once; rate limits are
   // out of the way unless a suite sets its own.
   const config = testConfig({
