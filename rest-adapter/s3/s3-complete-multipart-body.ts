@@ -34,9 +34,13 @@ async function readText(body: Readable): Promise<string> {
 /**
  * The part list of a CompleteMultipartUpload body (`<CompleteMultipartUpload><Part>
  * <PartNumber>1</PartNumber><ETag>"..."</ETag></Part>...`), in the order given. Entities are
- * not expanded (a DOCTYPE is refused); an ETag's quotes, plain or as `&quot;`, are dropped.
+ * not expanded (a DOCTYPE is refused); an ETag's quotes, plain or as a reference (`&quot;`, or
+ * `&#34;` as Go's encoder writes them, `&#x22;`), are dropped.
  * Per-part checksums (`ChecksumCRC32`, ...) are ignored.
  */
+/** A double quote, as itself or as an XML character or entity reference. */
+const QUOTE = /"|&quot;|&#0*34;|&#x0*22;/gi;
+
 export async function readCompletionParts(body: Readable): Promise<ListedPart[]> {
   const text = await readText(body);
   if (/<!DOCTYPE/i.test(text) || XMLValidator.validate(text) !== true) throw malformed();
@@ -50,6 +54,6 @@ export async function readCompletionParts(body: Readable): Promise<ListedPart[]>
     const partNumber = Number(PartNumber.trim());
     if (partNumber < 1 || partNumber > MAX_PARTS)
       throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
-    return { partNumber, etag: ETag.replace(/&quot;|"/g, '').trim() };
+    return { partNumber, etag: ETag.replace(QUOTE, '').trim() };
   });
 }
