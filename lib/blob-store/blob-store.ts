@@ -3,6 +3,8 @@ import type { Readable } from 'node:stream';
 export interface PutOptions {
   /** Lowercase hex SHA-256 the bytes must hash to; a mismatch stores nothing. */
   expectedSha256?: string;
+  /** Lowercase hex MD5 the bytes must hash to (a client's `Content-MD5`); a mismatch stores nothing. */
+  expectedMd5?: string;
   /** Largest accepted size in bytes; more stores nothing. */
   maxBytes?: number;
 }
@@ -11,6 +13,12 @@ export interface StoredBlob {
   /** Lowercase hex SHA-256 of the bytes: the blob's address. */
   sha256: string;
   size: number;
+}
+
+/** A blob just written: also the MD5 of its bytes, computed in the same pass (S3's ETag). */
+export interface WrittenBlob extends StoredBlob {
+  /** Lowercase hex MD5 of the bytes. */
+  md5: string;
 }
 
 /** Why a put stored nothing (the stream itself failing is rethrown as it is). */
@@ -22,6 +30,18 @@ export class BlobIntegrityError extends Error {
     readonly size: number,
   ) {
     super(`content hashes to sha256:${actual}, not the declared sha256:${expected}`);
+  }
+}
+
+/** The bytes do not match the MD5 the sender declared for them (`Content-MD5`): nothing was stored. */
+export class BlobMd5MismatchError extends Error {
+  override readonly name = 'BlobMd5MismatchError';
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    readonly size: number,
+  ) {
+    super(`content hashes to md5:${actual}, not the declared md5:${expected}`);
   }
 }
 
@@ -49,7 +69,7 @@ export class BlobTooLargeError extends Error {
  */
 export interface BlobStore {
   /** Consumes `stream`; on failure the stream is left as it is (the caller drains or destroys it). */
-  put(stream: Readable, options?: PutOptions): Promise<StoredBlob>;
+  put(stream: Readable, options?: PutOptions): Promise<WrittenBlob>;
   /** The blob's bytes; rejects (ENOENT) when there is no such blob. */
   open(sha256: string): Promise<Readable>;
   has(sha256: string): Promise<boolean>;

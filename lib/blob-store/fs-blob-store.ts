@@ -4,8 +4,8 @@ import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { BlobIntegrityError, BlobStoreUnavailableError, BlobTooLargeError, SHA256_HEX } from './blob-store';
-import type { BlobStore, PutOptions, StoredBlob, SweepResult } from './blob-store';
+import { BlobIntegrityError, BlobMd5MismatchError, BlobStoreUnavailableError, BlobTooLargeError, SHA256_HEX } from './blob-store';
+import type { BlobStore, PutOptions, StoredBlob, SweepResult, WrittenBlob } from './blob-store';
 
 /**
  * Blobs as files under `root`: `<root>/sha256/ab/cd/<hex>`. A put streams into
@@ -38,10 +38,11 @@ export class FsBlobStore implements BlobStore {
     ));
   }
 
-  async put(stream: Readable, options: PutOptions = {}): Promise<StoredBlob> {
+  async put(stream: Readable, options: PutOptions = {}): Promise<WrittenBlob> {
     await unavailableOnFailure(this.ensureDirs());
     const tmp = path.join(this.tmpDir(), `${randomUUID()}.part`);
     const hash = createHash('sha256');
+    const md5Hash = createHash('md5');
     let size = 0;
     let file: FileHandle | undefined;
     try {
@@ -53,6 +54,7 @@ export class FsBlobStore implements BlobStore {
         size += buffer.length;
         if (options.maxBytes !== undefined && size > options.maxBytes) throw new BlobTooLargeError(options.maxBytes);
         hash.update(buffer);
+        md5Hash.update(buffer);
         let offset = 0;
         while (offset < buffer.length) {
           const { bytesWritten } = await unavailableOnFailure(file.write(buffer, offset, buffer.length - offset));
@@ -63,6 +65,9 @@ export class FsBlobStore implements BlobStore {
       await unavailableOnFailure(file.close());
       file = undefined;
       const sha256 = hash.digest('hex');
+      const md5 = md5Hash.digest('hex');
+      // A body that is not what its sender hashed is refused as such, before its SHA-256 is judged.
+      if (options.expectedMd5 !== undefined && options.expectedMd5 !== md5) throw new BlobMd5MismatchError(options.expectedMd5, md5, size);
       if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
         throw new BlobIntegrityError(options.expectedSha256, sha256, size);
       }
@@ -70,7 +75,7 @@ export class FsBlobStore implements BlobStore {
       await unavailableOnFailure(mkdir(path.dirname(target), { recursive: true }));
       await unavailableOnFailure(rename(tmp, target));
       await syncDir(path.dirname(target));
-      return { sha256, size };
+      return { sha256, size, md5 };
     } catch (error) {
       await file?.close().catch(() => undefined);
       await rm(tmp, { force: true }).catch(() => undefined);

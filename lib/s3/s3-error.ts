@@ -33,6 +33,8 @@ export const S3_ERROR_STATUS = {
   XAmzContentSHA256Mismatch: 400,
   /** A checksum sent with the body (`x-amz-checksum-sha256`, also as a trailer) does not match it. */
   BadDigest: 400,
+  /** A `Content-MD5` header that is not the base64 of 16 bytes. */
+  InvalidDigest: 400,
   /** A bucket name S3 clients could not have meant (empty, too long, with `/`, `..` or spaces). */
   InvalidBucketName: 400,
   /** A `Range` that lies outside the object. */

@@ -6,6 +6,9 @@ import type { GatewayContext } from '../../gateway/gateway-context';
 import { GOVERNANCE_HEADERS } from '../../lib/domain/governance-headers';
 import { EcsError, ErrorCode } from '../../lib/errors';
 import { executeOperation } from '../execute-operation';
+import type { PlaneStreamOptions } from '../plane-stream';
+import { EVIDENCE_POINTER_HEADER, fromEcsCode, sendS3Error } from './s3-error-document';
+import { dataPlaneRequest, planeError } from './s3-plane-request';
 import { xmlDocument } from './s3-xml';
 
 /** A CreateBucketConfiguration is a few hundred bytes; anything past this is refused. */
@@ -96,4 +99,32 @@ export async function createBucket(apollo: ApolloServer<GatewayContext>, bucket:
   );
   res.setHeader('location', `/${bucket}`);
   res.status(200).end();
+}
+
+const NOT_EMPTY = 'The bucket you tried to delete is not empty';
+
+/**
+ * DeleteBucket: the data plane deletes the bucket when it is empty (no object version, no
+ * delete marker, no open multipart upload), with `storage.bucket.delete` evidence whose pointer
+ * comes back in `x-eosc-evidence-pointer`; 204. Its refusal of a bucket that is not empty
+ * (409) is S3's `BucketNotEmpty`, with the refusal's evidence pointer.
+ */
+export async function deleteBucket(options: PlaneStreamOptions, bucket: string, res: Response): Promise<void> {
+  const answer = await dataPlaneRequest(options, res, {
+    path: `/data/storage/${encodeURIComponent(bucket)}`,
+    method: 'DELETE',
+    headers: {},
+  });
+  if (answer.statusCode >= 300) {
+    const error = await planeError(answer);
+    const refusal =
+      answer.statusCode === 409 && error.code === ErrorCode.Conflict
+        ? { code: 'BucketNotEmpty', status: 409, message: error.message || NOT_EMPTY, evidencePointer: error.evidencePointer }
+        : fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer);
+    return sendS3Error(res, refusal, `/${bucket}`);
+  }
+  await answer.body.dump();
+  const pointer = answer.headers[EVIDENCE_POINTER_HEADER];
+  if (typeof pointer === 'string') res.setHeader(EVIDENCE_POINTER_HEADER, pointer);
+  res.status(204).end();
 }

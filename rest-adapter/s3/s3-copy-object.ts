@@ -3,10 +3,12 @@ import { objectKeyProblem } from '../../lib/domain/object-key';
 import { GOVERNANCE_HEADERS } from '../../lib/domain/governance-headers';
 import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
+import { assertCopySourceConditions, hasCopySourceConditions } from './copy-source-conditions';
 import { EVIDENCE_POINTER_HEADER } from './s3-error-document';
 import { governanceHeadersOf } from './s3-governance-headers';
 import { type S3ObjectTarget, planePath, refuseFromPlane } from './s3-object-operations';
 import { type PlaneAnswer, dataPlaneRequest } from './s3-plane-request';
+import { s3EtagOf } from './s3-upload-body';
 import { xmlDocument } from './s3-xml';
 
 const PLANE_COPY_SOURCE = 'x-eosc-copy-source';
@@ -56,12 +58,12 @@ async function writtenEvidencePointer(answer: PlaneAnswer): Promise<string | und
 }
 
 function sendCopyResult(res: Response, answer: PlaneAnswer, pointer: string | undefined): void {
-  const etag = answer.headers.etag;
+  const etag = s3EtagOf(answer.headers);
   const versionId = answer.headers['x-eosc-version-id'];
   if (typeof versionId === 'string') res.setHeader('x-amz-version-id', versionId);
   if (typeof pointer === 'string') res.setHeader(EVIDENCE_POINTER_HEADER, pointer);
   res.status(200).setHeader('content-type', 'application/xml');
-  res.end(xmlDocument('CopyObjectResult', { LastModified: new Date().toISOString(), ETag: typeof etag === 'string' ? etag : '' }));
+  res.end(xmlDocument('CopyObjectResult', { LastModified: new Date().toISOString(), ETag: etag ?? '' }));
 }
 
 /** COPY: the data plane's own copy, which keeps every governance value and refers to the same blob. */
@@ -108,12 +110,30 @@ async function copyReplacingMetadata(
 }
 
 /**
+ * The `x-amz-copy-source-if-*` conditions checked against the source's metadata (a HEAD on the
+ * data plane); false when the source could not be read (the refusal is sent).
+ */
+async function sourceMeetsConditions(options: PlaneStreamOptions, req: Request, res: Response, source: S3ObjectTarget): Promise<boolean> {
+  const probe = await dataPlaneRequest(options, res, { path: planePath(source), method: 'HEAD', headers: {} });
+  await probe.body.dump();
+  if (probe.statusCode >= 300) {
+    await refuseFromPlane(res, probe, source);
+    return false;
+  }
+  const etag = s3EtagOf(probe.headers);
+  const lastModified = probe.headers['last-modified'];
+  if (etag !== undefined && typeof lastModified === 'string') assertCopySourceConditions(req.headers, etag, new Date(lastModified));
+  return true;
+}
+
+/**
  * CopyObject (`PUT` with `x-amz-copy-source`): a governed write of the target with its evidence.
  * The source must lie in the credential's tenant; the data plane refuses any other.
  */
 export async function copyObject(options: PlaneStreamOptions, req: Request, res: Response, target: S3ObjectTarget): Promise<void> {
   const source = parseCopySource(String(req.headers['x-amz-copy-source']));
   const directive = metadataDirective(req);
+  if (hasCopySourceConditions(req.headers) && !(await sourceMeetsConditions(options, req, res, source))) return;
   const answer =
     directive === 'COPY'
       ? await copyKeepingMetadata(options, res, source, target)

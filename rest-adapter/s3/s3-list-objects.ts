@@ -11,7 +11,10 @@ const MAX_PAGES_PER_LISTING = 10;
 interface PlaneItem {
   key: string;
   size: number;
+  /** The SHA-256. */
   etag: string;
+  /** S3's ETag (absent from a data plane that does not record it). */
+  s3_etag?: string | null;
   last_modified: string;
 }
 
@@ -101,7 +104,7 @@ export async function listObjectsV2(options: PlaneStreamOptions, bucket: string,
       Contents: contents.map((item) => ({
         Key: item.key,
         LastModified: item.last_modified,
-        ETag: `"${item.etag}"`,
+        ETag: `"${item.s3_etag ?? item.etag}"`,
         Size: item.size,
         StorageClass: 'STANDARD',
       })),

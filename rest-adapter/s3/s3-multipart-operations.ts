@@ -10,7 +10,7 @@ import { EVIDENCE_POINTER_HEADER, fromEcsCode, sendS3Error } from './s3-error-do
 import { governanceHeadersOf } from './s3-governance-headers';
 import type { S3ObjectTarget } from './s3-object-operations';
 import { type PlaneAnswer, dataPlaneRequest, planeError } from './s3-plane-request';
-import { uploadBody } from './s3-upload-body';
+import { contentMd5Of, isContentMd5Mismatch, uploadBody } from './s3-upload-body';
 import { xmlDocument } from './s3-xml';
 
 /** An S3 operation on an object, dispatched by the router. */
@@ -18,13 +18,22 @@ export type S3ObjectOperation = (options: PlaneStreamOptions, req: Request, res:
 
 interface PlanePart {
   part_number: number;
+  /** The part's SHA-256. */
   etag: string;
+  /** The part's S3 ETag: its MD5 (its SHA-256 when stored before MD5s were recorded). */
+  s3_etag?: string;
   size: number;
+}
+
+/** The ETag S3 clients know a part by (unquoted). */
+function partEtag(part: PlanePart): string {
+  return part.s3_etag ?? part.etag;
 }
 
 const MAX_PART_NUMBER = 10_000;
 const LIST_PARTS_PARAMETERS = new Set(['uploadId', 'max-parts', 'part-number-marker', 'encoding-type']);
-const ETAG = /^[0-9a-f]{64}$/;
+/** A part's ETag: its MD5, or the SHA-256 of a part stored before MD5s were recorded. */
+const ETAG = /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/;
 /** The data plane reads control bodies of at most 64 KiB. */
 const MAX_PLANE_COMPLETION_BYTES = 60_000;
 
@@ -61,9 +70,10 @@ function boundedNumber(req: Request, name: string, fallback: number, min: number
 }
 
 /** A refused plane answer in S3's terms: a closed or unknown upload is `NoSuchUpload`. */
-async function refuseFromPlane(res: Response, answer: PlaneAnswer, target: S3ObjectTarget): Promise<void> {
+export async function refuseUploadFromPlane(res: Response, answer: PlaneAnswer, target: S3ObjectTarget): Promise<void> {
   const error = await planeError(answer);
   if (error.code === 'EOSC_UPLOAD_NOT_OPEN') throw noSuchUpload();
+  if (isContentMd5Mismatch(error)) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
   sendS3Error(res, fromEcsCode(error.code, error.message, 'object', error.evidencePointer), target.resource);
 }
 
@@ -94,7 +104,7 @@ export async function createMultipartUpload(
   const headers = governanceHeadersOf(initiationHeaders(req.headers), { kind: 'unsigned' });
   headers['content-type'] = req.headers['content-type'] ?? 'application/octet-stream';
   const answer = await dataPlaneRequest(options, res, { path: planePath(target, { uploads: '' }), method: 'POST', headers });
-  if (answer.statusCode >= 300) return refuseFromPlane(res, answer, target);
+  if (answer.statusCode >= 300) return refuseUploadFromPlane(res, answer, target);
   const body = (await answer.body.json()) as { upload_id: string };
   sendXml(res, 'InitiateMultipartUploadResult', { Bucket: target.bucket, Key: target.key, UploadId: body.upload_id });
 }
@@ -104,8 +114,9 @@ export async function uploadPart(options: PlaneStreamOptions, req: Request, res:
   const { s3 } = res.locals as S3Locals;
   const partNumber = boundedNumber(req, 'partNumber', 0, 1, MAX_PART_NUMBER);
   const uploadId = uploadIdOf(req);
+  const contentMd5 = contentMd5Of(req);
   const upload = uploadBody(req, s3);
-  const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+  const headers: Record<string, string> = { 'content-type': 'application/octet-stream', ...contentMd5 };
   if (upload.contentLength !== undefined) headers['content-length'] = upload.contentLength;
   let answer: PlaneAnswer;
   try {
@@ -123,18 +134,18 @@ export async function uploadPart(options: PlaneStreamOptions, req: Request, res:
     req.unpipe();
     req.resume();
   }
-  if (answer.statusCode >= 300) return refuseFromPlane(res, answer, target);
+  if (answer.statusCode >= 300) return refuseUploadFromPlane(res, answer, target);
   const stored = (await answer.body.json()) as PlanePart;
   const failure = upload.failure();
   if (failure) throw failure;
-  res.setHeader('etag', `"${stored.etag}"`);
+  res.setHeader('etag', `"${partEtag(stored)}"`);
   res.status(200).end();
 }
 
 async function storedParts(options: PlaneStreamOptions, res: Response, target: S3ObjectTarget, uploadId: string) {
   const answer = await dataPlaneRequest(options, res, { path: planePath(target, { upload_id: uploadId }), method: 'GET', headers: {} });
   if (answer.statusCode >= 300) {
-    await refuseFromPlane(res, answer, target);
+    await refuseUploadFromPlane(res, answer, target);
     return undefined;
   }
   return ((await answer.body.json()) as { parts: PlanePart[] }).parts;
@@ -148,7 +159,9 @@ function checkListedParts(listed: ListedPart[], stored: PlanePart[]): void {
     if (part.partNumber <= previous)
       throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
     previous = part.partNumber;
-    if (!ETAG.test(part.etag) || byNumber.get(part.partNumber)?.etag !== part.etag) {
+    const uploaded = byNumber.get(part.partNumber);
+    // The part's S3 ETag (its MD5), or its SHA-256, which the data plane also knows it by.
+    if (!ETAG.test(part.etag) || !uploaded || (partEtag(uploaded) !== part.etag && uploaded.etag !== part.etag)) {
       throw new S3Error(
         'InvalidPart',
         `One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag (part ${part.partNumber}).`,
@@ -171,8 +184,8 @@ function completionBody(listed: ListedPart[], stored: PlanePart[]): Buffer {
 /**
  * CompleteMultipartUpload: the XML part list checked against the stored parts, then the data
  * plane assembles them, checks the whole object against the declared integrity and commits the
- * version with its `object.put` evidence (`origin: multipart`). The ETag is the SHA-256 of the
- * whole object, as for PutObject, not S3's MD5-of-MD5s with a `-N` suffix.
+ * version with its `object.put` evidence (`origin: multipart`). The ETag is S3's: the MD5 of the
+ * listed parts' MD5s with a `-N` suffix.
  */
 export async function completeMultipartUpload(
   options: PlaneStreamOptions,
@@ -198,14 +211,14 @@ export async function completeMultipartUpload(
     if (error.code === 'ECS_VALIDATION_FAILED') throw new S3Error('InvalidPart', error.message);
     return sendS3Error(res, fromEcsCode(error.code, error.message, 'object', error.evidencePointer), target.resource);
   }
-  const written = (await answer.body.json()) as { etag: string; version_id: string; evidence_pointer: string };
+  const written = (await answer.body.json()) as { etag: string; s3_etag?: string | null; version_id: string; evidence_pointer: string };
   res.setHeader(EVIDENCE_POINTER_HEADER, written.evidence_pointer);
   res.setHeader('x-eosc-version-id', written.version_id);
   sendXml(res, 'CompleteMultipartUploadResult', {
     Location: `${req.protocol}://${req.headers.host ?? 'localhost'}${clientUrlOf(req).split('?')[0]}`,
     Bucket: target.bucket,
     Key: target.key,
-    ETag: `"${written.etag}"`,
+    ETag: `"${written.s3_etag ?? written.etag}"`,
   });
 }
 
@@ -218,7 +231,7 @@ export async function abortMultipartUpload(
 ): Promise<void> {
   const uploadId = uploadIdOf(req);
   const answer = await dataPlaneRequest(options, res, { path: planePath(target, { upload_id: uploadId }), method: 'DELETE', headers: {} });
-  if (answer.statusCode >= 300) return refuseFromPlane(res, answer, target);
+  if (answer.statusCode >= 300) return refuseUploadFromPlane(res, answer, target);
   const pointer = answer.headers[EVIDENCE_POINTER_HEADER];
   if (typeof pointer === 'string') res.setHeader(EVIDENCE_POINTER_HEADER, pointer);
   await answer.body.dump();
@@ -244,7 +257,7 @@ export async function listParts(options: PlaneStreamOptions, req: Request, res: 
     ...(truncated ? { NextPartNumberMarker: page[page.length - 1]!.part_number } : {}),
     MaxParts: maxParts,
     IsTruncated: truncated,
-    Part: page.map((part) => ({ PartNumber: part.part_number, ETag: `"${part.etag}"`, Size: part.size })),
+    Part: page.map((part) => ({ PartNumber: part.part_number, ETag: `"${partEtag(part)}"`, Size: part.size })),
     Initiator: owner,
     Owner: owner,
     StorageClass: 'STANDARD',

@@ -9,7 +9,7 @@ import { evaluateConditions, hasConditions } from './conditional-request';
 import { EVIDENCE_POINTER_HEADER, type S3ErrorAnswer, fromEcsCode, sendS3Error } from './s3-error-document';
 import { governanceHeadersOf, metadataHeadersOf } from './s3-governance-headers';
 import { type PlaneAnswer, dataPlaneRequest, planeError } from './s3-plane-request';
-import { uploadBody } from './s3-upload-body';
+import { PLANE_S3_ETAG_HEADER, contentMd5Of, isContentMd5Mismatch, s3EtagOf, uploadBody } from './s3-upload-body';
 
 /** An object an S3 request names: the bucket and the (decoded, checked) key. */
 export interface S3ObjectTarget {
@@ -21,7 +21,7 @@ export interface S3ObjectTarget {
   versionId?: string;
 }
 
-const OBJECT_RESPONSE_HEADERS = ['content-type', 'content-length', 'etag', 'last-modified'] as const;
+const OBJECT_RESPONSE_HEADERS = ['content-type', 'content-length', 'last-modified'] as const;
 
 export function planePath(target: S3ObjectTarget): string {
   const path = `/data/storage/${encodeURIComponent(target.bucket)}/objects/${target.key.split('/').map(encodeURIComponent).join('/')}`;
@@ -30,6 +30,17 @@ export function planePath(target: S3ObjectTarget): string {
 
 export async function refuseFromPlane(res: Response, answer: PlaneAnswer, target: S3ObjectTarget): Promise<void> {
   const error = await planeError(answer);
+  if (isContentMd5Mismatch(error))
+    return sendS3Error(
+      res,
+      {
+        code: 'BadDigest',
+        status: 400,
+        message: 'The Content-MD5 you specified did not match what we received.',
+        evidencePointer: error.evidencePointer,
+      },
+      target.resource,
+    );
   if (target.versionId !== undefined && error.code === 'ECS_NOT_FOUND' && !/^bucket /i.test(error.message))
     return sendS3Error(res, { code: 'NoSuchVersion', status: 404, message: 'The specified version does not exist.' }, target.resource);
   sendS3Error(res, fromEcsCode(error.code, error.message, 'object', error.evidencePointer), target.resource);
@@ -38,8 +49,9 @@ export async function refuseFromPlane(res: Response, answer: PlaneAnswer, target
 /** PutObject: the governance headers (or their user-metadata names) and the bytes, streamed to the data plane. */
 export async function putObject(options: PlaneStreamOptions, req: Request, res: Response, target: S3ObjectTarget): Promise<void> {
   const { s3 } = res.locals as S3Locals;
+  const contentMd5 = contentMd5Of(req);
   const upload = uploadBody(req, s3);
-  const headers: Record<string, string> = governanceHeadersOf(req.headers, s3.payload);
+  const headers: Record<string, string> = { ...governanceHeadersOf(req.headers, s3.payload), ...contentMd5 };
   headers['content-type'] = req.headers['content-type'] ?? 'application/octet-stream';
   if (upload.contentLength !== undefined) headers['content-length'] = upload.contentLength;
   let answer: PlaneAnswer;
@@ -57,7 +69,9 @@ export async function putObject(options: PlaneStreamOptions, req: Request, res: 
   await answer.body.dump();
   const failure = upload.failure();
   if (failure) throw failure;
-  for (const name of ['etag', EVIDENCE_POINTER_HEADER, 'x-eosc-version-id']) {
+  const etag = s3EtagOf(answer.headers);
+  if (etag) res.setHeader('etag', etag);
+  for (const name of [EVIDENCE_POINTER_HEADER, 'x-eosc-version-id']) {
     const value = answer.headers[name];
     if (typeof value === 'string') res.setHeader(name, value);
   }
@@ -71,7 +85,11 @@ function copyObjectHeaders(res: Response, answer: PlaneAnswer): void {
     const value = answer.headers[name];
     if (value !== undefined) res.setHeader(name, value);
   }
-  for (const [name, value] of Object.entries(metadataHeadersOf(answer.headers))) res.setHeader(name, value);
+  const etag = s3EtagOf(answer.headers);
+  if (etag) res.setHeader('etag', etag);
+  // S3's ETag is the ETag here, not metadata.
+  const { [PLANE_S3_ETAG_HEADER]: _s3Etag, ...planeHeaders } = answer.headers;
+  for (const [name, value] of Object.entries(metadataHeadersOf(planeHeaders))) res.setHeader(name, value);
   const versionId = answer.headers['x-eosc-version-id'];
   if (typeof versionId === 'string') res.setHeader('x-amz-version-id', versionId);
   res.setHeader('accept-ranges', 'bytes');
@@ -95,9 +113,9 @@ export async function headObject(options: PlaneStreamOptions, req: Request, res:
 }
 
 function conditionOutcome(req: Request, answer: PlaneAnswer) {
-  const etag = answer.headers.etag;
+  const etag = s3EtagOf(answer.headers);
   const lastModified = answer.headers['last-modified'];
-  if (typeof etag !== 'string' || typeof lastModified !== 'string') return 'proceed' as const;
+  if (etag === undefined || typeof lastModified !== 'string') return 'proceed' as const;
   return evaluateConditions(req.headers, etag, new Date(lastModified));
 }
 

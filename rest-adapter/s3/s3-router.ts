@@ -8,11 +8,13 @@ import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
 import { copyObject } from './s3-copy-object';
 import { deleteObjects } from './s3-delete-objects';
-import { createBucket, headBucket, listBuckets } from './s3-bucket-operations';
+import { createBucket, deleteBucket, headBucket, listBuckets } from './s3-bucket-operations';
 import { answerFor, type S3Subject, sendS3Error } from './s3-error-document';
+import { isListMultipartUploads, listMultipartUploads } from './s3-list-multipart-uploads';
 import { listObjectsV2 } from './s3-list-objects';
 import { multipartOperation } from './s3-multipart-operations';
 import { objectLockOperation } from './s3-lock-operations';
+import { uploadPartCopy } from './s3-upload-part-copy';
 import { bucketVersionOperation } from './s3-version-operations';
 import { deleteObject, getObject, headObject, putObject, type S3ObjectTarget } from './s3-object-operations';
 
@@ -62,6 +64,10 @@ function operationParameters(req: Request): string[] {
   return Object.keys(req.query).filter((name) => !NEUTRAL_PARAMETER.test(name));
 }
 
+function isPartUpload(parameters: string[]): boolean {
+  return parameters.length === 2 && parameters.includes('partNumber') && parameters.includes('uploadId');
+}
+
 function notImplemented(what: string): S3Error {
   return new S3Error('NotImplemented', `${what} is not implemented by this endpoint yet.`);
 }
@@ -77,6 +83,8 @@ async function dispatch(options: S3RouterOptions, req: Request, res: Response, t
   if (target.subject === 'bucket') {
     if (parameters.length === 0 && method === 'PUT') return createBucket(options.apollo, bucket, req, res);
     if (parameters.length === 0 && method === 'HEAD') return headBucket(options.apollo, bucket, res);
+    if (parameters.length === 0 && method === 'DELETE') return deleteBucket(options, bucket, res);
+    if (isListMultipartUploads(method, parameters)) return listMultipartUploads(options, bucket, req, res);
     if (method === 'GET' && req.query['list-type'] === '2' && parameters.every((name) => LIST_V2_PARAMETERS.has(name))) {
       return listObjectsV2(options, bucket, req, res);
     }
@@ -89,6 +97,9 @@ async function dispatch(options: S3RouterOptions, req: Request, res: Response, t
   const object: S3ObjectTarget = { bucket, key: target.key!, resource: target.resource, ...(versionId !== undefined ? { versionId } : {}) };
   const lockOperation = objectLockOperation(method, parameters);
   if (lockOperation) return lockOperation(options, req, res, object);
+  if (method === 'PUT' && req.headers['x-amz-copy-source'] !== undefined && isPartUpload(parameters)) {
+    return uploadPartCopy(options, req, res, object);
+  }
   const multipart = multipartOperation(method, parameters, req);
   if (multipart) return multipart(options, req, res, object);
   if (parameters.some((name) => name !== 'versionId')) throw notImplemented(`?${parameters.join('&')} on an object`);

@@ -2,7 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { getGlobalDispatcher, request } from 'undici';
+import { Agent, getGlobalDispatcher, request } from 'undici';
+import type { Caller } from '../../lib/auth/caller';
+import { IDENTITY_HEADER } from '../../lib/auth/identity-token';
 import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 import { chainEvents } from '../support/chain-events';
@@ -232,7 +234,9 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     const old = await get(versionedBucket, 'report.csv', { query: `?version_id=${String(v1.json.version_id)}` });
     expect(old.body.toString()).toBe('version one');
     expect(old.headers['x-eosc-classification']).toBe('internal');
-    expect((await get(bucket, 'docs/hello.txt', { query: '?version_id=abc' })).status).toBe(400);
+    // An unversioned bucket keeps one version a key: another id names nothing.
+    const unknown = await get(bucket, 'docs/hello.txt', { query: '?version_id=abc' });
+    expect([unknown.status, unknown.json.code]).toEqual([404, 'ECS_NOT_FOUND']);
   });
 
   it('refuses DELETE while retention is in force or a legal hold is on, with evidence; otherwise a delete marker', async () => {
@@ -348,5 +352,104 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     }
     expect(size).toBe(chunk.length * chunks);
     expect(readHash.digest('hex')).toBe(digest);
+  });
+
+  it('lists open multipart uploads (GET .../objects?uploads) with marker paging, and answers error bodies for bad requests', async () => {
+    const listBucket = await createBucket(tenantId);
+    const body = Buffer.from('upload');
+    const start = async (key: string) =>
+      (await client.call('POST', objectUrl(listBucket, key, '?uploads'), { headers: governance(body) })).json.upload_id as string;
+    const first = await start('up/a.bin');
+    const second = await start('up/b.bin');
+    const done = await start('up/done.bin');
+    expect((await client.call('DELETE', objectUrl(listBucket, 'up/done.bin', `?upload_id=${done}`))).status).toBe(204);
+    const list = (query: string, token?: string) =>
+      client.call('GET', `${env.url}/v1/storage/${listBucket}/objects?uploads${query}`, { token });
+
+    const all = await list('&prefix=up/');
+    expect(all.status).toBe(200);
+    expect(all.json).toMatchObject({
+      bucket: listBucket,
+      prefix: 'up/',
+      max_uploads: 1000,
+      is_truncated: false,
+      next_key_marker: null,
+      uploads: [
+        { key: 'up/a.bin', upload_id: first, initiated: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+        { key: 'up/b.bin', upload_id: second, initiated: expect.any(String) },
+      ],
+    });
+    const page = await list('&max_uploads=1');
+    expect(page.json).toMatchObject({
+      uploads: [{ upload_id: first }],
+      is_truncated: true,
+      next_key_marker: 'up/a.bin',
+      next_upload_id_marker: first,
+    });
+    const next = await list(`&max_uploads=1&key_marker=up/a.bin&upload_id_marker=${first}`);
+    expect(next.json).toMatchObject({ uploads: [{ upload_id: second }], is_truncated: false });
+
+    for (const [query, status, code] of [
+      ['&max_uploads=0', 400, 'ECS_INVALID_PAGE_SIZE'],
+      ['&max_uploads=1001', 400, 'ECS_INVALID_PAGE_SIZE'],
+      [`&upload_id_marker=${first}`, 400, 'ECS_BAD_REQUEST'],
+      [`&key_marker=up/b.bin&upload_id_marker=${first}`, 400, 'ECS_BAD_REQUEST'],
+      ['&versions', 400, 'ECS_BAD_REQUEST'],
+    ] as const) {
+      const refused = await list(query);
+      expect([query, refused.status, refused.json]).toEqual([query, status, { code, message: expect.any(String) }]);
+    }
+    const missing = await client.call('GET', `${env.url}/v1/storage/${uniqueId('none')}/objects?uploads`);
+    expect([missing.status, missing.json.code]).toEqual([404, 'ECS_NOT_FOUND']);
+    const outsider = uniqueId('t');
+    expect((await env.gql(CREATE_TENANT, { input: tenantInput(outsider) })).errors).toBeUndefined();
+    const cross = await list('', await env.token('tenant-admin', outsider));
+    expect(cross.status).toBe(403);
+    expect(cross.json).toMatchObject({ code: 'ECS_FORBIDDEN', message: expect.any(String), evidence_pointer: expect.any(String) });
+  });
+
+  it("deletes an empty bucket on the data plane's DELETE /data/storage/{bucket}, with error bodies for a non-empty and a missing one", async () => {
+    const tls = env.stack.services.tls;
+    const agent = new Agent({ connect: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } });
+    const admin: Caller = { subject: `tenant-admin@${tenantId}`, roles: ['tenant-admin'], tenantId, authMethod: 'dev-issuer' };
+    const deleteOnPlane = async (name: string) => {
+      const response = await request(new URL(`/data/storage/${name}`, env.stack.subgraphs.data.url), {
+        method: 'DELETE',
+        headers: { [IDENTITY_HEADER]: await env.stack.services.identityTokens.sign(admin, 'data') },
+        dispatcher: agent,
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+    };
+    try {
+      const full = await createBucket(tenantId);
+      const body = Buffer.from('full');
+      expect((await put(full, 'full.txt', body, governance(body))).status).toBe(201);
+      const notEmpty = await deleteOnPlane(full);
+      expect(notEmpty.status).toBe(409);
+      expect(notEmpty.json).toEqual({
+        code: 'ECS_CONFLICT',
+        message: `bucket ${full} is not empty: it holds 1 object version(s) (delete markers included) and 0 open multipart upload(s)`,
+        evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\/sha256:/),
+      });
+      const refused = (await chain(tenantId)).find((event) => event.evidencePointer === notEmpty.json.evidence_pointer);
+      expect(refused).toMatchObject({ eventType: 'storage.bucket.delete', outcome: 'refused', refusalReasonClass: 'policy_denied' });
+
+      const missing = await deleteOnPlane(uniqueId('none'));
+      expect([missing.status, missing.json.code, typeof missing.json.message]).toEqual([404, 'ECS_NOT_FOUND', 'string']);
+
+      const empty = await createBucket(tenantId);
+      const deleted = await deleteOnPlane(empty);
+      expect(deleted.status).toBe(204);
+      const accepted = (await chain(tenantId)).find((event) => event.evidencePointer === deleted.headers['x-eosc-evidence-pointer']);
+      expect(accepted).toMatchObject({
+        eventType: 'storage.bucket.delete',
+        outcome: 'accepted',
+        details: expect.objectContaining({ bucket: empty }),
+      });
+      expect((await deleteOnPlane(empty)).status).toBe(404);
+    } finally {
+      await agent.close();
+    }
   });
 });

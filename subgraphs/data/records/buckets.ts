@@ -1,8 +1,12 @@
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
+import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
 import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
+import type { LedgerTransaction } from '../../../lib/evidence/ledger';
 import { Prisma } from '../../../prisma/generated/client';
 import type { Bucket } from '../../../prisma/generated/client';
+import { accepted } from './objects';
+import type { StorageEvidence } from './objects';
 
 export type { Bucket };
 
@@ -32,6 +36,22 @@ export interface CreateBucketData {
   defaultRetention: string | null;
 }
 
+/**
+ * Refuses a name under which rows of an earlier bucket remain. A write checks its bucket when
+ * the request arrives and commits after the body is stored, so one that began before that
+ * bucket was deleted can land after it: what it wrote belongs to the old bucket's tenant and
+ * must never appear in a new bucket of the same name, whoever creates it.
+ */
+async function assertNothingLeftUnder(tx: LedgerTransaction, name: string): Promise<void> {
+  const object = await tx.storageObject.findFirst({ where: { bucket: name }, select: { id: true } });
+  const leftover = object ?? (await tx.multipartUpload.findFirst({ where: { bucket: name }, select: { uploadId: true } }));
+  if (leftover) {
+    throw new EcsError(ErrorCode.Conflict, `bucket ${name} cannot be created: objects written to an earlier bucket of that name remain`, {
+      field: 'name',
+    });
+  }
+}
+
 /** Creates a bucket and its `storage.bucket.create` evidence in one transaction. */
 export async function createBucket({
   db,
@@ -49,6 +69,7 @@ export async function createBucket({
   try {
     return await evidenceTransaction(db, data.tenantId, async (tx) => {
       const bucket = await tx.bucket.create({ data });
+      await assertNothingLeftUnder(tx, bucket.name);
       await appendEvidence(tx, {
         tenantId: bucket.tenantId,
         eventType: 'storage.bucket.create',
@@ -74,4 +95,70 @@ export async function createBucket({
     }
     throw error;
   }
+}
+
+/** What a bucket still holds; deleting it waits until both are zero. */
+export interface BucketContents {
+  /** Versions of objects, delete markers included. */
+  objectVersions: number;
+  /** Multipart uploads neither completed nor aborted. */
+  openUploads: number;
+}
+
+/** Thrown inside the deletion's transaction when the bucket is not empty: nothing is deleted. */
+export class BucketNotEmptyError extends Error {
+  constructor(
+    readonly bucket: string,
+    readonly contents: BucketContents,
+  ) {
+    super(`bucket ${bucket} is not empty`);
+  }
+}
+
+/**
+ * Deletes an empty bucket of `tenantId` and writes its `storage.bucket.delete` evidence in one
+ * transaction; null when there is no such bucket (any more). The bucket row is locked before
+ * its contents are counted, so two deletions cannot both pass the check. Refuses
+ * (BucketNotEmptyError) while an object version, a delete marker or an open multipart upload
+ * remains. Rows a bucket keeps after it emptied (keys whose last version went, closed uploads)
+ * go with it: a bucket created later under the same name, by any tenant, inherits none of them.
+ */
+export async function deleteEmptyBucket({
+  db,
+  name,
+  tenantId,
+  evidence,
+}: {
+  db: Database;
+  name: string;
+  tenantId: string;
+  evidence: StorageEvidence;
+}): Promise<{ bucket: Bucket; event: EvidenceEvent } | null> {
+  return evidenceTransaction(db, tenantId, async (tx) => {
+    const locked = await tx.$queryRaw<Array<{ name: string }>>`
+      SELECT name FROM data_buckets WHERE name = ${name} AND tenant_id = ${tenantId} FOR UPDATE`;
+    if (locked.length === 0) return null;
+    const objectVersions = await tx.storageObjectVersion.count({ where: { bucket: name } });
+    const openUploads = await tx.multipartUpload.count({ where: { bucket: name, state: 'open' } });
+    if (objectVersions > 0 || openUploads > 0) throw new BucketNotEmptyError(name, { objectVersions, openUploads });
+    await tx.storageObject.deleteMany({ where: { bucket: name } });
+    await tx.multipartUpload.deleteMany({ where: { bucket: name } });
+    const bucket = await tx.bucket.delete({ where: { name } });
+    const event = await appendEvidence(tx, {
+      ...accepted(evidence),
+      tenantId,
+      eventType: 'storage.bucket.delete',
+      details: {
+        action: 'storage.bucket.delete',
+        bucket: bucket.name,
+        jurisdiction: bucket.jurisdiction,
+        default_classification: bucket.defaultClassification,
+        versioning: bucket.versioning,
+        lock_mode: bucket.lockMode,
+        default_retention: bucket.defaultRetention,
+        created_at: bucket.createdAt.toISOString(),
+      },
+    });
+    return { bucket, event };
+  });
 }

@@ -4,6 +4,7 @@ import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
 import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import type { LedgerTransaction } from '../../../lib/evidence/ledger';
 import type { MultipartPart, MultipartUpload } from '../../../prisma/generated/client';
+import { holdBucket } from './bucket-lock';
 import { accepted } from './objects';
 import type { StorageEvidence } from './objects';
 
@@ -18,8 +19,12 @@ export class UploadNotOpenError extends Error {
 
 export type NewUpload = Omit<MultipartUpload, 'uploadId' | 'state' | 'createdAt' | 'finishedAt'>;
 
+/** Opens an upload in a bucket that still exists (held while the row is written). */
 export async function createUpload(db: Database, data: NewUpload): Promise<MultipartUpload> {
-  return db.prisma.multipartUpload.create({ data: { ...data, uploadId: randomUUID() } });
+  return db.prisma.$transaction(async (tx) => {
+    await holdBucket(tx, data.bucket, data.tenantId);
+    return tx.multipartUpload.create({ data: { ...data, uploadId: randomUUID() } });
+  });
 }
 
 export async function findUpload(db: Database, uploadId: string, bucket: string, key: string): Promise<MultipartUpload | null> {
@@ -37,14 +42,14 @@ export async function lockOpenUpload(tx: LedgerTransaction, uploadId: string): P
 /** Records (or replaces) a part whose blob is stored; refuses when the upload closed meanwhile. */
 export async function recordPart(
   db: Database,
-  part: { uploadId: string; partNumber: number; sha256: string; size: number },
+  part: { uploadId: string; partNumber: number; sha256: string; md5: string; size: number },
 ): Promise<MultipartPart> {
   return db.prisma.$transaction(async (tx) => {
     await lockOpenUpload(tx, part.uploadId);
     return tx.multipartPart.upsert({
       where: { uploadId_partNumber: { uploadId: part.uploadId, partNumber: part.partNumber } },
       create: { ...part, size: BigInt(part.size) },
-      update: { sha256: part.sha256, size: BigInt(part.size), createdAt: new Date() },
+      update: { sha256: part.sha256, md5: part.md5, size: BigInt(part.size), createdAt: new Date() },
     });
   });
 }

@@ -5,6 +5,7 @@ import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
 import { appendEvidence, evidenceTransaction, recordEvidence } from '../../../lib/evidence/ledger';
 import type { LedgerTransaction } from '../../../lib/evidence/ledger';
 import type { StorageObjectVersion } from '../../../prisma/generated/client';
+import { holdBucket } from './bucket-lock';
 
 export type { StorageObjectVersion };
 
@@ -43,6 +44,11 @@ export function lockOf(version: StorageObjectVersion | null | undefined, now: Da
   if (version.legalHold) return 'legal_hold_on';
   if (version.retentionUntil && version.retentionUntil.getTime() > now.getTime()) return 'retention_in_force';
   return undefined;
+}
+
+/** S3's ETag of a version (unquoted): its recorded one, or its SHA-256 when stored before ETags were recorded. */
+export function s3EtagOf(version: StorageObjectVersion): string | null {
+  return version.s3Etag ?? version.sha256;
 }
 
 /** The governance fields of a version as evidence fields (snake_case, ws2 names). */
@@ -86,6 +92,7 @@ async function lockObject(
   key: string,
   tenantId: string,
 ): Promise<{ id: string; current: StorageObjectVersion | null }> {
+  await holdBucket(tx, bucket, tenantId);
   const rows = await tx.$queryRaw<Array<{ id: string; current_version_id: string | null }>>`
     INSERT INTO data_objects (id, bucket, key, tenant_id) VALUES (${randomUUID()}::uuid, ${bucket}, ${key}, ${tenantId})
     ON CONFLICT (bucket, key) DO UPDATE SET updated_at = now()
@@ -103,6 +110,8 @@ export interface NewVersion {
   tenantId: string;
   versioned: boolean;
   sha256: string;
+  /** S3's ETag (unquoted); null when not known (a copy of a version stored before it was recorded). */
+  s3Etag: string | null;
   size: number;
   contentType: string;
   jurisdiction: string;
@@ -153,6 +162,7 @@ export async function putVersion(
         key: data.key,
         tenantId: data.tenantId,
         sha256: data.sha256,
+        s3Etag: data.s3Etag,
         size: BigInt(data.size),
         contentType: data.contentType,
         jurisdiction: data.jurisdiction,

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { BlobIntegrityError, BlobTooLargeError } from '../../../lib/blob-store';
+import { BlobIntegrityError, BlobMd5MismatchError, BlobTooLargeError } from '../../../lib/blob-store';
 import type { BlobStore } from '../../../lib/blob-store';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
@@ -19,6 +19,7 @@ import type { MultipartPart, MultipartUpload } from '../records/multipart-upload
 import { govern } from './govern-operation';
 import { parseRetention } from './parse-governance';
 import { queryText, readJsonBody } from './request-input';
+import { S3_ETAG_HEADER, contentMd5Mismatch, declaredMd5, multipartS3Etag } from './s3-etag';
 import {
   admitGovernance,
   blobStoreRefusal,
@@ -87,10 +88,13 @@ export async function uploadPart(
   if (partNumber < 1 || partNumber > MAX_PARTS)
     throw new EcsError(ErrorCode.BadRequest, `part_number must be 1..${MAX_PARTS}`, { field: 'part_number' });
   const upload = await openUpload(context, req, bucket, key);
+  const expectedMd5 = declaredMd5(req);
   let stored;
   try {
-    stored = await blobs.put(req, { maxBytes: limits.maxBytes });
+    stored = await blobs.put(req, { expectedMd5, maxBytes: limits.maxBytes });
   } catch (error) {
+    if (error instanceof BlobMd5MismatchError)
+      throw new EcsError(ErrorCode.BadRequest, contentMd5Mismatch(error.expected, error.actual), { field: 'content-md5' });
     if (error instanceof BlobTooLargeError) throw new EcsError(ErrorCode.ObjectTooLarge, error.message);
     throw await blobStoreRefusal(context, refusalFor(context, governed, bucket, key), error, {
       upload_id: upload.uploadId,
@@ -98,14 +102,15 @@ export async function uploadPart(
     });
   }
   try {
-    await recordPart(context.db, { uploadId: upload.uploadId, partNumber, sha256: stored.sha256, size: stored.size });
+    await recordPart(context.db, { uploadId: upload.uploadId, partNumber, sha256: stored.sha256, md5: stored.md5, size: stored.size });
   } catch (error) {
     if (error instanceof UploadNotOpenError)
       throw new EcsError(ErrorCode.UploadNotOpen, `upload ${upload.uploadId} was closed meanwhile`, { field: 'upload_id' });
     throw error;
   }
   res.setHeader('etag', `"${stored.sha256}"`);
-  res.json({ upload_id: upload.uploadId, part_number: partNumber, etag: stored.sha256, size: stored.size });
+  res.setHeader(S3_ETAG_HEADER, stored.md5);
+  res.json({ upload_id: upload.uploadId, part_number: partNumber, etag: stored.sha256, s3_etag: stored.md5, size: stored.size });
 }
 
 const completeBody = z.strictObject({
@@ -113,7 +118,7 @@ const completeBody = z.strictObject({
     .array(
       z.strictObject({
         part_number: z.number().int().min(1).max(MAX_PARTS),
-        etag: z.string().regex(/^"?[0-9a-f]{64}"?$/, 'must be the etag of the part'),
+        etag: z.string().regex(/^"?(?:[0-9a-f]{64}|[0-9a-f]{32})"?$/, 'must be the etag (SHA-256) or s3_etag (MD5) of the part'),
       }),
     )
     .min(1)
@@ -121,7 +126,18 @@ const completeBody = z.strictObject({
     .optional(),
 });
 
-/** The parts to assemble: the listed ones (ascending, each matching its stored etag) or all stored parts. */
+/** A part's S3 ETag: its MD5, or its SHA-256 when stored before MD5s were recorded. */
+function partS3Etag(part: MultipartPart): string {
+  return part.md5 ?? part.sha256;
+}
+
+/** S3's ETag of the assembled object, when every part's MD5 is known. */
+function assembledS3Etag(parts: MultipartPart[]): string | null {
+  const md5s = parts.map((part) => part.md5);
+  return md5s.every((md5): md5 is string => md5 !== null) ? multipartS3Etag(md5s) : null;
+}
+
+/** The parts to assemble: the listed ones (ascending, each matching its stored etag or s3_etag) or all stored parts. */
 function chooseParts(stored: MultipartPart[], listed: Array<{ part_number: number; etag: string }> | undefined): MultipartPart[] | string {
   if (stored.length === 0) return 'the upload has no parts';
   if (!listed) return stored;
@@ -133,7 +149,8 @@ function chooseParts(stored: MultipartPart[], listed: Array<{ part_number: numbe
     previous = item.part_number;
     const part = byNumber.get(item.part_number);
     if (!part) return `part ${item.part_number} was not uploaded`;
-    if (part.sha256 !== item.etag.replace(/"/g, '')) return `part ${item.part_number} has another etag`;
+    const etag = item.etag.replace(/"/g, '');
+    if (etag !== part.sha256 && etag !== part.md5) return `part ${item.part_number} has another etag`;
     chosen.push(part);
   }
   return chosen;
@@ -207,6 +224,7 @@ export async function completeUpload(
       {
         ...versionTarget(bucket, key),
         sha256: stored.sha256,
+        s3Etag: assembledS3Etag(parts),
         size: stored.size,
         contentType: upload.contentType,
         jurisdiction: upload.jurisdiction,
@@ -231,6 +249,7 @@ export async function completeUpload(
     throw error;
   }
   res.setHeader('etag', `"${result.version.sha256}"`);
+  if (result.version.s3Etag) res.setHeader(S3_ETAG_HEADER, result.version.s3Etag);
   res.setHeader('x-eosc-version-id', result.version.versionId);
   res
     .status(201)
@@ -266,6 +285,6 @@ export async function listUploadParts(context: PlaneContext, req: Request, res: 
     upload_id: upload.uploadId,
     bucket: bucket.name,
     key,
-    parts: parts.map((part) => ({ part_number: part.partNumber, etag: part.sha256, size: Number(part.size) })),
+    parts: parts.map((part) => ({ part_number: part.partNumber, etag: part.sha256, s3_etag: partS3Etag(part), size: Number(part.size) })),
   });
 }

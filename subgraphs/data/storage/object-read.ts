@@ -6,15 +6,18 @@ import { pageSize } from '../../../lib/graphql/page-size';
 import { authorize } from '../../../lib/subgraph/authorize';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import type { Bucket } from '../records/buckets';
-import { findCurrentVersion, findVersion, governanceFields, listObjects, listVersions, recordAccess } from '../records/objects';
+import { findCurrentVersion, findVersion, governanceFields, listObjects, listVersions, recordAccess, s3EtagOf } from '../records/objects';
 import type { StorageObjectVersion } from '../records/objects';
 import { govern, storageRefusal } from './govern-operation';
 import { GOVERNANCE_HEADERS, governanceHeaderValues } from './parse-governance';
 import { queryText, versionIdOf } from './request-input';
+import { S3_ETAG_HEADER } from './s3-etag';
 
 /** The stored governance metadata as the same `x-eosc-*` headers it was written with. */
 export function setObjectHeaders(res: Response, version: StorageObjectVersion): void {
   res.setHeader('etag', `"${version.sha256}"`);
+  const s3Etag = s3EtagOf(version);
+  if (s3Etag) res.setHeader(S3_ETAG_HEADER, s3Etag);
   res.setHeader('content-type', version.contentType ?? 'application/octet-stream');
   res.setHeader('content-length', String(version.size));
   res.setHeader('last-modified', version.createdAt.toUTCString());
@@ -32,14 +35,20 @@ export function setObjectHeaders(res: Response, version: StorageObjectVersion): 
 /** The version a GET/HEAD asks for (`?version_id=` or the current one); 404 when none or deleted. */
 async function requestedVersion(context: PlaneContext, req: Request, bucket: Bucket, key: string): Promise<StorageObjectVersion> {
   const versionId = versionIdOf(req);
-  if (versionId !== undefined && !bucket.versioning) {
-    throw new EcsError(ErrorCode.BadRequest, `bucket ${bucket.name} is not versioned`, { field: 'version_id' });
-  }
-  const version = versionId
-    ? await findVersion(context.db, bucket.name, key, versionId)
-    : await findCurrentVersion(context.db, bucket.name, key);
+  const current = await findCurrentVersion(context.db, bucket.name, key);
+  // An unversioned bucket keeps one version a key: its id names it (as PUT answered it), and
+  // any other id names nothing.
+  const version =
+    versionId === undefined || versionId === current?.versionId
+      ? current
+      : bucket.versioning
+        ? await findVersion(context.db, bucket.name, key, versionId)
+        : null;
   if (!version || version.deleteMarker || !version.sha256) {
-    throw new EcsError(ErrorCode.NotFound, `object ${key} not found in bucket ${bucket.name}`, { field: 'key' });
+    const what = versionId === undefined ? `object ${key}` : `version ${versionId} of ${key}`;
+    throw new EcsError(ErrorCode.NotFound, `${what} not found in bucket ${bucket.name}`, {
+      field: versionId === undefined ? 'key' : 'version_id',
+    });
   }
   return version;
 }
@@ -122,12 +131,13 @@ function pageLimit(req: Request): number {
   return pageSize(limitText === undefined ? undefined : /^\d+$/.test(limitText) ? Number(limitText) : -1, 'limit');
 }
 
-function versionBody(version: StorageObjectVersion): Record<string, unknown> {
+export function versionBody(version: StorageObjectVersion): Record<string, unknown> {
   return {
     key: version.key,
     version_id: version.versionId,
     size: Number(version.size),
     etag: version.sha256,
+    s3_etag: s3EtagOf(version),
     content_type: version.contentType,
     classification: version.classification,
     jurisdiction: version.jurisdiction,

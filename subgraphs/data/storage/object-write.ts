@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { BlobIntegrityError, BlobStoreUnavailableError, BlobTooLargeError } from '../../../lib/blob-store';
+import { BlobIntegrityError, BlobMd5MismatchError, BlobStoreUnavailableError, BlobTooLargeError } from '../../../lib/blob-store';
 import type { BlobStore } from '../../../lib/blob-store';
 import { classificationAtMost } from '../../../lib/domain/classification';
 import type { Classification } from '../../../lib/domain/classification';
@@ -10,7 +10,7 @@ import type { RefusalReasonClass } from '../../../lib/evidence/evidence-event';
 import { authorize } from '../../../lib/subgraph/authorize';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import type { Bucket } from '../records/buckets';
-import { ObjectLockedError, findCurrentVersion, findVersion, lockOf, putVersion } from '../records/objects';
+import { ObjectLockedError, findCurrentVersion, findVersion, lockOf, putVersion, s3EtagOf } from '../records/objects';
 import type { NewVersion, StorageObjectVersion } from '../records/objects';
 import { govern, loadBucket, storageRefusal } from './govern-operation';
 import type { Governed } from './govern-operation';
@@ -24,6 +24,7 @@ import {
 } from './parse-governance';
 import type { Governance } from './parse-governance';
 import { carriesBody } from './request-input';
+import { S3_ETAG_HEADER, contentMd5Mismatch, declaredMd5 } from './s3-etag';
 
 export interface WriteLimits {
   maxBytes: number;
@@ -160,6 +161,7 @@ export function writtenBody(bucket: Bucket, key: string, version: StorageObjectV
     key,
     version_id: version.versionId,
     etag: version.sha256,
+    s3_etag: s3EtagOf(version),
     size: Number(version.size),
     integrity: version.integrity,
     retention_until: version.retentionUntil?.toISOString() ?? null,
@@ -170,6 +172,8 @@ export function writtenBody(bucket: Bucket, key: string, version: StorageObjectV
 
 function sendWritten(res: Response, bucket: Bucket, key: string, version: StorageObjectVersion, evidencePointer: string): void {
   res.setHeader('etag', `"${version.sha256}"`);
+  const s3Etag = s3EtagOf(version);
+  if (s3Etag) res.setHeader(S3_ETAG_HEADER, s3Etag);
   res.setHeader('x-eosc-version-id', version.versionId);
   res.status(201).json(writtenBody(bucket, key, version, evidencePointer));
 }
@@ -189,6 +193,7 @@ export async function putObject(
   const now = new Date();
   const governance = await admitGovernance(context, req, governed, bucket, key, now);
   const facts = { jurisdiction: governance.jurisdiction, classification: governance.classification, integrity: governance.integrity };
+  const expectedMd5 = declaredMd5(req);
   const declaredLength = Number(req.headers['content-length']);
   if (Number.isFinite(declaredLength) && declaredLength > limits.maxBytes) {
     throw await refuse(
@@ -203,8 +208,17 @@ export async function putObject(
 
   let stored;
   try {
-    stored = await blobs.put(req, { expectedSha256: governance.expectedSha256, maxBytes: limits.maxBytes });
+    stored = await blobs.put(req, { expectedSha256: governance.expectedSha256, expectedMd5, maxBytes: limits.maxBytes });
   } catch (error) {
+    if (error instanceof BlobMd5MismatchError) {
+      throw await refuse(
+        'evidence_precondition_failed',
+        'content_md5_mismatch',
+        ErrorCode.BadRequest,
+        contentMd5Mismatch(error.expected, error.actual),
+        { ...facts, declared_md5: error.expected, computed_md5: error.actual, size: error.size },
+      );
+    }
     if (error instanceof BlobIntegrityError) {
       throw await refuse(
         'evidence_precondition_failed',
@@ -225,6 +239,7 @@ export async function putObject(
       ...versionFields(governance),
       ...versionTarget(bucket, key),
       sha256: stored.sha256,
+      s3Etag: stored.md5,
       size: stored.size,
       contentType: contentTypeOf(req.headers['content-type']),
       retentionUntil: effectiveRetention(governance.retentionUntil, bucket, now),
@@ -363,6 +378,7 @@ export async function copyObject(
     {
       ...versionTarget(bucket, key),
       sha256: original.sha256,
+      s3Etag: original.s3Etag,
       size: Number(original.size),
       contentType: original.contentType ?? 'application/octet-stream',
       jurisdiction: original.jurisdiction!,

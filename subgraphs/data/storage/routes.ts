@@ -5,7 +5,9 @@ import { EcsError, ErrorCode } from '../../../lib/errors';
 import { sendError } from '../../../lib/http/error-body';
 import { MalformedInput, refuseMalformedInput } from '../../../lib/evidence/input-refusal';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import type { Bucket } from '../records/buckets';
 import type { PlaneRouteHelpers } from '../../../lib/subgraph/subgraph-app';
+import { deleteBucket } from './bucket-delete';
 import { loadBucket } from './govern-operation';
 import { objectKeyProblem } from './parse-governance';
 import { abortMultipart, completeUpload, initiateUpload, listUploadParts, uploadPart } from './multipart';
@@ -13,20 +15,27 @@ import { deleteObject, putLegalHold, putRetention } from './object-lock';
 import { getObject, listBucket, listObjectVersions } from './object-read';
 import { COPY_SOURCE_HEADER, copyObject, putObject } from './object-write';
 import type { WriteLimits } from './object-write';
+import { listOpenUploads } from './upload-listing';
+import { listBucketVersionsRoute } from './version-listing';
 
 /** Path prefix of the raw object routes on the data plane (under `/data`). */
 export const STORAGE_ROUTE_PREFIX = '/storage';
 
 const OBJECT_PATH = /^\/([^/]+)\/objects(?:\/(.*))?$/;
+const BUCKET_PATH = /^\/([^/]+)\/?$/;
 
 /**
- * The data plane's object endpoints, behind the forwarded-identity check, under
- * `/data/storage/{bucket}/objects[/{key}]`; the gateway streams `/v1/storage/...` to them.
+ * The data plane's storage endpoints, behind the forwarded-identity check, under
+ * `/data/storage/{bucket}` (the bucket itself) and `/data/storage/{bucket}/objects[/{key}]`;
+ * the gateway streams `/v1/storage/{bucket}/objects...` to them, the S3 endpoint calls both.
  * The query selects the operation (S3's sub-resources, in snake_case):
  *
  * | method | query | operation |
  * |---|---|---|
+ * | DELETE | (the bucket) | delete an empty bucket |
  * | GET | (no key) `prefix`, `cursor`, `limit` | list current objects |
+ * | GET | (no key) `uploads`, `prefix`, `key_marker`, `upload_id_marker`, `max_uploads` | list open multipart uploads |
+ * | GET | (no key) `versions`, `prefix`, `key_marker`, `version_id_marker`, `limit` | list every version of the bucket's keys |
  * | PUT | | put (or copy with `x-eosc-copy-source`) |
  * | GET, HEAD | `version_id`, `verify_integrity` | read (HEAD: metadata only) |
  * | GET | `versions` | list versions of the key |
@@ -45,16 +54,20 @@ export function storageRoutes(router: Router, helpers: PlaneRouteHelpers): void 
   const limits: WriteLimits = { maxBytes: config?.maxObjectBytes ?? 5 * 1024 ** 3 };
 
   router.use(STORAGE_ROUTE_PREFIX, (req, res, next) => {
+    const bucketMatch = req.method === 'DELETE' ? BUCKET_PATH.exec(req.path) : null;
+    if (bucketMatch) {
+      const context = helpers.contextOf(res);
+      const rawBucket = bucketMatch[1]!;
+      (async () => deleteBucket(context, res, decode(rawBucket)))().catch(failed(helpers, context, req, res, 'bucket'));
+      return;
+    }
     const match = OBJECT_PATH.exec(req.path);
     if (!match) return next();
     const context = helpers.contextOf(res);
     const handle = async (): Promise<void> => {
       const bucketName = decode(match[1]!);
       const rawKey = match[2];
-      if (rawKey === undefined || rawKey === '') {
-        if (req.method !== 'GET') throw new EcsError(ErrorCode.BadRequest, `${req.method} is not supported on a bucket's object list`);
-        return listBucket(context, req, res, await loadBucket(context, bucketName));
-      }
+      if (rawKey === undefined || rawKey === '') return listOperation(req)(context, req, res, await loadBucket(context, bucketName));
       const key = decode(rawKey);
       const problem = objectKeyProblem(key);
       if (problem) throw new EcsError(ErrorCode.InvalidObjectKey, problem, { field: 'key' });
@@ -62,39 +75,63 @@ export function storageRoutes(router: Router, helpers: PlaneRouteHelpers): void 
       const operation = selectOperation(req);
       return operation(context, req, res, bucket, key, blobs, limits);
     };
-    handle().catch(async (thrown: unknown) => {
-      const error =
-        thrown instanceof MalformedInput
-          ? await refuseMalformedInput({
-              db: context.db,
-              throttle: helpers.deps.throttle,
-              caller: context.caller,
-              correlationId: context.correlationId,
-              request: `${req.method} object`,
-              finding: thrown.finding,
-            })
-          : thrown;
-      if (!(error instanceof EcsError)) context.log.error({ err: error }, 'storage request failed');
-      // A refusal can come before (or while) the body is read: the connection is not reused,
-      // and what is left of the upload is discarded.
-      if (!req.readableEnded) {
-        if (!res.headersSent) res.setHeader('connection', 'close');
-        req.resume();
-      }
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendError(res, error instanceof EcsError ? error : new EcsError(ErrorCode.Internal, 'internal error'));
-    });
+    handle().catch(failed(helpers, context, req, res, 'object'));
   });
+}
+
+/**
+ * Answers a failed storage request with its error body. A refusal can come before (or while)
+ * the body is read: the connection is not reused, and what is left of the upload is discarded.
+ */
+function failed(
+  helpers: PlaneRouteHelpers,
+  context: PlaneContext,
+  req: Request,
+  res: Response,
+  target: 'bucket' | 'object',
+): (thrown: unknown) => Promise<void> {
+  return async (thrown) => {
+    const error =
+      thrown instanceof MalformedInput
+        ? await refuseMalformedInput({
+            db: context.db,
+            throttle: helpers.deps.throttle,
+            caller: context.caller,
+            correlationId: context.correlationId,
+            request: `${req.method} ${target}`,
+            finding: thrown.finding,
+          })
+        : thrown;
+    if (!(error instanceof EcsError)) context.log.error({ err: error }, 'storage request failed');
+    if (!req.readableEnded) {
+      if (!res.headersSent) res.setHeader('connection', 'close');
+      req.resume();
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendError(res, error instanceof EcsError ? error : new EcsError(ErrorCode.Internal, 'internal error'));
+  };
+}
+
+type BucketOperation = (context: PlaneContext, req: Request, res: Response, bucket: Bucket) => Promise<void>;
+
+/** The operation on a bucket's object list: the objects, or (`?uploads`) its open multipart uploads. */
+function listOperation(req: Request): BucketOperation {
+  if (req.method !== 'GET') throw new EcsError(ErrorCode.BadRequest, `${req.method} is not supported on a bucket's object list`);
+  const named = OPERATIONS.filter((name) => has(req, name));
+  if (named.length === 0) return listBucket;
+  if (named.length === 1 && named[0] === 'uploads') return listOpenUploads;
+  if (named.length === 1 && named[0] === 'versions') return listBucketVersionsRoute;
+  throw new EcsError(ErrorCode.BadRequest, `${named.join(', ')} is not an operation of GET on a bucket's object list`, { field: 'query' });
 }
 
 type Operation = (
   context: PlaneContext,
   req: Request,
   res: Response,
-  bucket: Parameters<typeof putObject>[3],
+  bucket: Bucket,
   key: string,
   blobs: BlobStore,
   limits: WriteLimits,

@@ -1,0 +1,18 @@
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import type { LedgerTransaction } from '../../../lib/evidence/ledger';
+
+/**
+ * Holds the bucket row (FOR SHARE) for the rest of `tx`, refusing when the bucket is gone. A
+ * write checks its bucket when the request arrives and commits after the body is stored; a
+ * bucket deleted in between (the deletion locks the row FOR UPDATE and counts the contents)
+ * makes the write's commit fail here instead of landing in a bucket that no longer exists.
+ */
+export async function holdBucket(tx: LedgerTransaction, bucket: string, tenantId: string): Promise<void> {
+  const rows = await tx.$queryRaw<Array<{ name: string }>>`
+    SELECT name FROM data_buckets WHERE name = ${bucket} AND tenant_id = ${tenantId} FOR SHARE`;
+  if (rows.length === 0) {
+    throw new EcsError(ErrorCode.NotFound, `bucket ${bucket} not found: it was deleted while the write was in progress`, {
+      field: 'bucket',
+    });
+  }
+}

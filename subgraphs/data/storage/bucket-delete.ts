@@ -1,0 +1,37 @@
+import type { Response } from 'express';
+import { EcsError, ErrorCode } from '../../../lib/errors';
+import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { BucketNotEmptyError, deleteEmptyBucket } from '../records/buckets';
+import { govern, loadBucket, storageRefusal } from './govern-operation';
+
+function bucketNotFound(name: string): EcsError {
+  return new EcsError(ErrorCode.NotFound, `bucket ${name} not found`, { field: 'bucket' });
+}
+
+/**
+ * `DELETE /{bucket}`: deletes an empty bucket (204, `storage.bucket.delete` evidence, its pointer
+ * in `x-eosc-evidence-pointer`). Needs `storage.delete` in the bucket's tenant, which must be
+ * active. A bucket that still holds an object version, a delete marker or an open multipart
+ * upload is refused (409 `ECS_CONFLICT`, reason `bucket_not_empty`) with evidence; a missing
+ * one is 404.
+ */
+export async function deleteBucket(context: PlaneContext, res: Response, name: string): Promise<void> {
+  const bucket = await loadBucket(context, name);
+  const governed = await govern(context, bucket, { permission: 'storage.delete', eventType: 'storage.bucket.delete', requireActive: true });
+  try {
+    const deleted = await deleteEmptyBucket({ db: context.db, name: bucket.name, tenantId: bucket.tenantId, evidence: governed.evidence });
+    if (!deleted) throw bucketNotFound(name);
+    res.setHeader('x-eosc-evidence-pointer', deleted.event.evidence_pointer);
+    res.status(204).end();
+  } catch (error) {
+    if (!(error instanceof BucketNotEmptyError)) throw error;
+    const { objectVersions, openUploads } = error.contents;
+    throw await storageRefusal(context, governed, {
+      reasonClass: 'policy_denied',
+      reasonCode: 'bucket_not_empty',
+      reason: `bucket ${name} is not empty: it holds ${objectVersions} object version(s) (delete markers included) and ${openUploads} open multipart upload(s)`,
+      code: ErrorCode.Conflict,
+      details: { bucket: name, object_versions: objectVersions, open_uploads: openUploads },
+    });
+  }
+}
