@@ -14,6 +14,7 @@ import type { Logger } from '../lib/logger';
 import { closeServer, listen } from './close-server';
 import { createHttpServer, startS3PortServer } from './http-servers';
 import { createGatewayAuth } from './gateway-auth';
+import { migrationExportJobs } from './migration/migration-export-jobs';
 import { restAdapterPaths, mountRestAdapter } from './rest-adapter-routes';
 import { sweepIdempotencyRecordsEvery } from '../rest-adapter/idempotency';
 import type { SharedServices } from './shared-services';
@@ -56,6 +57,16 @@ export async function startGatewayServer(options: {
   });
   await stream.start();
   const connections = new PrincipalConnections(limits.connectionsPerPrincipal);
+  const migrationExports = migrationExportJobs({
+    db: services.db,
+    signer: services.keys,
+    providerId: config.exports.providerId,
+    dataDir: config.dataDir,
+    blobDir: config.blobDir,
+    perPrincipal: config.exports.perPrincipal,
+    refusals: services.throttle,
+    log: options.log.child({ component: 'migration-exports' }),
+  });
   let gateway;
   try {
     gateway = await createGatewayApp({
@@ -90,6 +101,7 @@ export async function startGatewayServer(options: {
           apiSunset: config.apiSunset,
           s3PathPrefix: config.s3.pathPrefix,
           liveEvents: { stream, connections, bufferEvents: limits.bufferEvents, keepAliveMs: limits.keepAliveMs },
+          migrationExports,
         }),
     });
   } catch (error) {
@@ -140,6 +152,7 @@ export async function startGatewayServer(options: {
       await stream.stop();
       await Promise.all([closeServer(server, config.shutdownTimeoutMs), s3 ? closeServer(s3.server, config.shutdownTimeoutMs) : undefined]);
       await idempotencySweep.stop();
+      await migrationExports.stop();
       await gateway.stop();
     },
   };

@@ -6,6 +6,8 @@ import { buildAsyncApi } from '../rest-adapter/asyncapi';
 import { eventStreamHandler } from '../rest-adapter/event-stream';
 import type { EventStreamOptions } from '../rest-adapter/event-stream';
 import { createExportBundleRouter } from '../rest-adapter/export-bundle-router';
+import { MIGRATION_EXPORTS_MOUNT, createMigrationExportRouter } from '../rest-adapter/migration-export-router';
+import type { MigrationExports } from '../lib/migration/export-jobs';
 import { createRestRouter } from '../rest-adapter/rest-router';
 import { createS3Router } from '../rest-adapter/s3/s3-router';
 import { STORAGE_MOUNT, createStorageRouter, isObjectPath } from '../rest-adapter/storage-router';
@@ -23,6 +25,8 @@ export interface RestAdapterOptions {
   liveEvents?: Omit<EventStreamOptions, 'db'>;
   /** Where the S3 endpoint answers (`S3_PATH_PREFIX`). */
   s3PathPrefix: string;
+  /** Tenant export jobs for `/v1/migrations/exports` (absent: the routes are not served). */
+  migrationExports?: MigrationExports;
 }
 
 /** What the gateway must know of the REST adapter before any route runs. */
@@ -52,5 +56,14 @@ export function mountRestAdapter(gateway: GatewayMount, options: RestAdapterOpti
   });
   if (options.liveEvents) app.get('/v1/events/stream', authenticate, eventStreamHandler({ ...options.liveEvents, db: gateway.db }));
   app.use('/v1/exports', createExportBundleRouter({ ...proxy, authenticate: gateway.authenticateExpensive }));
+  if (options.migrationExports)
+    app.use(
+      MIGRATION_EXPORTS_MOUNT,
+      createMigrationExportRouter({
+        authenticate,
+        authenticateExpensive: gateway.authenticateExpensive,
+        exports: options.migrationExports,
+      }),
+    );
   app.use('/v1', createRestRouter({ apollo: gateway.apollo, authenticate, db: gateway.db, boundary: gateway.boundary }));
 }

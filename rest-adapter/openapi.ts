@@ -3,6 +3,7 @@ import type { RouteDef } from './route-table';
 import { schemas } from './schemas';
 import { eventStreamPaths } from './event-stream-openapi';
 import { exportBundlePaths } from './export-openapi';
+import { migrationExportPaths } from './migration-export-openapi';
 import { storageObjectPaths } from './storage-openapi';
 
 const COMMON_ERRORS = [401, 403, 429, 500];
@@ -87,7 +88,12 @@ export function buildOpenApi(routes: readonly RouteDef[], options: { unversioned
   };
   for (const route of routes) add(openApiPath(route.path), route.method, operation(route, false));
   for (const route of options.unversioned ?? []) add(openApiPath(route.path, ''), route.method, operation(route, true));
-  for (const [path, operations] of Object.entries({ ...storageObjectPaths(), ...eventStreamPaths(), ...exportBundlePaths() })) {
+  for (const [path, operations] of Object.entries({
+    ...storageObjectPaths(),
+    ...eventStreamPaths(),
+    ...exportBundlePaths(),
+    ...migrationExportPaths(),
+  })) {
     for (const [method, op] of Object.entries(operations)) add(path, method, op);
   }
   add('/v1/openapi.json', 'get', {

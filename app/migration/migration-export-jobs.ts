@@ -1,0 +1,180 @@
+/**
+ * Tenant export jobs of one gateway process: a request is evidenced and queued, a worker
+ * (one package at a time per process) writes the package to `<dataDir>/migration-exports/`
+ * and evidences its completion or failure; the download streams that file. Jobs live in
+ * this process: a restart forgets them (their events stay in the chain) and another
+ * replica does not know them. TODO(issue 20): persist jobs in a table like evidence exports.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import type { BundleSigner } from '../../lib/bundle/plan-bundle';
+import type { Database } from '../../lib/db/database';
+import { sha256Digest } from '../../lib/evidence/canonical-json';
+import { EcsError, ErrorCode } from '../../lib/errors';
+import type { RefusalThrottle } from '../../lib/evidence/refusal-throttle';
+import type { Logger } from '../../lib/logger';
+import { queuedStatus } from '../../lib/migration/export-jobs';
+import type { MigrationExportStatus, MigrationExports, MigrationRequestContext } from '../../lib/migration/export-jobs';
+import { isMigrationScenario } from '../../lib/migration/package-manifest';
+import type { MigrationScenario } from '../../lib/migration/package-manifest';
+import { assertAdministers, principalOf, refuseOverLimit } from './export-access';
+import { recordMigrationEvent } from './migration-export-evidence';
+import type { SnapshotIds } from './migration-export-evidence';
+import { refuseScenario } from './scenario-refusal';
+import { writePackageFile } from './package-file';
+import { tenantExportSource, tenantState } from './tenant-export-source';
+
+export interface MigrationExportJobsOptions {
+  db: Database;
+  signer: BundleSigner;
+  providerId: string;
+  dataDir: string;
+  blobDir: string;
+  /** Tenant exports one principal may have queued or running at once (`EXPORTS_PER_PRINCIPAL`). */
+  perPrincipal: number;
+  /** Bounds repeated authorization refusals of one principal (absent: each is an event). */
+  refusals?: RefusalThrottle;
+  log: Logger;
+}
+
+interface Job {
+  status: MigrationExportStatus;
+  scenario: MigrationScenario;
+  context: MigrationRequestContext;
+  principal: string;
+  snapshots: SnapshotIds;
+  file: string;
+}
+
+export function migrationExportJobs(options: MigrationExportJobsOptions): MigrationExports {
+  const { db } = options;
+  const jobs = new Map<string, Job>();
+  const dir = path.join(options.dataDir, 'migration-exports');
+  let queue: Promise<void> = Promise.resolve();
+
+  const find = async (context: MigrationRequestContext, id: string): Promise<Job> => {
+    const job = jobs.get(id);
+    if (!job) throw new EcsError(ErrorCode.NotFound, 'no such migration export');
+    await assertAdministers(db, context, job.status.tenant_id, options.refusals);
+    return job;
+  };
+
+  const run = async (job: Job): Promise<void> => {
+    const { status } = job;
+    const base = { migration_export_id: status.id, scenario: status.scenario };
+    status.state = 'running';
+    try {
+      await recordMigrationEvent(db, { ...job, tenantId: status.tenant_id, eventType: 'migration.export.start', details: base });
+      const created = new Date();
+      const done = await writePackageFile(job.file, {
+        source: tenantExportSource({ ...options, tenantId: status.tenant_id, exportId: status.id, createdAt: created }),
+        scenario: job.scenario,
+        tenantId: status.tenant_id,
+        sourceProvider: options.providerId,
+        signer: options.signer,
+        created,
+        onRefused: (item) =>
+          recordMigrationEvent(db, {
+            ...job,
+            tenantId: status.tenant_id,
+            eventType: 'migration.export.refuse',
+            outcome: 'refused',
+            refusal: {
+              reasonClass: 'dependency_unavailable_fail_closed',
+              reasonCode: item.reason_code,
+              subject: 'migration.export',
+              reason: item.reason,
+            },
+            details: { ...base, refused_item: item.item, alternative: item.alternative },
+          }).then(() => undefined),
+      });
+      Object.assign(status, {
+        manifest_digest: sha256Digest(done.manifest),
+        package_digest: done.digest,
+        package_size: done.size,
+        items: done.items,
+        object_versions: done.objectVersions,
+        refused_items: done.refused,
+      });
+      await recordMigrationEvent(db, {
+        ...job,
+        tenantId: status.tenant_id,
+        eventType: 'migration.export.complete',
+        details: {
+          ...base,
+          manifest_digest: status.manifest_digest,
+          package_digest: status.package_digest,
+          items: done.items,
+          object_versions: done.objectVersions,
+          refused_items: done.refused.length,
+        },
+      });
+      Object.assign(status, {
+        state: 'completed',
+        completed_at: new Date().toISOString(),
+        package_url: `/v1/migrations/exports/${status.id}/package`,
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      options.log.warn({ err: error, migrationExportId: status.id }, 'migration export failed');
+      Object.assign(status, { state: 'failed', completed_at: new Date().toISOString(), error: reason });
+      await recordMigrationEvent(db, {
+        ...job,
+        tenantId: status.tenant_id,
+        eventType: 'migration.export.fail',
+        outcome: 'failed',
+        details: { ...base, failure_reason: reason },
+      }).catch((cause: unknown) => options.log.error({ err: cause }, 'migration export failure not evidenced'));
+    }
+  };
+
+  return {
+    async request(context, { tenantId, scenario }) {
+      await assertAdministers(db, context, tenantId, options.refusals);
+      const state = await tenantState(db, tenantId);
+      if (!state) throw new EcsError(ErrorCode.NotFound, 'no such tenant');
+      const snapshots = { authoritySnapshotId: state.authority?.snapshotId, policySnapshotId: state.policy?.snapshotId };
+      if (!isMigrationScenario(scenario)) throw await refuseScenario(db, { context, tenantId, scenario, snapshots });
+      const principal = principalOf(context.caller);
+      const active = [...jobs.values()].filter(
+        (job) => job.principal === principal && (job.status.state === 'queued' || job.status.state === 'running'),
+      );
+      if (active.length >= options.perPrincipal) await refuseOverLimit(db, context, tenantId, options.perPrincipal);
+      const id = `mex-${randomUUID()}`;
+      const status = queuedStatus({ id, tenantId, scenario });
+      // Counted and reserved with no await between, so concurrent requests cannot all slip under the limit.
+      const job: Job = { status, scenario, context, principal, snapshots, file: path.join(dir, `${id}.tar.gz`) };
+      jobs.set(id, job);
+      try {
+        await recordMigrationEvent(db, {
+          context,
+          tenantId,
+          eventType: 'migration.export.plan',
+          snapshots,
+          details: { migration_export_id: id, scenario, source_provider: options.providerId },
+        });
+      } catch (error) {
+        jobs.delete(id);
+        throw error;
+      }
+      queue = queue.then(() => run(job));
+      return { ...status };
+    },
+    async status(context, id) {
+      return { ...(await find(context, id)).status };
+    },
+    async openPackage(context, id) {
+      const job = await find(context, id);
+      if (job.status.state !== 'completed')
+        throw new EcsError(
+          ErrorCode.Conflict,
+          `migration export ${id} is ${job.status.state}${job.status.state === 'failed' ? '' : '; its package is not ready yet'}`,
+        );
+      return { status: { ...job.status }, stream: createReadStream(job.file) };
+    },
+    async stop() {
+      await queue;
+    },
+  };
+}
