@@ -66,8 +66,27 @@ async function readConfiguration(req: Request): Promise<string> {
 }
 
 /**
+ * The tenant's own jurisdiction, for a bucket created without one (`aws s3 mb` can send neither
+ * a header nor, signing for the endpoint's region, a LocationConstraint): a bucket never lies
+ * outside its tenant's jurisdiction, so this is the widest placement the tenant allows.
+ */
+async function tenantJurisdiction(apollo: ApolloServer<GatewayContext>, res: Response, tenantId: string): Promise<string> {
+  const data = await executeOperation<{ tenant: { jurisdiction: string } | null }>(
+    apollo,
+    contextOf(res),
+    'query S3TenantJurisdiction($id: ID!) { tenant(id: $id) { jurisdiction } }',
+    { id: tenantId },
+  );
+  if (!data.tenant) {
+    throw new EcsError(ErrorCode.MissingJurisdiction, 'a bucket needs a jurisdiction: x-eosc-jurisdiction or the LocationConstraint');
+  }
+  return data.tenant.jurisdiction;
+}
+
+/**
  * CreateBucket in the caller's tenant. The bucket's jurisdiction is `x-eosc-jurisdiction`, or
- * the `LocationConstraint` of the configuration when it names one (`DE`, `EU`, ...).
+ * the `LocationConstraint` of the configuration when it names one (`DE`, `EU`, ...), or else
+ * the tenant's own jurisdiction.
  * `x-amz-bucket-object-lock-enabled: true` creates a versioned bucket, as S3 does.
  */
 export async function createBucket(apollo: ApolloServer<GatewayContext>, bucket: string, req: Request, res: Response): Promise<void> {
@@ -77,10 +96,8 @@ export async function createBucket(apollo: ApolloServer<GatewayContext>, bucket:
     configuration.trim() === '' ? {} : (new XMLParser({ processEntities: false }).parse(configuration) as Record<string, unknown>);
   const location = (parsed.CreateBucketConfiguration as { LocationConstraint?: unknown } | undefined)?.LocationConstraint;
   const header = req.headers[GOVERNANCE_HEADERS.jurisdiction];
-  const jurisdiction = typeof header === 'string' ? header : typeof location === 'string' ? location : undefined;
-  if (jurisdiction === undefined) {
-    throw new EcsError(ErrorCode.MissingJurisdiction, 'a bucket needs a jurisdiction: x-eosc-jurisdiction or the LocationConstraint');
-  }
+  const declared = typeof header === 'string' ? header : typeof location === 'string' ? location : undefined;
+  const jurisdiction = declared ?? (await tenantJurisdiction(apollo, res, tenantId));
   const classification = req.headers[GOVERNANCE_HEADERS.classification];
   const versioned = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
   await executeOperation(

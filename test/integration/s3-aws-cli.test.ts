@@ -84,6 +84,18 @@ describeWithCli('S3 wire protocol with the aws CLI', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it("makes and removes a bucket with `aws s3 mb` / `aws s3 rb`, placed in the tenant's jurisdiction", async () => {
+    const made = uniqueId('mb');
+    await ok('s3', 'mb', `s3://${made}`);
+    expect((await ok('s3', 'ls')).stdout).toContain(made);
+    const placed = await env.gql<{ bucket: { jurisdiction: string } | null }>('query($n: ID!) { bucket(name: $n) { jurisdiction } }', {
+      n: made,
+    });
+    expect(placed.data?.bucket?.jurisdiction).toBe('DE');
+    await ok('s3', 'rb', `s3://${made}`);
+    expect((await ok('s3', 'ls')).stdout).not.toContain(made);
+  });
+
   it('copies a file up with --metadata and down again, lists it, and removes only what retention allows', async () => {
     const source = path.join(dir, 'report.txt');
     await writeFile(source, 'governed bytes from the aws CLI\n'.repeat(100));
