@@ -39,7 +39,7 @@ const createBody = z.strictObject({
   default_retention: z.string().max(64).optional(),
 });
 
-/** Buckets: `PUT /v1/storage/{bucket}` creates one, `GET` reads it (objects have their own streaming router). */
+/** Buckets: `PUT /v1/storage/{bucket}` creates one, `GET` reads it, `DELETE` deletes an empty one (objects have their own streaming router). */
 export const bucketRoutes: RouteDef[] = [
   defineRoute({
     method: 'put',
@@ -92,6 +92,20 @@ export const bucketRoutes: RouteDef[] = [
       );
       if (!data.bucket) throw new EcsError(ErrorCode.NotFound, `bucket ${String(params.bucket)} not found`);
       return bucketBody(data.bucket);
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/storage/:bucket',
+    operationId: 'deleteBucket',
+    summary: 'Delete an empty bucket',
+    tag: 'storage',
+    status: 204,
+    description:
+      'Deleted (storage.bucket.delete evidenced); a bucket holding a version, a delete marker or an open upload is refused with 409',
+    errors: [404, 409],
+    handler: async ({ params, execute }) => {
+      await execute('mutation DeleteBucket($name: ID!) { deleteBucket(name: $name) { name } }', { name: params.bucket });
     },
   }),
 ];

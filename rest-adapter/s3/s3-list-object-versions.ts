@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { S3Error } from '../../lib/s3/s3-error';
 import { fromEcsCode, sendS3Error } from './s3-error-document';
+import { maxKeysOf, queryValue } from './s3-list-objects';
 import type { S3LockOptions } from './s3-lock-operations';
 import { dataPlaneRequest, planeError } from './s3-plane-request';
 import { xmlDocument } from './s3-xml';
@@ -24,18 +25,6 @@ interface PlaneVersionPage {
   versions: PlaneVersion[];
   next_key_marker: string | null;
   next_version_id_marker: string | null;
-}
-
-function queryValue(req: Request, name: string): string | undefined {
-  const value = req.query[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function maxKeysOf(req: Request): number {
-  const text = queryValue(req, 'max-keys');
-  if (text === undefined) return 1000;
-  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 1000) throw new S3Error('InvalidArgument', 'max-keys must be 1..1000');
-  return Number(text);
 }
 
 /**

@@ -37,35 +37,48 @@ function decodeToken(token: string | undefined): Continuation {
   throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect');
 }
 
-function queryValue(req: Request, name: string): string | undefined {
+export function queryValue(req: Request, name: string): string | undefined {
   const value = req.query[name];
   return typeof value === 'string' ? value : undefined;
 }
 
-function maxKeysOf(req: Request): number {
+export function maxKeysOf(req: Request): number {
   const text = queryValue(req, 'max-keys');
   if (text === undefined) return 1000;
   if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 1000) throw new S3Error('InvalidArgument', 'max-keys must be 1..1000');
   return Number(text);
 }
 
+interface Listing {
+  contents: PlaneItem[];
+  prefixes: string[];
+  truncated: boolean;
+  /** The data plane's cursor after the last key read, when truncated. */
+  cursor: string | null;
+  lastPrefix: string | undefined;
+}
+
 /**
- * ListObjectsV2 (prefix, delimiter, continuation-token, max-keys), read page by page from the
- * data plane's listing in key order. With a delimiter, keys below the prefix that contain it
- * are grouped into common prefixes, each returned once across pages.
+ * Up to `maxKeys` keys and common prefixes of the bucket under `prefix`, read page by page from
+ * the data plane's listing in key order, from `cursor` or else after `startAfter`. With a
+ * delimiter, keys below the prefix that contain it are grouped into common prefixes, each
+ * returned once across pages (`lastPrefix` is the one returned last).
  */
-export async function listObjectsV2(options: PlaneStreamOptions, bucket: string, req: Request, res: Response): Promise<void> {
-  const prefix = queryValue(req, 'prefix') ?? '';
-  const delimiter = queryValue(req, 'delimiter') || undefined;
-  const maxKeys = maxKeysOf(req);
-  const token = queryValue(req, 'continuation-token');
-  let { cursor, lastPrefix } = decodeToken(token);
+async function collectListing(
+  options: PlaneStreamOptions,
+  res: Response,
+  bucket: string,
+  from: { prefix: string; delimiter: string | undefined; maxKeys: number; cursor: string | null; startAfter?: string; lastPrefix?: string },
+): Promise<Listing | undefined> {
+  const { prefix, delimiter, maxKeys } = from;
+  let { cursor, lastPrefix } = from;
   const contents: PlaneItem[] = [];
   const prefixes: string[] = [];
   let truncated = false;
   for (let page = 0; page < MAX_PAGES_PER_LISTING; page += 1) {
     const query = new URLSearchParams({ prefix, limit: String(maxKeys - contents.length - prefixes.length) });
     if (cursor) query.set('cursor', cursor);
+    else if (from.startAfter) query.set('start_after', from.startAfter);
     const answer = await dataPlaneRequest(options, res, {
       path: `/data/storage/${encodeURIComponent(bucket)}/objects?${query}`,
       method: 'GET',
@@ -73,7 +86,8 @@ export async function listObjectsV2(options: PlaneStreamOptions, bucket: string,
     });
     if (answer.statusCode >= 300) {
       const error = await planeError(answer);
-      return sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), `/${bucket}`);
+      sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), `/${bucket}`);
+      return undefined;
     }
     const body = (await answer.body.json()) as { items: PlaneItem[]; next_cursor: string | null };
     for (const item of body.items) {
@@ -89,26 +103,92 @@ export async function listObjectsV2(options: PlaneStreamOptions, bucket: string,
     truncated = cursor !== null;
     if (!truncated || contents.length + prefixes.length >= maxKeys) break;
   }
-  const next = truncated && cursor ? Buffer.from(JSON.stringify({ cursor, lastPrefix }), 'utf8').toString('base64url') : undefined;
+  return { contents, prefixes, truncated, cursor, lastPrefix };
+}
+
+function contentsXml(items: PlaneItem[]) {
+  return items.map((item) => ({
+    Key: item.key,
+    LastModified: item.last_modified,
+    ETag: `"${item.s3_etag ?? item.etag}"`,
+    Size: item.size,
+    StorageClass: 'STANDARD',
+  }));
+}
+
+/**
+ * ListObjectsV2 (prefix, delimiter, continuation-token, start-after, max-keys). The continuation
+ * token carries the data plane's signed cursor and the common prefix returned last.
+ */
+export async function listObjectsV2(options: PlaneStreamOptions, bucket: string, req: Request, res: Response): Promise<void> {
+  const prefix = queryValue(req, 'prefix') ?? '';
+  const delimiter = queryValue(req, 'delimiter') || undefined;
+  const maxKeys = maxKeysOf(req);
+  const token = queryValue(req, 'continuation-token');
+  const startAfter = queryValue(req, 'start-after') || undefined;
+  const { cursor, lastPrefix } = decodeToken(token);
+  const listing = await collectListing(options, res, bucket, { prefix, delimiter, maxKeys, cursor, lastPrefix, startAfter });
+  if (!listing) return;
+  const next =
+    listing.truncated && listing.cursor
+      ? Buffer.from(JSON.stringify({ cursor: listing.cursor, lastPrefix: listing.lastPrefix }), 'utf8').toString('base64url')
+      : undefined;
   res.status(200).type('application/xml');
   res.send(
     xmlDocument('ListBucketResult', {
       Name: bucket,
       Prefix: prefix,
+      ...(startAfter !== undefined ? { StartAfter: startAfter } : {}),
       ...(delimiter !== undefined ? { Delimiter: delimiter } : {}),
       MaxKeys: maxKeys,
-      KeyCount: contents.length + prefixes.length,
-      IsTruncated: truncated,
+      KeyCount: listing.contents.length + listing.prefixes.length,
+      IsTruncated: listing.truncated,
       ...(token !== undefined ? { ContinuationToken: token } : {}),
       ...(next ? { NextContinuationToken: next } : {}),
-      Contents: contents.map((item) => ({
-        Key: item.key,
-        LastModified: item.last_modified,
-        ETag: `"${item.s3_etag ?? item.etag}"`,
-        Size: item.size,
-        StorageClass: 'STANDARD',
-      })),
-      CommonPrefixes: prefixes.map((common) => ({ Prefix: common })),
+      Contents: contentsXml(listing.contents),
+      CommonPrefixes: listing.prefixes.map((common) => ({ Prefix: common })),
+    }),
+  );
+}
+
+/**
+ * ListObjects, version 1 (prefix, delimiter, marker, max-keys): the listing resumes after the
+ * `marker` key. A marker that is a common prefix (it ends with the delimiter) is not returned
+ * again. `NextMarker` (with a delimiter, as S3 sends it) is the last key or common prefix.
+ */
+export async function listObjectsV1(options: PlaneStreamOptions, bucket: string, req: Request, res: Response): Promise<void> {
+  const prefix = queryValue(req, 'prefix') ?? '';
+  const delimiter = queryValue(req, 'delimiter') || undefined;
+  const maxKeys = maxKeysOf(req);
+  const marker = queryValue(req, 'marker') ?? '';
+  const lastPrefix = delimiter !== undefined && marker.endsWith(delimiter) ? marker : undefined;
+  const listing = await collectListing(options, res, bucket, {
+    prefix,
+    delimiter,
+    maxKeys,
+    cursor: null,
+    lastPrefix,
+    startAfter: marker || undefined,
+  });
+  if (!listing) return;
+  const lastKey = listing.contents.at(-1)?.key;
+  const lastCommon = listing.prefixes.at(-1);
+  const nextMarker = [lastKey, lastCommon]
+    .filter((value): value is string => value !== undefined)
+    .sort()
+    .at(-1);
+  res.status(200).type('application/xml');
+  res.send(
+    xmlDocument('ListBucketResult', {
+      Name: bucket,
+      Prefix: prefix,
+      Marker: marker,
+      ...(listing.truncated && delimiter !== undefined && nextMarker !== undefined ? { NextMarker: nextMarker } : {}),
+      ...(delimiter !== undefined ? { Delimiter: delimiter } : {}),
+      MaxKeys: maxKeys,
+      IsTruncated: listing.truncated,
+      Contents: contentsXml(listing.contents),
+      CommonPrefixes: listing.prefixes.map((common) => ({ Prefix: common })),
     }),
   );
 }

@@ -11,7 +11,7 @@ import { deleteObjects } from './s3-delete-objects';
 import { createBucket, deleteBucket, headBucket, listBuckets } from './s3-bucket-operations';
 import { answerFor, type S3Subject, sendS3Error } from './s3-error-document';
 import { isListMultipartUploads, listMultipartUploads } from './s3-list-multipart-uploads';
-import { listObjectsV2 } from './s3-list-objects';
+import { listObjectsV1, listObjectsV2 } from './s3-list-objects';
 import { multipartOperation } from './s3-multipart-operations';
 import { objectLockOperation } from './s3-lock-operations';
 import { uploadPartCopy } from './s3-upload-part-copy';
@@ -26,7 +26,17 @@ export interface S3RouterOptions extends PlaneStreamOptions {
 
 /** Query parameters that select no operation: the SDK's `x-id` and a presigned URL's own. */
 const NEUTRAL_PARAMETER = /^(x-id|x-amz-[a-z0-9-]+)$/i;
-const LIST_V2_PARAMETERS = new Set(['list-type', 'prefix', 'delimiter', 'continuation-token', 'max-keys', 'encoding-type', 'fetch-owner']);
+const LIST_V2_PARAMETERS = new Set([
+  'list-type',
+  'prefix',
+  'delimiter',
+  'continuation-token',
+  'start-after',
+  'max-keys',
+  'encoding-type',
+  'fetch-owner',
+]);
+const LIST_V1_PARAMETERS = new Set(['prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type']);
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 interface S3Target {
@@ -87,6 +97,9 @@ async function dispatch(options: S3RouterOptions, req: Request, res: Response, t
     if (isListMultipartUploads(method, parameters)) return listMultipartUploads(options, bucket, req, res);
     if (method === 'GET' && req.query['list-type'] === '2' && parameters.every((name) => LIST_V2_PARAMETERS.has(name))) {
       return listObjectsV2(options, bucket, req, res);
+    }
+    if (method === 'GET' && req.query['list-type'] === undefined && parameters.every((name) => LIST_V1_PARAMETERS.has(name))) {
+      return listObjectsV1(options, bucket, req, res);
     }
     if (method === 'POST' && parameters.length === 1 && parameters[0] === 'delete') return deleteObjects(options, bucket, req, res);
     const versionOperation = bucketVersionOperation(method, parameters);

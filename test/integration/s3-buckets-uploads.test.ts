@@ -12,43 +12,22 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { ListMultipartUploadsCommandOutput } from '@aws-sdk/client-s3';
 import { chainEvents } from '../support/chain-events';
 import { CREATE_BUCKET, storageClient } from '../support/storage-client';
+import { DATA_S3_SCOPES, createS3Credential, createS3Tenant, governanceMetadata, s3Refusal } from '../support/s3-tenant';
 import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
-const CREATE_CREDENTIAL = `mutation($i: CreateS3CredentialInput!) {
-  createS3Credential(input: $i) { secretAccessKey s3Credential { accessKeyId } }
-}`;
 const BUCKET = 'query($name: ID!) { bucket(name: $name) { name tenantId } }';
-const ALL_SCOPES = ['tenant.read', 'storage.read', 'storage.write', 'storage.delete'];
 
-const GOVERNANCE = {
-  'eosc-jurisdiction': 'DE',
-  'eosc-retention-ttl': 'P0D',
-  'eosc-classification': 'internal',
-  'eosc-evidence-pointer': 'eosc://evidence/s3-buckets-uploads-test',
-  'eosc-data-product-id': 'dp-s3',
-  'eosc-usage-policy-snapshot-id': 'pol-s3',
-  'eosc-consent-token-ref': 'consent-s3',
-};
+const GOVERNANCE = governanceMetadata('s3', { 'eosc-retention-ttl': 'P0D' });
 
 function integrityOf(bytes: Buffer): Record<string, string> {
   return { ...GOVERNANCE, 'eosc-integrity': `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<S3ServiceException> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof S3ServiceException)) throw new Error(`expected an S3 service error, got ${String(error)}`);
-  return error;
 }
 
 describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
@@ -59,24 +38,6 @@ describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
   const otherTenantId = uniqueId('s3o');
   /** Headers of the last response the full-scope client received. */
   let lastHeaders: Record<string, string> = {};
-
-  async function s3Client(owner: string, name: string, scopes: string[]): Promise<S3Client> {
-    const admin = await env.token('tenant-admin', owner);
-    const created = await env.gqlAs<{ createS3Credential: { secretAccessKey: string; s3Credential: { accessKeyId: string } } }>(
-      admin,
-      CREATE_CREDENTIAL,
-      { i: { tenantId: owner, name, scopes } },
-    );
-    expect(created.errors).toBeUndefined();
-    const { secretAccessKey, s3Credential } = created.data!.createS3Credential;
-    return new S3Client({
-      endpoint: `${env.url}/s3`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3Credential.accessKeyId, secretAccessKey },
-      maxAttempts: 1,
-    });
-  }
 
   async function newBucket(client: S3Client = s3): Promise<string> {
     const name = uniqueId('bkt');
@@ -97,8 +58,8 @@ describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
 
   beforeAll(async () => {
     env = await startTestStack();
-    for (const id of [tenantId, otherTenantId]) expect((await env.gql(CREATE_TENANT, { input: tenantInput(id) })).errors).toBeUndefined();
-    s3 = await s3Client(tenantId, 'all', ALL_SCOPES);
+    s3 = (await createS3Tenant(env, tenantId, { name: 'all', scopes: DATA_S3_SCOPES })).client;
+    expect((await env.gql(CREATE_TENANT, { input: tenantInput(otherTenantId) })).errors).toBeUndefined();
     s3.middlewareStack.add(
       (next) => async (args) => {
         const result = await next(args);
@@ -107,7 +68,9 @@ describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
       },
       { step: 'deserialize', name: 'captureHeaders' },
     );
-    withoutDelete = await s3Client(tenantId, 'no-delete', ['tenant.read', 'storage.read', 'storage.write']);
+    withoutDelete = (
+      await createS3Credential(env, tenantId, { name: 'no-delete', scopes: ['tenant.read', 'storage.read', 'storage.write'] })
+    ).client;
   });
   afterAll(async () => {
     s3?.destroy();
@@ -122,7 +85,7 @@ describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
       expect(deleted.$metadata.httpStatusCode).toBe(204);
       const pointer = lastHeaders['x-eosc-evidence-pointer'];
       expect(pointer).toMatch(/^eosc:\/\/evidence\/sha256:[0-9a-f]{64}$/);
-      const head = await refusal(s3.send(new HeadBucketCommand({ Bucket: bucket })));
+      const head = await s3Refusal(s3.send(new HeadBucketCommand({ Bucket: bucket })));
       expect([head.name, head.$metadata.httpStatusCode]).toEqual(['NotFound', 404]);
       expect(await bucketExists(bucket)).toBe(false);
       const event = (await chainEvents(env, tenantId)).find(
@@ -139,7 +102,7 @@ describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
     it('refuses a bucket holding an object with BucketNotEmpty and evidence; emptied, it goes, and its name starts afresh', async () => {
       const bucket = await newBucket();
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'kept.txt', Body: 'kept', Metadata: GOVERNANCE }));
-      const error = await refusal(s3.send(new DeleteBucketCommand({ Bucket: bucket })));
+      const error = await s3Refusal(s3.send(new DeleteBucketCommand({ Bucket: bucket })));
       expect([error.name, error.$metadata.httpStatusCode]).toEqual(['BucketNotEmpty', 409]);
       const pointer = error.$response?.headers['x-eosc-evidence-pointer'];
       expect(pointer).toMatch(/^eosc:\/\/evidence\//);
@@ -172,7 +135,7 @@ describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gone.txt', Body: 'gone', Metadata: GOVERNANCE }));
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone.txt' }));
       expect((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount).toBe(0);
-      const error = await refusal(s3.send(new DeleteBucketCommand({ Bucket: bucket })));
+      const error = await s3Refusal(s3.send(new DeleteBucketCommand({ Bucket: bucket })));
       expect([error.name, error.$metadata.httpStatusCode]).toEqual(['BucketNotEmpty', 409]);
       expect(await bucketExists(bucket)).toBe(true);
     });
@@ -180,7 +143,7 @@ describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
     it('refuses a bucket whose only content is an open multipart upload; aborted, the bucket can go', async () => {
       const bucket = await newBucket();
       const uploadId = await startUpload(bucket, 'pending.bin');
-      const error = await refusal(s3.send(new DeleteBucketCommand({ Bucket: bucket })));
+      const error = await s3Refusal(s3.send(new DeleteBucketCommand({ Bucket: bucket })));
       expect([error.name, error.$metadata.httpStatusCode]).toEqual(['BucketNotEmpty', 409]);
       expect(error.message).toMatch(/1 open multipart upload/);
       expect(await bucketExists(bucket)).toBe(true);
@@ -189,13 +152,13 @@ describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
     });
 
     it('answers NoSuchBucket for a bucket that does not exist', async () => {
-      const error = await refusal(s3.send(new DeleteBucketCommand({ Bucket: uniqueId('none') })));
+      const error = await s3Refusal(s3.send(new DeleteBucketCommand({ Bucket: uniqueId('none') })));
       expect([error.name, error.$metadata.httpStatusCode]).toEqual(['NoSuchBucket', 404]);
     });
 
     it('refuses a credential without storage.delete with AccessDenied, and keeps the bucket', async () => {
       const bucket = await newBucket();
-      const error = await refusal(withoutDelete.send(new DeleteBucketCommand({ Bucket: bucket })));
+      const error = await s3Refusal(withoutDelete.send(new DeleteBucketCommand({ Bucket: bucket })));
       expect([error.name, error.$metadata.httpStatusCode]).toEqual(['AccessDenied', 403]);
       expect(error.$response?.headers['x-eosc-evidence-pointer']).toMatch(/^eosc:\/\/evidence\//);
       expect(await bucketExists(bucket)).toBe(true);
@@ -205,7 +168,7 @@ describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
       const theirs = uniqueId('bkt');
       const created = await env.gql(CREATE_BUCKET, { input: { name: theirs, tenantId: otherTenantId, jurisdiction: 'DE' } });
       expect(created.errors).toBeUndefined();
-      const error = await refusal(s3.send(new DeleteBucketCommand({ Bucket: theirs })));
+      const error = await s3Refusal(s3.send(new DeleteBucketCommand({ Bucket: theirs })));
       expect([error.name, error.$metadata.httpStatusCode]).toEqual(['AccessDenied', 403]);
       expect(await bucketExists(theirs)).toBe(true);
       expect(
@@ -354,13 +317,13 @@ describe('S3 DeleteBucket and ListMultipartUploads with the AWS SDK', () => {
     });
 
     it('refuses max-uploads outside 1..1000, and an upload-id-marker that names no upload of the key', async () => {
-      const tooMany = await refusal(s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, MaxUploads: 1001 })));
+      const tooMany = await s3Refusal(s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, MaxUploads: 1001 })));
       expect([tooMany.name, tooMany.$metadata.httpStatusCode]).toEqual(['InvalidArgument', 400]);
-      const unknown = await refusal(
+      const unknown = await s3Refusal(
         s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: 'docs/b.bin', UploadIdMarker: open[0]!.uploadId })),
       );
       expect([unknown.name, unknown.$metadata.httpStatusCode]).toEqual(['InvalidArgument', 400]);
-      const missing = await refusal(s3.send(new ListMultipartUploadsCommand({ Bucket: uniqueId('none') })));
+      const missing = await s3Refusal(s3.send(new ListMultipartUploadsCommand({ Bucket: uniqueId('none') })));
       expect([missing.name, missing.$metadata.httpStatusCode]).toEqual(['NoSuchBucket', 404]);
     });
   });

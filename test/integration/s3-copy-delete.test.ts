@@ -1,49 +1,20 @@
 import { createHash } from 'node:crypto';
 import {
   CopyObjectCommand,
-  CreateBucketCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { request } from 'undici';
 import { smithySigner } from '../support/smithy-signer';
-import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import { DATA_S3_SCOPES, createS3Bucket, createS3Tenant, governanceMetadata, s3Refusal } from '../support/s3-tenant';
+import type { S3Tenant } from '../support/s3-tenant';
+import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
-const CREATE_CREDENTIAL = `mutation($i: CreateS3CredentialInput!) {
-  createS3Credential(input: $i) { secretAccessKey s3Credential { accessKeyId } }
-}`;
-const EVENTS = 'query($f: EventFilter) { events(filter: $f, first: 1000) { items { eventType outcome evidencePointer details } } }';
-
-const GOVERNANCE = {
-  'eosc-jurisdiction': 'DE',
-  'eosc-retention-ttl': 'P0D',
-  'eosc-classification': 'internal',
-  'eosc-evidence-pointer': 'eosc://evidence/s3-copy',
-  'eosc-data-product-id': 'dp-copy',
-  'eosc-usage-policy-snapshot-id': 'pol-copy',
-  'eosc-consent-token-ref': 'consent-copy',
-};
-
-interface ChainEvent {
-  eventType: string;
-  outcome: string;
-  evidencePointer: string;
-  details: Record<string, unknown>;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<S3ServiceException> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof S3ServiceException)) throw new Error(`expected an S3 service error, got ${String(error)}`);
-  return error;
-}
+const GOVERNANCE = governanceMetadata('copy', { 'eosc-retention-ttl': 'P0D' });
 
 const sha256 = (bytes: string | Buffer): string => createHash('sha256').update(bytes).digest('hex');
 const md5 = (bytes: string | Buffer): string => createHash('md5').update(bytes).digest('hex');
@@ -58,46 +29,18 @@ describe('S3 CopyObject and DeleteObjects with the AWS SDK', () => {
   const otherBucket = uniqueId('oth');
   const versioned = uniqueId('ver');
 
-  let accessKey: { accessKeyId: string; secretAccessKey: string };
-
-  async function clientFor(tenant: string): Promise<S3Client> {
-    expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenant) })).errors).toBeUndefined();
-    const admin = await env.token('tenant-admin', tenant);
-    const created = await env.gqlAs<{ createS3Credential: { secretAccessKey: string; s3Credential: { accessKeyId: string } } }>(
-      admin,
-      CREATE_CREDENTIAL,
-      { i: { tenantId: tenant, name: 'sdk', scopes: ['tenant.read', 'storage.read', 'storage.write', 'storage.delete'] } },
-    );
-    expect(created.errors).toBeUndefined();
-    const { secretAccessKey, s3Credential } = created.data!.createS3Credential;
-    if (tenant === tenantId) accessKey = { accessKeyId: s3Credential.accessKeyId, secretAccessKey };
-    return new S3Client({
-      endpoint: `${env.url}/s3`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3Credential.accessKeyId, secretAccessKey },
-      maxAttempts: 1,
-    });
-  }
-
-  async function events(tenant = tenantId): Promise<ChainEvent[]> {
-    const result = await env.gql<{ events: { items: ChainEvent[] } }>(EVENTS, { f: { tenantId: tenant } });
-    return result.data!.events.items;
-  }
+  let tenant: S3Tenant;
+  let otherTenant: S3Tenant;
 
   beforeAll(async () => {
     env = await startTestStack();
-    s3 = await clientFor(tenantId);
-    other = await clientFor(otherTenantId);
-    await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'DE' as never } }));
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: versioned,
-        ObjectLockEnabledForBucket: true,
-        CreateBucketConfiguration: { LocationConstraint: 'DE' as never },
-      }),
-    );
-    await other.send(new CreateBucketCommand({ Bucket: otherBucket, CreateBucketConfiguration: { LocationConstraint: 'DE' as never } }));
+    tenant = await createS3Tenant(env, tenantId, { name: 'sdk', scopes: DATA_S3_SCOPES });
+    otherTenant = await createS3Tenant(env, otherTenantId, { name: 'sdk', scopes: DATA_S3_SCOPES });
+    s3 = tenant.client;
+    other = otherTenant.client;
+    await createS3Bucket(s3, bucket);
+    await createS3Bucket(s3, versioned, { objectLock: true });
+    await createS3Bucket(other, otherBucket);
   });
   afterAll(async () => {
     s3?.destroy();
@@ -122,7 +65,7 @@ describe('S3 CopyObject and DeleteObjects with the AWS SDK', () => {
     expect(await got.Body!.transformToString()).toBe(body);
     expect(got.Metadata).toMatchObject({ 'eosc-classification': 'internal', 'eosc-data-product-id': 'dp-copy' });
     expect(got.Metadata!['eosc-integrity']).toBe(`sha256:${sha256(body)}`);
-    const copy = (await events()).find((event) => event.eventType === 'object.copy' && event.outcome === 'accepted');
+    const copy = (await tenant.events()).find((event) => event.eventType === 'object.copy' && event.outcome === 'accepted');
     expect(copy?.details).toMatchObject({ source_key: 'src/a.txt' });
     expect(copy?.evidencePointer).toBeTruthy();
   });
@@ -157,12 +100,12 @@ describe('S3 CopyObject and DeleteObjects with the AWS SDK', () => {
     expect(head.Metadata!['eosc-integrity']).toBe(`sha256:${sha256(body)}`);
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dst/r.bin' }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
-    const put = (await events()).find(
+    const put = (await tenant.events()).find(
       (event) => event.eventType === 'object.put' && event.outcome === 'accepted' && JSON.stringify(event.details).includes('dst/r.bin'),
     );
     expect(put?.evidencePointer).toBeTruthy();
 
-    const missing = await refusal(
+    const missing = await s3Refusal(
       s3.send(
         new CopyObjectCommand({
           Bucket: bucket,
@@ -179,7 +122,7 @@ describe('S3 CopyObject and DeleteObjects with the AWS SDK', () => {
   it("refuses a copy from another tenant's bucket, with either directive", async () => {
     await other.send(new PutObjectCommand({ Bucket: otherBucket, Key: 'secret.txt', Body: 'not yours', Metadata: GOVERNANCE }));
     for (const directive of ['COPY', 'REPLACE'] as const) {
-      const refused = await refusal(
+      const refused = await s3Refusal(
         s3.send(
           new CopyObjectCommand({
             Bucket: bucket,
@@ -191,10 +134,10 @@ describe('S3 CopyObject and DeleteObjects with the AWS SDK', () => {
         ),
       );
       expect(refused.$metadata.httpStatusCode).toBe(403);
-      const absent = await refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `stolen-${directive}.txt` })));
+      const absent = await s3Refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `stolen-${directive}.txt` })));
       expect(absent.$metadata.httpStatusCode).toBe(404);
     }
-    const refusals = (await events(otherTenantId)).filter(
+    const refusals = (await otherTenant.events()).filter(
       (event) => event.eventType === 'authority.refusal' && event.outcome === 'refused' && event.details.caller_tenant_id === tenantId,
     );
     expect(refusals).toHaveLength(2);
@@ -221,12 +164,12 @@ describe('S3 CopyObject and DeleteObjects with the AWS SDK', () => {
     expect(result.Deleted?.map((entry) => entry.Key).sort()).toEqual([...keys, 'batch/never-there.txt'].sort());
     expect(result.Errors?.map((entry) => [entry.Key, entry.Code])).toEqual([['batch/locked.txt', 'EOSC_OBJECT_LOCKED']]);
     for (const key of keys) {
-      const gone = await refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+      const gone = await s3Refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
       expect(gone.$metadata.httpStatusCode).toBe(404);
     }
     expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'batch/locked.txt' }))).$metadata.httpStatusCode).toBe(200);
 
-    const chain = await events();
+    const chain = await tenant.events();
     for (const key of keys) {
       expect(
         chain.some((event) => event.eventType === 'object.delete' && event.outcome === 'accepted' && event.details.object_key === key),
@@ -249,7 +192,7 @@ describe('S3 CopyObject and DeleteObjects with the AWS SDK', () => {
     const xml = '<Delete><Object><Key>quiet/none.txt</Key></Object></Delete>';
     const send = async (extra: Record<string, string>) => {
       const endpoint = new URL(env.url);
-      const signed = await smithySigner(accessKey.accessKeyId, accessKey.secretAccessKey).sign({
+      const signed = await smithySigner(tenant.accessKeyId, tenant.secretAccessKey).sign({
         method: 'POST',
         protocol: 'http:',
         hostname: endpoint.hostname,

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -10,39 +9,18 @@ import {
   ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import { DATA_S3_SCOPES, createS3Bucket, createS3Tenant, governanceMetadata, s3Refusal } from '../support/s3-tenant';
+import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
-const CREATE_CREDENTIAL = `mutation($i: CreateS3CredentialInput!) {
-  createS3Credential(input: $i) { secretAccessKey s3Credential { accessKeyId } }
-}`;
-
-const GOVERNANCE = {
-  'eosc-jurisdiction': 'DE',
-  'eosc-retention-ttl': 'P1D',
-  'eosc-classification': 'internal',
-  'eosc-evidence-pointer': 'eosc://evidence/s3-etags-test',
-  'eosc-data-product-id': 'dp-etag',
-  'eosc-usage-policy-snapshot-id': 'pol-etag',
-  'eosc-consent-token-ref': 'consent-etag',
-};
+const GOVERNANCE = governanceMetadata('etag');
 
 const md5 = (bytes: Buffer | string): Buffer => createHash('md5').update(bytes).digest();
 const md5Hex = (bytes: Buffer | string): string => md5(bytes).toString('hex');
 const sha256Hex = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
-
-async function refusal(promise: Promise<unknown>): Promise<S3ServiceException> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof S3ServiceException)) throw new Error(`expected an S3 service error, got ${String(error)}`);
-  return error;
-}
 
 describe('S3 ETags as S3 computes them (MD5; MD5 of the parts MD5s with -N)', () => {
   let env: TestStack;
@@ -53,30 +31,9 @@ describe('S3 ETags as S3 computes them (MD5; MD5 of the parts MD5s with -N)', ()
 
   beforeAll(async () => {
     env = await startTestStack();
-    expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenantId) })).errors).toBeUndefined();
-    const admin = await env.token('tenant-admin', tenantId);
-    const created = await env.gqlAs<{ createS3Credential: { secretAccessKey: string; s3Credential: { accessKeyId: string } } }>(
-      admin,
-      CREATE_CREDENTIAL,
-      { i: { tenantId, name: 'etags', scopes: ['tenant.read', 'storage.read', 'storage.write', 'storage.delete'] } },
-    );
-    expect(created.errors).toBeUndefined();
-    const { secretAccessKey, s3Credential } = created.data!.createS3Credential;
-    s3 = new S3Client({
-      endpoint: `${env.url}/s3`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3Credential.accessKeyId, secretAccessKey },
-      maxAttempts: 1,
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'DE' as never } }));
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: versioned,
-        CreateBucketConfiguration: { LocationConstraint: 'DE' as never },
-        ObjectLockEnabledForBucket: true,
-      }),
-    );
+    s3 = (await createS3Tenant(env, tenantId, { name: 'etags', scopes: DATA_S3_SCOPES })).client;
+    await createS3Bucket(s3, bucket);
+    await createS3Bucket(s3, versioned, { objectLock: true });
   });
   afterAll(async () => {
     s3?.destroy();
@@ -112,10 +69,10 @@ describe('S3 ETags as S3 computes them (MD5; MD5 of the parts MD5s with -N)', ()
     expect(headMatched.$metadata.httpStatusCode).toBe(200);
     // The SHA-256 the data plane also knows the object by is not its S3 ETag.
     for (const wrong of [`"${sha256Hex(body)}"`, `"${md5Hex('something else')}"`]) {
-      const failed = await refusal(s3.send(new GetObjectCommand({ Bucket: versioned, Key: key, IfMatch: wrong })));
+      const failed = await s3Refusal(s3.send(new GetObjectCommand({ Bucket: versioned, Key: key, IfMatch: wrong })));
       expect([failed.name, failed.$metadata.httpStatusCode]).toEqual(['PreconditionFailed', 412]);
     }
-    const notModified = await refusal(s3.send(new GetObjectCommand({ Bucket: versioned, Key: key, IfNoneMatch: etag })));
+    const notModified = await s3Refusal(s3.send(new GetObjectCommand({ Bucket: versioned, Key: key, IfNoneMatch: etag })));
     expect(notModified.$metadata.httpStatusCode).toBe(304);
   });
 
@@ -170,7 +127,7 @@ describe('S3 ETags as S3 computes them (MD5; MD5 of the parts MD5s with -N)', ()
   it('checks Content-MD5: BadDigest when it does not match (nothing stored), InvalidDigest when it is no MD5', async () => {
     const body = Buffer.from('the bytes as sent');
     const key = 'digest/put.txt';
-    const mismatch = await refusal(
+    const mismatch = await s3Refusal(
       s3.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -184,14 +141,14 @@ describe('S3 ETags as S3 computes them (MD5; MD5 of the parts MD5s with -N)', ()
     expect([mismatch.name, mismatch.$metadata.httpStatusCode]).toEqual(['BadDigest', 400]);
     // A refused governed write: its refusal is in the evidence chain.
     expect(mismatch.$response?.headers['x-eosc-evidence-pointer']).toMatch(/^eosc:\/\/evidence\//);
-    const missing = await refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+    const missing = await s3Refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
     expect(missing.$metadata.httpStatusCode).toBe(404);
 
-    const invalid = await refusal(
+    const invalid = await s3Refusal(
       s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentMD5: 'bm90IGFuIG1kNQ==', Metadata: GOVERNANCE })),
     );
     expect([invalid.name, invalid.$metadata.httpStatusCode]).toEqual(['InvalidDigest', 400]);
-    expect((await refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })))).$metadata.httpStatusCode).toBe(404);
+    expect((await s3Refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })))).$metadata.httpStatusCode).toBe(404);
 
     const put = await s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentMD5: md5(body).toString('base64'), Metadata: GOVERNANCE }),
@@ -207,7 +164,7 @@ describe('S3 ETags as S3 computes them (MD5; MD5 of the parts MD5s with -N)', ()
         Metadata: { ...GOVERNANCE, 'eosc-integrity': `sha256:${sha256Hex(part)}` },
       }),
     );
-    const badPart = await refusal(
+    const badPart = await s3Refusal(
       s3.send(
         new UploadPartCommand({
           Bucket: bucket,

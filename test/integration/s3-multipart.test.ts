@@ -3,36 +3,24 @@ import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import { DATA_S3_SCOPES, createS3Bucket, createS3Tenant, governanceMetadata, s3Refusal } from '../support/s3-tenant';
+import type { ChainEvent } from '../support/s3-tenant';
+import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
-const CREATE_CREDENTIAL = `mutation($i: CreateS3CredentialInput!) {
-  createS3Credential(input: $i) { secretAccessKey s3Credential { accessKeyId } }
-}`;
-const EVENTS = 'query($f: EventFilter) { events(filter: $f, first: 1000) { items { eventType outcome evidencePointer details } } }';
 const PART_SIZE = 5 * 1024 * 1024;
 
-const GOVERNANCE = {
-  'eosc-jurisdiction': 'DE',
-  'eosc-retention-ttl': 'P1D',
-  'eosc-classification': 'internal',
-  'eosc-evidence-pointer': 'eosc://evidence/s3-multipart-test',
-  'eosc-data-product-id': 'dp-s3',
-  'eosc-usage-policy-snapshot-id': 'pol-s3',
-  'eosc-consent-token-ref': 'consent-s3',
-};
+const GOVERNANCE = governanceMetadata('s3-multipart');
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -59,22 +47,6 @@ function governanceFor(whole: Buffer): Record<string, string> {
   return { ...GOVERNANCE, 'eosc-integrity': `sha256:${sha256(whole)}` };
 }
 
-async function refusal(promise: Promise<unknown>): Promise<S3ServiceException> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof S3ServiceException)) throw new Error(`expected an S3 service error, got ${String(error)}`);
-  return error;
-}
-
-interface ChainEvent {
-  eventType: string;
-  outcome: string;
-  evidencePointer: string;
-  details: Record<string, unknown>;
-}
-
 describe('S3 multipart uploads with the AWS SDK', () => {
   let env: TestStack;
   let s3: S3Client;
@@ -83,29 +55,13 @@ describe('S3 multipart uploads with the AWS SDK', () => {
   /** `x-amz-content-sha256` of each signed request: which payload mode the SDK chose. */
   const payloadModes: string[] = [];
 
-  async function events(): Promise<ChainEvent[]> {
-    const result = await env.gql<{ events: { items: ChainEvent[] } }>(EVENTS, { f: { tenantId } });
-    return result.data!.events.items;
-  }
+  let events: () => Promise<ChainEvent[]>;
 
   beforeAll(async () => {
     env = await startTestStack();
-    expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenantId) })).errors).toBeUndefined();
-    const admin = await env.token('tenant-admin', tenantId);
-    const created = await env.gqlAs<{ createS3Credential: { secretAccessKey: string; s3Credential: { accessKeyId: string } } }>(
-      admin,
-      CREATE_CREDENTIAL,
-      { i: { tenantId, name: 'multipart', scopes: ['tenant.read', 'storage.read', 'storage.write', 'storage.delete'] } },
-    );
-    expect(created.errors).toBeUndefined();
-    const { secretAccessKey, s3Credential } = created.data!.createS3Credential;
-    s3 = new S3Client({
-      endpoint: `${env.url}/s3`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3Credential.accessKeyId, secretAccessKey },
-      maxAttempts: 1,
-    });
+    const tenant = await createS3Tenant(env, tenantId, { name: 'multipart', scopes: DATA_S3_SCOPES });
+    s3 = tenant.client;
+    events = tenant.events;
     s3.middlewareStack.add(
       (next) => async (args) => {
         const headers = (args.request as { headers?: Record<string, string> }).headers;
@@ -114,7 +70,7 @@ describe('S3 multipart uploads with the AWS SDK', () => {
       },
       { step: 'finalizeRequest', priority: 'low' },
     );
-    await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'DE' as never } }));
+    await createS3Bucket(s3, bucket);
   });
   afterAll(async () => {
     s3?.destroy();
@@ -210,14 +166,14 @@ describe('S3 multipart uploads with the AWS SDK', () => {
 
     const complete = (parts: Array<{ PartNumber: number; ETag: string }>) =>
       s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
-    const wrongTag = await refusal(
+    const wrongTag = await s3Refusal(
       complete([
         { PartNumber: 1, ETag: one.ETag! },
         { PartNumber: 2, ETag: `"${'0'.repeat(32)}"` },
       ]),
     );
     expect([wrongTag.name, wrongTag.$metadata.httpStatusCode]).toEqual(['InvalidPart', 400]);
-    const wrongOrder = await refusal(
+    const wrongOrder = await s3Refusal(
       complete([
         { PartNumber: 2, ETag: `"${md5(second)}"` },
         { PartNumber: 1, ETag: one.ETag! },
@@ -232,7 +188,7 @@ describe('S3 multipart uploads with the AWS SDK', () => {
     expect([completed.ETag, completed.Key]).toEqual([multipartEtag(whole, first.length), key]);
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(whole));
-    const gone = await refusal(s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId })));
+    const gone = await s3Refusal(s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId })));
     expect([gone.name, gone.$metadata.httpStatusCode]).toEqual(['NoSuchUpload', 404]);
   });
 
@@ -243,18 +199,18 @@ describe('S3 multipart uploads with the AWS SDK', () => {
     await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: part }));
     const aborted = await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }));
     expect(aborted.$metadata.httpStatusCode).toBe(204);
-    const listed = await refusal(s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId })));
+    const listed = await s3Refusal(s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId })));
     expect([listed.name, listed.$metadata.httpStatusCode]).toEqual(['NoSuchUpload', 404]);
-    const late = await refusal(s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 2, Body: part })));
+    const late = await s3Refusal(s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 2, Body: part })));
     expect(late.name).toBe('NoSuchUpload');
-    const again = await refusal(s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })));
+    const again = await s3Refusal(s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })));
     expect(again.name).toBe('NoSuchUpload');
     const abort = (await events()).find((event) => event.eventType === 'object.multipart.abort' && event.details.upload_id === UploadId);
     expect(abort?.details).toMatchObject({ object_key: key, parts: 1 });
   });
 
   it('refuses an upload without declared integrity, and opens none', async () => {
-    const missing = await refusal(
+    const missing = await s3Refusal(
       s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'undeclared.bin', Metadata: GOVERNANCE })),
     );
     expect([missing.name, missing.$metadata.httpStatusCode]).toEqual(['EOSC_MISSING_INTEGRITY', 400]);

@@ -1,5 +1,4 @@
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
@@ -12,42 +11,14 @@ import {
   PutObjectCommand,
   PutObjectLegalHoldCommand,
   PutObjectRetentionCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
 } from '@aws-sdk/client-s3';
-import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import { createS3Bucket, createS3Tenant, governanceMetadata, s3Refusal } from '../support/s3-tenant';
+import type { ChainEvent } from '../support/s3-tenant';
+import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
-const CREATE_CREDENTIAL = `mutation($i: CreateS3CredentialInput!) {
-  createS3Credential(input: $i) { secretAccessKey s3Credential { accessKeyId } }
-}`;
-const EVENTS = 'query($f: EventFilter) { events(filter: $f, first: 1000) { items { eventType outcome evidencePointer details } } }';
-
-const GOVERNANCE = {
-  'eosc-jurisdiction': 'DE',
-  'eosc-retention-ttl': 'P1D',
-  'eosc-classification': 'internal',
-  'eosc-evidence-pointer': 'eosc://evidence/s3-lock-test',
-  'eosc-data-product-id': 'dp-s3-lock',
-  'eosc-usage-policy-snapshot-id': 'pol-s3-lock',
-  'eosc-consent-token-ref': 'consent-s3-lock',
-};
-
-interface ChainEvent {
-  eventType: string;
-  outcome: string;
-  evidencePointer: string;
-  details: Record<string, unknown>;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<S3ServiceException> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof S3ServiceException)) throw new Error(`expected an S3 service error, got ${String(error)}`);
-  return error;
-}
+const GOVERNANCE = governanceMetadata('s3-lock');
 
 describe('S3 object lock, legal hold and versions with the AWS SDK', () => {
   let env: TestStack;
@@ -56,43 +27,15 @@ describe('S3 object lock, legal hold and versions with the AWS SDK', () => {
   const plain = uniqueId('lck');
   const versioned = uniqueId('ver');
 
-  async function events(): Promise<ChainEvent[]> {
-    const result = await env.gql<{ events: { items: ChainEvent[] } }>(EVENTS, { f: { tenantId } });
-    return result.data!.events.items;
-  }
+  let events: () => Promise<ChainEvent[]>;
 
   beforeAll(async () => {
     env = await startTestStack();
-    expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenantId) })).errors).toBeUndefined();
-    const admin = await env.token('tenant-admin', tenantId);
-    const created = await env.gqlAs<{ createS3Credential: { secretAccessKey: string; s3Credential: { accessKeyId: string } } }>(
-      admin,
-      CREATE_CREDENTIAL,
-      {
-        i: {
-          tenantId,
-          name: 'lock',
-          scopes: ['tenant.read', 'storage.read', 'storage.write', 'storage.delete', 'storage.govern'],
-        },
-      },
-    );
-    expect(created.errors).toBeUndefined();
-    const { secretAccessKey, s3Credential } = created.data!.createS3Credential;
-    s3 = new S3Client({
-      endpoint: `${env.url}/s3`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3Credential.accessKeyId, secretAccessKey },
-      maxAttempts: 1,
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: plain, CreateBucketConfiguration: { LocationConstraint: 'DE' as never } }));
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: versioned,
-        ObjectLockEnabledForBucket: true,
-        CreateBucketConfiguration: { LocationConstraint: 'DE' as never },
-      }),
-    );
+    const tenant = await createS3Tenant(env, tenantId, { name: 'lock' });
+    s3 = tenant.client;
+    events = tenant.events;
+    await createS3Bucket(s3, plain);
+    await createS3Bucket(s3, versioned, { objectLock: true });
   });
   afterAll(async () => {
     s3?.destroy();
@@ -104,11 +47,11 @@ describe('S3 object lock, legal hold and versions with the AWS SDK', () => {
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket: plain }))).Status).toBeUndefined();
     const kept = await s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }));
     expect(kept.$metadata.httpStatusCode).toBe(200);
-    const change = await refusal(
+    const change = await s3Refusal(
       s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Suspended' } })),
     );
     expect([change.name, change.$metadata.httpStatusCode]).toEqual(['NotImplemented', 501]);
-    const missing = await refusal(s3.send(new GetBucketVersioningCommand({ Bucket: 'no-such-bucket-here' })));
+    const missing = await s3Refusal(s3.send(new GetBucketVersioningCommand({ Bucket: 'no-such-bucket-here' })));
     expect(missing.name).toBe('NoSuchBucket');
   });
 
@@ -134,11 +77,11 @@ describe('S3 object lock, legal hold and versions with the AWS SDK', () => {
     const read = await s3.send(new GetObjectRetentionCommand({ Bucket: plain, Key: key }));
     expect(read.Retention).toEqual({ Mode: 'COMPLIANCE', RetainUntilDate: until });
 
-    const wrongMode = await refusal(
+    const wrongMode = await s3Refusal(
       s3.send(new PutObjectRetentionCommand({ Bucket: plain, Key: key, Retention: { Mode: 'GOVERNANCE', RetainUntilDate: until } })),
     );
     expect([wrongMode.name, wrongMode.$metadata.httpStatusCode]).toEqual(['InvalidRequest', 400]);
-    const shorter = await refusal(
+    const shorter = await s3Refusal(
       s3.send(
         new PutObjectRetentionCommand({
           Bucket: plain,
@@ -149,7 +92,7 @@ describe('S3 object lock, legal hold and versions with the AWS SDK', () => {
     );
     expect([shorter.name, shorter.$metadata.httpStatusCode]).toEqual(['EOSC_OBJECT_LOCKED', 403]);
 
-    const deleted = await refusal(s3.send(new DeleteObjectCommand({ Bucket: plain, Key: key })));
+    const deleted = await s3Refusal(s3.send(new DeleteObjectCommand({ Bucket: plain, Key: key })));
     expect([deleted.name, deleted.$metadata.httpStatusCode]).toEqual(['EOSC_OBJECT_LOCKED', 403]);
     const pointer = deleted.$response?.headers['x-eosc-evidence-pointer'];
     expect(pointer).toMatch(/^eosc:\/\/evidence\//);
@@ -163,7 +106,7 @@ describe('S3 object lock, legal hold and versions with the AWS SDK', () => {
     expect(changes.some((event) => event.outcome === 'accepted')).toBe(true);
     expect(changes.some((event) => event.outcome === 'refused')).toBe(true);
 
-    const missing = await refusal(s3.send(new GetObjectRetentionCommand({ Bucket: plain, Key: 'no/such/key' })));
+    const missing = await s3Refusal(s3.send(new GetObjectRetentionCommand({ Bucket: plain, Key: 'no/such/key' })));
     expect([missing.name, missing.$metadata.httpStatusCode]).toEqual(['NoSuchKey', 404]);
   });
 
@@ -176,7 +119,7 @@ describe('S3 object lock, legal hold and versions with the AWS SDK', () => {
     await s3.send(new PutObjectLegalHoldCommand({ Bucket: plain, Key: key, LegalHold: { Status: 'ON' } }));
     expect((await s3.send(new GetObjectLegalHoldCommand({ Bucket: plain, Key: key }))).LegalHold?.Status).toBe('ON');
 
-    const deleted = await refusal(s3.send(new DeleteObjectCommand({ Bucket: plain, Key: key })));
+    const deleted = await s3Refusal(s3.send(new DeleteObjectCommand({ Bucket: plain, Key: key })));
     expect([deleted.name, deleted.$metadata.httpStatusCode]).toEqual(['EOSC_OBJECT_LOCKED', 403]);
     const pointer = deleted.$response?.headers['x-eosc-evidence-pointer'];
 
@@ -215,7 +158,7 @@ describe('S3 object lock, legal hold and versions with the AWS SDK', () => {
     expect([await old.Body!.transformToString(), old.VersionId]).toEqual(['first', first.VersionId]);
     const head = await s3.send(new HeadObjectCommand({ Bucket: versioned, Key: key, VersionId: first.VersionId }));
     expect(head.VersionId).toBe(first.VersionId);
-    const unknown = await refusal(s3.send(new GetObjectCommand({ Bucket: versioned, Key: key, VersionId: 'no-such-version' })));
+    const unknown = await s3Refusal(s3.send(new GetObjectCommand({ Bucket: versioned, Key: key, VersionId: 'no-such-version' })));
     expect([unknown.name, unknown.$metadata.httpStatusCode]).toEqual(['NoSuchVersion', 404]);
 
     const removed = await s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: key, VersionId: first.VersionId }));

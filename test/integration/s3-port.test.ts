@@ -1,22 +1,11 @@
 import { createServer } from 'node:net';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DATA_S3_SCOPES, createS3Tenant, governanceMetadata } from '../support/s3-tenant';
+import type { S3Tenant } from '../support/s3-tenant';
+import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
-const CREATE_CREDENTIAL = `mutation($i: CreateS3CredentialInput!) {
-  createS3Credential(input: $i) { secretAccessKey s3Credential { accessKeyId } }
-}`;
-const EVENTS = 'query($f: EventFilter) { events(filter: $f, first: 1000) { items { eventType outcome details } } }';
-
-const GOVERNANCE = {
-  'eosc-jurisdiction': 'DE',
-  'eosc-retention-ttl': 'P0D',
-  'eosc-classification': 'internal',
-  'eosc-evidence-pointer': 'eosc://evidence/s3-port',
-  'eosc-data-product-id': 'dp-port',
-  'eosc-usage-policy-snapshot-id': 'pol-port',
-  'eosc-consent-token-ref': 'consent-port',
-};
+const GOVERNANCE = governanceMetadata('port', { 'eosc-retention-ttl': 'P0D' });
 
 /** Whether something accepts TCP connections on the port. */
 function accepts(port: number): Promise<boolean> {
@@ -30,6 +19,7 @@ function accepts(port: number): Promise<boolean> {
 describe('S3 endpoint on its own port (S3_PORT)', () => {
   let env: TestStack | undefined;
   let s3: S3Client;
+  let tenant: S3Tenant;
   let port: number;
   const tenantId = uniqueId('s3port');
   const bucket = uniqueId('prt');
@@ -37,22 +27,8 @@ describe('S3 endpoint on its own port (S3_PORT)', () => {
   beforeAll(async () => {
     env = await startTestStack({ env: { S3_PORT: '0' } });
     port = Number(new URL(env.stack.gateway.s3Url!).port);
-    expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenantId) })).errors).toBeUndefined();
-    const admin = await env.token('tenant-admin', tenantId);
-    const created = await env.gqlAs<{ createS3Credential: { secretAccessKey: string; s3Credential: { accessKeyId: string } } }>(
-      admin,
-      CREATE_CREDENTIAL,
-      { i: { tenantId, name: 'port', scopes: ['tenant.read', 'storage.read', 'storage.write', 'storage.delete'] } },
-    );
-    expect(created.errors).toBeUndefined();
-    const { secretAccessKey, s3Credential } = created.data!.createS3Credential;
-    s3 = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3Credential.accessKeyId, secretAccessKey },
-      maxAttempts: 1,
-    });
+    tenant = await createS3Tenant(env, tenantId, { name: 'port', scopes: DATA_S3_SCOPES, endpoint: `http://127.0.0.1:${port}` });
+    s3 = tenant.client;
   });
   afterAll(async () => {
     s3?.destroy();
@@ -69,12 +45,8 @@ describe('S3 endpoint on its own port (S3_PORT)', () => {
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dir/hello.txt' }));
     expect(await got.Body!.transformToString()).toBe('hello port');
     expect(got.Metadata).toMatchObject({ 'eosc-jurisdiction': 'DE' });
-    const result = await env!.gql<{ events: { items: Array<{ eventType: string; outcome: string; details: Record<string, unknown> }> } }>(
-      EVENTS,
-      { f: { tenantId } },
-    );
     expect(
-      result.data!.events.items.some(
+      (await tenant.events()).some(
         (event) => event.eventType === 'object.put' && event.outcome === 'accepted' && event.details.object_key === 'dir/hello.txt',
       ),
     ).toBe(true);

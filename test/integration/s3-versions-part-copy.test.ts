@@ -1,6 +1,7 @@
-// ListObjectVersions paged with key and version-id markers, and UploadPartCopy (whole sources,
-// `x-amz-copy-source-range`, the `x-amz-copy-source-if-*` conditions, another tenant's source),
-// driven with the AWS SDK against a running stack.
+// ListObjectVersions paged with key and version-id markers, ListObjects (v1) with markers and
+// ListObjectsV2 with start-after, and UploadPartCopy (whole sources, `x-amz-copy-source-range`,
+// the `x-amz-copy-source-if-*` conditions, another tenant's source), driven with the AWS SDK
+// against a running stack.
 import { createHash } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand,
@@ -11,6 +12,8 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
+  ListObjectsCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -33,7 +36,7 @@ function listed(page: ListObjectVersionsCommandOutput, order: Map<string, number
   return all.sort((a, b) => (a[0] === b[0] ? order.get(a[1])! - order.get(b[1])! : a[0] < b[0] ? -1 : 1));
 }
 
-describe('S3 ListObjectVersions paging and UploadPartCopy with the AWS SDK', () => {
+describe('S3 listings with markers and UploadPartCopy with the AWS SDK', () => {
   let env: TestStack;
   let tenant: S3Tenant;
   let other: S3Tenant;
@@ -128,6 +131,33 @@ describe('S3 ListObjectVersions paging and UploadPartCopy with the AWS SDK', () 
       tenant.client.send(new ListObjectVersionsCommand({ Bucket: versioned, VersionIdMarker: expected[0]![1] })),
     );
     expect([alone.name, alone.$metadata.httpStatusCode]).toEqual(['InvalidArgument', 400]);
+  });
+
+  it('pages ListObjects (v1) with marker and NextMarker, common prefixes once, and ListObjectsV2 from start-after', async () => {
+    const keys = ['l/a.txt', 'l/b/1.txt', 'l/b/2.txt', 'l/c.txt', 'l/d/1.txt', 'l/e.txt'];
+    for (const key of keys) await put(tenant.client, plain, key, key);
+    const all = await tenant.client.send(new ListObjectsCommand({ Bucket: plain, Prefix: 'l/' }));
+    expect(all.Contents?.map((item) => item.Key)).toEqual(keys);
+    expect(all.IsTruncated).toBe(false);
+
+    const seen: string[] = [];
+    let marker: string | undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const page = await tenant.client.send(
+        new ListObjectsCommand({ Bucket: plain, Prefix: 'l/', Delimiter: '/', MaxKeys: 2, Marker: marker }),
+      );
+      seen.push(...(page.Contents ?? []).map((item) => item.Key!), ...(page.CommonPrefixes ?? []).map((common) => common.Prefix!));
+      if (!page.IsTruncated) break;
+      expect(page.NextMarker).toBeDefined();
+      marker = page.NextMarker;
+    }
+    expect(seen.sort()).toEqual(['l/a.txt', 'l/b/', 'l/c.txt', 'l/d/', 'l/e.txt']);
+
+    const after = await tenant.client.send(new ListObjectsV2Command({ Bucket: plain, Prefix: 'l/', StartAfter: 'l/b/2.txt' }));
+    expect(after.Contents?.map((item) => item.Key)).toEqual(['l/c.txt', 'l/d/1.txt', 'l/e.txt']);
+    expect(after.StartAfter).toBe('l/b/2.txt');
+    const fromMarker = await tenant.client.send(new ListObjectsCommand({ Bucket: plain, Prefix: 'l/', Marker: 'l/d/1.txt' }));
+    expect(fromMarker.Contents?.map((item) => item.Key)).toEqual(['l/e.txt']);
   });
 
   it('reads the one version of a key in an unversioned bucket by the id its PUT answered, and no other', async () => {

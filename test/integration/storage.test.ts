@@ -452,4 +452,45 @@ describe('EOSC object storage through the gateway (ws2)', () => {
       await agent.close();
     }
   });
+
+  it('deletes an empty bucket with DELETE /v1/storage/{bucket} and the deleteBucket mutation; refuses a non-empty one with 409 and evidence', async () => {
+    const rest = (method: string, name: string) =>
+      fetch(`${env.url}/v1/storage/${name}`, { method, headers: { authorization: `Bearer ${adminToken}` } });
+    const full = await createBucket(tenantId);
+    const body = Buffer.from('still here');
+    expect((await put(full, 'kept.txt', body, governance(body))).status).toBe(201);
+    const refused = await rest('DELETE', full);
+    expect(refused.status).toBe(409);
+    const refusal = (await refused.json()) as Record<string, unknown>;
+    expect(refusal).toMatchObject({
+      code: 'ECS_CONFLICT',
+      message: expect.stringContaining('not empty'),
+      evidence_pointer: expect.any(String),
+    });
+    expect((await chain(tenantId)).find((event) => event.evidencePointer === refusal.evidence_pointer)).toMatchObject({
+      eventType: 'storage.bucket.delete',
+      outcome: 'refused',
+    });
+    expect((await rest('GET', full)).status).toBe(200);
+
+    const empty = await createBucket(tenantId);
+    const deleted = await rest('DELETE', empty);
+    expect(deleted.status).toBe(204);
+    expect((await rest('GET', empty)).status).toBe(404);
+    expect((await rest('DELETE', empty)).status).toBe(404);
+
+    const viaGraphQL = await createBucket(tenantId);
+    const result = await env.gqlAs<{ deleteBucket: { name: string; evidencePointer: string } }>(
+      adminToken,
+      'mutation($n: ID!) { deleteBucket(name: $n) { name evidencePointer } }',
+      { n: viaGraphQL },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.deleteBucket.name).toBe(viaGraphQL);
+    expect((await chain(tenantId)).find((event) => event.evidencePointer === result.data!.deleteBucket.evidencePointer)).toMatchObject({
+      eventType: 'storage.bucket.delete',
+      outcome: 'accepted',
+      details: expect.objectContaining({ bucket: viaGraphQL }),
+    });
+  });
 });

@@ -7,6 +7,7 @@ import { parseInput } from '../../../lib/graphql/parse-input';
 import { governAction } from '../../../lib/subgraph/governed-action';
 import type { MutationResolverMap } from '../generated/resolvers-types';
 import { createBucket } from '../records/buckets';
+import { deleteBucketGoverned } from '../storage/bucket-delete';
 import { isDuration } from '../storage/parse-governance';
 
 const createBucketInput = z.object({
@@ -45,5 +46,9 @@ export const MutationResolvers: MutationResolverMap = {
       correlationId: context.correlationId,
       authoritySnapshotId,
     });
+  },
+  deleteBucket: async (_, args, context) => {
+    const { evidencePointer } = await deleteBucketGoverned(context, args.name);
+    return { name: args.name, evidencePointer };
   },
 };

@@ -9,20 +9,19 @@ function bucketNotFound(name: string): EcsError {
 }
 
 /**
- * `DELETE /{bucket}`: deletes an empty bucket (204, `storage.bucket.delete` evidence, its pointer
- * in `x-eosc-evidence-pointer`). Needs `storage.delete` in the bucket's tenant, which must be
+ * Deletes an empty bucket of the caller's tenant with `storage.bucket.delete` evidence and
+ * answers the event's pointer. Needs `storage.delete` in the bucket's tenant, which must be
  * active. A bucket that still holds an object version, a delete marker or an open multipart
- * upload is refused (409 `ECS_CONFLICT`, reason `bucket_not_empty`) with evidence; a missing
- * one is 404.
+ * upload is refused (`ECS_CONFLICT`, reason `bucket_not_empty`) with evidence; a missing one is
+ * `ECS_NOT_FOUND`. Shared by the data plane's `DELETE /{bucket}` and the `deleteBucket` mutation.
  */
-export async function deleteBucket(context: PlaneContext, res: Response, name: string): Promise<void> {
+export async function deleteBucketGoverned(context: PlaneContext, name: string): Promise<{ evidencePointer: string }> {
   const bucket = await loadBucket(context, name);
   const governed = await govern(context, bucket, { permission: 'storage.delete', eventType: 'storage.bucket.delete', requireActive: true });
   try {
     const deleted = await deleteEmptyBucket({ db: context.db, name: bucket.name, tenantId: bucket.tenantId, evidence: governed.evidence });
     if (!deleted) throw bucketNotFound(name);
-    res.setHeader('x-eosc-evidence-pointer', deleted.event.evidence_pointer);
-    res.status(204).end();
+    return { evidencePointer: deleted.event.evidence_pointer };
   } catch (error) {
     if (!(error instanceof BucketNotEmptyError)) throw error;
     const { objectVersions, openUploads } = error.contents;
@@ -34,4 +33,11 @@ export async function deleteBucket(context: PlaneContext, res: Response, name: s
       details: { bucket: name, object_versions: objectVersions, open_uploads: openUploads },
     });
   }
+}
+
+/** `DELETE /{bucket}`: 204 with the evidence pointer in `x-eosc-evidence-pointer` (see deleteBucketGoverned). */
+export async function deleteBucket(context: PlaneContext, res: Response, name: string): Promise<void> {
+  const { evidencePointer } = await deleteBucketGoverned(context, name);
+  res.setHeader('x-eosc-evidence-pointer', evidencePointer);
+  res.status(204).end();
 }

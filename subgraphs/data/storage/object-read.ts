@@ -147,11 +147,18 @@ export function versionBody(version: StorageObjectVersion): Record<string, unkno
   };
 }
 
-/** `GET /{bucket}/objects?prefix=&limit=&cursor=`: current objects in key order. */
+/** `GET /{bucket}/objects?prefix=&limit=&cursor=` (or `&start_after=` instead of a cursor): current objects in key order. */
 export async function listBucket(context: PlaneContext, req: Request, res: Response, bucket: Bucket): Promise<void> {
   await authorize(context, 'storage.read', bucket.tenantId);
   const prefix = queryText(req, 'prefix') ?? '';
-  const { items, nextCursor } = await listPage(context, bucket.name, prefix, queryText(req, 'cursor'), pageLimit(req));
+  const cursor = queryText(req, 'cursor');
+  const startAfter = queryText(req, 'start_after');
+  if (cursor !== undefined && startAfter !== undefined) {
+    throw new EcsError(ErrorCode.BadRequest, 'start_after begins a listing, cursor continues one: send one of them', {
+      field: 'start_after',
+    });
+  }
+  const { items, nextCursor } = await listPage(context, bucket.name, prefix, cursor, pageLimit(req), startAfter);
   res.json({ bucket: bucket.name, prefix, items: items.map(versionBody), next_cursor: nextCursor });
 }
 
@@ -183,16 +190,21 @@ export async function listObjectVersions(context: PlaneContext, req: Request, re
   });
 }
 
-/** One page of a bucket's objects; cursors are MACed and bound to bucket, prefix and caller. */
+/**
+ * One page of a bucket's objects; cursors are MACed and bound to bucket, prefix and caller.
+ * Without a cursor, `startAfter` (a key, as S3's `start-after` and `marker`) begins the listing
+ * after it.
+ */
 export async function listPage(
   context: PlaneContext,
   bucket: string,
   prefix: string,
   cursor: string | null | undefined,
   first: number,
+  startAfter?: string,
 ): Promise<{ items: StorageObjectVersion[]; nextCursor: string | null }> {
   const scope = { kind: 'data.objects', bucket, prefix, caller: context.caller.subject };
-  let afterKey: string | undefined;
+  let afterKey: string | undefined = startAfter || undefined;
   if (cursor !== undefined && cursor !== null) {
     const position = context.cursors.decode(cursor, scope);
     if (typeof position.k !== 'string')
