@@ -21,27 +21,31 @@ export interface WrittenBlob extends StoredBlob {
   md5: string;
 }
 
-/** Why a put stored nothing (the stream itself failing is rethrown as it is). */
-export class BlobIntegrityError extends Error {
-  override readonly name = 'BlobIntegrityError';
+/** The bytes do not hash to what the sender declared (`algorithm`): nothing was stored. */
+abstract class BlobDigestMismatch extends Error {
   constructor(
+    algorithm: 'sha256' | 'md5',
     readonly expected: string,
     readonly actual: string,
     readonly size: number,
   ) {
-    super(`content hashes to sha256:${actual}, not the declared sha256:${expected}`);
+    super(`content hashes to ${algorithm}:${actual}, not the declared ${algorithm}:${expected}`);
+  }
+}
+
+/** Why a put stored nothing (the stream itself failing is rethrown as it is). */
+export class BlobIntegrityError extends BlobDigestMismatch {
+  override readonly name = 'BlobIntegrityError';
+  constructor(expected: string, actual: string, size: number) {
+    super('sha256', expected, actual, size);
   }
 }
 
 /** The bytes do not match the MD5 the sender declared for them (`Content-MD5`): nothing was stored. */
-export class BlobMd5MismatchError extends Error {
+export class BlobMd5MismatchError extends BlobDigestMismatch {
   override readonly name = 'BlobMd5MismatchError';
-  constructor(
-    readonly expected: string,
-    readonly actual: string,
-    readonly size: number,
-  ) {
-    super(`content hashes to md5:${actual}, not the declared md5:${expected}`);
+  constructor(expected: string, actual: string, size: number) {
+    super('md5', expected, actual, size);
   }
 }
 

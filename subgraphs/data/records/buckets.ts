@@ -52,6 +52,18 @@ async function assertNothingLeftUnder(tx: LedgerTransaction, name: string): Prom
   }
 }
 
+/** A bucket's settings as its creation and deletion events record them. */
+function bucketSettings(bucket: Bucket) {
+  return {
+    bucket: bucket.name,
+    jurisdiction: bucket.jurisdiction,
+    default_classification: bucket.defaultClassification,
+    versioning: bucket.versioning,
+    lock_mode: bucket.lockMode,
+    default_retention: bucket.defaultRetention,
+  };
+}
+
 /** Creates a bucket and its `storage.bucket.create` evidence in one transaction. */
 export async function createBucket({
   db,
@@ -77,15 +89,7 @@ export async function createBucket({
         outcome: 'accepted',
         correlationId,
         authoritySnapshotId,
-        details: {
-          action: 'storage.bucket.create',
-          bucket: bucket.name,
-          jurisdiction: bucket.jurisdiction,
-          default_classification: bucket.defaultClassification,
-          versioning: bucket.versioning,
-          lock_mode: bucket.lockMode,
-          default_retention: bucket.defaultRetention,
-        },
+        details: { action: 'storage.bucket.create', ...bucketSettings(bucket) },
       });
       return bucket;
     });
@@ -148,16 +152,7 @@ export async function deleteEmptyBucket({
       ...accepted(evidence),
       tenantId,
       eventType: 'storage.bucket.delete',
-      details: {
-        action: 'storage.bucket.delete',
-        bucket: bucket.name,
-        jurisdiction: bucket.jurisdiction,
-        default_classification: bucket.defaultClassification,
-        versioning: bucket.versioning,
-        lock_mode: bucket.lockMode,
-        default_retention: bucket.defaultRetention,
-        created_at: bucket.createdAt.toISOString(),
-      },
+      details: { action: 'storage.bucket.delete', ...bucketSettings(bucket), created_at: bucket.createdAt.toISOString() },
     });
     return { bucket, event };
   });
