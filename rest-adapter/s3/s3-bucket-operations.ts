@@ -8,16 +8,12 @@ import { EcsError, ErrorCode } from '../../lib/errors';
 import { executeOperation } from '../execute-operation';
 import type { PlaneStreamOptions } from '../plane-stream';
 import { EVIDENCE_POINTER_HEADER, fromEcsCode, sendS3Error } from './s3-error-document';
+import { gatewayContextOf } from './s3-lock-operations';
 import { dataPlaneRequest, planeError } from './s3-plane-request';
 import { xmlDocument } from './s3-xml';
 
 /** A CreateBucketConfiguration is a few hundred bytes; anything past this is refused. */
 const MAX_CONFIGURATION_BYTES = 64 * 1024;
-
-function contextOf(res: Response): GatewayContext {
-  const { requestId, log, caller } = res.locals as S3Locals;
-  return { requestId, log, caller };
-}
 
 function tenantOf(res: Response): string {
   const { caller } = res.locals as S3Locals;
@@ -30,7 +26,7 @@ export async function listBuckets(apollo: ApolloServer<GatewayContext>, _req: Re
   const tenantId = tenantOf(res);
   const data = await executeOperation<{ tenant: { id: string; buckets: Array<{ name: string; createdAt: string }> } | null }>(
     apollo,
-    contextOf(res),
+    gatewayContextOf(res),
     'query S3ListBuckets($id: ID!) { tenant(id: $id) { id buckets { name createdAt } } }',
     { id: tenantId },
   );
@@ -48,7 +44,7 @@ export async function listBuckets(apollo: ApolloServer<GatewayContext>, _req: Re
 export async function headBucket(apollo: ApolloServer<GatewayContext>, bucket: string, res: Response): Promise<void> {
   const data = await executeOperation<{ bucket: { name: string } | null }>(
     apollo,
-    contextOf(res),
+    gatewayContextOf(res),
     'query S3HeadBucket($name: ID!) { bucket(name: $name) { name } }',
     { name: bucket },
   );
@@ -73,7 +69,7 @@ async function readConfiguration(req: Request): Promise<string> {
 async function tenantJurisdiction(apollo: ApolloServer<GatewayContext>, res: Response, tenantId: string): Promise<string> {
   const data = await executeOperation<{ tenant: { jurisdiction: string } | null }>(
     apollo,
-    contextOf(res),
+    gatewayContextOf(res),
     'query S3TenantJurisdiction($id: ID!) { tenant(id: $id) { jurisdiction } }',
     { id: tenantId },
   );
@@ -102,7 +98,7 @@ export async function createBucket(apollo: ApolloServer<GatewayContext>, bucket:
   const versioned = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
   await executeOperation(
     apollo,
-    contextOf(res),
+    gatewayContextOf(res),
     'mutation S3CreateBucket($input: CreateBucketInput!) { createBucket(input: $input) { name } }',
     {
       input: {

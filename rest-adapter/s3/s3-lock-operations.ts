@@ -30,7 +30,8 @@ export interface BucketSettings {
   defaultRetention: string | null;
 }
 
-function contextOf(res: Response): GatewayContext {
+/** The GraphQL context of an S3 request: its id, logger and authenticated caller. */
+export function gatewayContextOf(res: Response): GatewayContext {
   const { requestId, log, caller } = res.locals as S3Locals;
   return { requestId, log, caller };
 }
@@ -39,7 +40,7 @@ function contextOf(res: Response): GatewayContext {
 export async function bucketSettings(apollo: ApolloServer<GatewayContext>, bucket: string, res: Response): Promise<BucketSettings> {
   const data = await executeOperation<{ bucket: BucketSettings | null }>(
     apollo,
-    contextOf(res),
+    gatewayContextOf(res),
     'query S3BucketSettings($name: ID!) { bucket(name: $name) { name versioning lockMode defaultRetention } }',
     { name: bucket },
   );

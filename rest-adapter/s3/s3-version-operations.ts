@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { S3Error } from '../../lib/s3/s3-error';
-import { type S3LockOptions, bucketSettings, getObjectLockConfiguration, readXmlBody } from './s3-lock-operations';
+import { executeOperation } from '../execute-operation';
+import { type S3LockOptions, bucketSettings, gatewayContextOf, getObjectLockConfiguration, readXmlBody } from './s3-lock-operations';
 import { LIST_VERSIONS_PARAMETERS, listObjectVersions } from './s3-list-object-versions';
 import { xmlDocument } from './s3-xml';
 
@@ -12,22 +13,30 @@ export async function getBucketVersioning(options: S3LockOptions, bucket: string
 }
 
 /**
- * PutBucketVersioning: the data plane fixes versioning when a bucket is created, so a request
- * that keeps the bucket's state is accepted and one that would change it answers `NotImplemented`.
+ * PutBucketVersioning: `Enabled` turns versioning on (the data plane's `enableBucketVersioning`,
+ * `storage.govern`, with `storage.bucket.versioning` evidence) or keeps it on; `Suspended` keeps
+ * an unversioned bucket as it is, and answers `NotImplemented` for a versioned one (versioning
+ * cannot be turned off here). MFA delete is not offered.
  */
 export async function putBucketVersioning(options: S3LockOptions, bucket: string, req: Request, res: Response): Promise<void> {
   const document = await readXmlBody(req, res);
   const configuration = document.VersioningConfiguration;
-  const status = configuration && typeof configuration === 'object' ? (configuration as Record<string, unknown>).Status : undefined;
+  const fields = configuration && typeof configuration === 'object' ? (configuration as Record<string, unknown>) : {};
+  const status = fields.Status;
   if (status !== 'Enabled' && status !== 'Suspended') {
     throw new S3Error('InvalidArgument', 'VersioningConfiguration Status must be Enabled or Suspended.');
   }
+  if (fields.MfaDelete === 'Enabled') throw new S3Error('NotImplemented', 'MFA delete is not offered.');
   const settings = await bucketSettings(options.apollo, bucket, res);
-  if ((status === 'Enabled') !== settings.versioning) {
-    throw new S3Error(
-      'NotImplemented',
-      'Versioning is fixed when a bucket is created (x-amz-bucket-object-lock-enabled: true creates a versioned bucket) and cannot be changed.',
+  if (status === 'Enabled' && !settings.versioning) {
+    await executeOperation(
+      options.apollo,
+      gatewayContextOf(res),
+      'mutation S3EnableVersioning($name: ID!) { enableBucketVersioning(name: $name) { name versioning } }',
+      { name: bucket },
     );
+  } else if (status === 'Suspended' && settings.versioning) {
+    throw new S3Error('NotImplemented', 'Versioning cannot be suspended once enabled on this endpoint.');
   }
   res.status(200).end();
 }

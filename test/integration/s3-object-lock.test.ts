@@ -13,7 +13,7 @@ import {
   PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { createS3Bucket, createS3Tenant, governanceMetadata, s3Refusal } from '../support/s3-tenant';
+import { DATA_S3_SCOPES, createS3Bucket, createS3Credential, createS3Tenant, governanceMetadata, s3Refusal } from '../support/s3-tenant';
 import type { ChainEvent } from '../support/s3-tenant';
 import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
@@ -42,17 +42,48 @@ describe('S3 object lock, legal hold and versions with the AWS SDK', () => {
     await env?.stop();
   });
 
-  it('reads versioning and refuses to change it', async () => {
+  it('reads versioning, turns it on for a bucket with evidence, and refuses to suspend it', async () => {
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket: versioned }))).Status).toBe('Enabled');
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket: plain }))).Status).toBeUndefined();
     const kept = await s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }));
     expect(kept.$metadata.httpStatusCode).toBe(200);
-    const change = await s3Refusal(
+    const suspend = await s3Refusal(
       s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Suspended' } })),
     );
-    expect([change.name, change.$metadata.httpStatusCode]).toEqual(['NotImplemented', 501]);
+    expect([suspend.name, suspend.$metadata.httpStatusCode]).toEqual(['NotImplemented', 501]);
     const missing = await s3Refusal(s3.send(new GetBucketVersioningCommand({ Bucket: 'no-such-bucket-here' })));
     expect(missing.name).toBe('NoSuchBucket');
+
+    // An unversioned bucket with an object in it, then versioning turned on: the object stays,
+    // and the next write keeps it as an older version.
+    const later = uniqueId('lat');
+    await createS3Bucket(s3, later);
+    const metadata = { ...GOVERNANCE, 'eosc-retention-ttl': 'P0D' };
+    const before = await s3.send(new PutObjectCommand({ Bucket: later, Key: 'k.txt', Body: 'before', Metadata: metadata }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: later, VersioningConfiguration: { Status: 'Enabled' } }));
+    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: later }))).Status).toBe('Enabled');
+    const after = await s3.send(new PutObjectCommand({ Bucket: later, Key: 'k.txt', Body: 'after', Metadata: metadata }));
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: later }));
+    expect(listed.Versions?.map((version) => [version.VersionId, version.IsLatest])).toEqual([
+      [after.VersionId, true],
+      [before.VersionId, false],
+    ]);
+    const old = await s3.send(new GetObjectCommand({ Bucket: later, Key: 'k.txt', VersionId: before.VersionId }));
+    expect(await old.Body!.transformToString()).toBe('before');
+    // Turning versioning on needs storage.govern.
+    const plainer = uniqueId('npv');
+    await createS3Bucket(s3, plainer);
+    const dataOnly = await createS3Credential(env, tenantId, { name: 'data-only', scopes: DATA_S3_SCOPES });
+    const denied = await s3Refusal(
+      dataOnly.client.send(new PutBucketVersioningCommand({ Bucket: plainer, VersioningConfiguration: { Status: 'Enabled' } })),
+    );
+    expect(denied.$metadata.httpStatusCode).toBe(403);
+    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: plainer }))).Status).toBeUndefined();
+    dataOnly.client.destroy();
+    const changes = (await events()).filter((event) => event.eventType === 'storage.bucket.versioning' && event.outcome === 'accepted');
+    expect(changes).toEqual([
+      expect.objectContaining({ outcome: 'accepted', details: expect.objectContaining({ bucket: later, versioning: true }) }),
+    ]);
   });
 
   it('reads the object lock configuration', async () => {

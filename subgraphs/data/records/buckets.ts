@@ -157,3 +157,37 @@ export async function deleteEmptyBucket({
     return { bucket, event };
   });
 }
+
+/**
+ * Turns versioning on for a bucket of `tenantId` with `storage.bucket.versioning` evidence, in
+ * one transaction that locks the bucket row (writes in flight hold it too, so each commits under
+ * one state or the other). Versions stored before keep their place: each stays its key's
+ * current version until the next write. Null when there is no such bucket; a bucket already
+ * versioned is answered as it is, with no event. Versioning cannot be turned off.
+ */
+export async function enableVersioning({
+  db,
+  name,
+  tenantId,
+  evidence,
+}: {
+  db: Database;
+  name: string;
+  tenantId: string;
+  evidence: StorageEvidence;
+}): Promise<{ bucket: Bucket; event: EvidenceEvent | null } | null> {
+  return evidenceTransaction(db, tenantId, async (tx) => {
+    const locked = await tx.$queryRaw<Array<{ versioning: boolean }>>`
+      SELECT versioning FROM data_buckets WHERE name = ${name} AND tenant_id = ${tenantId} FOR UPDATE`;
+    if (locked.length === 0) return null;
+    if (locked[0]!.versioning) return { bucket: (await tx.bucket.findUnique({ where: { name } }))!, event: null };
+    const bucket = await tx.bucket.update({ where: { name }, data: { versioning: true } });
+    const event = await appendEvidence(tx, {
+      ...accepted(evidence),
+      tenantId,
+      eventType: 'storage.bucket.versioning',
+      details: { action: 'storage.bucket.versioning', ...bucketSettings(bucket), previous_versioning: false },
+    });
+    return { bucket, event };
+  });
+}

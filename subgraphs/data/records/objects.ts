@@ -91,8 +91,8 @@ async function lockObject(
   bucket: string,
   key: string,
   tenantId: string,
-): Promise<{ id: string; current: StorageObjectVersion | null }> {
-  await holdBucket(tx, bucket, tenantId);
+): Promise<{ id: string; current: StorageObjectVersion | null; versioned: boolean }> {
+  const { versioning } = await holdBucket(tx, bucket, tenantId);
   const rows = await tx.$queryRaw<Array<{ id: string; current_version_id: string | null }>>`
     INSERT INTO data_objects (id, bucket, key, tenant_id) VALUES (${randomUUID()}::uuid, ${bucket}, ${key}, ${tenantId})
     ON CONFLICT (bucket, key) DO UPDATE SET updated_at = now()
@@ -101,7 +101,7 @@ async function lockObject(
   const current = row.current_version_id
     ? await tx.storageObjectVersion.findUnique({ where: { versionId: row.current_version_id } })
     : null;
-  return { id: row.id, current };
+  return { id: row.id, current, versioned: versioning };
 }
 
 export interface NewVersion {
@@ -149,7 +149,7 @@ export async function putVersion(
   return evidenceTransaction(db, data.tenantId, async (tx) => {
     await data.within?.(tx);
     const object = await lockObject(tx, data.bucket, data.key, data.tenantId);
-    const lock = data.versioned ? undefined : lockOf(object.current, now);
+    const lock = object.versioned ? undefined : lockOf(object.current, now);
     if (lock) throw new ObjectLockedError(lock, object.current!);
     const versionId = randomUUID();
     const lockMode = data.retentionUntil.getTime() > now.getTime() ? data.bucketLockMode : null;
@@ -188,7 +188,7 @@ export async function putVersion(
         action: eventType,
         ...governanceFields(created),
         integrity_verified: true,
-        versioning: data.versioned,
+        versioning: object.versioned,
         origin: data.origin,
         ...(object.current && !object.current.deleteMarker ? { replaced_version_id: object.current.versionId } : {}),
         ...data.extraDetails,
@@ -196,7 +196,7 @@ export async function putVersion(
     });
     const version = await tx.storageObjectVersion.update({ where: { versionId }, data: { putEvidencePointer: event.evidence_pointer } });
     await tx.storageObject.update({ where: { id: object.id }, data: { currentVersionId: versionId, updatedAt: now } });
-    if (!data.versioned && object.current) await tx.storageObjectVersion.delete({ where: { versionId: object.current.versionId } });
+    if (!object.versioned && object.current) await tx.storageObjectVersion.delete({ where: { versionId: object.current.versionId } });
     return { version, event };
   });
 }
@@ -222,9 +222,9 @@ export async function deleteCurrent(
       ...accepted(evidence),
       tenantId: target.tenantId,
       eventType: 'object.delete',
-      details: { action: 'object.delete', ...governanceFields(current), delete_marker: target.versioned },
+      details: { action: 'object.delete', ...governanceFields(current), delete_marker: object.versioned },
     });
-    if (!target.versioned) {
+    if (!object.versioned) {
       await tx.storageObject.update({ where: { id: object.id }, data: { currentVersionId: null, updatedAt: now } });
       await tx.storageObjectVersion.delete({ where: { versionId: current.versionId } });
       return { deleted: current, marker: null, event };

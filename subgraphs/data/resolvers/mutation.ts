@@ -7,7 +7,7 @@ import { parseInput } from '../../../lib/graphql/parse-input';
 import { governAction } from '../../../lib/subgraph/governed-action';
 import type { MutationResolverMap } from '../generated/resolvers-types';
 import { createBucket } from '../records/buckets';
-import { deleteBucketGoverned } from '../storage/bucket-delete';
+import { deleteBucketGoverned, enableBucketVersioning } from '../storage/bucket-operations';
 import { isDuration } from '../storage/parse-governance';
 
 const createBucketInput = z.object({
@@ -47,6 +47,7 @@ export const MutationResolvers: MutationResolverMap = {
       authoritySnapshotId,
     });
   },
+  enableBucketVersioning: async (_, args, context) => enableBucketVersioning(context, args.name),
   deleteBucket: async (_, args, context) => {
     const { evidencePointer } = await deleteBucketGoverned(context, args.name);
     return { name: args.name, evidencePointer };

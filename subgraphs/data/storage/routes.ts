@@ -7,7 +7,7 @@ import { MalformedInput, refuseMalformedInput } from '../../../lib/evidence/inpu
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
 import type { Bucket } from '../records/buckets';
 import type { PlaneRouteHelpers } from '../../../lib/subgraph/subgraph-app';
-import { deleteBucket } from './bucket-delete';
+import { deleteBucket } from './bucket-operations';
 import { loadBucket } from './govern-operation';
 import { objectKeyProblem } from './parse-governance';
 import { abortMultipart, completeUpload, initiateUpload, listUploadParts, uploadPart } from './multipart';

@@ -1,7 +1,8 @@
 import type { Response } from 'express';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
-import { BucketNotEmptyError, deleteEmptyBucket } from '../records/buckets';
+import { BucketNotEmptyError, deleteEmptyBucket, enableVersioning } from '../records/buckets';
+import type { Bucket } from '../records/buckets';
 import { govern, loadBucket, storageRefusal } from './govern-operation';
 
 function bucketNotFound(name: string): EcsError {
@@ -40,4 +41,20 @@ export async function deleteBucket(context: PlaneContext, res: Response, name: s
   const { evidencePointer } = await deleteBucketGoverned(context, name);
   res.setHeader('x-eosc-evidence-pointer', evidencePointer);
   res.status(204).end();
+}
+
+/**
+ * Turns versioning on for a bucket of the caller's tenant (`storage.govern`, an active tenant),
+ * with `storage.bucket.versioning` evidence; a bucket already versioned is answered unchanged.
+ */
+export async function enableBucketVersioning(context: PlaneContext, name: string): Promise<Bucket> {
+  const bucket = await loadBucket(context, name);
+  const governed = await govern(context, bucket, {
+    permission: 'storage.govern',
+    eventType: 'storage.bucket.versioning',
+    requireActive: true,
+  });
+  const changed = await enableVersioning({ db: context.db, name: bucket.name, tenantId: bucket.tenantId, evidence: governed.evidence });
+  if (!changed) throw bucketNotFound(name);
+  return changed.bucket;
 }
