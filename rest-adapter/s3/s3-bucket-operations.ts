@@ -40,6 +40,25 @@ export async function listBuckets(apollo: ApolloServer<GatewayContext>, _req: Re
   );
 }
 
+/**
+ * GetBucketLocation: the region the request was signed for (every bucket of this endpoint is in
+ * its one region), empty for `us-east-1` as S3 answers it; `NoSuchBucket` when the bucket is not
+ * visible. The bucket's jurisdiction is its governance, not a region: GetBucket over GraphQL or
+ * `/v1/storage/{bucket}` answers it.
+ */
+export async function getBucketLocation(apollo: ApolloServer<GatewayContext>, bucket: string, res: Response): Promise<void> {
+  const data = await executeOperation<{ bucket: { name: string } | null }>(
+    apollo,
+    gatewayContextOf(res),
+    'query S3BucketLocation($name: ID!) { bucket(name: $name) { name } }',
+    { name: bucket },
+  );
+  if (!data.bucket) throw new EcsError(ErrorCode.NotFound, 'The specified bucket does not exist');
+  const region = (res.locals as S3Locals).s3.seed.scope.split('/')[1] ?? '';
+  res.status(200).type('application/xml');
+  res.send(xmlDocument('LocationConstraint', { '#text': region === 'us-east-1' ? '' : region }));
+}
+
 /** HeadBucket: 200 when the bucket exists and the caller may see it, 404 otherwise. */
 export async function headBucket(apollo: ApolloServer<GatewayContext>, bucket: string, res: Response): Promise<void> {
   const data = await executeOperation<{ bucket: { name: string } | null }>(

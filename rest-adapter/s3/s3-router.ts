@@ -8,7 +8,7 @@ import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
 import { copyObject } from './s3-copy-object';
 import { deleteObjects } from './s3-delete-objects';
-import { createBucket, deleteBucket, headBucket, listBuckets } from './s3-bucket-operations';
+import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './s3-bucket-operations';
 import { answerFor, type S3Subject, sendS3Error } from './s3-error-document';
 import { isListMultipartUploads, listMultipartUploads } from './s3-list-multipart-uploads';
 import { listObjectsV1, listObjectsV2 } from './s3-list-objects';
@@ -93,6 +93,7 @@ async function dispatch(options: S3RouterOptions, req: Request, res: Response, t
   if (target.subject === 'bucket') {
     if (parameters.length === 0 && method === 'PUT') return createBucket(options.apollo, bucket, req, res);
     if (parameters.length === 0 && method === 'HEAD') return headBucket(options.apollo, bucket, res);
+    if (method === 'GET' && parameters.length === 1 && parameters[0] === 'location') return getBucketLocation(options.apollo, bucket, res);
     if (parameters.length === 0 && method === 'DELETE') return deleteBucket(options, bucket, res);
     if (isListMultipartUploads(method, parameters)) return listMultipartUploads(options, bucket, req, res);
     if (method === 'GET' && req.query['list-type'] === '2' && parameters.every((name) => LIST_V2_PARAMETERS.has(name))) {

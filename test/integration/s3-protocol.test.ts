@@ -3,6 +3,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetBucketLocationCommand,
+  GetBucketTaggingCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -193,7 +194,12 @@ describe('S3 wire protocol with the AWS SDK', () => {
     wrong.destroy();
     const response = await fetch(`${env.url}/s3/${bucket}?versioning`, { headers: { authorization: 'AWS4-HMAC-SHA256 Credential=x' } });
     expect(response.status).toBe(400);
-    const unsupported = await s3Refusal(s3.send(new GetBucketLocationCommand({ Bucket: bucket })));
+    const location = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
+    // us-east-1, the region signed for, is S3's empty LocationConstraint.
+    expect([location.$metadata.httpStatusCode, location.LocationConstraint ?? '']).toEqual([200, '']);
+    const nowhere = await s3Refusal(s3.send(new GetBucketLocationCommand({ Bucket: 'no-such-bucket-here' })));
+    expect(nowhere.name).toBe('NoSuchBucket');
+    const unsupported = await s3Refusal(s3.send(new GetBucketTaggingCommand({ Bucket: bucket })));
     expect([unsupported.name, unsupported.$metadata.httpStatusCode]).toEqual(['NotImplemented', 501]);
   });
 });
