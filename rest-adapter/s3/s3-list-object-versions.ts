@@ -1,13 +1,21 @@
 import type { Request, Response } from 'express';
 import { S3Error } from '../../lib/s3/s3-error';
 import { fromEcsCode, sendS3Error } from './s3-error-document';
-import { maxKeysOf, queryValue } from './s3-list-objects';
+import { commonPrefixOf, maxKeysOf, queryValue } from './s3-list-objects';
 import type { S3LockOptions } from './s3-lock-operations';
 import { dataPlaneRequest, planeError } from './s3-plane-request';
 import { xmlDocument } from './s3-xml';
 
-/** Query parameters ListObjectVersions takes (`delimiter` is not offered). */
-export const LIST_VERSIONS_PARAMETERS = new Set(['versions', 'prefix', 'max-keys', 'key-marker', 'version-id-marker', 'encoding-type']);
+/** Query parameters ListObjectVersions takes. */
+export const LIST_VERSIONS_PARAMETERS = new Set([
+  'versions',
+  'prefix',
+  'delimiter',
+  'max-keys',
+  'key-marker',
+  'version-id-marker',
+  'encoding-type',
+]);
 
 interface PlaneVersion {
   key: string;
@@ -27,39 +35,85 @@ interface PlaneVersionPage {
   next_version_id_marker: string | null;
 }
 
+/** Pages of the data plane read for one listing at most (a common prefix can absorb many). */
+const MAX_PAGES_PER_LISTING = 10;
+
+interface VersionListing {
+  versions: PlaneVersion[];
+  prefixes: string[];
+  /** Where the next page starts (the last version read), when truncated. */
+  next: { key: string; versionId: string } | undefined;
+}
+
 /**
- * ListObjectVersions (`prefix`, `max-keys`, `key-marker`, `version-id-marker`): every version of
- * the bucket's keys in key order, newest first within a key, delete markers included (keys
- * whose newest version is a delete marker too), from the data plane's bucket-wide version
- * listing; `NextKeyMarker` / `NextVersionIdMarker` continue a truncated page.
+ * Up to `maxKeys` versions and common prefixes, read page by page from the data plane's
+ * bucket-wide version listing after the markers; undefined when the plane refused (sent).
+ */
+async function collectVersions(
+  options: S3LockOptions,
+  res: Response,
+  bucket: string,
+  from: { prefix: string; delimiter: string | undefined; maxKeys: number; keyMarker: string; versionIdMarker: string },
+): Promise<VersionListing | undefined> {
+  const { prefix, delimiter, maxKeys } = from;
+  let { keyMarker, versionIdMarker } = from;
+  let lastPrefix = commonPrefixOf(keyMarker, prefix, delimiter);
+  const versions: PlaneVersion[] = [];
+  const prefixes: string[] = [];
+  let next: VersionListing['next'];
+  for (let page = 0; page < MAX_PAGES_PER_LISTING && versions.length + prefixes.length < maxKeys; page += 1) {
+    const query = new URLSearchParams({ versions: '', prefix, limit: String(maxKeys - versions.length - prefixes.length) });
+    if (keyMarker !== '') query.set('key_marker', keyMarker);
+    // S3's `null` version id names the unversioned version; this data plane gives every version an id.
+    if (versionIdMarker !== '' && versionIdMarker !== 'null') query.set('version_id_marker', versionIdMarker);
+    const answer = await dataPlaneRequest(options, res, {
+      path: `/data/storage/${encodeURIComponent(bucket)}/objects?${query}`,
+      method: 'GET',
+      headers: {},
+    });
+    if (answer.statusCode >= 300) {
+      const error = await planeError(answer);
+      // The markers are the only part of this request the caller chooses that the plane can refuse.
+      if (error.code === 'ECS_BAD_REQUEST') throw new S3Error('InvalidArgument', `Invalid version id marker: ${error.message}`);
+      sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), `/${bucket}`);
+      return undefined;
+    }
+    const body = (await answer.body.json()) as PlaneVersionPage;
+    for (const version of body.versions) {
+      const common = commonPrefixOf(version.key, prefix, delimiter);
+      if (common === undefined) versions.push(version);
+      else if (common !== lastPrefix) prefixes.push(common);
+      if (common !== undefined) lastPrefix = common;
+    }
+    if (body.next_key_marker === null || body.next_version_id_marker === null) return { versions, prefixes, next: undefined };
+    keyMarker = body.next_key_marker;
+    versionIdMarker = body.next_version_id_marker;
+    next = { key: keyMarker, versionId: versionIdMarker };
+  }
+  return { versions, prefixes, next };
+}
+
+/**
+ * ListObjectVersions (`prefix`, `delimiter`, `max-keys`, `key-marker`, `version-id-marker`):
+ * every version of the bucket's keys in key order, newest first within a key, delete markers
+ * included (keys whose newest version is a delete marker too), from the data plane's
+ * bucket-wide version listing. With a delimiter, keys below the prefix that contain it are
+ * grouped into common prefixes, each returned once. `NextKeyMarker` / `NextVersionIdMarker`
+ * (the last version read) continue a truncated page.
  */
 export async function listObjectVersions(options: S3LockOptions, bucket: string, req: Request, res: Response): Promise<void> {
   const prefix = queryValue(req, 'prefix') ?? '';
+  const delimiter = queryValue(req, 'delimiter') || undefined;
   const keyMarker = queryValue(req, 'key-marker') ?? '';
   const versionIdMarker = queryValue(req, 'version-id-marker') ?? '';
   if (versionIdMarker !== '' && keyMarker === '') {
     throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.');
   }
   const maxKeys = maxKeysOf(req);
-  const query = new URLSearchParams({ versions: '', prefix, limit: String(maxKeys) });
-  if (keyMarker !== '') query.set('key_marker', keyMarker);
-  // S3's `null` version id names the unversioned version; this data plane gives every version an id.
-  if (versionIdMarker !== '' && versionIdMarker !== 'null') query.set('version_id_marker', versionIdMarker);
-  const answer = await dataPlaneRequest(options, res, {
-    path: `/data/storage/${encodeURIComponent(bucket)}/objects?${query}`,
-    method: 'GET',
-    headers: {},
-  });
-  if (answer.statusCode >= 300) {
-    const error = await planeError(answer);
-    // The markers are the only part of this request the caller chooses that the plane can refuse.
-    if (error.code === 'ECS_BAD_REQUEST') throw new S3Error('InvalidArgument', `Invalid version id marker: ${error.message}`);
-    sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), `/${bucket}`);
-    return;
-  }
-  const page = (await answer.body.json()) as PlaneVersionPage;
+  const listing = await collectVersions(options, res, bucket, { prefix, delimiter, maxKeys, keyMarker, versionIdMarker });
+  if (!listing) return;
   const owner = { ID: bucket, DisplayName: bucket };
-  const truncated = page.next_key_marker !== null;
+  const truncated = listing.next !== undefined;
   res.status(200).type('application/xml');
   res.send(
     xmlDocument('ListVersionsResult', {
@@ -67,10 +121,11 @@ export async function listObjectVersions(options: S3LockOptions, bucket: string,
       Prefix: prefix,
       KeyMarker: keyMarker,
       VersionIdMarker: versionIdMarker,
-      ...(truncated ? { NextKeyMarker: page.next_key_marker, NextVersionIdMarker: page.next_version_id_marker } : {}),
+      ...(listing.next ? { NextKeyMarker: listing.next.key, NextVersionIdMarker: listing.next.versionId } : {}),
+      ...(delimiter !== undefined ? { Delimiter: delimiter } : {}),
       MaxKeys: maxKeys,
       IsTruncated: truncated,
-      Version: page.versions
+      Version: listing.versions
         .filter((version) => !version.delete_marker)
         .map((version) => ({
           Key: version.key,
@@ -82,7 +137,7 @@ export async function listObjectVersions(options: S3LockOptions, bucket: string,
           StorageClass: 'STANDARD',
           Owner: owner,
         })),
-      DeleteMarker: page.versions
+      DeleteMarker: listing.versions
         .filter((version) => version.delete_marker)
         .map((version) => ({
           Key: version.key,
@@ -91,6 +146,7 @@ export async function listObjectVersions(options: S3LockOptions, bucket: string,
           LastModified: version.last_modified,
           Owner: owner,
         })),
+      CommonPrefixes: listing.prefixes.map((common) => ({ Prefix: common })),
     }),
   );
 }

@@ -56,6 +56,8 @@ interface Listing {
   /** The data plane's cursor after the last key read, when truncated. */
   cursor: string | null;
   lastPrefix: string | undefined;
+  /** The last key read from the data plane (grouped into a common prefix or not). */
+  lastKeyRead: string | undefined;
 }
 
 /**
@@ -75,6 +77,7 @@ async function collectListing(
   const contents: PlaneItem[] = [];
   const prefixes: string[] = [];
   let truncated = false;
+  let lastKeyRead: string | undefined;
   for (let page = 0; page < MAX_PAGES_PER_LISTING; page += 1) {
     const query = new URLSearchParams({ prefix, limit: String(maxKeys - contents.length - prefixes.length) });
     if (cursor) query.set('cursor', cursor);
@@ -91,6 +94,7 @@ async function collectListing(
     }
     const body = (await answer.body.json()) as { items: PlaneItem[]; next_cursor: string | null };
     for (const item of body.items) {
+      lastKeyRead = item.key;
       const cut = delimiter === undefined ? -1 : item.key.indexOf(delimiter, prefix.length);
       if (cut === -1) contents.push(item);
       else {
@@ -103,7 +107,7 @@ async function collectListing(
     truncated = cursor !== null;
     if (!truncated || contents.length + prefixes.length >= maxKeys) break;
   }
-  return { contents, prefixes, truncated, cursor, lastPrefix };
+  return { contents, prefixes, truncated, cursor, lastPrefix, lastKeyRead };
 }
 
 function contentsXml(items: PlaneItem[]) {
@@ -152,16 +156,26 @@ export async function listObjectsV2(options: PlaneStreamOptions, bucket: string,
 }
 
 /**
+ * The common prefix `key` falls under (the prefix, then up to and including the first delimiter
+ * after it), if any: a marker inside a common prefix must not bring that prefix back.
+ */
+export function commonPrefixOf(key: string, prefix: string, delimiter: string | undefined): string | undefined {
+  if (delimiter === undefined || !key.startsWith(prefix)) return undefined;
+  const cut = key.indexOf(delimiter, prefix.length);
+  return cut === -1 ? undefined : key.slice(0, cut + delimiter.length);
+}
+
+/**
  * ListObjects, version 1 (prefix, delimiter, marker, max-keys): the listing resumes after the
- * `marker` key. A marker that is a common prefix (it ends with the delimiter) is not returned
- * again. `NextMarker` (with a delimiter, as S3 sends it) is the last key or common prefix.
+ * `marker` key; the common prefix a marker falls under is not returned again. `NextMarker`
+ * (with a delimiter, as S3 sends it) is the last key read.
  */
 export async function listObjectsV1(options: PlaneStreamOptions, bucket: string, req: Request, res: Response): Promise<void> {
   const prefix = queryValue(req, 'prefix') ?? '';
   const delimiter = queryValue(req, 'delimiter') || undefined;
   const maxKeys = maxKeysOf(req);
   const marker = queryValue(req, 'marker') ?? '';
-  const lastPrefix = delimiter !== undefined && marker.endsWith(delimiter) ? marker : undefined;
+  const lastPrefix = commonPrefixOf(marker, prefix, delimiter);
   const listing = await collectListing(options, res, bucket, {
     prefix,
     delimiter,
@@ -171,12 +185,9 @@ export async function listObjectsV1(options: PlaneStreamOptions, bucket: string,
     startAfter: marker || undefined,
   });
   if (!listing) return;
-  const lastKey = listing.contents.at(-1)?.key;
-  const lastCommon = listing.prefixes.at(-1);
-  const nextMarker = [lastKey, lastCommon]
-    .filter((value): value is string => value !== undefined)
-    .sort()
-    .at(-1);
+  // The last key read, even one folded into a common prefix: the next page starts after it, so a
+  // common prefix holding more keys than one answer reads is still left behind, page by page.
+  const nextMarker = listing.lastKeyRead;
   res.status(200).type('application/xml');
   res.send(
     xmlDocument('ListBucketResult', {

@@ -133,6 +133,47 @@ describe('S3 listings with markers and UploadPartCopy with the AWS SDK', () => {
     expect([alone.name, alone.$metadata.httpStatusCode]).toEqual(['InvalidArgument', 400]);
   });
 
+  it('groups versions into common prefixes with a delimiter, each once across pages', async () => {
+    for (const [key, body] of [
+      ['d/x/1.txt', 'one'],
+      ['d/x/1.txt', 'one again'],
+      ['d/x/2.txt', 'two'],
+      ['d/y.txt', 'y'],
+      ['d/y.txt', 'y again'],
+      ['d/z/3.txt', 'three'],
+    ] as const) {
+      await put(tenant.client, versioned, key, body);
+    }
+    const whole = await tenant.client.send(new ListObjectVersionsCommand({ Bucket: versioned, Prefix: 'd/', Delimiter: '/' }));
+    expect(whole.CommonPrefixes?.map((common) => common.Prefix)).toEqual(['d/x/', 'd/z/']);
+    expect(whole.Versions?.map((version) => version.Key)).toEqual(['d/y.txt', 'd/y.txt']);
+    expect(whole.IsTruncated).toBe(false);
+
+    const prefixes: string[] = [];
+    const keys: string[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const page = await tenant.client.send(
+        new ListObjectVersionsCommand({
+          Bucket: versioned,
+          Prefix: 'd/',
+          Delimiter: '/',
+          MaxKeys: 1,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+        }),
+      );
+      prefixes.push(...(page.CommonPrefixes ?? []).map((common) => common.Prefix!));
+      keys.push(...(page.Versions ?? []).map((version) => version.Key!));
+      if (!page.IsTruncated) break;
+      keyMarker = page.NextKeyMarker;
+      versionIdMarker = page.NextVersionIdMarker;
+    }
+    expect(prefixes).toEqual(['d/x/', 'd/z/']);
+    expect(keys).toEqual(['d/y.txt', 'd/y.txt']);
+  });
+
   it('pages ListObjects (v1) with marker and NextMarker, common prefixes once, and ListObjectsV2 from start-after', async () => {
     const keys = ['l/a.txt', 'l/b/1.txt', 'l/b/2.txt', 'l/c.txt', 'l/d/1.txt', 'l/e.txt'];
     for (const key of keys) await put(tenant.client, plain, key, key);
