@@ -1,6 +1,7 @@
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Dispatcher } from 'undici';
+import { INTEGRITY_FROM_TRAILER_HEADER } from '../lib/domain/governance-headers';
 import { objectKeyProblem } from '../lib/domain/object-key';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { sendError } from '../lib/http/error-body';
@@ -19,8 +20,12 @@ export const STORAGE_MOUNT = '/v1/storage';
 export function isObjectPath(path: string): boolean {
   return path.startsWith(`${STORAGE_MOUNT}/`) && OBJECT_PATH.test(path.slice(STORAGE_MOUNT.length));
 }
-/** Request headers the data plane needs; everything else (credentials included) stays here. */
+/**
+ * Request headers the data plane needs; everything else (credentials included) stays here, and
+ * so does the S3 endpoint's own integrity-from-trailer header, which no client may send.
+ */
 const FORWARDED_REQUEST = /^(x-eosc-[a-z0-9-]+|content-type|content-length|x-correlation-id)$/;
+const GATEWAY_ONLY_REQUEST = new Set<string>([INTEGRITY_FROM_TRAILER_HEADER]);
 /** Response headers passed back to the client. */
 const FORWARDED_RESPONSE = /^(x-eosc-[a-z0-9-]+|content-type|content-length|etag|last-modified)$/;
 
@@ -64,7 +69,7 @@ async function forward(options: StorageRouterOptions, req: Request, res: Respons
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || !FORWARDED_REQUEST.test(name)) continue;
+    if (value === undefined || !FORWARDED_REQUEST.test(name) || GATEWAY_ONLY_REQUEST.has(name)) continue;
     headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
   await streamToPlane(options, res, {

@@ -14,3 +14,11 @@ export type GovernanceHeaderName = (typeof GOVERNANCE_HEADERS)[keyof typeof GOVE
 
 /** The header names of `GOVERNANCE_HEADERS`, in the same order. */
 export const GOVERNANCE_HEADER_NAMES: readonly GovernanceHeaderName[] = Object.values(GOVERNANCE_HEADERS);
+
+/**
+ * Sent by the S3 endpoint only (the `/v1/storage` route never forwards it): the upload declares
+ * no integrity, but its `aws-chunked` body ends with an `x-amz-checksum-sha256` trailer that the
+ * gateway checks before it ends the body it streams on. The data plane, which sees the end of
+ * the body only when the trailer held, records the SHA-256 it computed as the integrity.
+ */
+export const INTEGRITY_FROM_TRAILER_HEADER = 'x-eosc-integrity-from-trailer';

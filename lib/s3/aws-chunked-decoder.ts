@@ -15,6 +15,8 @@ export interface AwsChunkedOptions {
   /** `x-amz-decoded-content-length`: the body's length once decoded. */
   decodedLength: number;
   maxChunkBytes?: number;
+  /** Trailers the request declared (`x-amz-trailer`), lower case: the body must end with each. */
+  declaredTrailers?: readonly string[];
 }
 
 type State = 'size' | 'data' | 'data-end' | 'trailer' | 'done';
@@ -58,6 +60,8 @@ export class AwsChunkedDecoder extends Transform {
     if (this.state !== 'done') return callback(incomplete('The aws-chunked body ended before its final chunk.'));
     if (this.decoded !== this.options.decodedLength)
       return callback(incomplete('The decoded body length differs from x-amz-decoded-content-length.'));
+    const missing = (this.options.declaredTrailers ?? []).find((name) => !this.trailers.has(name));
+    if (missing !== undefined) return callback(incomplete(`The aws-chunked body ended without its declared ${missing} trailer.`));
     const declared = this.trailers.get('x-amz-checksum-sha256');
     if (declared !== undefined && declared !== this.bodyHash.digest('base64')) {
       return callback(new S3Error('BadDigest', 'The SHA256 you specified did not match the calculated checksum.'));

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { GOVERNANCE_HEADER_NAMES, GOVERNANCE_HEADERS } from '../../lib/domain/governance-headers';
+import { GOVERNANCE_HEADER_NAMES, GOVERNANCE_HEADERS, INTEGRITY_FROM_TRAILER_HEADER } from '../../lib/domain/governance-headers';
 import type { PayloadMode } from '../../lib/s3/sigv4-payload';
+import { declaredTrailers } from './s3-upload-body';
 
 /** Governance headers beyond the required eight that a write may carry. */
 const OPTIONAL_HEADERS = ['x-eosc-legal-hold'] as const;
@@ -14,7 +15,9 @@ function single(value: string | string[] | undefined): string | undefined {
  * The `x-eosc-*` governance headers of an S3 write: each from its own header, or else from the
  * user metadata of the same name (`x-amz-meta-eosc-jurisdiction`), so tools that only set
  * metadata work. Integrity, when not declared, is the SHA-256 the request vouches for: the
- * signed `x-amz-content-sha256`, or `x-amz-checksum-sha256`; never MD5 or SHA-1.
+ * signed `x-amz-content-sha256`, or `x-amz-checksum-sha256` as a header, or as the trailer of an
+ * unsigned `aws-chunked` body (checked by the decoder before the body ends; the data plane is
+ * told to record the SHA-256 it computes); never MD5 or SHA-1.
  */
 export function governanceHeadersOf(headers: IncomingHttpHeaders, payload: PayloadMode): Record<string, string> {
   const out: Record<string, string> = {};
@@ -25,6 +28,9 @@ export function governanceHeadersOf(headers: IncomingHttpHeaders, payload: Paylo
   if (out[GOVERNANCE_HEADERS.integrity] === undefined) {
     const integrity = vouchedSha256(headers, payload);
     if (integrity) out[GOVERNANCE_HEADERS.integrity] = `sha256:${integrity}`;
+    else if (payload.kind === 'streaming-unsigned' && declaredTrailers(headers).includes('x-amz-checksum-sha256')) {
+      out[INTEGRITY_FROM_TRAILER_HEADER] = 'sha256';
+    }
   }
   return out;
 }

@@ -25,7 +25,8 @@ export function uploadBody(req: Request, s3: S3Locals['s3']): UploadBody {
   let stage: Transform | undefined;
   if (payload.kind === 'signed') stage = new PayloadSha256Check(payload.sha256);
   if (payload.kind === 'streaming-signed') stage = new AwsChunkedDecoder({ seed: s3.seed, decodedLength: payload.decodedLength });
-  if (payload.kind === 'streaming-unsigned') stage = new AwsChunkedDecoder({ decodedLength: payload.decodedLength });
+  if (payload.kind === 'streaming-unsigned')
+    stage = new AwsChunkedDecoder({ decodedLength: payload.decodedLength, declaredTrailers: declaredTrailers(req.headers) });
   const rawLength = req.headers['content-length'];
   if (!stage) return { body: req, contentLength: rawLength, failure: () => undefined };
   let failed: unknown;
@@ -34,6 +35,16 @@ export function uploadBody(req: Request, s3: S3Locals['s3']): UploadBody {
   });
   const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned';
   return { body, contentLength: streaming ? String(payload.decodedLength) : rawLength, failure: () => failed };
+}
+
+/** The trailers an `aws-chunked` upload declares in `x-amz-trailer` (a signed header), lower case. */
+export function declaredTrailers(headers: IncomingHttpHeaders): string[] {
+  const value = headers['x-amz-trailer'];
+  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return text
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '');
 }
 
 /** The data plane's header with S3's ETag of a version or part (unquoted); its `ETag` is the SHA-256. */

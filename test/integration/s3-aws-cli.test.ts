@@ -228,7 +228,7 @@ describeWithCli('S3 wire protocol with the aws CLI', () => {
     expect(await readFile(refusal, 'utf8')).toContain('<Code>AccessDenied</Code>');
   });
 
-  it('over HTTPS: the default profile sends an unsigned body (CRC32 trailer) and is refused, the recommended one signs it', async () => {
+  it('over HTTPS: the default profile sends an unsigned body (CRC32 trailer) and is refused, with a SHA-256 trailer it is accepted, the recommended profile signs it', async () => {
     const front = await startTlsFront(env.url, path.join(dir, 'pki'));
     try {
       const source = path.join(dir, 'tls.txt');
@@ -254,6 +254,18 @@ describeWithCli('S3 wire protocol with the aws CLI', () => {
       expect((await puts('tls/default.txt')).map((event) => [event.outcome, event.details.header])).toEqual([
         ['refused', 'x-eosc-integrity'],
       ]);
+
+      // The default profile asked for a SHA-256 checksum: it goes in the body's trailer, which the
+      // gateway checks before the body ends, so the data plane records the SHA-256 it computed.
+      const trailer = await runTool(
+        AWS!,
+        [...endpoint, 's3', 'cp', source, `s3://${bucket}/tls/trailer.txt`, '--metadata', UNRETAINED, '--checksum-algorithm', 'SHA256'],
+        { ...tls, AWS_CONFIG_FILE: path.join(dir, 'default-config') },
+      );
+      expect([trailer.code, trailer.stderr]).toEqual([0, '']);
+      expect(
+        (await puts('tls/trailer.txt')).map((event) => [event.outcome, event.details.integrity, event.details.integrity_source]),
+      ).toEqual([['accepted', `sha256:${sha256Hex(body)}`, 'x-amz-checksum-sha256 trailer']]);
     } finally {
       await front.close();
     }

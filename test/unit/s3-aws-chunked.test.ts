@@ -111,6 +111,15 @@ describe('aws-chunked bodies', () => {
     const wrong = createHash('sha256').update('other').digest('base64');
     expect(await failure(decode(body(wrong), new AwsChunkedDecoder({ decodedLength: data.length })))).toBe('BadDigest');
   });
+
+  it('refuses a body that ends without the trailer x-amz-trailer declared, before the stream ends', async () => {
+    const data = Buffer.from('hello, chunked world');
+    const withoutTrailer = Buffer.from(`14\r\n${data.toString()}\r\n0\r\n\r\n`);
+    const declared = new AwsChunkedDecoder({ decodedLength: data.length, declaredTrailers: ['x-amz-checksum-sha256'] });
+    expect(await failure(decode(withoutTrailer, declared))).toBe('IncompleteBody');
+    const undeclared = new AwsChunkedDecoder({ decodedLength: data.length });
+    expect((await decode(withoutTrailer, undeclared)).equals(data)).toBe(true);
+  });
 });
 
 describe('signed payload', () => {

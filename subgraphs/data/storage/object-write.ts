@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { BlobIntegrityError, BlobMd5MismatchError, BlobStoreUnavailableError, BlobTooLargeError } from '../../../lib/blob-store';
 import type { BlobStore } from '../../../lib/blob-store';
 import { classificationAtMost } from '../../../lib/domain/classification';
+import { INTEGRITY_FROM_TRAILER_HEADER } from '../../../lib/domain/governance-headers';
 import type { Classification } from '../../../lib/domain/classification';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { ErrorCode as ErrorCodeType } from '../../../lib/errors';
@@ -84,9 +85,10 @@ export async function admitGovernance(
   bucket: Bucket,
   key: string,
   now: Date,
+  options: { integrityFromTrailer?: boolean } = {},
 ): Promise<Governance> {
   const refuse = refusalFor(context, governed, bucket, key);
-  const governance = parseGovernance(req.headers, now);
+  const governance = parseGovernance(req.headers, now, options);
   if (isViolation(governance)) {
     throw await refuse('evidence_precondition_failed', governance.reasonCode, governance.code, governance.message, {
       header: governance.header,
@@ -191,7 +193,9 @@ export async function putObject(
   const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
   const refuse = refusalFor(context, governed, bucket, key);
   const now = new Date();
-  const governance = await admitGovernance(context, req, governed, bucket, key, now);
+  // Only the S3 endpoint sends this header (the /v1 route never forwards it): see INTEGRITY_FROM_TRAILER_HEADER.
+  const integrityFromTrailer = req.headers[INTEGRITY_FROM_TRAILER_HEADER] === 'sha256';
+  const governance = await admitGovernance(context, req, governed, bucket, key, now, { integrityFromTrailer });
   const facts = { jurisdiction: governance.jurisdiction, classification: governance.classification, integrity: governance.integrity };
   const expectedMd5 = declaredMd5(req);
   const declaredLength = Number(req.headers['content-length']);
@@ -237,6 +241,9 @@ export async function putObject(
     governed,
     {
       ...versionFields(governance),
+      ...(governance.integrityFromBody
+        ? { integrity: `sha256:${stored.sha256}`, extraDetails: { integrity_source: 'x-amz-checksum-sha256 trailer' } }
+        : {}),
       ...versionTarget(bucket, key),
       sha256: stored.sha256,
       s3Etag: stored.md5,

@@ -40,15 +40,24 @@ export const SUPPORTED_INTEGRITY = ['sha256'] as const;
 /** Algorithms ws2 says MUST be rejected. */
 const FORBIDDEN_INTEGRITY = new Set(['md5', 'sha1']);
 
+/** What a write's integrity is before its bytes are stored, when the trailer vouches for it. */
+export const TRAILER_INTEGRITY = 'sha256 of the body, vouched for by its x-amz-checksum-sha256 trailer';
+
 export interface Governance {
   /** As declared (one code or a comma list), normalised to upper case without spaces. */
   jurisdiction: string;
   jurisdictions: string[];
   retentionTtl: string;
   retentionUntil: Date;
-  /** `sha256:<lowercase hex>`. */
+  /** `sha256:<lowercase hex>`; before the bytes are stored, a description when `integrityFromBody`. */
   integrity: string;
-  expectedSha256: string;
+  /** The declared SHA-256, or undefined when `integrityFromBody`. */
+  expectedSha256: string | undefined;
+  /**
+   * The S3 endpoint vouched for the body's SHA-256 with a checked `x-amz-checksum-sha256`
+   * trailer (INTEGRITY_FROM_TRAILER_HEADER): the SHA-256 computed while storing is the integrity.
+   */
+  integrityFromBody: boolean;
   classification: Classification;
   evidencePointer: string;
   dataProductId: string;
@@ -108,7 +117,11 @@ export function isEvidencePointer(value: string): boolean {
 }
 
 /** Validates the ws2 headers of a write; the first violation wins, in header order. */
-export function parseGovernance(headers: Headers, now: Date): Governance | GovernanceViolation {
+export function parseGovernance(
+  headers: Headers,
+  now: Date,
+  options: { integrityFromTrailer?: boolean } = {},
+): Governance | GovernanceViolation {
   const violation = (code: ErrorCode, reasonCode: string, header: string, message: string): GovernanceViolation => ({
     code,
     reasonCode,
@@ -143,23 +156,27 @@ export function parseGovernance(headers: Headers, now: Date): Governance | Gover
   }
 
   const integrity = single(headers, H.integrity);
-  if (!integrity) return violation(ErrorCode.MissingIntegrity, 'missing_integrity', H.integrity, `${H.integrity} is required`);
-  const integrityMatch = /^([a-z0-9-]+):([A-Fa-f0-9]+)$/.exec(integrity);
-  const algorithm = integrityMatch?.[1]?.toLowerCase();
-  if (
-    !integrityMatch ||
-    !algorithm ||
-    FORBIDDEN_INTEGRITY.has(algorithm) ||
-    !(SUPPORTED_INTEGRITY as readonly string[]).includes(algorithm) ||
-    integrityMatch[2]!.length !== 64
-  ) {
-    const reason =
-      algorithm && FORBIDDEN_INTEGRITY.has(algorithm)
-        ? `${algorithm} is not accepted for integrity`
-        : `${H.integrity} must be sha256:<64 hex digits>`;
-    return violation(ErrorCode.IntegrityAlgorithmUnsupported, 'integrity_algorithm_unsupported', H.integrity, reason);
+  const integrityFromBody = !integrity && options.integrityFromTrailer === true;
+  let expectedSha256: string | undefined;
+  if (!integrityFromBody) {
+    if (!integrity) return violation(ErrorCode.MissingIntegrity, 'missing_integrity', H.integrity, `${H.integrity} is required`);
+    const integrityMatch = /^([a-z0-9-]+):([A-Fa-f0-9]+)$/.exec(integrity);
+    const algorithm = integrityMatch?.[1]?.toLowerCase();
+    if (
+      !integrityMatch ||
+      !algorithm ||
+      FORBIDDEN_INTEGRITY.has(algorithm) ||
+      !(SUPPORTED_INTEGRITY as readonly string[]).includes(algorithm) ||
+      integrityMatch[2]!.length !== 64
+    ) {
+      const reason =
+        algorithm && FORBIDDEN_INTEGRITY.has(algorithm)
+          ? `${algorithm} is not accepted for integrity`
+          : `${H.integrity} must be sha256:<64 hex digits>`;
+      return violation(ErrorCode.IntegrityAlgorithmUnsupported, 'integrity_algorithm_unsupported', H.integrity, reason);
+    }
+    expectedSha256 = integrityMatch[2]!.toLowerCase();
   }
-  const expectedSha256 = integrityMatch[2]!.toLowerCase();
 
   const classification = single(headers, H.classification);
   if (!classification)
@@ -201,8 +218,9 @@ export function parseGovernance(headers: Headers, now: Date): Governance | Gover
     jurisdictions,
     retentionTtl,
     retentionUntil,
-    integrity: `sha256:${expectedSha256}`,
+    integrity: expectedSha256 === undefined ? TRAILER_INTEGRITY : `sha256:${expectedSha256}`,
     expectedSha256,
+    integrityFromBody,
     classification,
     evidencePointer,
     dataProductId: values[0]!,
