@@ -15,6 +15,7 @@ import { closeServer, listen } from './close-server';
 import { createHttpServer, startS3PortServer } from './http-servers';
 import { createGatewayAuth } from './gateway-auth';
 import { migrationExportJobs } from './migration/migration-export-jobs';
+import { migrationImportValidation } from './migration/migration-import-validation';
 import { restAdapterPaths, mountRestAdapter } from './rest-adapter-routes';
 import { sweepIdempotencyRecordsEvery } from '../rest-adapter/idempotency';
 import type { SharedServices } from './shared-services';
@@ -67,6 +68,13 @@ export async function startGatewayServer(options: {
     refusals: services.throttle,
     log: options.log.child({ component: 'migration-exports' }),
   });
+  const migrationImports = migrationImportValidation({
+    db: services.db,
+    dataDir: config.dataDir,
+    jurisdictions: config.migration.jurisdictions,
+    maxBytes: config.migration.importMaxBytes,
+    refusals: services.throttle,
+  });
   let gateway;
   try {
     gateway = await createGatewayApp({
@@ -102,6 +110,7 @@ export async function startGatewayServer(options: {
           s3PathPrefix: config.s3.pathPrefix,
           liveEvents: { stream, connections, bufferEvents: limits.bufferEvents, keepAliveMs: limits.keepAliveMs },
           migrationExports,
+          migrationImports,
         }),
     });
   } catch (error) {

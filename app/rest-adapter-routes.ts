@@ -8,6 +8,8 @@ import type { EventStreamOptions } from '../rest-adapter/event-stream';
 import { createExportBundleRouter } from '../rest-adapter/export-bundle-router';
 import { MIGRATION_EXPORTS_MOUNT, createMigrationExportRouter } from '../rest-adapter/migration-export-router';
 import type { MigrationExports } from '../lib/migration/export-jobs';
+import { MIGRATION_IMPORTS_MOUNT, createMigrationImportRouter } from '../rest-adapter/migration-import-router';
+import type { MigrationImports } from '../lib/migration/import-report';
 import { createRestRouter } from '../rest-adapter/rest-router';
 import { createS3Router } from '../rest-adapter/s3/s3-router';
 import { STORAGE_MOUNT, createStorageRouter, isObjectPath } from '../rest-adapter/storage-router';
@@ -27,13 +29,15 @@ export interface RestAdapterOptions {
   s3PathPrefix: string;
   /** Tenant export jobs for `/v1/migrations/exports` (absent: the routes are not served). */
   migrationExports?: MigrationExports;
+  /** Tenant import validation for `/v1/migrations/imports` (absent: the routes are not served). */
+  migrationImports?: MigrationImports;
 }
 
 /** What the gateway must know of the REST adapter before any route runs. */
 export function restAdapterPaths(s3PathPrefix: string) {
   return {
-    /** Object bodies stream through and may be gigabytes: an idle timeout, not a body deadline. */
-    streamedPath: (path: string) => isObjectPath(path) || path.startsWith(`${s3PathPrefix}/`),
+    /** Object bodies and import packages stream through and may be gigabytes: an idle timeout, not a body deadline. */
+    streamedPath: (path: string) => isObjectPath(path) || path.startsWith(`${s3PathPrefix}/`) || path === MIGRATION_IMPORTS_MOUNT,
     /** The deprecated unversioned paths and the S3 endpoint are rate-limited per address like `/v1`. */
     rateLimitedPrefixes: [...UNVERSIONED_PREFIXES, s3PathPrefix],
   };
@@ -63,6 +67,15 @@ export function mountRestAdapter(gateway: GatewayMount, options: RestAdapterOpti
         authenticate,
         authenticateExpensive: gateway.authenticateExpensive,
         exports: options.migrationExports,
+      }),
+    );
+  if (options.migrationImports)
+    app.use(
+      MIGRATION_IMPORTS_MOUNT,
+      createMigrationImportRouter({
+        authenticate,
+        authenticateExpensive: gateway.authenticateExpensive,
+        imports: options.migrationImports,
       }),
     );
   app.use('/v1', createRestRouter({ apollo: gateway.apollo, authenticate, db: gateway.db, boundary: gateway.boundary }));

@@ -4,6 +4,7 @@ import { schemas } from './schemas';
 import { eventStreamPaths } from './event-stream-openapi';
 import { exportBundlePaths } from './export-openapi';
 import { migrationExportPaths } from './migration-export-openapi';
+import { migrationImportPaths } from './migration-import-openapi';
 import { storageObjectPaths } from './storage-openapi';
 
 const COMMON_ERRORS = [401, 403, 429, 500];
@@ -93,6 +94,7 @@ export function buildOpenApi(routes: readonly RouteDef[], options: { unversioned
     ...eventStreamPaths(),
     ...exportBundlePaths(),
     ...migrationExportPaths(),
+    ...migrationImportPaths(),
   })) {
     for (const [method, op] of Object.entries(operations)) add(path, method, op);
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { isJurisdiction } from '../domain/jurisdiction';
 
 /** The five planes, in the order their default ports are assigned. */
 export const PLANES = ['identity', 'control', 'execution', 'data', 'audit'] as const;
@@ -172,6 +173,19 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'must be 1-100 letters, digits, dots, colons, underscores or hyphens')
     .default('ecs-provider'),
+  MIGRATION_JURISDICTIONS: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((code) => isJurisdiction(code.trim())),
+      'must be a comma-separated list of ISO 3166-1 alpha-2 codes, EU or EEA',
+    )
+    .optional(),
+  MIGRATION_IMPORT_MAX_BYTES: z.coerce
+    .number({ error: 'must be a number of bytes from 1024 to 1099511627776' })
+    .int()
+    .min(1024)
+    .max(1024 ** 4)
+    .default(16 * 1024 ** 3),
   BLOB_SWEEP_INTERVAL_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(3_600_000),
   IDEMPOTENCY_SWEEP_INTERVAL_MS: positiveMs.default(3_600_000),
   BLOB_SWEEP_GRACE_MS: z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).default(3_600_000),
@@ -292,6 +306,15 @@ export interface Config {
   graphqlIde: boolean;
   /** Evidence exports (docs/exports.md). */
   exports: ExportConfig;
+  /** Tenant migration imports (docs/migration.md). */
+  migration: MigrationConfig;
+}
+
+export interface MigrationConfig {
+  /** Jurisdictions this deployment serves for imported tenants (`MIGRATION_JURISDICTIONS`); undefined: any. A country is served within a served EU or EEA. */
+  jurisdictions: string[] | undefined;
+  /** Largest uploaded import package (`MIGRATION_IMPORT_MAX_BYTES`); larger is 413. @default 17179869184 (16 GiB) */
+  importMaxBytes: number;
 }
 
 /** Request rate limits of the gateway (lib/http/rate-limit.ts). */
@@ -532,6 +555,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       pollIntervalMs: env.EXPORT_POLL_MS,
       staleAfterMs: env.EXPORT_STALE_MS,
       providerId: env.PROVIDER_ID,
+    },
+    migration: {
+      jurisdictions: env.MIGRATION_JURISDICTIONS?.split(',').map((code) => code.trim()),
+      importMaxBytes: env.MIGRATION_IMPORT_MAX_BYTES,
     },
   };
 }

@@ -6,6 +6,11 @@
  * listed one that is missing, fails the package. The import will run this before anything else.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import type { JSONWebKeySet } from 'jose';
 import { DEFAULT_LIMITS, readEntry } from '../bundle/bundle';
 import type { ReadLimits } from '../bundle/bundle';
@@ -30,7 +35,16 @@ const DESCRIPTIVE = new Set<string>(Object.values(PACKAGE_FILES));
 
 export async function verifyPackage(
   file: string,
-  { jwks, limits = DEFAULT_LIMITS }: { jwks?: JSONWebKeySet; limits?: ReadLimits } = {},
+  {
+    jwks,
+    limits = DEFAULT_LIMITS,
+    extract,
+  }: {
+    jwks?: JSONWebKeySet;
+    limits?: ReadLimits;
+    /** Where to write an item as it is hashed (the import keeps what its gates read); undefined: not kept. */
+    extract?: (name: string) => string | undefined;
+  } = {},
 ): Promise<PackageVerification> {
   const failures: string[] = [];
   const found = new Map<string, { size: number; digest: string }>();
@@ -44,9 +58,21 @@ export async function verifyPackage(
       }
       const hash = createHash('sha256');
       let size = 0;
-      for await (const chunk of entry.chunks()) {
-        hash.update(chunk);
-        size += chunk.length;
+      const destination = extract?.(entry.name);
+      if (destination) await mkdir(path.dirname(destination), { recursive: true });
+      const out = destination ? createWriteStream(destination) : undefined;
+      try {
+        for await (const chunk of entry.chunks()) {
+          hash.update(chunk);
+          size += chunk.length;
+          // A copy: the reader may reuse its chunk once the next is asked for.
+          if (out && !out.write(Buffer.from(chunk))) await once(out, 'drain');
+        }
+      } finally {
+        if (out) {
+          out.end();
+          await finished(out);
+        }
       }
       found.set(entry.name, { size, digest: `sha256:${hash.digest('hex')}` });
     }

@@ -14,6 +14,8 @@ describe('configuration', () => {
       pkiDir: path.resolve('.data', 'pki'),
     });
     expect(config.subgraphUrls.control).toBe('https://127.0.0.1:4102/graphql');
+    expect(config.migration).toEqual({ jurisdictions: undefined, importMaxBytes: 16 * 1024 ** 3 });
+    expect(loadConfig({ MIGRATION_JURISDICTIONS: 'FR, EU' }).migration.jurisdictions).toEqual(['FR', 'EU']);
   });
 
   it.each([
@@ -30,6 +32,7 @@ describe('configuration', () => {
     [{ API_SUNSET: 'soon' }, /^API_SUNSET: /],
     [{ REDIS_URL: 'redis.internal:6379' }, /^REDIS_URL: a redis:\/\/ or rediss:\/\/ URL/],
     [{ RATE_LIMIT_REDIS_PREFIX: 'ecs rl' }, /^RATE_LIMIT_REDIS_PREFIX: /],
+    [{ MIGRATION_JURISDICTIONS: 'DE,XX' }, /^MIGRATION_JURISDICTIONS: /],
   ])('rejects %j with one line naming the variable', (env, message) => {
     let error: unknown;
     try {

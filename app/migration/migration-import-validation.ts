@@ -1,0 +1,162 @@
+/**
+ * Import validation (issue 20, second slice): a platform administrator uploads a source's
+ * export package and names the source's JWKS; the package is streamed to
+ * `<dataDir>/migration-imports/`, every gate runs, and the outcome is a stored report and a
+ * `migration.import.validate` event in the platform chain (the tenant does not exist here
+ * yet). A refused import keeps only its report and evidence; a validated one keeps its
+ * package for the next step. Nothing is materialised and nothing activated yet.
+ */
+import { randomUUID } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { JSONWebKeySet } from 'jose';
+import type { Database } from '../../lib/db/database';
+import { EcsError, ErrorCode } from '../../lib/errors';
+import type { RefusalThrottle } from '../../lib/evidence/refusal-throttle';
+import type { MigrationRequestContext } from '../../lib/migration/export-jobs';
+import { fetchJwks } from '../../lib/migration/fetch-jwks';
+import { readImportedFacts } from '../../lib/migration/import-facts';
+import { targetGates, uncheckedGates } from '../../lib/migration/import-gates';
+import type { ImportTarget } from '../../lib/migration/import-gates';
+import type { ImportGate, ImportGateName, ImportReport, ImportUpload, MigrationImports } from '../../lib/migration/import-report';
+import { assertMayImport, refuseImport } from './import-access';
+import { recordImportValidation } from './import-evidence';
+import { ImportReports } from './import-reports';
+import { importTarget } from './import-target';
+import { packageGates } from './package-gates';
+import { UploadTooLargeError, receiveUpload } from './upload-file';
+
+export interface MigrationImportOptions {
+  db: Database;
+  dataDir: string;
+  /** `MIGRATION_JURISDICTIONS`; undefined: any. */
+  jurisdictions: string[] | undefined;
+  /** `MIGRATION_IMPORT_MAX_BYTES`. */
+  maxBytes: number;
+  refusals?: RefusalThrottle;
+}
+
+const ID = /^mim-[0-9a-f-]{36}$/;
+
+/** At most `max` characters of a value read from an untrusted package. */
+const clip = (value: unknown, max = 200): string | null => (typeof value === 'string' ? value.slice(0, max) : null);
+
+async function sourceJwks(url: string): Promise<{ jwks?: JSONWebKeySet; problem?: string }> {
+  try {
+    return { jwks: await fetchJwks(url) };
+  } catch (error) {
+    return { problem: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The target's snapshots in force for the tenant's binding and baseline, when those gates passed. */
+async function targetSnapshots(target: ImportTarget, gates: ImportGate[], binding: string | null, policySnapshotId: string | null) {
+  const passed = (name: ImportGateName) => gates.some((gate) => gate.gate === name && gate.result === 'pass');
+  const here = binding && passed('authority_binding') ? await target.authorityBinding(binding) : null;
+  return {
+    authoritySnapshotId: here?.snapshotId,
+    policySnapshotId: policySnapshotId && passed('policy_baseline') ? policySnapshotId : undefined,
+  };
+}
+
+export function migrationImportValidation(options: MigrationImportOptions): MigrationImports {
+  const { db, maxBytes, refusals } = options;
+  const dir = path.join(options.dataDir, 'migration-imports');
+  const reports = new ImportReports(dir);
+  const target = importTarget(db, options.jurisdictions);
+  const tooLarge = (context: MigrationRequestContext) =>
+    refuseImport(db, context, {
+      code: ErrorCode.PayloadTooLarge,
+      reasonCode: 'package_too_large',
+      reason: `the package is larger than ${maxBytes} bytes (MIGRATION_IMPORT_MAX_BYTES)`,
+    });
+
+  /** Every gate over the stored package; the items the gates read are kept under `work` meanwhile. */
+  const check = async (
+    context: MigrationRequestContext,
+    id: string,
+    upload: ImportUpload,
+    file: string,
+    received: { size: number; digest: string },
+  ) => {
+    const work = path.join(dir, `${id}.work`);
+    try {
+      const keys = await sourceJwks(upload.sourceJwksUrl);
+      const checked = await packageGates({ file, work, jwks: keys.jwks, jwksProblem: keys.problem, jwksUrl: upload.sourceJwksUrl });
+      const { manifest, head } = checked;
+      const facts = manifest ? await readImportedFacts(work, manifest) : undefined;
+      const gates = [...checked.gates, ...(facts ? await targetGates(facts, target) : uncheckedGates('no readable manifest'))];
+      const source = {
+        source_provider: clip(manifest?.source_provider),
+        source_tenant_id: clip(manifest?.tenant_id),
+        source_chain_id: clip(head?.chainId ?? manifest?.evidence_range?.chain_id),
+        source_head_sequence: head?.sequence ?? null,
+        source_head_hash: clip(head?.eventHash),
+      };
+      const pointer = await recordImportValidation(db, {
+        context,
+        gates,
+        snapshots: await targetSnapshots(target, gates, clip(facts?.tenant?.authority_binding), clip(manifest?.policy_snapshot_id)),
+        details: {
+          import_id: id,
+          ...source,
+          source_authority_snapshot_id: clip(manifest?.authority_snapshot_id),
+          source_policy_snapshot_id: clip(manifest?.policy_snapshot_id),
+          package_digest: received.digest,
+          package_size: received.size,
+        },
+      });
+      const report: ImportReport = {
+        import_id: id,
+        status: gates.every((gate) => gate.result === 'pass') ? 'validated' : 'refused',
+        validated_at: new Date().toISOString(),
+        ...source,
+        package_digest: received.digest,
+        package_size: received.size,
+        source_jwks_url: upload.sourceJwksUrl,
+        gates,
+        evidence_pointer: pointer,
+      };
+      return report;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  };
+
+  return {
+    authorize: (context) => assertMayImport(db, context, refusals),
+    refuseRequest: (context, refusal) => refuseImport(db, context, refusal),
+    async validate(context, upload) {
+      await assertMayImport(db, context, refusals);
+      if (upload.declaredLength !== undefined && upload.declaredLength > maxBytes) throw await tooLarge(context);
+      const id = `mim-${randomUUID()}`;
+      const partial = path.join(dir, `${id}.tar.gz.partial`);
+      let received: { size: number; digest: string };
+      try {
+        received = await receiveUpload(upload.body, partial, maxBytes);
+      } catch (error) {
+        if (error instanceof UploadTooLargeError) throw await tooLarge(context);
+        throw error;
+      }
+      let kept = false;
+      try {
+        const report = await check(context, id, upload, partial, received);
+        // A validated package waits for the next step; a refused one keeps only its report and evidence.
+        if (report.status === 'validated') {
+          await rename(partial, path.join(dir, `${id}.tar.gz`));
+          kept = true;
+        }
+        await reports.save(report);
+        return report;
+      } finally {
+        if (!kept) await rm(partial, { force: true });
+      }
+    },
+    async report(context, id) {
+      await assertMayImport(db, context, refusals);
+      const found = ID.test(id) ? await reports.find(id) : undefined;
+      if (!found) throw new EcsError(ErrorCode.NotFound, 'no such migration import');
+      return found;
+    },
+  };
+}

@@ -1,0 +1,284 @@
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { request } from 'undici';
+import { DEFAULT_LIMITS } from '../../lib/bundle/bundle';
+import { readTarGz } from '../../lib/bundle/tar-reader';
+import { makeTempDir } from '../../testkit/temp-dir';
+import { packDirectory } from '../support/bundle-writer/pack-directory';
+import { rest } from '../support/export-client';
+import { governance, storageClient } from '../support/storage-client';
+import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
+import type { TestStack } from '../support/test-stack';
+
+const EXPORTS = '/v1/migrations/exports';
+const IMPORTS = '/v1/migrations/imports';
+const GATES = [
+  'signature',
+  'integrity',
+  'evidence_bundle',
+  'jurisdiction',
+  'classification',
+  'policy_baseline',
+  'authority_binding',
+  'id_clash',
+];
+
+interface Gate {
+  gate: string;
+  result: 'pass' | 'fail';
+  reason: string;
+}
+
+const PLATFORM_EVENTS = `query($f: EventFilter) { events(filter: $f, first: 1000) {
+  items { eventType outcome evidencePointer refusalReasonClass refusalReasonCode authoritySnapshotId policySnapshotId details }
+} }`;
+
+interface PlatformEvent {
+  eventType: string;
+  outcome: string;
+  evidencePointer: string;
+  refusalReasonClass: string | null;
+  refusalReasonCode: string | null;
+  authoritySnapshotId: string | null;
+  policySnapshotId: string | null;
+  details: Record<string, unknown>;
+}
+
+/** The migration import events of a deployment's platform chain. */
+async function importEvents(env: TestStack): Promise<PlatformEvent[]> {
+  const result = await env.gql<{ events: { items: PlatformEvent[] } }>(PLATFORM_EVENTS, {
+    f: { tenantId: '_platform', eventTypes: ['migration.import.validate', 'migration.import.refuse'] },
+  });
+  expect(result.errors).toBeUndefined();
+  return result.data!.events.items;
+}
+
+/**
+ * Import validation (docs/migration.md) between real deployments: `source` exports; `target`
+ * is a clean second deployment. The source serves only FR imports (MIGRATION_JURISDICTIONS),
+ * so importing its own DE tenant back is refused at the jurisdiction gate, and its own FR
+ * tenant at the id-clash gate alone: two stacks for every case.
+ */
+describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})', () => {
+  let source: TestStack;
+  let target: TestStack;
+  let temp: Awaited<ReturnType<typeof makeTempDir>>;
+  let tenant: string;
+  let frTenant: string;
+  let packageFile: string;
+  let frPackageFile: string;
+  const jwksOf = (env: TestStack) => `${env.url}/.well-known/jwks.json`;
+
+  async function exportTenant(env: TestStack, tenantId: string, scenario: string): Promise<string> {
+    const requested = await rest(env, env.adminToken, 'POST', EXPORTS, { tenant_id: tenantId, scenario });
+    expect(requested.status).toBe(202);
+    const id = String(requested.json.id);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const polled = await rest(env, env.adminToken, 'GET', `${EXPORTS}/${id}`);
+      if (polled.json.state === 'completed') break;
+      if (polled.json.state === 'failed' || Date.now() > deadline) throw new Error(`export ${id}: ${JSON.stringify(polled.json)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const file = path.join(temp.path, `${id}.tar.gz`);
+    const response = await request(`${env.url}${EXPORTS}/${id}/package`, { headers: { authorization: `Bearer ${env.adminToken}` } });
+    expect(response.statusCode).toBe(200);
+    await pipeline(response.body, createWriteStream(file));
+    return file;
+  }
+
+  async function upload(
+    env: TestStack,
+    file: string,
+    jwksUrl: string | undefined,
+    token = env.adminToken,
+  ): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, unknown> }> {
+    const query = jwksUrl === undefined ? '' : `?source_jwks_url=${encodeURIComponent(jwksUrl)}`;
+    const response = await request(`${env.url}${IMPORTS}${query}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/gzip', 'content-length': String((await stat(file)).size) },
+      body: createReadStream(file),
+    });
+    return { status: response.statusCode, headers: response.headers, json: (await response.body.json()) as Record<string, unknown> };
+  }
+
+  const gatesOf = (json: Record<string, unknown>) => json.gates as Gate[];
+  const failedGates = (json: Record<string, unknown>) =>
+    gatesOf(json)
+      .filter((gate) => gate.result === 'fail')
+      .map((gate) => gate.gate);
+
+  /** Only the report of a refused import is kept: no package, no working files. */
+  async function keptOf(env: TestStack, id: string): Promise<string[]> {
+    return (await readdir(path.join(env.dataDir, 'migration-imports'))).filter((name) => name.startsWith(id)).sort();
+  }
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([
+      startTestStack({ env: { PROVIDER_ID: 'provider-source', MIGRATION_JURISDICTIONS: 'FR' } }),
+      startTestStack({ env: { PROVIDER_ID: 'provider-target' } }),
+    ]);
+    temp = await makeTempDir('ecs-migration-import-');
+    tenant = uniqueId('imp');
+    frTenant = uniqueId('impfr');
+    expect((await source.gql(CREATE_TENANT, { input: tenantInput(tenant, { classificationCeiling: 'internal' }) })).errors).toBeUndefined();
+    expect((await source.gql(CREATE_TENANT, { input: tenantInput(frTenant, { jurisdiction: 'FR' }) })).errors).toBeUndefined();
+    const workload = { tenantId: tenant, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' };
+    expect((await source.gql(CREATE_WORKLOAD, { input: workload })).errors).toBeUndefined();
+    const client = storageClient(source, await source.token('tenant-admin', tenant));
+    const bucket = await client.createBucket(tenant, { versioning: true });
+    const body = Buffer.from('an object that moves with its tenant');
+    expect((await client.put(bucket, 'a.txt', body, governance(body))).status).toBe(201);
+    [packageFile, frPackageFile] = await Promise.all([exportTenant(source, tenant, 'full'), exportTenant(source, frTenant, 'full')]);
+  });
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+    await temp?.remove();
+  });
+
+  it('a clean target validates the package with every gate passing, keeps it, and evidences the link to the source chain', async () => {
+    const answer = await upload(target, packageFile, jwksOf(source));
+    expect(answer.status).toBe(201);
+    const id = String(answer.json.import_id);
+    expect(answer.headers.location).toBe(`${IMPORTS}/${id}`);
+    expect(gatesOf(answer.json).map((gate) => gate.gate)).toEqual(GATES);
+    expect(gatesOf(answer.json).filter((gate) => gate.result !== 'pass')).toEqual([]);
+    expect(answer.json).toMatchObject({
+      status: 'validated',
+      source_provider: 'provider-source',
+      source_tenant_id: tenant,
+      source_chain_id: `ecs:tenant:${tenant}`,
+      source_head_sequence: expect.any(Number),
+      source_head_hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\//),
+    });
+    const report = await rest(target, target.adminToken, 'GET', `${IMPORTS}/${id}`);
+    expect(report.status).toBe(200);
+    expect(report.json).toEqual(answer.json);
+    expect(await keptOf(target, id)).toEqual([`${id}.json`, `${id}.tar.gz`]);
+
+    const event = (await importEvents(target)).find((candidate) => candidate.details.import_id === id)!;
+    expect(event).toMatchObject({
+      eventType: 'migration.import.validate',
+      outcome: 'accepted',
+      evidencePointer: answer.json.evidence_pointer,
+      authoritySnapshotId: expect.stringMatching(/^authsnap:/),
+      policySnapshotId: expect.stringMatching(/^polsnap:/),
+      details: {
+        source_tenant_id: tenant,
+        source_chain_id: `ecs:tenant:${tenant}`,
+        source_head_sequence: answer.json.source_head_sequence,
+        source_head_hash: answer.json.source_head_hash,
+        failed_gates: [],
+      },
+    });
+    // Validation materialises nothing: the tenant does not exist on the target yet.
+    const tenants = await target.gql<{ tenant: unknown }>(`query($id: ID!) { tenant(id: $id) { id } }`, { id: tenant });
+    expect(tenants.data?.tenant ?? null).toBeNull();
+  });
+
+  it('refuses a package with one byte changed at the integrity gate, and one checked against another deployment’s keys at the signature gate', async () => {
+    const files = await readTarGz(packageFile, DEFAULT_LIMITS);
+    const dir = path.join(temp.path, 'tampered');
+    for (const [name, bytes] of files) {
+      await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+      const copy = Buffer.from(bytes);
+      if (name.startsWith('objects/')) copy[0]! ^= 0x01;
+      await writeFile(path.join(dir, name), copy);
+    }
+    const tampered = path.join(temp.path, 'tampered.tar.gz');
+    await packDirectory(dir, createWriteStream(tampered));
+
+    const broken = await upload(target, tampered, jwksOf(source));
+    expect(broken.status).toBe(200);
+    expect(broken.json.status).toBe('refused');
+    expect(failedGates(broken.json)).toEqual(['integrity']);
+    expect(gatesOf(broken.json).find((gate) => gate.gate === 'integrity')!.reason).toMatch(/^integrity: objects\/.* hashes to/);
+    const brokenId = String(broken.json.import_id);
+    expect(await keptOf(target, brokenId)).toEqual([`${brokenId}.json`]);
+
+    const stranger = await upload(target, packageFile, jwksOf(target));
+    expect(stranger.status).toBe(200);
+    expect(failedGates(stranger.json)).toEqual(expect.arrayContaining(['signature']));
+    expect(failedGates(stranger.json)).not.toContain('integrity');
+    expect(gatesOf(stranger.json)[0]!.reason).toMatch(/no key .* in the JWKS/);
+
+    const events = await importEvents(target);
+    for (const [answer, gate] of [
+      [broken, 'integrity'],
+      [stranger, 'signature'],
+    ] as const) {
+      const event = events.find((candidate) => candidate.details.import_id === answer.json.import_id)!;
+      expect(event).toMatchObject({
+        eventType: 'migration.import.validate',
+        outcome: 'refused',
+        evidencePointer: answer.json.evidence_pointer,
+        refusalReasonClass: 'evidence_precondition_failed',
+        refusalReasonCode: `${gate}_gate_failed`,
+        details: { source_tenant_id: tenant, source_chain_id: `ecs:tenant:${tenant}` },
+      });
+      expect((event.details.failed_gates as Gate[]).map((failed) => failed.gate)).toContain(gate);
+    }
+  });
+
+  it('refuses a DE tenant on a deployment serving only FR at the jurisdiction gate, and a tenant whose ids exist at the id-clash gate', async () => {
+    const de = await upload(source, packageFile, jwksOf(source));
+    expect(de.status).toBe(200);
+    expect(failedGates(de.json)).toEqual(['jurisdiction', 'id_clash']);
+    expect(gatesOf(de.json).find((gate) => gate.gate === 'jurisdiction')!.reason).toContain(
+      'bound to DE, which this deployment does not serve (FR)',
+    );
+
+    const fr = await upload(source, frPackageFile, jwksOf(source));
+    expect(fr.status).toBe(200);
+    expect(failedGates(fr.json)).toEqual(['id_clash']);
+    expect(gatesOf(fr.json).find((gate) => gate.gate === 'id_clash')!.reason).toContain(`tenant ${frTenant} exists`);
+
+    const events = await importEvents(source);
+    expect(events.find((event) => event.details.import_id === de.json.import_id)).toMatchObject({
+      outcome: 'refused',
+      refusalReasonClass: 'jurisdiction_denied',
+      refusalReasonCode: 'jurisdiction_gate_failed',
+    });
+    expect(events.find((event) => event.details.import_id === fr.json.import_id)).toMatchObject({
+      outcome: 'refused',
+      refusalReasonCode: 'id_clash_gate_failed',
+      details: { source_tenant_id: frTenant },
+    });
+    expect(existsSync(path.join(source.dataDir, 'migration-imports', `${String(fr.json.import_id)}.tar.gz`))).toBe(false);
+  });
+
+  it('only a platform administrator may import: others get 403 with evidence; a request without the source’s keys is 400 with evidence', async () => {
+    const tenantAdmin = await target.token('tenant-admin', tenant);
+    const forbidden = await upload(target, packageFile, jwksOf(source), tenantAdmin);
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.json).toMatchObject({
+      code: 'ECS_FORBIDDEN',
+      message: expect.any(String),
+      evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\//),
+    });
+    const missing = await upload(target, packageFile, undefined);
+    expect(missing.status).toBe(400);
+    expect(missing.json).toMatchObject({ code: 'ECS_VALIDATION_FAILED', evidence_pointer: expect.any(String) });
+    const json = await rest(target, target.adminToken, 'POST', `${IMPORTS}?source_jwks_url=${encodeURIComponent(jwksOf(source))}`, {});
+    expect(json.status).toBe(415);
+    expect(json.json).toMatchObject({ code: 'ECS_UNSUPPORTED_MEDIA_TYPE', evidence_pointer: expect.any(String) });
+    expect((await rest(target, tenantAdmin, 'GET', `${IMPORTS}/mim-00000000-0000-0000-0000-000000000000`)).status).toBe(403);
+    expect((await rest(target, target.adminToken, 'GET', `${IMPORTS}/mim-00000000-0000-0000-0000-000000000000`)).json).toMatchObject({
+      code: 'ECS_NOT_FOUND',
+    });
+
+    const refusals = (await importEvents(target)).filter((event) => event.eventType === 'migration.import.refuse');
+    expect(refusals.map((event) => [event.refusalReasonCode, event.evidencePointer])).toEqual(
+      expect.arrayContaining([
+        ['role_not_permitted', forbidden.json.evidence_pointer],
+        ['source_jwks_url_invalid', missing.json.evidence_pointer],
+        ['package_media_type', json.json.evidence_pointer],
+      ]),
+    );
+    const openApi = (await (await fetch(`${target.url}/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    for (const documented of [IMPORTS, `${IMPORTS}/{id}`]) expect(openApi.paths).toHaveProperty([documented]);
+  });
+});
