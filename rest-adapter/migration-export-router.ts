@@ -1,12 +1,11 @@
 import { pipeline } from 'node:stream/promises';
 import express from 'express';
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import { z } from 'zod';
-import type { AuthenticatedLocals } from '../gateway/authenticate';
 import { EcsError, ErrorCode } from '../lib/errors';
-import { sendError } from '../lib/http/error-body';
-import type { MigrationExports, MigrationRequestContext } from '../lib/migration/export-jobs';
-import { toEcsError, validationError } from './rest-router';
+import type { MigrationExports } from '../lib/migration/export-jobs';
+import { validationError } from './rest-router';
+import { finishMigrationRouter, handleAsync, migrationContextOf } from './migration-routes-common';
 
 export interface MigrationExportRouterOptions {
   authenticate: RequestHandler;
@@ -27,23 +26,11 @@ const RequestBody = z
 
 const ID = /^mex-[0-9a-f-]{36}$/;
 
-const contextOf = (res: Response): MigrationRequestContext => {
-  const locals = res.locals as AuthenticatedLocals;
-  return { caller: locals.caller, correlationId: locals.requestId };
-};
-
 const idOf = (req: Request): string => {
   const id = String(req.params.id);
   if (!ID.test(id)) throw new EcsError(ErrorCode.NotFound, 'no such migration export');
   return id;
 };
-
-/** Runs an async handler; anything thrown leaves through the REST error mapper. */
-const handle =
-  (work: (req: Request, res: Response) => Promise<void>): RequestHandler =>
-  (req, res, next) => {
-    work(req, res).catch(next);
-  };
 
 /**
  * Tenant export packages (docs/migration.md): `POST /v1/migrations/exports` (202 and a
@@ -60,25 +47,28 @@ export function createMigrationExportRouter(options: MigrationExportRouterOption
       next(new EcsError(ErrorCode.UnsupportedMediaType, 'request body must be application/json'));
     },
     express.json({ limit: '16kb', strict: true }),
-    handle(async (req, res) => {
+    handleAsync(async (req, res) => {
       const parsed = RequestBody.safeParse(req.body);
       if (!parsed.success) throw validationError(parsed.error, 'body');
-      const status = await options.exports.request(contextOf(res), { tenantId: parsed.data.tenant_id, scenario: parsed.data.scenario });
+      const status = await options.exports.request(migrationContextOf(res), {
+        tenantId: parsed.data.tenant_id,
+        scenario: parsed.data.scenario,
+      });
       res.status(202).location(`${MIGRATION_EXPORTS_MOUNT}/${status.id}`).json(status);
     }),
   );
   router.get(
     '/:id',
     options.authenticate,
-    handle(async (req, res) => {
-      res.json(await options.exports.status(contextOf(res), idOf(req)));
+    handleAsync(async (req, res) => {
+      res.json(await options.exports.status(migrationContextOf(res), idOf(req)));
     }),
   );
   router.get(
     '/:id/package',
     options.authenticateExpensive,
-    handle(async (req, res) => {
-      const { status, stream } = await options.exports.openPackage(contextOf(res), idOf(req));
+    handleAsync(async (req, res) => {
+      const { status, stream } = await options.exports.openPackage(migrationContextOf(res), idOf(req));
       res.status(200);
       res.setHeader('content-type', 'application/gzip');
       res.setHeader('content-disposition', `attachment; filename="${status.id}.tar.gz"`);
@@ -89,17 +79,5 @@ export function createMigrationExportRouter(options: MigrationExportRouterOption
       await pipeline(stream, res);
     }),
   );
-  router.use(options.authenticate, (req: Request, res: Response) =>
-    sendError(res, new EcsError(ErrorCode.NotFound, `no route for ${req.method} ${req.originalUrl.split('?')[0]!}`)),
-  );
-  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const mapped = toEcsError(error);
-    if (!mapped) (res.locals as Partial<AuthenticatedLocals>).log?.error({ err: error }, 'migration export request failed');
-    sendError(res, mapped ?? new EcsError(ErrorCode.Internal, 'internal error'));
-  });
-  return router;
+  return finishMigrationRouter(router, options.authenticate, 'migration export');
 }

@@ -1,3 +1,5 @@
+import { IMPORT_GATES } from '../lib/migration/import-report';
+
 type JsonObject = Record<string, unknown>;
 
 const error = { $ref: '#/components/responses/ErrorResponse' };
@@ -25,16 +27,7 @@ const ImportReport = {
         properties: {
           gate: {
             type: 'string',
-            enum: [
-              'signature',
-              'integrity',
-              'evidence_bundle',
-              'jurisdiction',
-              'classification',
-              'policy_baseline',
-              'authority_binding',
-              'id_clash',
-            ],
+            enum: [...IMPORT_GATES],
           },
           result: { type: 'string', enum: ['pass', 'fail'] },
           reason: { type: 'string' },

@@ -1,12 +1,9 @@
 import express from 'express';
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
-import type { AuthenticatedLocals } from '../gateway/authenticate';
-import { EcsError, ErrorCode } from '../lib/errors';
-import { sendError } from '../lib/http/error-body';
-import type { MigrationRequestContext } from '../lib/migration/export-jobs';
+import { ErrorCode } from '../lib/errors';
 import type { MigrationImports } from '../lib/migration/import-report';
-import { toEcsError } from './rest-router';
+import { finishMigrationRouter, handleAsync, migrationContextOf } from './migration-routes-common';
 
 export interface MigrationImportRouterOptions {
   authenticate: RequestHandler;
@@ -31,17 +28,6 @@ const Query = z
   })
   .strict();
 
-const contextOf = (res: Response): MigrationRequestContext => {
-  const locals = res.locals as AuthenticatedLocals;
-  return { caller: locals.caller, correlationId: locals.requestId };
-};
-
-const handle =
-  (work: (req: Request, res: Response) => Promise<void>): RequestHandler =>
-  (req, res, next) => {
-    work(req, res).catch(next);
-  };
-
 /**
  * Tenant import validation (docs/migration.md): `POST /v1/migrations/imports?source_jwks_url=...`
  * with the package as the body (streamed to a file, never held), answered with the report
@@ -54,8 +40,8 @@ export function createMigrationImportRouter(options: MigrationImportRouterOption
   router.post(
     '/',
     options.authenticateExpensive,
-    handle(async (req, res) => {
-      const context = contextOf(res);
+    handleAsync(async (req, res) => {
+      const context = migrationContextOf(res);
       await options.imports.authorize(context);
       const type = req.is(PACKAGE_TYPES);
       if (!type)
@@ -86,21 +72,9 @@ export function createMigrationImportRouter(options: MigrationImportRouterOption
   router.get(
     '/:id',
     options.authenticate,
-    handle(async (req, res) => {
-      res.json(await options.imports.report(contextOf(res), String(req.params.id)));
+    handleAsync(async (req, res) => {
+      res.json(await options.imports.report(migrationContextOf(res), String(req.params.id)));
     }),
   );
-  router.use(options.authenticate, (req: Request, res: Response) =>
-    sendError(res, new EcsError(ErrorCode.NotFound, `no route for ${req.method} ${req.originalUrl.split('?')[0]!}`)),
-  );
-  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const mapped = toEcsError(error);
-    if (!mapped) (res.locals as Partial<AuthenticatedLocals>).log?.error({ err: error }, 'migration import request failed');
-    sendError(res, mapped ?? new EcsError(ErrorCode.Internal, 'internal error'));
-  });
-  return router;
+  return finishMigrationRouter(router, options.authenticate, 'migration import');
 }

@@ -101,6 +101,14 @@ export async function createBucket({
   }
 }
 
+/** A governed change of one bucket of `tenantId`, with the evidence context of its event. */
+export interface BucketChange {
+  db: Database;
+  name: string;
+  tenantId: string;
+  evidence: StorageEvidence;
+}
+
 /** What a bucket still holds; deleting it waits until both are zero. */
 export interface BucketContents {
   /** Versions of objects, delete markers included. */
@@ -132,12 +140,7 @@ export async function deleteEmptyBucket({
   name,
   tenantId,
   evidence,
-}: {
-  db: Database;
-  name: string;
-  tenantId: string;
-  evidence: StorageEvidence;
-}): Promise<{ bucket: Bucket; event: EvidenceEvent } | null> {
+}: BucketChange): Promise<{ bucket: Bucket; event: EvidenceEvent } | null> {
   return evidenceTransaction(db, tenantId, async (tx) => {
     const locked = await tx.$queryRaw<Array<{ name: string }>>`
       SELECT name FROM data_buckets WHERE name = ${name} AND tenant_id = ${tenantId} FOR UPDATE`;
@@ -170,12 +173,7 @@ export async function enableVersioning({
   name,
   tenantId,
   evidence,
-}: {
-  db: Database;
-  name: string;
-  tenantId: string;
-  evidence: StorageEvidence;
-}): Promise<{ bucket: Bucket; event: EvidenceEvent | null } | null> {
+}: BucketChange): Promise<{ bucket: Bucket; event: EvidenceEvent | null } | null> {
   return evidenceTransaction(db, tenantId, async (tx) => {
     const locked = await tx.$queryRaw<Array<{ versioning: boolean }>>`
       SELECT versioning FROM data_buckets WHERE name = ${name} AND tenant_id = ${tenantId} FOR UPDATE`;
