@@ -16,7 +16,7 @@ import { xmlDocument } from './s3-xml';
 /** An S3 operation on an object, dispatched by the router. */
 export type S3ObjectOperation = (options: PlaneStreamOptions, req: Request, res: Response, target: S3ObjectTarget) => Promise<void>;
 
-interface PlanePart {
+export interface PlanePart {
   part_number: number;
   /** The part's SHA-256. */
   etag: string;
@@ -26,7 +26,7 @@ interface PlanePart {
 }
 
 /** The ETag S3 clients know a part by (unquoted). */
-function partEtag(part: PlanePart): string {
+export function partEtag(part: PlanePart): string {
   return part.s3_etag ?? part.etag;
 }
 
@@ -55,7 +55,8 @@ function queryText(req: Request, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function uploadIdOf(req: Request): string {
+/** `uploadId` of the query; `NoSuchUpload` when absent or longer than any id. */
+export function uploadIdOf(req: Request): string {
   const id = queryText(req, 'uploadId');
   if (!id || id.length > 64) throw noSuchUpload();
   return id;
@@ -67,6 +68,11 @@ function boundedNumber(req: Request, name: string, fallback: number, min: number
   const value = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
   if (!(value >= min && value <= max)) throw new S3Error('InvalidArgument', `${name} must be an integer between ${min} and ${max}`);
   return value;
+}
+
+/** `partNumber` of the query: 1..10,000 (`InvalidArgument` otherwise). */
+export function partNumberOf(req: Request): number {
+  return boundedNumber(req, 'partNumber', 0, 1, MAX_PART_NUMBER);
 }
 
 /** A refused plane answer in S3's terms: a closed or unknown upload is `NoSuchUpload`. */
@@ -112,7 +118,7 @@ export async function createMultipartUpload(
 /** UploadPart: the bytes streamed to the data plane as PutObject streams them, in any payload mode it takes. */
 export async function uploadPart(options: PlaneStreamOptions, req: Request, res: Response, target: S3ObjectTarget): Promise<void> {
   const { s3 } = res.locals as S3Locals;
-  const partNumber = boundedNumber(req, 'partNumber', 0, 1, MAX_PART_NUMBER);
+  const partNumber = partNumberOf(req);
   const uploadId = uploadIdOf(req);
   const contentMd5 = contentMd5Of(req);
   const upload = uploadBody(req, s3);

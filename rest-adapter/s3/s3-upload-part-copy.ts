@@ -6,26 +6,11 @@ import { ByteRangeFilter } from './byte-range';
 import type { ByteRangeBounds } from './byte-range';
 import { assertCopySourceConditions } from './copy-source-conditions';
 import { parseCopySource } from './s3-copy-object';
-import { refuseUploadFromPlane } from './s3-multipart-operations';
+import { type PlanePart, partEtag, partNumberOf, refuseUploadFromPlane, uploadIdOf } from './s3-multipart-operations';
 import { type S3ObjectTarget, planePath, refuseFromPlane } from './s3-object-operations';
 import { type PlaneAnswer, dataPlaneRequest } from './s3-plane-request';
 import { s3EtagOf } from './s3-upload-body';
 import { xmlDocument } from './s3-xml';
-
-const MAX_PART_NUMBER = 10_000;
-
-interface PlanePart {
-  part_number: number;
-  etag: string;
-  /** The part's MD5, S3's part ETag. */
-  s3_etag?: string | null;
-  size: number;
-}
-
-function queryText(req: Request, name: string): string | undefined {
-  const value = req.query[name];
-  return typeof value === 'string' ? value : undefined;
-}
 
 /** `x-amz-copy-source-range: bytes=first-last` against the source's size; S3 takes no other form. */
 export function copySourceRange(header: string | undefined, size: number): ByteRangeBounds | undefined {
@@ -64,17 +49,8 @@ function partBody(source: PlaneAnswer, range: ByteRangeBounds | undefined): Read
  * streamed into the upload as that part, which the data plane stores and hashes as any part.
  */
 export async function uploadPartCopy(options: PlaneStreamOptions, req: Request, res: Response, target: S3ObjectTarget): Promise<void> {
-  const partText = queryText(req, 'partNumber') ?? '';
-  const partNumber = /^\d{1,5}$/.test(partText) ? Number(partText) : Number.NaN;
-  if (!(partNumber >= 1 && partNumber <= MAX_PART_NUMBER))
-    throw new S3Error('InvalidArgument', `partNumber must be an integer between 1 and ${MAX_PART_NUMBER}`);
-  const uploadId = queryText(req, 'uploadId') ?? '';
-  if (uploadId === '' || uploadId.length > 64) {
-    throw new S3Error(
-      'NoSuchUpload',
-      'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
-    );
-  }
+  const partNumber = partNumberOf(req);
+  const uploadId = uploadIdOf(req);
   const source = parseCopySource(String(req.headers['x-amz-copy-source']));
   const read = await dataPlaneRequest(options, res, { path: planePath(source), method: 'GET', headers: {} });
   if (read.statusCode >= 300) return refuseFromPlane(res, read, source);
@@ -107,7 +83,7 @@ export async function uploadPartCopy(options: PlaneStreamOptions, req: Request, 
   if (answer.statusCode >= 300) return refuseUploadFromPlane(res, answer, { ...target, versionId: undefined });
   const stored = (await answer.body.json()) as PlanePart;
   res.status(200).setHeader('content-type', 'application/xml');
-  res.end(xmlDocument('CopyPartResult', { LastModified: new Date().toISOString(), ETag: `"${stored.s3_etag ?? stored.etag}"` }));
+  res.end(xmlDocument('CopyPartResult', { LastModified: new Date().toISOString(), ETag: `"${partEtag(stored)}"` }));
 }
 
 function headerText(req: Request, name: string): string | undefined {
