@@ -7,7 +7,8 @@ import { migrationExportPaths } from './migration-export-openapi';
 import { migrationImportPaths } from './migration-import-openapi';
 import { storageObjectPaths } from './storage-openapi';
 
-const COMMON_ERRORS = [401, 403, 429, 500];
+// 400: the input boundary refuses a malformed path or query (control characters, bad encoding) on every route.
+const COMMON_ERRORS = [400, 401, 403, 429, 500];
 const BODY_ERRORS = [400, 408, 413, 415];
 
 type JsonObject = Record<string, unknown>;
