@@ -188,7 +188,30 @@ describe('generated requests from the OpenAPI skeleton', () => {
         if (answer.status === 201) expect((answer.body as Json).id).toBe(id);
         else expect(await tenantSnapshot(id)).toBe(before);
       }),
-      { numRuns: RUNS },
+      {
+        numRuns: RUNS,
+        // One body that is created and one that clashes with an existing tenant, on every run.
+        examples: [
+          [
+            {
+              id: uniqueId(),
+              jurisdiction: 'DE',
+              classification_ceiling: 'internal',
+              policy_baseline: 'ecs-baseline-v1',
+              authority_binding: 'auth-dev-001',
+            },
+          ],
+          [
+            {
+              id: tenant,
+              jurisdiction: 'DE',
+              classification_ceiling: 'internal',
+              policy_baseline: 'ecs-baseline-v1',
+              authority_binding: 'auth-dev-001',
+            },
+          ],
+        ],
+      },
     );
     // The generated bodies reach both sides of the business rules.
     expect(statuses.some((status) => status === 201) && statuses.some((status) => status >= 400)).toBe(true);
@@ -250,7 +273,15 @@ describe('generated requests from the OpenAPI skeleton', () => {
           expect(await workloadRows()).toBe(rows);
         }
       }),
-      { numRuns: RUNS },
+      {
+        numRuns: RUNS,
+        // Both sides of the business rules on every run, whatever the random draws give: one body that is
+        // admitted and one for another tenant, which the tenant administrator may not create.
+        examples: [
+          [{ id: uniqueId(), tenant_id: tenant, envelope_type: 'container', image_ref: PINNED_IMAGE }],
+          [{ id: uniqueId(), tenant_id: 'someone-else', envelope_type: 'container', image_ref: PINNED_IMAGE }],
+        ],
+      },
     );
     expect(statuses.some((status) => status === 201) && statuses.some((status) => status === 403)).toBe(true);
   });
