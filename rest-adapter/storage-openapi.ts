@@ -41,7 +41,8 @@ const jsonBody = (properties: JsonObject, required: string[]): JsonObject => ({
   content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties, required } } },
 });
 const written = {
-  description: 'Stored: bucket, key, version_id, etag, size, integrity, retention_until, origin, evidence_pointer',
+  description:
+    "Stored: bucket, key, version_id, etag (SHA-256), s3_etag (S3 ETag: MD5, or for a multipart object the MD5 of the parts' MD5s with -N), size, integrity, retention_until, origin, evidence_pointer",
   content: { 'application/json': { schema: { type: 'object' } } },
 };
 const json = (description: string): JsonObject => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
@@ -56,15 +57,23 @@ export function storageObjectPaths(): Record<string, Record<string, JsonObject>>
     '/v1/storage/{bucket}/objects': {
       get: {
         operationId: 'listObjects',
-        summary: 'List current objects in key order',
+        summary:
+          "List current objects in key order; ?uploads lists open multipart uploads; ?versions lists every version of the bucket's keys",
         tags,
         parameters: [
           path[0],
           query('prefix', 'key prefix'),
-          query('cursor', 'next_cursor of the previous page'),
-          query('limit', '1..1000, default 100', { type: 'integer', minimum: 1, maximum: 1000 }),
+          query('cursor', 'next_cursor of the previous page (current objects)'),
+          query('start_after', 'current objects: begin after this key (instead of cursor)'),
+          query('limit', '1..1000, default 100 (current objects, versions)', { type: 'integer', minimum: 1, maximum: 1000 }),
+          query('uploads', 'list open multipart uploads'),
+          query('upload_id_marker', 'uploads: continue after this upload of key_marker'),
+          query('max_uploads', 'uploads: page size', { type: 'integer', minimum: 1, maximum: 1000 }),
+          query('versions', 'list every version (and delete marker), newest first per key'),
+          query('key_marker', 'uploads, versions: continue from this key'),
+          query('version_id_marker', 'versions: continue after this version of key_marker'),
         ],
-        responses: { '200': json('items and next_cursor'), ...errors(400, 403, 404) },
+        responses: { '200': json('items and next_cursor; uploads or versions with their next markers'), ...errors(400, 403, 404) },
       },
     },
     '/v1/storage/{bucket}/objects/{key}': {
@@ -83,7 +92,10 @@ export function storageObjectPaths(): Record<string, Record<string, JsonObject>>
           header('x-eosc-copy-source-version-id', 'version of the copy source', false),
           query('legal_hold', 'legal hold operation; body {"status":"ON"|"OFF","reason"?}'),
           query('retention', 'retention change; body {"retention_ttl", "bypass_governance"?}'),
-          query('upload_id', 'multipart upload id (with part_number)'),
+          query(
+            'upload_id',
+            "multipart upload id (with part_number); x-eosc-integrity is then the part's SHA-256, required when the upload was started without the object's",
+          ),
           query('part_number', '1..10000', { type: 'integer', minimum: 1, maximum: 10000 }),
           query('version_id', 'version for legal_hold / retention'),
         ],
@@ -127,7 +139,8 @@ export function storageObjectPaths(): Record<string, Record<string, JsonObject>>
       },
       post: {
         operationId: 'multipartUpload',
-        summary: '?uploads starts a multipart upload (governance headers required); ?upload_id completes it',
+        summary:
+          '?uploads starts a multipart upload (governance headers required; without x-eosc-integrity each part declares its own SHA-256); ?upload_id completes it',
         tags,
         parameters: [
           ...path,

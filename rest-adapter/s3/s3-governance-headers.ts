@@ -25,14 +25,22 @@ export function governanceHeadersOf(headers: IncomingHttpHeaders, payload: Paylo
     const value = single(headers[name]) ?? single(headers[`${USER_METADATA}${name.slice(2)}`]);
     if (value !== undefined) out[name] = value;
   }
-  if (out[GOVERNANCE_HEADERS.integrity] === undefined) {
-    const integrity = vouchedSha256(headers, payload);
-    if (integrity) out[GOVERNANCE_HEADERS.integrity] = `sha256:${integrity}`;
-    else if (payload.kind === 'streaming-unsigned' && declaredTrailers(headers).includes('x-amz-checksum-sha256')) {
-      out[INTEGRITY_FROM_TRAILER_HEADER] = 'sha256';
-    }
+  return out[GOVERNANCE_HEADERS.integrity] === undefined ? { ...out, ...vouchedIntegrityHeaders(headers, payload) } : out;
+}
+
+/**
+ * The data plane's headers for the SHA-256 a request body vouches for: `x-eosc-integrity` from
+ * the signed `x-amz-content-sha256` or an `x-amz-checksum-sha256` header, or, for an unsigned
+ * `aws-chunked` body with that trailer, the gateway-only INTEGRITY_FROM_TRAILER_HEADER (the
+ * decoder checks the trailer before the body ends). None when the body vouches for nothing.
+ */
+export function vouchedIntegrityHeaders(headers: IncomingHttpHeaders, payload: PayloadMode): Record<string, string> {
+  const integrity = vouchedSha256(headers, payload);
+  if (integrity) return { [GOVERNANCE_HEADERS.integrity]: `sha256:${integrity}` };
+  if (payload.kind === 'streaming-unsigned' && declaredTrailers(headers).includes('x-amz-checksum-sha256')) {
+    return { [INTEGRITY_FROM_TRAILER_HEADER]: 'sha256' };
   }
-  return out;
+  return {};
 }
 
 function vouchedSha256(headers: IncomingHttpHeaders, payload: PayloadMode): string | undefined {

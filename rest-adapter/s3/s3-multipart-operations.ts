@@ -7,7 +7,7 @@ import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
 import { readCompletionParts, type ListedPart } from './s3-complete-multipart-body';
 import { EVIDENCE_POINTER_HEADER, fromEcsCode, sendS3Error } from './s3-error-document';
-import { governanceHeadersOf } from './s3-governance-headers';
+import { governanceHeadersOf, vouchedIntegrityHeaders } from './s3-governance-headers';
 import type { S3ObjectTarget } from './s3-object-operations';
 import { type PlaneAnswer, dataPlaneRequest, planeError } from './s3-plane-request';
 import { contentMd5Of, isContentMd5Mismatch, uploadBody } from './s3-upload-body';
@@ -97,8 +97,10 @@ function initiationHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 /**
  * CreateMultipartUpload: the governance headers (or their user-metadata names) as PutObject
  * takes them, checked now by the data plane. The integrity (`x-eosc-integrity` or
- * `x-amz-meta-eosc-integrity`) must be declared: it is the SHA-256 of the whole object,
- * checked on completion, which nothing in the initiating request itself can vouch for.
+ * `x-amz-meta-eosc-integrity`), when declared, is the SHA-256 of the whole object, checked on
+ * completion (nothing in the initiating request itself can vouch for it). Without it, every
+ * part must vouch for its own bytes (a signed payload, or an `x-amz-checksum-sha256` header or
+ * trailer), and the object's integrity is the SHA-256 of the parts assembled.
  */
 export async function createMultipartUpload(
   options: PlaneStreamOptions,
@@ -122,7 +124,11 @@ export async function uploadPart(options: PlaneStreamOptions, req: Request, res:
   const uploadId = uploadIdOf(req);
   const contentMd5 = contentMd5Of(req);
   const upload = uploadBody(req, s3);
-  const headers: Record<string, string> = { 'content-type': 'application/octet-stream', ...contentMd5 };
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    ...contentMd5,
+    ...vouchedIntegrityHeaders(req.headers, s3.payload),
+  };
   if (upload.contentLength !== undefined) headers['content-length'] = upload.contentLength;
   let answer: PlaneAnswer;
   try {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
+import { GOVERNANCE_HEADERS } from '../../lib/domain/governance-headers';
 import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
 import { ByteRangeFilter } from './byte-range';
@@ -56,6 +57,7 @@ export async function uploadPartCopy(options: PlaneStreamOptions, req: Request, 
   if (read.statusCode >= 300) return refuseFromPlane(res, read, source);
   let body: Readable;
   let length: number;
+  let vouched: Record<string, string> = {};
   try {
     const etag = s3EtagOf(read.headers);
     const lastModified = read.headers['last-modified'];
@@ -64,6 +66,10 @@ export async function uploadPartCopy(options: PlaneStreamOptions, req: Request, 
     const range = copySourceRange(headerText(req, 'x-amz-copy-source-range'), size);
     body = partBody(read, range);
     length = range ? range.end - range.start + 1 : size;
+    // A whole source's recorded integrity is the part's; a range has none (an upload started
+    // without the object's integrity refuses such a part).
+    const integrity = read.headers[GOVERNANCE_HEADERS.integrity];
+    if (!range && typeof integrity === 'string') vouched = { [GOVERNANCE_HEADERS.integrity]: integrity };
   } catch (error) {
     read.body.on('error', () => undefined).destroy();
     throw error;
@@ -74,7 +80,7 @@ export async function uploadPartCopy(options: PlaneStreamOptions, req: Request, 
     answer = await dataPlaneRequest(options, res, {
       path: `${planePath({ ...target, versionId: undefined })}?${query}`,
       method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(length) },
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(length), ...vouched },
       body,
     });
   } finally {

@@ -122,6 +122,27 @@ describeWithCli('S3 wire protocol with the aws CLI', () => {
     expect((await aws('s3', 'ls', `s3://${bucket}/scratch/`)).stdout).not.toContain('report.txt');
   });
 
+  it('copies a file above the multipart threshold with no integrity declared: each signed part vouches for its bytes', async () => {
+    const source = path.join(dir, 'large.bin');
+    const bytes = randomBytes(9 * 1024 * 1024);
+    await writeFile(source, bytes);
+    const key = 'reports/large.bin';
+    await ok('s3', 'cp', source, `s3://${bucket}/${key}`, '--metadata', METADATA);
+    const head = JSON.parse((await ok('s3api', 'head-object', '--bucket', bucket, '--key', key)).stdout) as {
+      ETag: string;
+      Metadata: Record<string, string>;
+    };
+    // The CLI's 8 MiB threshold and part size: two parts, and S3's multipart ETag.
+    expect(head.ETag).toMatch(/^"[0-9a-f]{32}-2"$/);
+    expect(head.Metadata['eosc-integrity']).toBe(`sha256:${sha256Hex(bytes)}`);
+    expect((await puts(key)).map((event) => [event.outcome, event.details.origin, event.details.integrity_source])).toEqual([
+      ['accepted', 'multipart', 'the SHA-256 declared by each part'],
+    ]);
+    const target = path.join(dir, 'large-back.bin');
+    await ok('s3', 'cp', `s3://${bucket}/${key}`, target);
+    expect(sha256Hex(await readFile(target))).toBe(sha256Hex(bytes));
+  });
+
   it('syncs a tree up with --metadata and down again, then uploads only the file that changed, each put in the chain', async () => {
     const source = path.join(dir, 'sync-up');
     const files: Record<string, Buffer> = {

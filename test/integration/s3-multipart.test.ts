@@ -6,7 +6,6 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListMultipartUploadsCommand,
   ListPartsCommand,
   type S3Client,
   UploadPartCommand,
@@ -209,13 +208,44 @@ describe('S3 multipart uploads with the AWS SDK', () => {
     expect(abort?.details).toMatchObject({ object_key: key, parts: 1 });
   });
 
-  it('refuses an upload without declared integrity, and opens none', async () => {
-    const missing = await s3Refusal(
-      s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'undeclared.bin', Metadata: GOVERNANCE })),
+  it("without a declared integrity, takes the parts whose payload the signature covers and refuses an unsigned one; the object's integrity is the parts' SHA-256", async () => {
+    const parts = [randomBytes(PART_SIZE), randomBytes(1000)];
+    const whole = Buffer.concat(parts);
+    const key = 'undeclared.bin';
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, Metadata: GOVERNANCE }));
+    // An UNSIGNED-PAYLOAD part vouches for nothing: refused with evidence before its bytes are stored.
+    const unsigned = new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: parts[0] });
+    unsigned.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        return next(args);
+      },
+      { step: 'build' },
     );
-    expect([missing.name, missing.$metadata.httpStatusCode]).toEqual(['EOSC_MISSING_INTEGRITY', 400]);
-    expect(missing.$response?.headers['x-eosc-evidence-pointer']).toMatch(/^eosc:\/\/evidence\//);
-    const listing = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'undeclared' }));
-    expect(listing.Uploads ?? []).toEqual([]);
-  });
+    const refused = await s3Refusal(s3.send(unsigned));
+    expect([refused.name, refused.$metadata.httpStatusCode]).toEqual(['EOSC_MISSING_INTEGRITY', 400]);
+    expect(refused.$response?.headers['x-eosc-evidence-pointer']).toMatch(/^eosc:\/\/evidence\//);
+    expect((await s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId }))).Parts ?? []).toEqual([]);
+
+    const etags: string[] = [];
+    for (const [index, bytes] of parts.entries()) {
+      const uploaded = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: bytes }));
+      etags.push(uploaded.ETag!);
+    }
+    expect(payloadModes.at(-1)).toBe(sha256(parts[1]!));
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
+      }),
+    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    expect(head.Metadata?.['eosc-integrity']).toBe(`sha256:${sha256(whole)}`);
+    const put = (await events()).find(
+      (event) => event.eventType === 'object.put' && event.outcome === 'accepted' && event.details.object_key === key,
+    );
+    expect(put?.details).toMatchObject({ integrity: `sha256:${sha256(whole)}`, integrity_source: 'the SHA-256 declared by each part' });
+  }, 30_000);
 });

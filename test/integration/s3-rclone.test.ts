@@ -128,7 +128,7 @@ describeWithRclone('S3 wire protocol with rclone', () => {
     expect(changed.stderr).toContain('1 differences found');
   });
 
-  it('refuses `rclone copy` of a tree: rclone sends UNSIGNED-PAYLOAD and only Content-MD5, no SHA-256', async () => {
+  it('refuses `rclone copy` of a tree with the default upload cutoff: a single PUT sends UNSIGNED-PAYLOAD and only Content-MD5, no SHA-256', async () => {
     const refused = await rclone('copy', '--dump', 'headers', source, `ecs:${bucket}/copied`, ...headerFlags(GOVERNANCE));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('EOSC_MISSING_INTEGRITY: x-eosc-integrity is required');
@@ -140,6 +140,37 @@ describeWithRclone('S3 wire protocol with rclone', () => {
     expect(upload).not.toMatch(/x-amz-checksum-|X-Amz-Meta-Eosc-Integrity/i);
     expect((await puts('copied/top.txt')).map((event) => [event.outcome, event.details.header])).toEqual([['refused', 'x-eosc-integrity']]);
     expect((await rclone('lsf', `ecs:${bucket}/copied`)).stdout).toBe('');
+  });
+
+  it('copies a tree with `--s3-upload-cutoff 0`: each file goes up in parts whose signed payload hashes vouch for the bytes; check and copy back', async () => {
+    const copied = await ok(
+      'copy',
+      '--dump',
+      'headers',
+      '--s3-upload-cutoff',
+      '0',
+      source,
+      `ecs:${bucket}/parts`,
+      ...headerFlags(GOVERNANCE),
+    );
+    // The dumped part uploads: signed with the SHA-256 of their payload, not UNSIGNED-PAYLOAD.
+    const partUploads = [
+      ...copied.stderr.matchAll(/PUT \/s3\/\S*\/parts\/\S*\?partNumber=\S* HTTP\/1\.1\r?\n([\s\S]*?)\d{4}\/\d\d\/\d\d /g),
+    ];
+    expect(partUploads).toHaveLength(Object.keys(TREE).length);
+    for (const [, headers] of partUploads) expect(headers).toMatch(/X-Amz-Content-Sha256: [0-9a-f]{64}\r?\n/);
+    await ok('check', '--download', source, `ecs:${bucket}/parts`);
+    const back = path.join(dir, 'parts-back');
+    await ok('copy', `ecs:${bucket}/parts`, back);
+    const read = await readTree(back);
+    expect(Object.keys(read).sort()).toEqual(Object.keys(TREE).sort());
+    for (const [name, body] of Object.entries(TREE)) {
+      expect(read[name]!.equals(body)).toBe(true);
+      const events = await puts(`parts/${name}`);
+      expect(events.map((event) => [event.outcome, event.details.origin, event.details.integrity, event.details.integrity_source])).toEqual(
+        [['accepted', 'multipart', `sha256:${sha256Hex(body)}`, 'the SHA-256 declared by each part']],
+      );
+    }
   });
 
   it('uploads a tree file by file with the SHA-256 declared, then checks and copies it back', async () => {

@@ -271,6 +271,38 @@ describe('S3 listings with markers and UploadPartCopy with the AWS SDK', () => {
     expect(read.Metadata?.['eosc-evidence-pointer']).toBe(governance['eosc-evidence-pointer']);
   });
 
+  it("copies whole objects as parts of an upload started without the object's integrity (each source's integrity vouches), never a range", async () => {
+    await put(tenant.client, plain, 'src/left.txt', 'left half, ');
+    await put(tenant.client, plain, 'src/right.txt', 'right half');
+    const key = 'dst/undeclared.txt';
+    const upload = await tenant.client.send(new CreateMultipartUploadCommand({ Bucket: plain, Key: key, Metadata: governance }));
+    const copyPart = (PartNumber: number, source: string, range?: string) =>
+      tenant.client.send(
+        new UploadPartCopyCommand({
+          Bucket: plain,
+          Key: key,
+          UploadId: upload.UploadId,
+          PartNumber,
+          CopySource: `${plain}/${source}`,
+          CopySourceRange: range,
+        }),
+      );
+    const ranged = await s3Refusal(copyPart(1, 'src/left.txt', 'bytes=0-3'));
+    expect([ranged.name, ranged.$metadata.httpStatusCode]).toEqual(['EOSC_MISSING_INTEGRITY', 400]);
+    const parts = [await copyPart(1, 'src/left.txt'), await copyPart(2, 'src/right.txt')];
+    await tenant.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: plain,
+        Key: key,
+        UploadId: upload.UploadId,
+        MultipartUpload: { Parts: parts.map((part, index) => ({ PartNumber: index + 1, ETag: part.CopyPartResult!.ETag })) },
+      }),
+    );
+    const read = await tenant.client.send(new GetObjectCommand({ Bucket: plain, Key: key }));
+    expect(await read.Body!.transformToString()).toBe('left half, right half');
+    expect(read.Metadata?.['eosc-integrity']).toBe(`sha256:${sha256('left half, right half')}`);
+  });
+
   it("refuses a bad range, a failed copy-source condition and another tenant's source", async () => {
     await put(tenant.client, plain, 'src/cond.txt', 'conditional source');
     await put(other.client, foreign, 'secret.txt', 'not yours');

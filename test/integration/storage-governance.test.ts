@@ -401,6 +401,83 @@ describe('EOSC storage governance operations (ws2)', () => {
       );
     });
 
+    it("started without the object's integrity, takes only parts that declare their SHA-256; the object's integrity is then the parts' hash", async () => {
+      const parts = [part(3), part(4)];
+      const whole = Buffer.concat(parts);
+      const key = 'mp/per-part.bin';
+      const started = await client.call('POST', client.objectUrl(bucket, key, '?uploads'), {
+        headers: governance(whole, { 'x-eosc-integrity': undefined }),
+      });
+      expect(started.status).toBe(201);
+      const uploadId = started.json.upload_id as string;
+      const partUrl = (n: number) => client.objectUrl(bucket, key, `?upload_id=${uploadId}&part_number=${n}`);
+      const blobsBefore = blobFiles(env.dataDir);
+
+      // No declaration, a wrong one, and MD5: refused with evidence, and nothing stored.
+      const undeclared = await client.call('PUT', partUrl(1), { body: parts[0] });
+      expect([undeclared.status, undeclared.json.code]).toEqual([400, 'EOSC_MISSING_INTEGRITY']);
+      expect(undeclared.json.message).toContain('each part declares its SHA-256');
+      expect(await last()).toMatchObject({
+        eventType: 'object.put',
+        outcome: 'refused',
+        refusalReasonCode: 'missing_integrity',
+        evidencePointer: undeclared.json.evidence_pointer,
+        details: expect.objectContaining({ upload_id: uploadId, part_number: 1, header: 'x-eosc-integrity' }),
+      });
+      const wrong = await client.call('PUT', partUrl(1), {
+        body: parts[0],
+        headers: { 'x-eosc-integrity': `sha256:${sha256(parts[1]!)}` },
+      });
+      expect([wrong.status, wrong.json.code]).toEqual([400, 'EOSC_INTEGRITY_MISMATCH']);
+      expect(await last()).toMatchObject({
+        refusalReasonCode: 'integrity_mismatch',
+        details: expect.objectContaining({ part_number: 1, computed_integrity: `sha256:${sha256(parts[0]!)}` }),
+      });
+      const md5 = await client.call('PUT', partUrl(1), { body: parts[0], headers: { 'x-eosc-integrity': `md5:${'0'.repeat(32)}` } });
+      expect([md5.status, md5.json.code]).toEqual([400, 'EOSC_INTEGRITY_ALGORITHM_UNSUPPORTED']);
+      // The S3 endpoint's trailer claim is never taken from a /v1 client.
+      const claimed = await client.call('PUT', partUrl(1), { body: parts[0], headers: { 'x-eosc-integrity-from-trailer': 'sha256' } });
+      expect(claimed.json.code).toBe('EOSC_MISSING_INTEGRITY');
+      expect(blobFiles(env.dataDir)).toEqual(blobsBefore);
+      expect((await client.get(bucket, key, { query: `?upload_id=${uploadId}` })).json.parts).toEqual([]);
+
+      for (const [index, bytes] of parts.entries()) {
+        const uploaded = await client.call('PUT', partUrl(index + 1), {
+          body: bytes,
+          headers: { 'x-eosc-integrity': `sha256:${sha256(bytes)}` },
+        });
+        expect(uploaded.json).toMatchObject({ part_number: index + 1, etag: sha256(bytes) });
+      }
+      const done = await client.control('POST', bucket, key, `?upload_id=${uploadId}`, {});
+      expect(done.status).toBe(201);
+      expect(done.json).toMatchObject({ etag: sha256(whole), integrity: `sha256:${sha256(whole)}`, origin: 'multipart', parts: 2 });
+      expect((await client.get(bucket, key, { method: 'HEAD' })).headers['x-eosc-integrity']).toBe(`sha256:${sha256(whole)}`);
+      expect(await last()).toMatchObject({
+        eventType: 'object.put',
+        outcome: 'accepted',
+        evidencePointer: done.json.evidence_pointer,
+        details: expect.objectContaining({
+          upload_id: uploadId,
+          integrity: `sha256:${sha256(whole)}`,
+          integrity_source: 'the SHA-256 declared by each part',
+        }),
+      });
+    });
+
+    it("a part of an upload with the object's integrity may declare its own, which is checked too", async () => {
+      const bytes = part(6);
+      const key = 'mp/both.bin';
+      const started = await client.call('POST', client.objectUrl(bucket, key, '?uploads'), { headers: governance(bytes) });
+      const uploadId = started.json.upload_id as string;
+      const partUrl = client.objectUrl(bucket, key, `?upload_id=${uploadId}&part_number=1`);
+      const wrong = await client.call('PUT', partUrl, { body: bytes, headers: { 'x-eosc-integrity': `sha256:${'1'.repeat(64)}` } });
+      expect(wrong.json.code).toBe('EOSC_INTEGRITY_MISMATCH');
+      expect((await client.call('PUT', partUrl, { body: bytes })).status).toBe(200);
+      const done = await client.control('POST', bucket, key, `?upload_id=${uploadId}`, {});
+      expect(done.json).toMatchObject({ integrity: `sha256:${sha256(bytes)}` });
+      expect((await last()).details).not.toHaveProperty('integrity_source');
+    });
+
     it('validates governance at initiation (refusal evidence), part numbers, and completion bodies', async () => {
       const body = Buffer.from('x');
       const missing = await client.call('POST', client.objectUrl(bucket, 'mp/refused.bin', '?uploads'), {

@@ -16,8 +16,10 @@ import {
   recordPart,
 } from '../records/multipart-uploads';
 import type { MultipartPart, MultipartUpload } from '../records/multipart-uploads';
+import { INTEGRITY_FROM_TRAILER_HEADER } from '../../../lib/domain/governance-headers';
+import { GOVERNANCE_HEADERS } from '../../../lib/domain/governance-headers';
 import { govern } from './govern-operation';
-import { parseRetention } from './parse-governance';
+import { PER_PART_INTEGRITY, parseDeclaredIntegrity, parseRetention } from './parse-governance';
 import { queryText, readJsonBody } from './request-input';
 import { S3_ETAG_HEADER, contentMd5Mismatch, declaredMd5, multipartS3Etag } from './s3-etag';
 import {
@@ -53,16 +55,19 @@ async function openUpload(context: PlaneContext, req: Request, bucket: Bucket, k
 
 /**
  * `POST /{bucket}/objects/{key}?uploads` with the governance headers: validated now (the
- * same refusals as a PUT); `x-eosc-integrity` is the hash of the whole object, checked on completion.
+ * same refusals as a PUT). `x-eosc-integrity` is the hash of the whole object, checked on
+ * completion; without it, every part must declare its own SHA-256 (checked as the part is
+ * stored), and the object's integrity is the SHA-256 of the parts assembled.
  */
 export async function initiateUpload(context: PlaneContext, req: Request, res: Response, bucket: Bucket, key: string): Promise<void> {
   const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
   const now = new Date();
-  const governance = await admitGovernance(context, req, governed, bucket, key, now);
+  const governance = await admitGovernance(context, req, governed, bucket, key, now, { integrityPerPart: true });
   await refuseLockedOverwrite(context, governed, bucket, key, now);
   const fields = versionFields(governance);
   const upload = await createUpload(context.db, {
     ...fields,
+    integrity: governance.expectedSha256 === undefined ? null : governance.integrity,
     bucket: bucket.name,
     key,
     tenantId: bucket.tenantId,
@@ -88,18 +93,27 @@ export async function uploadPart(
   if (partNumber < 1 || partNumber > MAX_PARTS)
     throw new EcsError(ErrorCode.BadRequest, `part_number must be 1..${MAX_PARTS}`, { field: 'part_number' });
   const upload = await openUpload(context, req, bucket, key);
+  const refuse = refusalFor(context, governed, bucket, key);
+  const facts = { upload_id: upload.uploadId, part_number: partNumber };
+  const expectedSha256 = await partIntegrity(req, upload, refuse, facts);
   const expectedMd5 = declaredMd5(req);
   let stored;
   try {
-    stored = await blobs.put(req, { expectedMd5, maxBytes: limits.maxBytes });
+    stored = await blobs.put(req, { expectedSha256, expectedMd5, maxBytes: limits.maxBytes });
   } catch (error) {
     if (error instanceof BlobMd5MismatchError)
       throw new EcsError(ErrorCode.BadRequest, contentMd5Mismatch(error.expected, error.actual), { field: 'content-md5' });
     if (error instanceof BlobTooLargeError) throw new EcsError(ErrorCode.ObjectTooLarge, error.message);
-    throw await blobStoreRefusal(context, refusalFor(context, governed, bucket, key), error, {
-      upload_id: upload.uploadId,
-      part_number: partNumber,
-    });
+    if (error instanceof BlobIntegrityError) {
+      throw await refuse(
+        'evidence_precondition_failed',
+        'integrity_mismatch',
+        ErrorCode.IntegrityMismatch,
+        `part ${partNumber} hashes to sha256:${error.actual}, not the declared sha256:${expectedSha256}`,
+        { ...facts, integrity: `sha256:${expectedSha256}`, computed_integrity: `sha256:${error.actual}`, size: error.size },
+      );
+    }
+    throw await blobStoreRefusal(context, refuse, error, facts);
   }
   try {
     await recordPart(context.db, { uploadId: upload.uploadId, partNumber, sha256: stored.sha256, md5: stored.md5, size: stored.size });
@@ -111,6 +125,32 @@ export async function uploadPart(
   res.setHeader('etag', `"${stored.sha256}"`);
   res.setHeader(S3_ETAG_HEADER, stored.md5);
   res.json({ upload_id: upload.uploadId, part_number: partNumber, etag: stored.sha256, s3_etag: stored.md5, size: stored.size });
+}
+
+/**
+ * The SHA-256 a part must hash to: the one its `x-eosc-integrity` declares. An upload started
+ * without the object's integrity takes only parts that vouch for their bytes: a declared SHA-256,
+ * or (from the S3 endpoint) a checked `x-amz-checksum-sha256` trailer; any other part is refused
+ * with evidence before its bytes are read.
+ */
+async function partIntegrity(
+  req: Request,
+  upload: MultipartUpload,
+  refuse: ReturnType<typeof refusalFor>,
+  facts: Record<string, unknown>,
+): Promise<string | undefined> {
+  const header = req.headers[GOVERNANCE_HEADERS.integrity];
+  const declared = typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined;
+  // Only the S3 endpoint sends this header (the /v1 route never forwards it): see INTEGRITY_FROM_TRAILER_HEADER.
+  const fromTrailer = req.headers[INTEGRITY_FROM_TRAILER_HEADER] === 'sha256';
+  if (declared === undefined && (upload.integrity !== null || fromTrailer)) return undefined;
+  const parsed = parseDeclaredIntegrity(declared);
+  if (typeof parsed === 'string') return parsed;
+  const message =
+    declared === undefined
+      ? `${parsed.message}: upload ${upload.uploadId} was started without the object's integrity, so each part declares its SHA-256`
+      : parsed.message;
+  throw await refuse('evidence_precondition_failed', parsed.reasonCode, parsed.code, message, { ...facts, header: parsed.header });
 }
 
 const completeBody = z.strictObject({
@@ -193,9 +233,9 @@ export async function completeUpload(
     parts: parts.length,
     jurisdiction: upload.jurisdiction,
     classification: upload.classification,
-    integrity: upload.integrity,
+    integrity: upload.integrity ?? PER_PART_INTEGRITY,
   };
-  const expectedSha256 = upload.integrity.slice('sha256:'.length);
+  const expectedSha256 = upload.integrity?.slice('sha256:'.length);
   let stored;
   const assembled = concatenate(blobs, parts);
   try {
@@ -231,14 +271,18 @@ export async function completeUpload(
         retentionTtl: upload.retentionTtl,
         retentionUntil: effectiveRetention(retentionUntil, bucket, now),
         classification: upload.classification,
-        integrity: upload.integrity,
+        integrity: upload.integrity ?? `sha256:${stored.sha256}`,
         evidencePointer: upload.evidencePointer,
         dataProductId: upload.dataProductId,
         usagePolicySnapshotId: upload.usagePolicySnapshotId,
         consentTokenRef: upload.consentTokenRef,
         legalHold: upload.legalHold,
         origin: 'multipart',
-        extraDetails: { upload_id: upload.uploadId, parts: parts.length },
+        extraDetails: {
+          upload_id: upload.uploadId,
+          parts: parts.length,
+          ...(upload.integrity === null ? { integrity_source: 'the SHA-256 declared by each part' } : {}),
+        },
         within: (tx) => closeUpload(tx, upload.uploadId, 'completed'),
       },
       now,

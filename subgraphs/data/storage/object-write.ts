@@ -23,7 +23,7 @@ import {
   parseRetention,
   placementAllowed,
 } from './parse-governance';
-import type { Governance } from './parse-governance';
+import type { Governance, IntegrityOptions } from './parse-governance';
 import { carriesBody } from './request-input';
 import { S3_ETAG_HEADER, contentMd5Mismatch, declaredMd5 } from './s3-etag';
 
@@ -85,7 +85,7 @@ export async function admitGovernance(
   bucket: Bucket,
   key: string,
   now: Date,
-  options: { integrityFromTrailer?: boolean } = {},
+  options: IntegrityOptions = {},
 ): Promise<Governance> {
   const refuse = refusalFor(context, governed, bucket, key);
   const governance = parseGovernance(req.headers, now, options);

@@ -43,6 +43,17 @@ const FORBIDDEN_INTEGRITY = new Set(['md5', 'sha1']);
 /** What a write's integrity is before its bytes are stored, when the trailer vouches for it. */
 export const TRAILER_INTEGRITY = 'sha256 of the body, vouched for by its x-amz-checksum-sha256 trailer';
 
+/** What a multipart upload's integrity is before it completes, when each part declares its own. */
+export const PER_PART_INTEGRITY = 'sha256 of the assembled parts, each part vouched for by its declared SHA-256';
+
+/** How a write may go without a declared `x-eosc-integrity`. */
+export interface IntegrityOptions {
+  /** The S3 endpoint checks the body's `x-amz-checksum-sha256` trailer (INTEGRITY_FROM_TRAILER_HEADER). */
+  integrityFromTrailer?: boolean;
+  /** A multipart upload: each part then declares its SHA-256 instead. */
+  integrityPerPart?: boolean;
+}
+
 export interface Governance {
   /** As declared (one code or a comma list), normalised to upper case without spaces. */
   jurisdiction: string;
@@ -54,8 +65,9 @@ export interface Governance {
   /** The declared SHA-256, or undefined when `integrityFromBody`. */
   expectedSha256: string | undefined;
   /**
-   * The S3 endpoint vouched for the body's SHA-256 with a checked `x-amz-checksum-sha256`
-   * trailer (INTEGRITY_FROM_TRAILER_HEADER): the SHA-256 computed while storing is the integrity.
+   * No integrity was declared, and none had to be: the S3 endpoint vouched for the body's SHA-256
+   * with a checked `x-amz-checksum-sha256` trailer (INTEGRITY_FROM_TRAILER_HEADER), or a multipart
+   * upload's parts each declare theirs. The SHA-256 computed while storing is the integrity.
    */
   integrityFromBody: boolean;
   classification: Classification;
@@ -116,12 +128,30 @@ export function isEvidencePointer(value: string): boolean {
   return isPublicHttpsUrl(value);
 }
 
+/** An `x-eosc-integrity` value: the declared SHA-256 (lowercase hex), or why it is refused. */
+export function parseDeclaredIntegrity(integrity: string | undefined): string | GovernanceViolation {
+  const header = GOVERNANCE_HEADERS.integrity;
+  if (!integrity) return { code: ErrorCode.MissingIntegrity, reasonCode: 'missing_integrity', header, message: `${header} is required` };
+  const integrityMatch = /^([a-z0-9-]+):([A-Fa-f0-9]+)$/.exec(integrity);
+  const algorithm = integrityMatch?.[1]?.toLowerCase();
+  if (
+    !integrityMatch ||
+    !algorithm ||
+    FORBIDDEN_INTEGRITY.has(algorithm) ||
+    !(SUPPORTED_INTEGRITY as readonly string[]).includes(algorithm) ||
+    integrityMatch[2]!.length !== 64
+  ) {
+    const message =
+      algorithm && FORBIDDEN_INTEGRITY.has(algorithm)
+        ? `${algorithm} is not accepted for integrity`
+        : `${header} must be sha256:<64 hex digits>`;
+    return { code: ErrorCode.IntegrityAlgorithmUnsupported, reasonCode: 'integrity_algorithm_unsupported', header, message };
+  }
+  return integrityMatch[2]!.toLowerCase();
+}
+
 /** Validates the ws2 headers of a write; the first violation wins, in header order. */
-export function parseGovernance(
-  headers: Headers,
-  now: Date,
-  options: { integrityFromTrailer?: boolean } = {},
-): Governance | GovernanceViolation {
+export function parseGovernance(headers: Headers, now: Date, options: IntegrityOptions = {}): Governance | GovernanceViolation {
   const violation = (code: ErrorCode, reasonCode: string, header: string, message: string): GovernanceViolation => ({
     code,
     reasonCode,
@@ -156,26 +186,12 @@ export function parseGovernance(
   }
 
   const integrity = single(headers, H.integrity);
-  const integrityFromBody = !integrity && options.integrityFromTrailer === true;
+  const integrityFromBody = !integrity && (options.integrityFromTrailer === true || options.integrityPerPart === true);
   let expectedSha256: string | undefined;
   if (!integrityFromBody) {
-    if (!integrity) return violation(ErrorCode.MissingIntegrity, 'missing_integrity', H.integrity, `${H.integrity} is required`);
-    const integrityMatch = /^([a-z0-9-]+):([A-Fa-f0-9]+)$/.exec(integrity);
-    const algorithm = integrityMatch?.[1]?.toLowerCase();
-    if (
-      !integrityMatch ||
-      !algorithm ||
-      FORBIDDEN_INTEGRITY.has(algorithm) ||
-      !(SUPPORTED_INTEGRITY as readonly string[]).includes(algorithm) ||
-      integrityMatch[2]!.length !== 64
-    ) {
-      const reason =
-        algorithm && FORBIDDEN_INTEGRITY.has(algorithm)
-          ? `${algorithm} is not accepted for integrity`
-          : `${H.integrity} must be sha256:<64 hex digits>`;
-      return violation(ErrorCode.IntegrityAlgorithmUnsupported, 'integrity_algorithm_unsupported', H.integrity, reason);
-    }
-    expectedSha256 = integrityMatch[2]!.toLowerCase();
+    const declared = parseDeclaredIntegrity(integrity);
+    if (typeof declared !== 'string') return declared;
+    expectedSha256 = declared;
   }
 
   const classification = single(headers, H.classification);
@@ -218,7 +234,8 @@ export function parseGovernance(
     jurisdictions,
     retentionTtl,
     retentionUntil,
-    integrity: expectedSha256 === undefined ? TRAILER_INTEGRITY : `sha256:${expectedSha256}`,
+    integrity:
+      expectedSha256 !== undefined ? `sha256:${expectedSha256}` : options.integrityPerPart ? PER_PART_INTEGRITY : TRAILER_INTEGRITY,
     expectedSha256,
     integrityFromBody,
     classification,
