@@ -1,8 +1,10 @@
 import type { Request, Response } from 'express';
+import { EcsError, ErrorCode } from '../../lib/errors';
 import { S3Error } from '../../lib/s3/s3-error';
 import { executeOperation } from '../execute-operation';
 import { type S3LockOptions, bucketSettings, gatewayContextOf, getObjectLockConfiguration, readXmlBody } from './s3-lock-operations';
 import { LIST_VERSIONS_PARAMETERS, listObjectVersions } from './s3-list-object-versions';
+import { sendS3Error } from './s3-error-document';
 import { xmlDocument } from './s3-xml';
 
 /** GetBucketVersioning: `Enabled` for a versioned bucket; an unversioned one answers S3's empty configuration. */
@@ -15,8 +17,9 @@ export async function getBucketVersioning(options: S3LockOptions, bucket: string
 /**
  * PutBucketVersioning: `Enabled` turns versioning on (the data plane's `enableBucketVersioning`,
  * `storage.govern`, with `storage.bucket.versioning` evidence) or keeps it on; `Suspended` keeps
- * an unversioned bucket as it is, and answers `NotImplemented` for a versioned one (versioning
- * cannot be turned off here). MFA delete is not offered.
+ * an unversioned bucket as it is, and for a versioned one is refused as S3 refuses it on a bucket
+ * with object lock (`InvalidBucketState`, 409), with the data plane's refusal evidence (every
+ * bucket locks its objects, and a lock needs every version kept). MFA delete is not offered.
  */
 export async function putBucketVersioning(options: S3LockOptions, bucket: string, req: Request, res: Response): Promise<void> {
   const document = await readXmlBody(req, res);
@@ -36,7 +39,19 @@ export async function putBucketVersioning(options: S3LockOptions, bucket: string
       { name: bucket },
     );
   } else if (status === 'Suspended' && settings.versioning) {
-    throw new S3Error('NotImplemented', 'Versioning cannot be suspended once enabled on this endpoint.');
+    try {
+      await executeOperation(
+        options.apollo,
+        gatewayContextOf(res),
+        'mutation S3SuspendVersioning($name: ID!) { suspendBucketVersioning(name: $name) { name versioning } }',
+        { name: bucket },
+      );
+    } catch (error) {
+      if (!(error instanceof EcsError) || error.code !== ErrorCode.Conflict) throw error;
+      const message = 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.';
+      sendS3Error(res, { code: 'InvalidBucketState', status: 409, message, evidencePointer: error.evidencePointer }, `/${bucket}`);
+      return;
+    }
   }
   res.status(200).end();
 }

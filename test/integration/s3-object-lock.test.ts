@@ -13,6 +13,7 @@ import {
   PutObjectRetentionCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { chainEvents } from '../support/chain-events';
 import { DATA_S3_SCOPES, createS3Bucket, createS3Credential, createS3Tenant, governanceMetadata, s3Refusal } from '../support/s3-tenant';
 import type { ChainEvent } from '../support/s3-tenant';
 import { startTestStack, uniqueId } from '../support/test-stack';
@@ -50,7 +51,21 @@ describe('S3 object lock, legal hold and versions with the AWS SDK', () => {
     const suspend = await s3Refusal(
       s3.send(new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Suspended' } })),
     );
-    expect([suspend.name, suspend.$metadata.httpStatusCode]).toEqual(['NotImplemented', 501]);
+    // As S3 refuses it on a bucket with object lock, with the refusal's evidence.
+    expect([suspend.name, suspend.$metadata.httpStatusCode]).toEqual(['InvalidBucketState', 409]);
+    expect(suspend.message).toBe('An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+    const pointer = suspend.$response?.headers['x-eosc-evidence-pointer'];
+    expect((await chainEvents(env, tenantId)).find((event) => event.evidencePointer === pointer)).toMatchObject({
+      eventType: 'storage.bucket.versioning',
+      outcome: 'refused',
+      refusalReasonCode: 'object_lock_requires_versioning',
+      details: expect.objectContaining({ bucket: versioned, requested: 'suspended' }),
+    });
+    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: versioned }))).Status).toBe('Enabled');
+    // An unversioned bucket stays as it is.
+    const plainSuspend = await s3.send(new PutBucketVersioningCommand({ Bucket: plain, VersioningConfiguration: { Status: 'Suspended' } }));
+    expect(plainSuspend.$metadata.httpStatusCode).toBe(200);
+    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: plain }))).Status).toBeUndefined();
     const missing = await s3Refusal(s3.send(new GetBucketVersioningCommand({ Bucket: 'no-such-bucket-here' })));
     expect(missing.name).toBe('NoSuchBucket');
 

@@ -7,7 +7,7 @@ import { parseInput } from '../../../lib/graphql/parse-input';
 import { governAction } from '../../../lib/subgraph/governed-action';
 import type { MutationResolverMap } from '../generated/resolvers-types';
 import { createBucket } from '../records/buckets';
-import { deleteBucketGoverned, enableBucketVersioning } from '../storage/bucket-operations';
+import { deleteBucketGoverned, enableBucketVersioning, suspendBucketVersioning } from '../storage/bucket-operations';
 import { isDuration } from '../storage/parse-governance';
 
 const createBucketInput = z.object({
@@ -48,6 +48,7 @@ export const MutationResolvers: MutationResolverMap = {
     });
   },
   enableBucketVersioning: async (_, args, context) => enableBucketVersioning(context, args.name),
+  suspendBucketVersioning: async (_, args, context) => suspendBucketVersioning(context, args.name),
   deleteBucket: async (_, args, context) => {
     const { evidencePointer } = await deleteBucketGoverned(context, args.name);
     return { name: args.name, evidencePointer };

@@ -58,3 +58,26 @@ export async function enableBucketVersioning(context: PlaneContext, name: string
   if (!changed) throw bucketNotFound(name);
   return changed.bucket;
 }
+
+/**
+ * Suspending versioning (`storage.govern`, an active tenant): an unversioned bucket is answered
+ * unchanged; a versioned one is refused with `storage.bucket.versioning` evidence, because every
+ * bucket locks its objects and a lock needs every version kept (S3 likewise refuses to suspend
+ * versioning on a bucket with object lock).
+ */
+export async function suspendBucketVersioning(context: PlaneContext, name: string): Promise<Bucket> {
+  const bucket = await loadBucket(context, name);
+  const governed = await govern(context, bucket, {
+    permission: 'storage.govern',
+    eventType: 'storage.bucket.versioning',
+    requireActive: true,
+  });
+  if (!bucket.versioning) return bucket;
+  throw await storageRefusal(context, governed, {
+    reasonClass: 'policy_denied',
+    reasonCode: 'object_lock_requires_versioning',
+    reason: `bucket ${name} locks its objects (${bucket.lockMode} mode), so its versioning cannot be suspended`,
+    code: ErrorCode.Conflict,
+    details: { bucket: name, requested: 'suspended', lock_mode: bucket.lockMode },
+  });
+}
