@@ -88,6 +88,7 @@ export function storageObjectPaths(): Record<string, Record<string, JsonObject>>
             header(name, `${description} (required on put, forbidden to change on copy)`, false),
           ),
           header('x-eosc-legal-hold', 'ON places a legal hold on the new version', false),
+          header('x-amz-meta-{name}', 'S3 user metadata kept with the version (at most 2 KiB of names and values)', false),
           header('x-eosc-copy-source', '<bucket>/<key>: copy within the provider, governance metadata unchanged', false),
           header('x-eosc-copy-source-version-id', 'version of the copy source', false),
           query('legal_hold', 'legal hold operation; body {"status":"ON"|"OFF","reason"?}'),

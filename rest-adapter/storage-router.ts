@@ -24,10 +24,10 @@ export function isObjectPath(path: string): boolean {
  * Request headers the data plane needs; everything else (credentials included) stays here, and
  * so does the S3 endpoint's own integrity-from-trailer header, which no client may send.
  */
-const FORWARDED_REQUEST = /^(x-eosc-[a-z0-9-]+|content-type|content-length|x-correlation-id)$/;
+const FORWARDED_REQUEST = /^(x-eosc-[a-z0-9-]+|x-amz-meta-[!#$%&'*+.^_`|~0-9a-z-]+|content-type|content-length|x-correlation-id)$/;
 const GATEWAY_ONLY_REQUEST = new Set<string>([INTEGRITY_FROM_TRAILER_HEADER]);
 /** Response headers passed back to the client. */
-const FORWARDED_RESPONSE = /^(x-eosc-[a-z0-9-]+|content-type|content-length|etag|last-modified)$/;
+const FORWARDED_RESPONSE = /^(x-eosc-[a-z0-9-]+|x-amz-meta-[!#$%&'*+.^_`|~0-9a-z-]+|content-type|content-length|etag|last-modified)$/;
 
 /**
  * `/v1/storage/{bucket}/objects[/{key}]`: authenticates, then streams the request to the

@@ -130,6 +130,7 @@ export function tenantExportSource(options: TenantExportSourceOptions): TenantEx
               data_product_id: row.dataProductId,
               usage_policy_snapshot_id: row.usagePolicySnapshotId,
               consent_token_ref: row.consentTokenRef,
+              user_metadata: row.userMetadata ? (JSON.parse(row.userMetadata) as JsonObject) : {},
               created_at: row.createdAt.toISOString(),
             },
           }),

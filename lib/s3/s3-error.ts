@@ -37,6 +37,8 @@ export const S3_ERROR_STATUS = {
   InvalidDigest: 400,
   /** A bucket name S3 clients could not have meant (empty, too long, with `/`, `..` or spaces). */
   InvalidBucketName: 400,
+  /** User-defined metadata (`x-amz-meta-*`) over 2 KiB. */
+  MetadataTooLarge: 400,
   /** A `Range` that lies outside the object. */
   InvalidRange: 416,
   /** A conditional request whose condition (`If-Match`, `If-Unmodified-Since`) does not hold. */

@@ -5,7 +5,7 @@ import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
 import { assertCopySourceConditions, hasCopySourceConditions } from './copy-source-conditions';
 import { EVIDENCE_POINTER_HEADER } from './s3-error-document';
-import { governanceHeadersOf } from './s3-governance-headers';
+import { governanceHeadersOf, userMetadataRequestHeaders } from './s3-governance-headers';
 import { type S3ObjectTarget, planePath, refuseFromPlane } from './s3-object-operations';
 import { type PlaneAnswer, dataPlaneRequest } from './s3-plane-request';
 import { s3EtagOf } from './s3-upload-body';
@@ -90,7 +90,7 @@ async function copyReplacingMetadata(
     return undefined;
   }
   const sourceSha256 = String(read.headers.etag ?? '').replace(/"/g, '');
-  const headers = governanceHeadersOf(req.headers, { kind: 'unsigned' });
+  const headers = { ...governanceHeadersOf(req.headers, { kind: 'unsigned' }), ...userMetadataRequestHeaders(req.headers) };
   if (headers[GOVERNANCE_HEADERS.integrity] === undefined && /^[0-9a-f]{64}$/.test(sourceSha256))
     headers[GOVERNANCE_HEADERS.integrity] = `sha256:${sourceSha256}`;
   const contentType = req.headers['content-type'] ?? read.headers['content-type'];

@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GOVERNANCE_HEADER_NAMES, GOVERNANCE_HEADERS, INTEGRITY_FROM_TRAILER_HEADER } from '../../lib/domain/governance-headers';
+import { UserMetadataError, userMetadataOf } from '../../lib/domain/user-metadata';
+import { S3Error } from '../../lib/s3/s3-error';
 import type { PayloadMode } from '../../lib/s3/sigv4-payload';
 import { declaredTrailers } from './s3-upload-body';
 
@@ -51,11 +53,30 @@ function vouchedSha256(headers: IncomingHttpHeaders, payload: PayloadMode): stri
   return bytes.length === 32 && bytes.toString('base64') === checksum ? bytes.toString('hex') : undefined;
 }
 
-/** Governance values of a stored object as S3 user metadata too, so every S3 tool shows them. */
+/**
+ * A write's user-defined metadata (`x-amz-meta-*` other than the governance names), as the data
+ * plane keeps it: `MetadataTooLarge` over 2 KiB, `InvalidArgument` for a value no S3 client sends.
+ */
+export function userMetadataRequestHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  try {
+    return Object.fromEntries(Object.entries(userMetadataOf(headers)).map(([name, value]) => [`${USER_METADATA}${name}`, value]));
+  } catch (error) {
+    if (error instanceof UserMetadataError) throw new S3Error(error.tooLarge ? 'MetadataTooLarge' : 'InvalidArgument', error.message);
+    throw error;
+  }
+}
+
+/**
+ * A stored object's metadata headers: the governance values as `x-eosc-*` and as S3 user
+ * metadata too (`x-amz-meta-eosc-*`), so every S3 tool shows them, and the object's own user
+ * metadata (`x-amz-meta-*`) as it was written.
+ */
 export function metadataHeadersOf(planeHeaders: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(planeHeaders)) {
-    if (value === undefined || !name.startsWith('x-eosc-')) continue;
+    if (value === undefined) continue;
+    if (name.startsWith(USER_METADATA) && !name.startsWith(`${USER_METADATA}eosc-`)) out[name] = single(value)!;
+    if (!name.startsWith('x-eosc-')) continue;
     const text = single(value)!;
     out[name] = text;
     out[`${USER_METADATA}${name.slice(2)}`] = text;

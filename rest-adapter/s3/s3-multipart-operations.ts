@@ -7,7 +7,7 @@ import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
 import { readCompletionParts, type ListedPart } from './s3-complete-multipart-body';
 import { EVIDENCE_POINTER_HEADER, fromEcsCode, sendS3Error } from './s3-error-document';
-import { governanceHeadersOf, vouchedIntegrityHeaders } from './s3-governance-headers';
+import { governanceHeadersOf, userMetadataRequestHeaders, vouchedIntegrityHeaders } from './s3-governance-headers';
 import type { S3ObjectTarget } from './s3-object-operations';
 import { type PlaneAnswer, dataPlaneRequest, planeError } from './s3-plane-request';
 import { contentMd5Of, isContentMd5Mismatch, uploadBody } from './s3-upload-body';
@@ -109,7 +109,10 @@ export async function createMultipartUpload(
   target: S3ObjectTarget,
 ): Promise<void> {
   req.resume();
-  const headers = governanceHeadersOf(initiationHeaders(req.headers), { kind: 'unsigned' });
+  const headers = {
+    ...governanceHeadersOf(initiationHeaders(req.headers), { kind: 'unsigned' }),
+    ...userMetadataRequestHeaders(req.headers),
+  };
   headers['content-type'] = req.headers['content-type'] ?? 'application/octet-stream';
   const answer = await dataPlaneRequest(options, res, { path: planePath(target, { uploads: '' }), method: 'POST', headers });
   if (answer.statusCode >= 300) return refuseUploadFromPlane(res, answer, target);

@@ -7,7 +7,7 @@ import type { PlaneStreamOptions } from '../plane-stream';
 import { ByteRangeFilter, parseRange } from './byte-range';
 import { evaluateConditions, hasConditions } from './conditional-request';
 import { EVIDENCE_POINTER_HEADER, type S3ErrorAnswer, fromEcsCode, sendS3Error } from './s3-error-document';
-import { governanceHeadersOf, metadataHeadersOf } from './s3-governance-headers';
+import { governanceHeadersOf, metadataHeadersOf, userMetadataRequestHeaders } from './s3-governance-headers';
 import { type PlaneAnswer, dataPlaneRequest, planeError } from './s3-plane-request';
 import { PLANE_S3_ETAG_HEADER, contentMd5Of, isContentMd5Mismatch, s3EtagOf, uploadBody } from './s3-upload-body';
 
@@ -51,7 +51,11 @@ export async function putObject(options: PlaneStreamOptions, req: Request, res: 
   const { s3 } = res.locals as S3Locals;
   const contentMd5 = contentMd5Of(req);
   const upload = uploadBody(req, s3);
-  const headers: Record<string, string> = { ...governanceHeadersOf(req.headers, s3.payload), ...contentMd5 };
+  const headers: Record<string, string> = {
+    ...governanceHeadersOf(req.headers, s3.payload),
+    ...userMetadataRequestHeaders(req.headers),
+    ...contentMd5,
+  };
   headers['content-type'] = req.headers['content-type'] ?? 'application/octet-stream';
   if (upload.contentLength !== undefined) headers['content-length'] = upload.contentLength;
   let answer: PlaneAnswer;

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import {
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { request } from 'undici';
@@ -117,6 +120,57 @@ describe('S3 CopyObject and DeleteObjects with the AWS SDK', () => {
       ),
     );
     expect([missing.name, missing.$metadata.httpStatusCode]).toEqual(['EOSC_MISSING_JURISDICTION', 400]);
+  });
+
+  it('keeps user metadata (x-amz-meta-*) with the object: answered on GET and HEAD, kept by COPY, replaced by REPLACE, carried by a multipart upload', async () => {
+    const own = { color: 'blue', mtime: '1733500000.123456789', 'note-with.dots_and-dashes': 'a value, with spaces' };
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta/a.txt', Body: 'with metadata', Metadata: { ...GOVERNANCE, ...own } }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'meta/a.txt' }));
+    expect(head.Metadata).toMatchObject(own);
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'meta/a.txt' }));
+    expect(got.Metadata).toMatchObject(own);
+    await got.Body!.transformToString();
+
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'meta/kept.txt', CopySource: `${bucket}/meta/a.txt` }));
+    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'meta/kept.txt' }))).Metadata).toMatchObject(own);
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: 'meta/replaced.txt',
+        CopySource: `${bucket}/meta/a.txt`,
+        MetadataDirective: 'REPLACE',
+        Metadata: { ...GOVERNANCE, color: 'green' },
+      }),
+    );
+    const replaced = (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'meta/replaced.txt' }))).Metadata!;
+    expect(replaced.color).toBe('green');
+    expect(replaced).not.toHaveProperty('mtime');
+
+    const upload = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'meta/parts.bin', Metadata: { ...GOVERNANCE, color: 'red' } }),
+    );
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: 'meta/parts.bin', UploadId: upload.UploadId, PartNumber: 1, Body: 'one part' }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'meta/parts.bin',
+        UploadId: upload.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    expect((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'meta/parts.bin' }))).Metadata).toMatchObject({ color: 'red' });
+
+    // Over S3's 2 KiB of names and values: refused, and nothing stored.
+    const tooLarge = await s3Refusal(
+      s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: 'meta/large.txt', Body: 'x', Metadata: { ...GOVERNANCE, big: 'v'.repeat(2100) } }),
+      ),
+    );
+    expect([tooLarge.name, tooLarge.$metadata.httpStatusCode]).toEqual(['MetadataTooLarge', 400]);
+    const missing = await s3Refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'meta/large.txt' })));
+    expect(missing.$metadata.httpStatusCode).toBe(404);
   });
 
   it("refuses a copy from another tenant's bucket, with either directive", async () => {

@@ -143,6 +143,25 @@ describe('EOSC object storage through the gateway (ws2)', () => {
     });
   });
 
+  it('keeps S3 user metadata (x-amz-meta-*) given on a /v1 PUT and answers it on GET and HEAD; a malformed one is 400 and stores nothing', async () => {
+    const body = Buffer.from(`user metadata ${uniqueId()}`);
+    const stored = await put(bucket, 'meta.txt', body, {
+      ...governance(body),
+      'x-amz-meta-color': 'blue',
+      'x-amz-meta-eosc-not-governance': 'ignored',
+    });
+    expect(stored.status).toBe(201);
+    for (const method of ['GET', 'HEAD'] as const) {
+      const read = await get(bucket, 'meta.txt', { method });
+      expect(read.headers['x-amz-meta-color']).toBe('blue');
+      expect(read.headers).not.toHaveProperty('x-amz-meta-eosc-not-governance');
+    }
+    const tooLarge = await put(bucket, 'meta-large.txt', body, { ...governance(body), 'x-amz-meta-big': 'v'.repeat(2049) });
+    expect([tooLarge.status, tooLarge.json.code]).toEqual([400, 'ECS_BAD_REQUEST']);
+    expect(tooLarge.json.message).toContain('2048 bytes');
+    expect((await get(bucket, 'meta-large.txt', { method: 'HEAD' })).status).toBe(404);
+  });
+
   it("never takes the S3 endpoint's integrity-from-trailer header from a client of /v1/storage", async () => {
     const body = Buffer.from(`no declared integrity ${uniqueId()}`);
     const { 'x-eosc-integrity': _declared, ...withoutIntegrity } = governance(body);

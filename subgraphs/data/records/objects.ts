@@ -124,6 +124,8 @@ export interface NewVersion {
   usagePolicySnapshotId: string;
   consentTokenRef: string;
   legalHold: boolean;
+  /** S3 user metadata in stored form (JSON, sorted names), or null. */
+  userMetadata: string | null;
   /** The bucket's lock mode, recorded on versions whose retention is in force. */
   bucketLockMode: string;
   origin: 'put' | 'copy' | 'multipart';
@@ -175,6 +177,7 @@ export async function putVersion(
         usagePolicySnapshotId: data.usagePolicySnapshotId,
         consentTokenRef: data.consentTokenRef,
         legalHold: data.legalHold,
+        userMetadata: data.userMetadata,
         lockMode,
         origin: data.origin,
         createdAt: now,

@@ -30,6 +30,7 @@ import {
   effectiveRetention,
   refusalFor,
   refuseLockedOverwrite,
+  userMetadataFrom,
   versionFields,
   versionTarget,
   writtenBody,
@@ -68,6 +69,7 @@ export async function initiateUpload(context: PlaneContext, req: Request, res: R
   const upload = await createUpload(context.db, {
     ...fields,
     integrity: governance.expectedSha256 === undefined ? null : governance.integrity,
+    userMetadata: userMetadataFrom(req),
     bucket: bucket.name,
     key,
     tenantId: bucket.tenantId,
@@ -277,6 +279,7 @@ export async function completeUpload(
         usagePolicySnapshotId: upload.usagePolicySnapshotId,
         consentTokenRef: upload.consentTokenRef,
         legalHold: upload.legalHold,
+        userMetadata: upload.userMetadata,
         origin: 'multipart',
         extraDetails: {
           upload_id: upload.uploadId,

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../../../lib/blob-store';
+import { userMetadataHeaders } from '../../../lib/domain/user-metadata';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { pageSize } from '../../../lib/graphql/page-size';
 import { authorize } from '../../../lib/subgraph/authorize';
@@ -30,6 +31,7 @@ export function setObjectHeaders(res: Response, version: StorageObjectVersion): 
   ];
   for (const [name, value] of values) if (value !== null) res.setHeader(name, value);
   if (version.lockMode) res.setHeader('x-eosc-lock-mode', version.lockMode);
+  for (const [name, value] of userMetadataHeaders(version.userMetadata)) res.setHeader(name, value);
 }
 
 /** The version a GET/HEAD asks for (`?version_id=` or the current one); 404 when none or deleted. */

@@ -3,6 +3,7 @@ import { BlobIntegrityError, BlobMd5MismatchError, BlobStoreUnavailableError, Bl
 import type { BlobStore } from '../../../lib/blob-store';
 import { classificationAtMost } from '../../../lib/domain/classification';
 import { INTEGRITY_FROM_TRAILER_HEADER } from '../../../lib/domain/governance-headers';
+import { UserMetadataError, storedUserMetadata, userMetadataOf } from '../../../lib/domain/user-metadata';
 import type { Classification } from '../../../lib/domain/classification';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { ErrorCode as ErrorCodeType } from '../../../lib/errors';
@@ -180,6 +181,16 @@ function sendWritten(res: Response, bucket: Bucket, key: string, version: Storag
   res.status(201).json(writtenBody(bucket, key, version, evidencePointer));
 }
 
+/** The write's S3 user metadata (`x-amz-meta-*`) in stored form; 400 for a malformed or oversized one. */
+export function userMetadataFrom(req: Request): string | null {
+  try {
+    return storedUserMetadata(userMetadataOf(req.headers));
+  } catch (error) {
+    if (error instanceof UserMetadataError) throw new EcsError(ErrorCode.BadRequest, error.message, { field: error.header });
+    throw error;
+  }
+}
+
 /** `PUT /{bucket}/objects/{key}`: streams the body into the blob store while hashing it. */
 export async function putObject(
   context: PlaneContext,
@@ -193,6 +204,7 @@ export async function putObject(
   const governed = await govern(context, bucket, { permission: 'storage.write', eventType: 'object.put', requireActive: true });
   const refuse = refusalFor(context, governed, bucket, key);
   const now = new Date();
+  const userMetadata = userMetadataFrom(req);
   // Only the S3 endpoint sends this header (the /v1 route never forwards it): see INTEGRITY_FROM_TRAILER_HEADER.
   const integrityFromTrailer = req.headers[INTEGRITY_FROM_TRAILER_HEADER] === 'sha256';
   const governance = await admitGovernance(context, req, governed, bucket, key, now, { integrityFromTrailer });
@@ -250,6 +262,7 @@ export async function putObject(
       size: stored.size,
       contentType: contentTypeOf(req.headers['content-type']),
       retentionUntil: effectiveRetention(governance.retentionUntil, bucket, now),
+      userMetadata,
       origin: 'put',
     },
     now,
@@ -398,6 +411,7 @@ export async function copyObject(
       usagePolicySnapshotId: original.usagePolicySnapshotId!,
       consentTokenRef: original.consentTokenRef!,
       legalHold: false,
+      userMetadata: original.userMetadata,
       origin: 'copy',
       eventType: 'object.copy',
       extraDetails: { ...sourceFields, source_version_id: original.versionId, jurisdiction_decision: 'within_declared' },
