@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
 import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
-import { fromEcsCode, sendS3Error } from './s3-error-document';
-import { dataPlaneRequest, planeError } from './s3-plane-request';
+import { planeBucketListing } from './s3-plane-request';
 import { xmlDocument } from './s3-xml';
 
 /** Query parameters ListMultipartUploads takes here (`delimiter` is not offered). */
@@ -62,16 +61,8 @@ export async function listMultipartUploads(options: PlaneStreamOptions, bucket: 
   const query = new URLSearchParams({ prefix, max_uploads: String(maxUploads) });
   if (keyMarker !== '') query.set('key_marker', keyMarker);
   if (uploadIdMarker !== '') query.set('upload_id_marker', uploadIdMarker);
-  const answer = await dataPlaneRequest(options, res, {
-    path: `/data/storage/${encodeURIComponent(bucket)}/objects?uploads&${query}`,
-    method: 'GET',
-    headers: {},
-  });
-  if (answer.statusCode >= 300) {
-    const error = await planeError(answer);
-    return sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), `/${bucket}`);
-  }
-  const page = (await answer.body.json()) as PlaneUploadPage;
+  const page = await planeBucketListing<PlaneUploadPage>(options, res, bucket, `uploads&${query}`);
+  if (!page) return;
   const last = page.uploads[page.uploads.length - 1];
   res.status(200).type('application/xml');
   res.send(

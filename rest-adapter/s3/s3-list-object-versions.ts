@@ -1,9 +1,8 @@
 import type { Request, Response } from 'express';
 import { S3Error } from '../../lib/s3/s3-error';
-import { fromEcsCode, sendS3Error } from './s3-error-document';
 import { commonPrefixOf, maxKeysOf, queryValue } from './s3-list-objects';
 import type { S3LockOptions } from './s3-lock-operations';
-import { dataPlaneRequest, planeError } from './s3-plane-request';
+import { planeBucketListing } from './s3-plane-request';
 import { xmlDocument } from './s3-xml';
 
 /** Query parameters ListObjectVersions takes. */
@@ -66,19 +65,11 @@ async function collectVersions(
     if (keyMarker !== '') query.set('key_marker', keyMarker);
     // S3's `null` version id names the unversioned version; this data plane gives every version an id.
     if (versionIdMarker !== '' && versionIdMarker !== 'null') query.set('version_id_marker', versionIdMarker);
-    const answer = await dataPlaneRequest(options, res, {
-      path: `/data/storage/${encodeURIComponent(bucket)}/objects?${query}`,
-      method: 'GET',
-      headers: {},
-    });
-    if (answer.statusCode >= 300) {
-      const error = await planeError(answer);
+    const body = await planeBucketListing<PlaneVersionPage>(options, res, bucket, String(query), (error) => {
       // The markers are the only part of this request the caller chooses that the plane can refuse.
       if (error.code === 'ECS_BAD_REQUEST') throw new S3Error('InvalidArgument', `Invalid version id marker: ${error.message}`);
-      sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), `/${bucket}`);
-      return undefined;
-    }
-    const body = (await answer.body.json()) as PlaneVersionPage;
+    });
+    if (!body) return undefined;
     for (const version of body.versions) {
       const common = commonPrefixOf(version.key, prefix, delimiter);
       if (common === undefined) versions.push(version);

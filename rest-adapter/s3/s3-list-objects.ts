@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
 import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
-import { fromEcsCode, sendS3Error } from './s3-error-document';
-import { dataPlaneRequest, planeError } from './s3-plane-request';
+import { planeBucketListing } from './s3-plane-request';
 import { xmlDocument } from './s3-xml';
 
 /** Pages of the data plane read for one listing at most; past that the answer is truncated early. */
@@ -82,17 +81,8 @@ async function collectListing(
     const query = new URLSearchParams({ prefix, limit: String(maxKeys - contents.length - prefixes.length) });
     if (cursor) query.set('cursor', cursor);
     else if (from.startAfter) query.set('start_after', from.startAfter);
-    const answer = await dataPlaneRequest(options, res, {
-      path: `/data/storage/${encodeURIComponent(bucket)}/objects?${query}`,
-      method: 'GET',
-      headers: {},
-    });
-    if (answer.statusCode >= 300) {
-      const error = await planeError(answer);
-      sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), `/${bucket}`);
-      return undefined;
-    }
-    const body = (await answer.body.json()) as { items: PlaneItem[]; next_cursor: string | null };
+    const body = await planeBucketListing<{ items: PlaneItem[]; next_cursor: string | null }>(options, res, bucket, String(query));
+    if (!body) return undefined;
     for (const item of body.items) {
       lastKeyRead = item.key;
       const cut = delimiter === undefined ? -1 : item.key.indexOf(delimiter, prefix.length);

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { AuthenticatedLocals } from '../../gateway/authenticate';
 import { IDENTITY_HEADER } from '../../lib/auth/identity-token';
 import type { PlaneStreamOptions } from '../plane-stream';
+import { fromEcsCode, sendS3Error } from './s3-error-document';
 
 /** The data plane's answer, its body not read yet. */
 export type PlaneAnswer = Dispatcher.ResponseData;
@@ -64,4 +65,30 @@ export async function planeError(answer: PlaneAnswer): Promise<{ code: string; m
     503: 'ECS_DEPENDENCY_UNAVAILABLE',
   };
   return { code: byStatus[answer.statusCode] ?? 'ECS_INTERNAL', message: 'the request was refused' };
+}
+
+export type PlaneError = Awaited<ReturnType<typeof planeError>>;
+
+/**
+ * One page of a bucket listing from the data plane (`GET /data/storage/{bucket}/objects?<query>`:
+ * current objects, `versions` or `uploads`). A refusal is answered in S3's form (after `refine`,
+ * which may throw a more precise S3 error) and gives undefined.
+ */
+export async function planeBucketListing<T>(
+  options: PlaneStreamOptions,
+  res: Response,
+  bucket: string,
+  query: string,
+  refine?: (error: PlaneError) => void,
+): Promise<T | undefined> {
+  const answer = await dataPlaneRequest(options, res, {
+    path: `/data/storage/${encodeURIComponent(bucket)}/objects?${query}`,
+    method: 'GET',
+    headers: {},
+  });
+  if (answer.statusCode < 300) return (await answer.body.json()) as T;
+  const error = await planeError(answer);
+  refine?.(error);
+  sendS3Error(res, fromEcsCode(error.code, error.message, 'bucket', error.evidencePointer), `/${bucket}`);
+  return undefined;
 }

@@ -37,15 +37,12 @@ export function setObjectHeaders(res: Response, version: StorageObjectVersion): 
 /** The version a GET/HEAD asks for (`?version_id=` or the current one); 404 when none or deleted. */
 async function requestedVersion(context: PlaneContext, req: Request, bucket: Bucket, key: string): Promise<StorageObjectVersion> {
   const versionId = versionIdOf(req);
-  const current = await findCurrentVersion(context.db, bucket.name, key);
-  // An unversioned bucket keeps one version a key: its id names it (as PUT answered it), and
-  // any other id names nothing.
+  // One read either way. An unversioned bucket keeps one version a key (an overwrite removes the
+  // one before), so there too an id names the version its PUT answered, or nothing.
   const version =
-    versionId === undefined || versionId === current?.versionId
-      ? current
-      : bucket.versioning
-        ? await findVersion(context.db, bucket.name, key, versionId)
-        : null;
+    versionId === undefined
+      ? await findCurrentVersion(context.db, bucket.name, key)
+      : await findVersion(context.db, bucket.name, key, versionId);
   if (!version || version.deleteMarker || !version.sha256) {
     const what = versionId === undefined ? `object ${key}` : `version ${versionId} of ${key}`;
     throw new EcsError(ErrorCode.NotFound, `${what} not found in bucket ${bucket.name}`, {
