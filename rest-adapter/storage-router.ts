@@ -1,7 +1,7 @@
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Dispatcher } from 'undici';
-import { INTEGRITY_FROM_TRAILER_HEADER } from '../lib/domain/governance-headers';
+import { GATEWAY_ONLY_INTEGRITY_HEADERS } from '../lib/domain/governance-headers';
 import { objectKeyProblem } from '../lib/domain/object-key';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { sendError } from '../lib/http/error-body';
@@ -25,7 +25,7 @@ export function isObjectPath(path: string): boolean {
  * so does the S3 endpoint's own integrity-from-trailer header, which no client may send.
  */
 const FORWARDED_REQUEST = /^(x-eosc-[a-z0-9-]+|x-amz-meta-[!#$%&'*+.^_`|~0-9a-z-]+|content-type|content-length|x-correlation-id)$/;
-const GATEWAY_ONLY_REQUEST = new Set<string>([INTEGRITY_FROM_TRAILER_HEADER]);
+const GATEWAY_ONLY_REQUEST = new Set<string>(GATEWAY_ONLY_INTEGRITY_HEADERS);
 /** Response headers passed back to the client. */
 const FORWARDED_RESPONSE = /^(x-eosc-[a-z0-9-]+|x-amz-meta-[!#$%&'*+.^_`|~0-9a-z-]+|content-type|content-length|etag|last-modified)$/;
 

@@ -22,3 +22,22 @@ export const GOVERNANCE_HEADER_NAMES: readonly GovernanceHeaderName[] = Object.v
  * the body only when the trailer held, records the SHA-256 it computed as the integrity.
  */
 export const INTEGRITY_FROM_TRAILER_HEADER = 'x-eosc-integrity-from-trailer';
+
+/**
+ * Sent by the S3 endpoint only, like INTEGRITY_FROM_TRAILER_HEADER: the upload declares no
+ * integrity, but its body is `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, each chunk signed with its
+ * SHA-256 in the chain of the request's signature, and the gateway checks every chunk's
+ * signature before the chunk goes on. The client's signature thus covers every byte; the data
+ * plane records the SHA-256 it computed as the integrity.
+ */
+export const INTEGRITY_FROM_CHUNK_SIGNATURES_HEADER = 'x-eosc-integrity-from-chunk-signatures';
+
+/** The gateway-only headers above, which no client of `/v1/storage` may send. */
+export const GATEWAY_ONLY_INTEGRITY_HEADERS: readonly string[] = [INTEGRITY_FROM_TRAILER_HEADER, INTEGRITY_FROM_CHUNK_SIGNATURES_HEADER];
+
+/** What vouches for a body that declares no integrity, from the gateway-only headers; undefined when nothing does. */
+export function gatewayVouchedIntegrity(headers: Record<string, string | string[] | undefined>): string | undefined {
+  if (headers[INTEGRITY_FROM_TRAILER_HEADER] === 'sha256') return 'x-amz-checksum-sha256 trailer';
+  if (headers[INTEGRITY_FROM_CHUNK_SIGNATURES_HEADER] === 'sha256') return 'aws-chunked chunk signatures';
+  return undefined;
+}

@@ -1,5 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { GOVERNANCE_HEADER_NAMES, GOVERNANCE_HEADERS, INTEGRITY_FROM_TRAILER_HEADER } from '../../lib/domain/governance-headers';
+import {
+  GOVERNANCE_HEADER_NAMES,
+  GOVERNANCE_HEADERS,
+  INTEGRITY_FROM_CHUNK_SIGNATURES_HEADER,
+  INTEGRITY_FROM_TRAILER_HEADER,
+} from '../../lib/domain/governance-headers';
 import { UserMetadataError, userMetadataOf } from '../../lib/domain/user-metadata';
 import { S3Error } from '../../lib/s3/s3-error';
 import type { PayloadMode } from '../../lib/s3/sigv4-payload';
@@ -19,7 +24,8 @@ function single(value: string | string[] | undefined): string | undefined {
  * metadata work. Integrity, when not declared, is the SHA-256 the request vouches for: the
  * signed `x-amz-content-sha256`, or `x-amz-checksum-sha256` as a header, or as the trailer of an
  * unsigned `aws-chunked` body (checked by the decoder before the body ends; the data plane is
- * told to record the SHA-256 it computes); never MD5 or SHA-1.
+ * told to record the SHA-256 it computes), or the chunk signatures of a signed `aws-chunked`
+ * body (likewise); never MD5, SHA-1 or a CRC.
  */
 export function governanceHeadersOf(headers: IncomingHttpHeaders, payload: PayloadMode): Record<string, string> {
   const out: Record<string, string> = {};
@@ -34,7 +40,9 @@ export function governanceHeadersOf(headers: IncomingHttpHeaders, payload: Paylo
  * The data plane's headers for the SHA-256 a request body vouches for: `x-eosc-integrity` from
  * the signed `x-amz-content-sha256` or an `x-amz-checksum-sha256` header, or, for an unsigned
  * `aws-chunked` body with that trailer, the gateway-only INTEGRITY_FROM_TRAILER_HEADER (the
- * decoder checks the trailer before the body ends). None when the body vouches for nothing.
+ * decoder checks the trailer before the body ends), for a chunk-signed one
+ * INTEGRITY_FROM_CHUNK_SIGNATURES_HEADER (each chunk's signature is checked before the chunk
+ * goes on). None when the body vouches for nothing.
  */
 export function vouchedIntegrityHeaders(headers: IncomingHttpHeaders, payload: PayloadMode): Record<string, string> {
   const integrity = vouchedSha256(headers, payload);
@@ -42,6 +50,7 @@ export function vouchedIntegrityHeaders(headers: IncomingHttpHeaders, payload: P
   if (payload.kind === 'streaming-unsigned' && declaredTrailers(headers).includes('x-amz-checksum-sha256')) {
     return { [INTEGRITY_FROM_TRAILER_HEADER]: 'sha256' };
   }
+  if (payload.kind === 'streaming-signed') return { [INTEGRITY_FROM_CHUNK_SIGNATURES_HEADER]: 'sha256' };
   return {};
 }
 

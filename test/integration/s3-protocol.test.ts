@@ -127,7 +127,7 @@ describe('S3 wire protocol with the AWS SDK', () => {
 
   it('takes an aws-chunked upload signed chunk by chunk, and refuses one with a forged chunk', async () => {
     const data = Buffer.from('chunked and signed, '.repeat(5000));
-    async function chunkedPut(key: string, forge: boolean) {
+    async function chunkedPut(key: string, forge: boolean, declare = true) {
       const signer = smithySigner(tenant.accessKeyId, tenant.secretAccessKey);
       const endpoint = new URL(env.url);
       const metadata = Object.fromEntries(Object.entries(GOVERNANCE).map(([name, value]) => [`x-amz-meta-${name}`, value]));
@@ -145,7 +145,7 @@ describe('S3 wire protocol with the AWS SDK', () => {
             'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
             'x-amz-decoded-content-length': String(data.length),
             'content-encoding': 'aws-chunked',
-            'x-eosc-integrity': `sha256:${createHash('sha256').update(data).digest('hex')}`,
+            ...(declare ? { 'x-eosc-integrity': `sha256:${createHash('sha256').update(data).digest('hex')}` } : {}),
             ...metadata,
           },
         },
@@ -173,6 +173,23 @@ describe('S3 wire protocol with the AWS SDK', () => {
     expect(await forged.body.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
     const missing = await s3Refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'forged.bin' })));
     expect(missing.$metadata.httpStatusCode).toBe(404);
+
+    // No integrity declared: the chunk signatures cover every byte, so the SHA-256 the data plane
+    // computes is the integrity; a forged chunk still stores nothing.
+    const vouched = await chunkedPut('vouched.bin', false, false);
+    await vouched.body.dump();
+    expect(vouched.statusCode).toBe(200);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'vouched.bin' }));
+    expect(head.Metadata?.['eosc-integrity']).toBe(`sha256:${createHash('sha256').update(data).digest('hex')}`);
+    const put = (await tenant.events()).find(
+      (event) => event.eventType === 'object.put' && event.outcome === 'accepted' && event.details.object_key === 'vouched.bin',
+    );
+    expect(put?.details).toMatchObject({ integrity_source: 'aws-chunked chunk signatures' });
+    const forgedUndeclared = await chunkedPut('forged-undeclared.bin', true, false);
+    expect(forgedUndeclared.statusCode).toBe(403);
+    await forgedUndeclared.body.dump();
+    const none = await s3Refusal(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'forged-undeclared.bin' })));
+    expect(none.$metadata.httpStatusCode).toBe(404);
   });
 
   it('refuses a write without jurisdiction with the EOSC code and its evidence pointer', async () => {

@@ -165,8 +165,10 @@ describe('EOSC object storage through the gateway (ws2)', () => {
   it("never takes the S3 endpoint's integrity-from-trailer header from a client of /v1/storage", async () => {
     const body = Buffer.from(`no declared integrity ${uniqueId()}`);
     const { 'x-eosc-integrity': _declared, ...withoutIntegrity } = governance(body);
-    const result = await put(bucket, 'trailer-claim.bin', body, { ...withoutIntegrity, 'x-eosc-integrity-from-trailer': 'sha256' });
-    expect([result.status, result.json.code]).toEqual([400, 'EOSC_MISSING_INTEGRITY']);
+    for (const claim of ['x-eosc-integrity-from-trailer', 'x-eosc-integrity-from-chunk-signatures']) {
+      const result = await put(bucket, 'trailer-claim.bin', body, { ...withoutIntegrity, [claim]: 'sha256' });
+      expect([claim, result.status, result.json.code]).toEqual([claim, 400, 'EOSC_MISSING_INTEGRITY']);
+    }
     expect((await get(bucket, 'trailer-claim.bin')).status).toBe(404);
   });
 

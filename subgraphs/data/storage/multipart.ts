@@ -16,8 +16,7 @@ import {
   recordPart,
 } from '../records/multipart-uploads';
 import type { MultipartPart, MultipartUpload } from '../records/multipart-uploads';
-import { INTEGRITY_FROM_TRAILER_HEADER } from '../../../lib/domain/governance-headers';
-import { GOVERNANCE_HEADERS } from '../../../lib/domain/governance-headers';
+import { GOVERNANCE_HEADERS, gatewayVouchedIntegrity } from '../../../lib/domain/governance-headers';
 import { govern } from './govern-operation';
 import { PER_PART_INTEGRITY, parseDeclaredIntegrity, parseRetention } from './parse-governance';
 import { queryText, readJsonBody } from './request-input';
@@ -143,8 +142,8 @@ async function partIntegrity(
 ): Promise<string | undefined> {
   const header = req.headers[GOVERNANCE_HEADERS.integrity];
   const declared = typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined;
-  // Only the S3 endpoint sends this header (the /v1 route never forwards it): see INTEGRITY_FROM_TRAILER_HEADER.
-  const fromTrailer = req.headers[INTEGRITY_FROM_TRAILER_HEADER] === 'sha256';
+  // Only the S3 endpoint sends these headers (the /v1 route never forwards them): see GATEWAY_ONLY_INTEGRITY_HEADERS.
+  const fromTrailer = gatewayVouchedIntegrity(req.headers) !== undefined;
   if (declared === undefined && (upload.integrity !== null || fromTrailer)) return undefined;
   const parsed = parseDeclaredIntegrity(declared);
   if (typeof parsed === 'string') return parsed;

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { BlobIntegrityError, BlobMd5MismatchError, BlobStoreUnavailableError, BlobTooLargeError } from '../../../lib/blob-store';
 import type { BlobStore } from '../../../lib/blob-store';
 import { classificationAtMost } from '../../../lib/domain/classification';
-import { INTEGRITY_FROM_TRAILER_HEADER } from '../../../lib/domain/governance-headers';
+import { gatewayVouchedIntegrity } from '../../../lib/domain/governance-headers';
 import { UserMetadataError, storedUserMetadata, userMetadataOf } from '../../../lib/domain/user-metadata';
 import type { Classification } from '../../../lib/domain/classification';
 import { EcsError, ErrorCode } from '../../../lib/errors';
@@ -205,9 +205,9 @@ export async function putObject(
   const refuse = refusalFor(context, governed, bucket, key);
   const now = new Date();
   const userMetadata = userMetadataFrom(req);
-  // Only the S3 endpoint sends this header (the /v1 route never forwards it): see INTEGRITY_FROM_TRAILER_HEADER.
-  const integrityFromTrailer = req.headers[INTEGRITY_FROM_TRAILER_HEADER] === 'sha256';
-  const governance = await admitGovernance(context, req, governed, bucket, key, now, { integrityFromTrailer });
+  // Only the S3 endpoint sends these headers (the /v1 route never forwards them): see GATEWAY_ONLY_INTEGRITY_HEADERS.
+  const vouchedBy = gatewayVouchedIntegrity(req.headers);
+  const governance = await admitGovernance(context, req, governed, bucket, key, now, { integrityFromBody: vouchedBy !== undefined });
   const facts = { jurisdiction: governance.jurisdiction, classification: governance.classification, integrity: governance.integrity };
   const expectedMd5 = declaredMd5(req);
   const declaredLength = Number(req.headers['content-length']);
@@ -253,8 +253,8 @@ export async function putObject(
     governed,
     {
       ...versionFields(governance),
-      ...(governance.integrityFromBody
-        ? { integrity: `sha256:${stored.sha256}`, extraDetails: { integrity_source: 'x-amz-checksum-sha256 trailer' } }
+      ...(governance.integrityFromBody && vouchedBy
+        ? { integrity: `sha256:${stored.sha256}`, extraDetails: { integrity_source: vouchedBy } }
         : {}),
       ...versionTarget(bucket, key),
       sha256: stored.sha256,

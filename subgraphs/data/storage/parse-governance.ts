@@ -40,16 +40,16 @@ export const SUPPORTED_INTEGRITY = ['sha256'] as const;
 /** Algorithms ws2 says MUST be rejected. */
 const FORBIDDEN_INTEGRITY = new Set(['md5', 'sha1']);
 
-/** What a write's integrity is before its bytes are stored, when the trailer vouches for it. */
-export const TRAILER_INTEGRITY = 'sha256 of the body, vouched for by its x-amz-checksum-sha256 trailer';
+/** What a write's integrity is before its bytes are stored, when the S3 endpoint vouches for the body. */
+export const BODY_INTEGRITY = 'sha256 of the body, vouched for by the S3 request (checksum trailer or chunk signatures)';
 
 /** What a multipart upload's integrity is before it completes, when each part declares its own. */
 export const PER_PART_INTEGRITY = 'sha256 of the assembled parts, each part vouched for by its declared SHA-256';
 
 /** How a write may go without a declared `x-eosc-integrity`. */
 export interface IntegrityOptions {
-  /** The S3 endpoint checks the body's `x-amz-checksum-sha256` trailer (INTEGRITY_FROM_TRAILER_HEADER). */
-  integrityFromTrailer?: boolean;
+  /** The S3 endpoint checks what vouches for the body: its SHA-256 trailer or chunk signatures (gatewayVouchedIntegrity). */
+  integrityFromBody?: boolean;
   /** A multipart upload: each part then declares its SHA-256 instead. */
   integrityPerPart?: boolean;
 }
@@ -186,7 +186,7 @@ export function parseGovernance(headers: Headers, now: Date, options: IntegrityO
   }
 
   const integrity = single(headers, H.integrity);
-  const integrityFromBody = !integrity && (options.integrityFromTrailer === true || options.integrityPerPart === true);
+  const integrityFromBody = !integrity && (options.integrityFromBody === true || options.integrityPerPart === true);
   let expectedSha256: string | undefined;
   if (!integrityFromBody) {
     const declared = parseDeclaredIntegrity(integrity);
@@ -234,8 +234,7 @@ export function parseGovernance(headers: Headers, now: Date, options: IntegrityO
     jurisdictions,
     retentionTtl,
     retentionUntil,
-    integrity:
-      expectedSha256 !== undefined ? `sha256:${expectedSha256}` : options.integrityPerPart ? PER_PART_INTEGRITY : TRAILER_INTEGRITY,
+    integrity: expectedSha256 !== undefined ? `sha256:${expectedSha256}` : options.integrityPerPart ? PER_PART_INTEGRITY : BODY_INTEGRITY,
     expectedSha256,
     integrityFromBody,
     classification,
