@@ -43,17 +43,23 @@ export async function deleteBucket(context: PlaneContext, res: Response, name: s
   res.status(204).end();
 }
 
-/**
- * Turns versioning on for a bucket of the caller's tenant (`storage.govern`, an active tenant),
- * with `storage.bucket.versioning` evidence; a bucket already versioned is answered unchanged.
- */
-export async function enableBucketVersioning(context: PlaneContext, name: string): Promise<Bucket> {
+/** A versioning change's bucket and its governance (`storage.govern` in an active tenant; refusals evidenced). */
+async function governVersioning(context: PlaneContext, name: string) {
   const bucket = await loadBucket(context, name);
   const governed = await govern(context, bucket, {
     permission: 'storage.govern',
     eventType: 'storage.bucket.versioning',
     requireActive: true,
   });
+  return { bucket, governed };
+}
+
+/**
+ * Turns versioning on for a bucket of the caller's tenant (`storage.govern`, an active tenant),
+ * with `storage.bucket.versioning` evidence; a bucket already versioned is answered unchanged.
+ */
+export async function enableBucketVersioning(context: PlaneContext, name: string): Promise<Bucket> {
+  const { bucket, governed } = await governVersioning(context, name);
   const changed = await enableVersioning({ db: context.db, name: bucket.name, tenantId: bucket.tenantId, evidence: governed.evidence });
   if (!changed) throw bucketNotFound(name);
   return changed.bucket;
@@ -66,12 +72,7 @@ export async function enableBucketVersioning(context: PlaneContext, name: string
  * versioning on a bucket with object lock).
  */
 export async function suspendBucketVersioning(context: PlaneContext, name: string): Promise<Bucket> {
-  const bucket = await loadBucket(context, name);
-  const governed = await govern(context, bucket, {
-    permission: 'storage.govern',
-    eventType: 'storage.bucket.versioning',
-    requireActive: true,
-  });
+  const { bucket, governed } = await governVersioning(context, name);
   if (!bucket.versioning) return bucket;
   throw await storageRefusal(context, governed, {
     reasonClass: 'policy_denied',
