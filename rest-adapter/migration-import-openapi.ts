@@ -19,6 +19,7 @@ const ImportReport = {
     package_digest: { type: 'string' },
     package_size: { type: 'integer' },
     source_jwks_url: { type: 'string' },
+    source_url: { type: ['string', 'null'], description: 'where the package was pulled from; null when uploaded' },
     gates: {
       type: 'array',
       items: {
@@ -48,20 +49,39 @@ export function migrationImportPaths(): Record<string, Record<string, JsonObject
       post: {
         operationId: 'validateMigrationImport',
         summary:
-          'Upload a tenant export package and run the import validation gates (signature, integrity, evidence bundle, jurisdiction, classification, policy baseline, authority binding, id clash); platform-admin',
+          'Upload a tenant export package (or name it on its source, as JSON, to be pulled) and run the import validation gates (signature, integrity, evidence bundle, jurisdiction, classification, policy baseline, authority binding, id clash); platform-admin',
         tags,
         parameters: [
           {
             name: 'source_jwks_url',
             in: 'query',
-            required: true,
-            description: "The source deployment's published keys (/.well-known/jwks.json): fetched with a 5 s timeout, at most 64 KiB",
+            required: false,
+            description:
+              "With an uploaded package (required then): the source deployment's published keys (/.well-known/jwks.json), fetched with a 5 s timeout, at most 64 KiB",
             schema: { type: 'string', format: 'uri' },
           },
         ],
         requestBody: {
           required: true,
-          content: { 'application/gzip': { schema: { type: 'string', format: 'binary' } } },
+          content: {
+            'application/gzip': { schema: { type: 'string', format: 'binary' } },
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['source_url', 'source_jwks_url'],
+                properties: {
+                  source_url: {
+                    type: 'string',
+                    format: 'uri',
+                    description: 'the package on the source: GET /v1/migrations/exports/{id}/package there',
+                  },
+                  source_token: { type: 'string', description: 'bearer token for source_url; sent there only, never kept' },
+                  source_jwks_url: { type: 'string', format: 'uri', description: "the source deployment's /.well-known/jwks.json" },
+                },
+              },
+            },
+          },
         },
         responses: {
           '201': report('Every gate passed: validated (the package is kept for the next step)'),

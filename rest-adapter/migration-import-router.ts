@@ -1,8 +1,8 @@
 import express from 'express';
-import type { RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import { ErrorCode } from '../lib/errors';
-import type { MigrationImports } from '../lib/migration/import-report';
+import type { ImportReport, MigrationImports } from '../lib/migration/import-report';
 import { finishMigrationRouter, handleAsync, migrationContextOf } from './migration-routes-common';
 
 export interface MigrationImportRouterOptions {
@@ -18,19 +18,54 @@ export const MIGRATION_IMPORTS_MOUNT = '/v1/migrations/imports';
 /** Media types a package may be uploaded as. */
 const PACKAGE_TYPES = ['application/gzip', 'application/x-gzip', 'application/octet-stream'];
 
-const Query = z
+const httpUrl = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((value) => /^https?:\/\//i.test(value), 'must be an http or https URL');
+
+const Query = z.object({ source_jwks_url: httpUrl }).strict();
+
+/** A pull: the package's URL on the source, a bearer token for it (never kept), the source's keys. */
+const PullBody = z
   .object({
-    source_jwks_url: z
-      .string()
-      .max(2048)
-      .url()
-      .refine((value) => /^https?:\/\//i.test(value), 'must be an http or https URL'),
+    source_url: httpUrl,
+    source_token: z.string().min(1).max(8192).optional(),
+    source_jwks_url: httpUrl,
   })
   .strict();
 
+/** 201 and the report for a validated import, 200 for a refused one, with its location. */
+function answerReport(res: Response, report: ImportReport): void {
+  res
+    .status(report.status === 'validated' ? 201 : 200)
+    .location(`${MIGRATION_IMPORTS_MOUNT}/${report.import_id}`)
+    .json(report);
+}
+
+/** A pull request's JSON body is a few URLs and a token. */
+const MAX_PULL_BODY_BYTES = 16 * 1024;
+
+/** The JSON body of a pull, or undefined when it is not JSON of at most MAX_PULL_BODY_BYTES. */
+async function pullBodyOf(req: Request): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_PULL_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Tenant import validation (docs/migration.md): `POST /v1/migrations/imports?source_jwks_url=...`
- * with the package as the body (streamed to a file, never held), answered with the report
+ * with the package as the body (streamed to a file, never held), or a JSON body naming the
+ * package's URL on the source (pulled with a bearer token), answered with the report
  * (201 validated, 200 refused), and `GET /v1/migrations/imports/{id}`. Authorization, the gates
  * and evidence are the service's (app/migration/); bad requests are refused with evidence
  * before the body is read.
@@ -43,6 +78,24 @@ export function createMigrationImportRouter(options: MigrationImportRouterOption
     handleAsync(async (req, res) => {
       const context = migrationContextOf(res);
       await options.imports.authorize(context);
+      if (req.is('application/json')) {
+        const pull = PullBody.safeParse(await pullBodyOf(req));
+        if (!pull.success)
+          throw await options.imports.refuseRequest(context, {
+            code: ErrorCode.ValidationFailed,
+            reasonCode: 'pull_request_invalid',
+            reason: `a pull is {"source_url", "source_token"?, "source_jwks_url"} (at most ${MAX_PULL_BODY_BYTES} bytes): ${
+              pull.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)[0] ?? 'not JSON'
+            }`,
+          });
+        const report = await options.imports.pull(context, {
+          sourceUrl: pull.data.source_url,
+          sourceToken: pull.data.source_token,
+          sourceJwksUrl: pull.data.source_jwks_url,
+        });
+        answerReport(res, report);
+        return;
+      }
       const type = req.is(PACKAGE_TYPES);
       if (!type)
         throw await options.imports.refuseRequest(context, {
@@ -63,10 +116,7 @@ export function createMigrationImportRouter(options: MigrationImportRouterOption
         declaredLength: length === undefined ? undefined : Number(length),
         sourceJwksUrl: query.data.source_jwks_url,
       });
-      res
-        .status(report.status === 'validated' ? 201 : 200)
-        .location(`${MIGRATION_IMPORTS_MOUNT}/${report.import_id}`)
-        .json(report);
+      answerReport(res, report);
     }),
   );
   router.get(

@@ -15,6 +15,8 @@ import { EcsError, ErrorCode } from '../../lib/errors';
 import type { RefusalThrottle } from '../../lib/evidence/refusal-throttle';
 import type { MigrationRequestContext } from '../../lib/migration/export-jobs';
 import { fetchJwks } from '../../lib/migration/fetch-jwks';
+import { openSourcePackage } from '../../lib/migration/fetch-package';
+import type { SourcePackage } from '../../lib/migration/fetch-package';
 import { readImportedFacts } from '../../lib/migration/import-facts';
 import { targetGates, uncheckedGates } from '../../lib/migration/import-gates';
 import type { ImportTarget } from '../../lib/migration/import-gates';
@@ -37,6 +39,12 @@ export interface MigrationImportOptions {
 }
 
 const ID = /^mim-[0-9a-f-]{36}$/;
+
+/** Where a package came from: the source's keys, and the URL it was pulled from (null: uploaded). */
+interface PackageOrigin {
+  sourceJwksUrl: string;
+  sourceUrl: string | null;
+}
 
 /** At most `max` characters of a value read from an untrusted package. */
 const clip = (value: unknown, max = 200): string | null => (typeof value === 'string' ? value.slice(0, max) : null);
@@ -75,14 +83,14 @@ export function migrationImportValidation(options: MigrationImportOptions): Migr
   const check = async (
     context: MigrationRequestContext,
     id: string,
-    upload: ImportUpload,
+    origin: PackageOrigin,
     file: string,
     received: { size: number; digest: string },
   ) => {
     const work = path.join(dir, `${id}.work`);
     try {
-      const keys = await sourceJwks(upload.sourceJwksUrl);
-      const checked = await packageGates({ file, work, jwks: keys.jwks, jwksProblem: keys.problem, jwksUrl: upload.sourceJwksUrl });
+      const keys = await sourceJwks(origin.sourceJwksUrl);
+      const checked = await packageGates({ file, work, jwks: keys.jwks, jwksProblem: keys.problem, jwksUrl: origin.sourceJwksUrl });
       const { manifest, head } = checked;
       const facts = manifest ? await readImportedFacts(work, manifest) : undefined;
       const gates = [...checked.gates, ...(facts ? await targetGates(facts, target) : uncheckedGates('no readable manifest'))];
@@ -104,6 +112,7 @@ export function migrationImportValidation(options: MigrationImportOptions): Migr
           source_policy_snapshot_id: clip(manifest?.policy_snapshot_id),
           package_digest: received.digest,
           package_size: received.size,
+          source_url: origin.sourceUrl,
         },
       });
       const report: ImportReport = {
@@ -113,7 +122,8 @@ export function migrationImportValidation(options: MigrationImportOptions): Migr
         ...source,
         package_digest: received.digest,
         package_size: received.size,
-        source_jwks_url: upload.sourceJwksUrl,
+        source_jwks_url: origin.sourceJwksUrl,
+        source_url: origin.sourceUrl,
         gates,
         evidence_pointer: pointer,
       };
@@ -123,34 +133,71 @@ export function migrationImportValidation(options: MigrationImportOptions): Migr
     }
   };
 
+  /** Stores the package's bytes, runs every gate and keeps what the outcome says. */
+  const receiveAndCheck = async (
+    context: MigrationRequestContext,
+    upload: ImportUpload,
+    origin: PackageOrigin,
+    bodyFailed?: (error: unknown) => Promise<Error>,
+  ) => {
+    if (upload.declaredLength !== undefined && upload.declaredLength > maxBytes) {
+      upload.body.destroy();
+      throw await tooLarge(context);
+    }
+    const id = `mim-${randomUUID()}`;
+    const partial = path.join(dir, `${id}.tar.gz.partial`);
+    let received: { size: number; digest: string };
+    try {
+      received = await receiveUpload(upload.body, partial, maxBytes);
+    } catch (error) {
+      if (error instanceof UploadTooLargeError) throw await tooLarge(context);
+      throw bodyFailed ? await bodyFailed(error) : error;
+    }
+    let kept = false;
+    try {
+      const report = await check(context, id, origin, partial, received);
+      // A validated package waits for the next step; a refused one keeps only its report and evidence.
+      if (report.status === 'validated') {
+        await rename(partial, path.join(dir, `${id}.tar.gz`));
+        kept = true;
+      }
+      await reports.save(report);
+      return report;
+    } finally {
+      if (!kept) await rm(partial, { force: true });
+    }
+  };
+
   return {
     authorize: (context) => assertMayImport(db, context, refusals),
     refuseRequest: (context, refusal) => refuseImport(db, context, refusal),
     async validate(context, upload) {
       await assertMayImport(db, context, refusals);
-      if (upload.declaredLength !== undefined && upload.declaredLength > maxBytes) throw await tooLarge(context);
-      const id = `mim-${randomUUID()}`;
-      const partial = path.join(dir, `${id}.tar.gz.partial`);
-      let received: { size: number; digest: string };
+      return receiveAndCheck(context, upload, { sourceJwksUrl: upload.sourceJwksUrl, sourceUrl: null });
+    },
+    async pull(context, pull) {
+      await assertMayImport(db, context, refusals);
+      const unavailable = (error: unknown) =>
+        refuseImport(db, context, {
+          code: ErrorCode.DependencyUnavailable,
+          reasonCode: 'source_package_unavailable',
+          reason: `the package could not be pulled from ${pull.sourceUrl}: ${error instanceof Error ? error.message : String(error)}`.slice(
+            0,
+            500,
+          ),
+        });
+      let opened: SourcePackage;
       try {
-        received = await receiveUpload(upload.body, partial, maxBytes);
+        opened = await openSourcePackage(pull.sourceUrl, pull.sourceToken);
       } catch (error) {
-        if (error instanceof UploadTooLargeError) throw await tooLarge(context);
-        throw error;
+        throw await unavailable(error);
       }
-      let kept = false;
-      try {
-        const report = await check(context, id, upload, partial, received);
-        // A validated package waits for the next step; a refused one keeps only its report and evidence.
-        if (report.status === 'validated') {
-          await rename(partial, path.join(dir, `${id}.tar.gz`));
-          kept = true;
-        }
-        await reports.save(report);
-        return report;
-      } finally {
-        if (!kept) await rm(partial, { force: true });
-      }
+      return receiveAndCheck(
+        context,
+        { ...opened, sourceJwksUrl: pull.sourceJwksUrl },
+        { sourceJwksUrl: pull.sourceJwksUrl, sourceUrl: pull.sourceUrl },
+        unavailable,
+      );
     },
     async report(context, id) {
       await assertMayImport(db, context, refusals);

@@ -30,6 +30,7 @@ export async function fetchJwks(url: string, { timeoutMs = 5000, maxBytes = 64 *
     }
     return parseJwks(JSON.parse(Buffer.concat(chunks).toString('utf8')));
   } finally {
-    response.body.destroy();
+    // An unread or half-read undici body reports an abort when destroyed: nobody waits for it.
+    response.body.on('error', () => undefined).destroy();
   }
 }

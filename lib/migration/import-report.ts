@@ -36,6 +36,8 @@ export interface ImportReport extends JsonObject {
   package_digest: string;
   package_size: number;
   source_jwks_url: string;
+  /** Where the package was pulled from (`source_url`), or null when it was uploaded. */
+  source_url: string | null;
   gates: ImportGate[];
   evidence_pointer: string;
 }
@@ -47,6 +49,13 @@ export interface ImportUpload {
   sourceJwksUrl: string;
 }
 
+/** A package to pull from its source: the package URL, a bearer token for it (never kept), the source's keys. */
+export interface ImportPull {
+  sourceUrl: string;
+  sourceToken: string | undefined;
+  sourceJwksUrl: string;
+}
+
 /** Tenant import validation (`/v1/migrations/imports`): what the REST routes call. */
 export interface MigrationImports {
   /** Refuses (403, with evidence) anyone but a platform-wide administrator; call before reading the body. */
@@ -55,5 +64,7 @@ export interface MigrationImports {
   refuseRequest(context: MigrationRequestContext, refusal: { code: ErrorCode; reasonCode: string; reason: string }): Promise<Error>;
   /** Stores the upload, runs every gate, evidences the outcome and answers the report. */
   validate(context: MigrationRequestContext, upload: ImportUpload): Promise<ImportReport>;
+  /** Pulls the package from its source (refused with evidence, 503, when the source does not hand it over), then as `validate`. */
+  pull(context: MigrationRequestContext, pull: ImportPull): Promise<ImportReport>;
   report(context: MigrationRequestContext, id: string): Promise<ImportReport>;
 }

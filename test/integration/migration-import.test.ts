@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
@@ -71,7 +72,13 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
   let frPackageFile: string;
   const jwksOf = (env: TestStack) => `${env.url}/.well-known/jwks.json`;
 
+  let packageUrl: string;
+
   async function exportTenant(env: TestStack, tenantId: string, scenario: string): Promise<string> {
+    return (await exportTenantWithId(env, tenantId, scenario)).file;
+  }
+
+  async function exportTenantWithId(env: TestStack, tenantId: string, scenario: string): Promise<{ id: string; file: string }> {
     const requested = await rest(env, env.adminToken, 'POST', EXPORTS, { tenant_id: tenantId, scenario });
     expect(requested.status).toBe(202);
     const id = String(requested.json.id);
@@ -86,7 +93,7 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     const response = await request(`${env.url}${EXPORTS}/${id}/package`, { headers: { authorization: `Bearer ${env.adminToken}` } });
     expect(response.statusCode).toBe(200);
     await pipeline(response.body, createWriteStream(file));
-    return file;
+    return { id, file };
   }
 
   async function upload(
@@ -131,7 +138,10 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     const bucket = await client.createBucket(tenant, { versioning: true });
     const body = Buffer.from('an object that moves with its tenant');
     expect((await client.put(bucket, 'a.txt', body, governance(body))).status).toBe(201);
-    [packageFile, frPackageFile] = await Promise.all([exportTenant(source, tenant, 'full'), exportTenant(source, frTenant, 'full')]);
+    const [exported, frExported] = await Promise.all([exportTenantWithId(source, tenant, 'full'), exportTenant(source, frTenant, 'full')]);
+    packageFile = exported.file;
+    frPackageFile = frExported;
+    packageUrl = `${source.url}${EXPORTS}/${exported.id}/package`;
   });
   afterAll(async () => {
     await Promise.all([source?.stop(), target?.stop()]);
@@ -262,7 +272,11 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     const missing = await upload(target, packageFile, undefined);
     expect(missing.status).toBe(400);
     expect(missing.json).toMatchObject({ code: 'ECS_VALIDATION_FAILED', evidence_pointer: expect.any(String) });
-    const json = await rest(target, target.adminToken, 'POST', `${IMPORTS}?source_jwks_url=${encodeURIComponent(jwksOf(source))}`, {});
+    const json = await request(`${target.url}${IMPORTS}?source_jwks_url=${encodeURIComponent(jwksOf(source))}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${target.adminToken}`, 'content-type': 'text/plain' },
+      body: 'not a package',
+    }).then(async (response) => ({ status: response.statusCode, json: (await response.body.json()) as Record<string, unknown> }));
     expect(json.status).toBe(415);
     expect(json.json).toMatchObject({ code: 'ECS_UNSUPPORTED_MEDIA_TYPE', evidence_pointer: expect.any(String) });
     expect((await rest(target, tenantAdmin, 'GET', `${IMPORTS}/mim-00000000-0000-0000-0000-000000000000`)).status).toBe(403);
@@ -280,5 +294,58 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     );
     const openApi = (await (await fetch(`${target.url}/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
     for (const documented of [IMPORTS, `${IMPORTS}/{id}`]) expect(openApi.paths).toHaveProperty([documented]);
+  });
+
+  it('pulls the package from the source with a bearer token (source_url), validates it the same way, and never keeps the token', async () => {
+    const pull = (body: unknown) => rest(target, target.adminToken, 'POST', IMPORTS, body);
+    const answer = await pull({ source_url: packageUrl, source_token: source.adminToken, source_jwks_url: jwksOf(source) });
+    expect(answer.status).toBe(201);
+    expect(answer.json).toMatchObject({ status: 'validated', source_tenant_id: tenant, source_url: packageUrl });
+    expect(gatesOf(answer.json).filter((gate) => gate.result !== 'pass')).toEqual([]);
+    // The same bytes as the package downloaded by hand.
+    const digest = createHash('sha256')
+      .update(await readFile(packageFile))
+      .digest('hex');
+    expect(answer.json.package_digest).toBe(`sha256:${digest}`);
+    const id = String(answer.json.import_id);
+    expect(await keptOf(target, id)).toEqual([`${id}.json`, `${id}.tar.gz`]);
+    const event = (await importEvents(target)).find((candidate) => candidate.details.import_id === id)!;
+    expect(event.details).toMatchObject({ source_url: packageUrl });
+    const stored = await readFile(path.join(target.dataDir, 'migration-imports', `${id}.json`), 'utf8');
+    for (const kept of [JSON.stringify(answer.json), JSON.stringify(event), stored]) expect(kept).not.toContain(source.adminToken);
+
+    // The source refuses a wrong token: nothing is read, the refusal is evidenced with the source's answer.
+    const refused = await pull({ source_url: packageUrl, source_token: 'not-a-token', source_jwks_url: jwksOf(source) });
+    expect(refused.status).toBe(503);
+    expect(refused.json).toMatchObject({
+      code: 'ECS_DEPENDENCY_UNAVAILABLE',
+      evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\//),
+    });
+    expect(String(refused.json.message)).toContain('the source answered 401');
+    // Not a package (a JSON document), and a bad request.
+    const notPackage = await pull({ source_url: jwksOf(source), source_jwks_url: jwksOf(source) });
+    expect([notPackage.status, notPackage.json.code]).toEqual([503, 'ECS_DEPENDENCY_UNAVAILABLE']);
+    expect(String(notPackage.json.message)).toContain('not a package');
+    const bad = await pull({ source_url: 'file:///etc/passwd', source_jwks_url: jwksOf(source) });
+    expect([bad.status, bad.json.code]).toEqual([400, 'ECS_VALIDATION_FAILED']);
+    const extra = await pull({ source_url: packageUrl, source_jwks_url: jwksOf(source), also: 1 });
+    expect(extra.status).toBe(400);
+    const refusals = (await importEvents(target)).filter((candidate) => candidate.eventType === 'migration.import.refuse');
+    expect(refusals.map((candidate) => [candidate.refusalReasonCode, candidate.evidencePointer])).toEqual(
+      expect.arrayContaining([
+        ['source_package_unavailable', refused.json.evidence_pointer],
+        ['pull_request_invalid', bad.json.evidence_pointer],
+      ]),
+    );
+    for (const candidate of refusals) expect(JSON.stringify(candidate)).not.toContain('not-a-token');
+
+    // Keys that are not there: the signature gate fails with the source's answer, and the gateway goes on.
+    const noKeys = await upload(target, packageFile, `${source.url}/no-such-jwks.json`);
+    expect(noKeys.status).toBe(200);
+    expect(gatesOf(noKeys.json).find((gate) => gate.gate === 'signature')).toMatchObject({
+      result: 'fail',
+      reason: expect.stringContaining('404'),
+    });
+    expect((await fetch(`${target.url}/healthz`)).status).toBe(200);
   });
 });
