@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS } from '../../lib/bundle/bundle';
 import { readTarGz } from '../../lib/bundle/tar-reader';
 import { makeTempDir } from '../../testkit/temp-dir';
 import { packDirectory } from '../support/bundle-writer/pack-directory';
-import { rest } from '../support/export-client';
+import { ecsWithEnv, rest } from '../support/export-client';
 import { governance, storageClient } from '../support/storage-client';
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
@@ -347,5 +347,66 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
       reason: expect.stringContaining('404'),
     });
     expect((await fetch(`${target.url}/healthz`)).status).toBe(200);
+  });
+
+  it('ecs tenant-export writes the package; ecs tenant-import uploads or pulls it and exits 0 when validated, 1 when refused, 2 without a token', async () => {
+    const file = path.join(temp.path, 'cli-export.tar.gz');
+    const exported = await ecsWithEnv({ ECS_TOKEN: source.adminToken }, 'tenant-export', source.url, tenant, file, '--scenario', 'full');
+    expect([exported.code, exported.stderr]).toEqual([0, expect.stringContaining(`written to ${file}`)]);
+    const exportId = exported.stdout.trim();
+    expect(exportId).toMatch(/^mex-/);
+    expect(existsSync(`${file}.partial`)).toBe(false);
+
+    const uploaded = await ecsWithEnv(
+      { ECS_TOKEN: target.adminToken },
+      'tenant-import',
+      target.url,
+      '--package',
+      file,
+      '--source-jwks',
+      jwksOf(source),
+    );
+    expect(uploaded.code).toBe(0);
+    expect(uploaded.stdout).toMatch(/^mim-[0-9a-f-]{36}: validated\n/);
+    expect(uploaded.stdout.match(/^  pass  /gm)).toHaveLength(GATES.length);
+
+    const pulled = await ecsWithEnv(
+      { ECS_TOKEN: target.adminToken, ECS_SOURCE_TOKEN: source.adminToken },
+      'tenant-import',
+      target.url,
+      '--source-url',
+      `${source.url}${EXPORTS}/${exportId}/package`,
+      '--source-jwks',
+      jwksOf(source),
+      '--json',
+    );
+    expect(pulled.code).toBe(0);
+    expect(JSON.parse(pulled.stdout)).toMatchObject({ status: 'validated', source_url: `${source.url}${EXPORTS}/${exportId}/package` });
+
+    const wrongKeys = await ecsWithEnv(
+      { ECS_TOKEN: target.adminToken },
+      'tenant-import',
+      target.url,
+      '--package',
+      file,
+      '--source-jwks',
+      jwksOf(target),
+    );
+    expect(wrongKeys.code).toBe(1);
+    expect(wrongKeys.stdout).toContain('FAIL  signature');
+    const notAdmin = await ecsWithEnv(
+      { ECS_TOKEN: await target.token('tenant-admin', tenant) },
+      'tenant-import',
+      target.url,
+      '--package',
+      file,
+      '--source-jwks',
+      jwksOf(source),
+    );
+    expect([notAdmin.code, notAdmin.stderr]).toEqual([1, expect.stringContaining('403 ECS_FORBIDDEN')]);
+    const noToken = await ecsWithEnv({ ECS_TOKEN: '' }, 'tenant-import', target.url, '--package', file, '--source-jwks', jwksOf(source));
+    expect([noToken.code, noToken.stderr]).toEqual([2, expect.stringContaining('ECS_TOKEN')]);
+    const both = await ecsWithEnv({ ECS_TOKEN: 'x' }, 'tenant-import', target.url, '--source-jwks', jwksOf(source));
+    expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('one of --package and --source-url')]);
   });
 });

@@ -80,8 +80,14 @@ export async function saveJwks(env: TestStack, file: string): Promise<string> {
 
 /** `node bin/ecs.js <args>` as a real child process. */
 export function ecs(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return ecsWithEnv({}, ...args);
+}
+
+/** `node bin/ecs.js <args>` as a real child process, with these variables added to its environment. */
+export function ecsWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [ECS, ...args], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const options = { timeout: 120_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } };
+    execFile(process.execPath, [ECS, ...args], options, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });
