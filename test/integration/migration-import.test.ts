@@ -368,7 +368,7 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     );
     expect(uploaded.code).toBe(0);
     expect(uploaded.stdout).toMatch(/^mim-[0-9a-f-]{36}: validated\n/);
-    expect(uploaded.stdout.match(/^  pass  /gm)).toHaveLength(GATES.length);
+    expect(uploaded.stdout.match(/^ {2}pass {2}/gm)).toHaveLength(GATES.length);
 
     const pulled = await ecsWithEnv(
       { ECS_TOKEN: target.adminToken, ECS_SOURCE_TOKEN: source.adminToken },
