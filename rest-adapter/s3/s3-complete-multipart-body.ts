@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { S3Error } from '../../lib/s3/s3-error';
+import { malformedXml, readXmlDocument } from './s3-xml';
 
 /** 10,000 parts of about 150 bytes each, with room for checksums S3 clients add per part. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -15,21 +16,7 @@ export interface ListedPart {
 
 const parser = new XMLParser({ processEntities: false, parseTagValue: false, ignoreAttributes: true, isArray: (name) => name === 'Part' });
 
-function malformed(): S3Error {
-  return new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
-}
-
-async function readText(body: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += bytes.length;
-    if (size > MAX_BODY_BYTES) throw malformed();
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+const malformed = malformedXml;
 
 /**
  * The part list of a CompleteMultipartUpload body (`<CompleteMultipartUpload><Part>
@@ -42,7 +29,7 @@ async function readText(body: Readable): Promise<string> {
 const QUOTE = /"|&quot;|&#0*34;|&#x0*22;/gi;
 
 export async function readCompletionParts(body: Readable): Promise<ListedPart[]> {
-  const text = await readText(body);
+  const text = (await readXmlDocument(body, MAX_BODY_BYTES)).toString('utf8');
   if (/<!DOCTYPE/i.test(text) || XMLValidator.validate(text) !== true) throw malformed();
   const document = parser.parse(text) as { CompleteMultipartUpload?: { Part?: unknown[] } | string };
   const root = document.CompleteMultipartUpload;

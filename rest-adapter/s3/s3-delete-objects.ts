@@ -1,14 +1,12 @@
-import type { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { S3Locals } from '../../gateway/s3-authenticate';
 import { objectKeyProblem } from '../../lib/domain/object-key';
 import { checkBodyChecksum } from '../../lib/s3/body-checksum';
-import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
 import { type DeleteOutcome, deleteThroughPlane } from './s3-object-operations';
 import { uploadBody } from './s3-upload-body';
-import { xmlDocument } from './s3-xml';
+import { malformedXml, readXmlDocument, xmlDocument } from './s3-xml';
 
 const MAX_KEYS = 1000;
 /** 1000 keys of up to 1024 bytes, their version ids and the markup around them. */
@@ -30,21 +28,7 @@ const parser = new XMLParser({
   isArray: (name) => name === 'Object',
 });
 
-function malformed(): S3Error {
-  return new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
-}
-
-async function readBody(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += bytes.length;
-    if (size > MAX_BODY_BYTES) throw malformed();
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks);
-}
+const malformed = malformedXml;
 
 /** The `<Delete><Quiet/><Object><Key/><VersionId/></Object>...</Delete>` list (no DOCTYPE, 1..1000 objects). */
 export function parseDeleteList(text: string): { quiet: boolean; entries: DeleteEntry[] } {
@@ -108,7 +92,7 @@ function resultDocument(entries: DeleteEntry[], outcomes: DeleteOutcome[], quiet
 export async function deleteObjects(options: PlaneStreamOptions, bucket: string, req: Request, res: Response): Promise<void> {
   const { s3 } = res.locals as S3Locals;
   const upload = uploadBody(req, s3);
-  const body = await readBody(upload.body);
+  const body = await readXmlDocument(upload.body, MAX_BODY_BYTES);
   const failure = upload.failure();
   if (failure) throw failure;
   checkBodyChecksum(req.headers, body);
