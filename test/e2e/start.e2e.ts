@@ -70,12 +70,14 @@ describe('npm start: the whole stack in one process', () => {
     await dataDir?.remove();
   });
 
-  it('starts on a fresh DATA_DIR, prints its URLs and is ready within 30 s of the spawn', async () => {
+  // A bound against a start that hangs, not a speed figure: on a quiet machine the stack is ready
+  // in about 7 s; under CI's parallel load (two test workers and their stacks) it has taken 37 s.
+  it('starts on a fresh DATA_DIR, prints its URLs and becomes ready (within 90 s of the spawn: not hung)', async () => {
     server = await startServerProcess({ env: env() });
-    const readyz = await pollReadyz(server.origin, server.spawnedAt + 30_000);
+    const readyz = await pollReadyz(server.origin, server.spawnedAt + 90_000);
     const elapsed = Date.now() - server.spawnedAt;
     expect(readyz).toMatchObject({ status: 200, body: { status: 'ready', reasons: [] } });
-    expect(elapsed).toBeLessThan(30_000);
+    expect(elapsed).toBeLessThan(90_000);
 
     const { origin } = server;
     expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -93,7 +95,7 @@ describe('npm start: the whole stack in one process', () => {
     // The fresh DATA_DIR now holds the development PKI, and the embedded database unless on PostgreSQL.
     expect(existsSync(path.join(dataDir.path, 'pki', 'ca.pem'))).toBe(true);
     expect(existsSync(path.join(dataDir.path, 'pglite'))).toBe(!database.databaseUrl);
-  });
+  }, 120_000);
 
   it('returns the X-Request-Id sent to /graphql, and makes one up for an unusable value', async () => {
     const sent = `e2e-${uniqueId('req')}`;
