@@ -2,12 +2,12 @@
 // configured database (DATABASE_URL, or the embedded one under DATA_DIR); `ecs token`
 // prints an access token from the development issuer (key under DATA_DIR/keys);
 // `ecs verify` and `ecs verify-proof` check evidence bundles and Merkle proofs offline;
-// `ecs tenant-export` and `ecs tenant-import` drive a running gateway's tenant migration routes.
+// `ecs tenant export` and `ecs tenant import` drive a running gateway's tenant migration routes.
 // Every command answers `--help`; a wrong command line is one line on stderr and exit 2.
 import { ConfigError, loadConfig } from '../lib/config/config';
 import { openDatabase } from '../lib/db/database';
 import { type CommandSpec, commandHelp, overviewHelp, parseCommand } from './args';
-import { TENANT_EXPORT_SPEC, TENANT_IMPORT_SPEC, tenantExport, tenantImport } from './tenant-migration';
+import { TENANT_SPEC, tenant } from './tenant-migration';
 import { TOKEN_SPEC, token } from './token';
 import { UsageError } from './usage-error';
 import { VERIFY_PROOF_SPEC, VERIFY_SPEC, verify, verifyProof } from './verify';
@@ -49,8 +49,7 @@ const COMMANDS: ReadonlyArray<{ spec: CommandSpec; run: (args: readonly string[]
   { spec: TOKEN_SPEC, run: tokenCommand },
   { spec: VERIFY_SPEC, run: verify },
   { spec: VERIFY_PROOF_SPEC, run: verifyProof },
-  { spec: TENANT_EXPORT_SPEC, run: tenantExport },
-  { spec: TENANT_IMPORT_SPEC, run: tenantImport },
+  { spec: TENANT_SPEC, run: tenant },
 ];
 const OVERVIEW = overviewHelp(COMMANDS.map((command) => command.spec));
 

@@ -1,9 +1,9 @@
-// `ecs tenant-export` and `ecs tenant-import`: the tenant migration routes of a running gateway
-// (docs/migration.md) from the command line. The bearer token comes from ECS_TOKEN (never from
-// the command line, where other users of the machine could read it in the process list).
+// `ecs tenant export` and `ecs tenant import`: the tenant migration routes of a running gateway
+// (docs/migration.md) from the command line. The bearer token comes from ECS_TOKEN, or from
+// --token (which other users of the machine can read in the process list: prefer the variable).
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 import { type CommandSpec, commandHelp, parseCommand } from './args';
@@ -12,26 +12,36 @@ import { UsageError } from './usage-error';
 const SCENARIOS = ['full', 'data-only', 'evidence-only'];
 const POLL_MS = 500;
 
+const URL_OPTION = { type: 'string', valueName: 'gateway-url', description: 'required: the gateway, e.g. https://ecs.example.eu' } as const;
+const TOKEN_OPTION = { type: 'string', valueName: 'token', description: 'the bearer token (default: ECS_TOKEN)' } as const;
+
 export const TENANT_EXPORT_SPEC: CommandSpec = {
-  name: 'tenant-export',
+  name: 'tenant export',
   summary: "export a tenant from a running gateway into a package file (the gateway's POST /v1/migrations/exports)",
-  positionals: ['gateway-url', 'tenant-id', 'out-file'],
+  positionals: [],
   options: {
+    url: URL_OPTION,
+    tenant: { type: 'string', valueName: 'id', description: 'required: the tenant to export' },
+    out: { type: 'string', valueName: 'file', description: 'required: where the package goes (.tar.gz)' },
+    token: TOKEN_OPTION,
     scenario: { type: 'string', valueName: 'scenario', description: `${SCENARIOS.join(', ')} (default full)` },
     timeout: { type: 'string', valueName: 'seconds', description: 'give up waiting for the package after this long (default 600)' },
   },
   notes: [
-    "ECS_TOKEN: the bearer token (a platform administrator, or the tenant's administrator).",
-    'The package is written to <out-file>.partial and renamed when it is complete; the export id is printed on stdout.',
+    "ECS_TOKEN (or --token): a platform administrator, or the tenant's administrator.",
+    'Progress (bytes received) goes to stderr on a terminal.',
+    'The package is written to <file>.partial and renamed when it is complete; the export id is printed on stdout.',
     "exit codes: 0 package written, 1 refused or failed (the gateway's error on stderr), 2 wrong command line or no token",
   ],
 };
 
 export const TENANT_IMPORT_SPEC: CommandSpec = {
-  name: 'tenant-import',
+  name: 'tenant import',
   summary: 'validate a tenant package on a running target gateway (POST /v1/migrations/imports) and print the report',
-  positionals: ['gateway-url'],
+  positionals: [],
   options: {
+    url: URL_OPTION,
+    token: TOKEN_OPTION,
     package: { type: 'string', valueName: 'file', description: 'upload this package file' },
     'source-url': {
       type: 'string',
@@ -42,16 +52,48 @@ export const TENANT_IMPORT_SPEC: CommandSpec = {
     json: { type: 'boolean', description: 'print the report as JSON (default: one line per gate)' },
   },
   notes: [
-    'ECS_TOKEN: a platform administrator of the target. ECS_SOURCE_TOKEN: the bearer token for --source-url.',
+    'ECS_TOKEN (or --token): a platform administrator of the target. ECS_SOURCE_TOKEN: the bearer token for --source-url.',
+    'Progress (bytes sent) goes to stderr on a terminal.',
     'exit codes: 0 validated, 1 refused at a gate or by the gateway, 2 wrong command line or no token',
   ],
 };
 
-/** The token of the environment variable `name`, or a usage error naming it. */
-function tokenFrom(name: string): string {
-  const value = process.env[name]?.trim();
-  if (!value) throw new UsageError(`${name} must hold the bearer token`);
+/** The bearer token: `--token`, else the environment variable `name`, else a usage error naming both. */
+function tokenFrom(given: string | undefined, name: string): string {
+  const value = given ?? process.env[name]?.trim();
+  if (!value) throw new UsageError(`--token or ${name} must hold the bearer token`);
   return value;
+}
+
+/** A required string option, or a usage error naming it. */
+function required(parsed: { strings: Map<string, string> }, name: string, spec: CommandSpec): string {
+  const value = parsed.strings.get(name);
+  if (value === undefined) throw new UsageError(`--${name} is required (see ecs ${spec.name} --help)`);
+  return value;
+}
+
+/** Counts the bytes passing and, on a terminal, shows them on stderr once a second. */
+function progress(label: string): Transform {
+  let bytes = 0;
+  let shown = 0;
+  const show = () => process.stderr.write(`\r${label}: ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      if (process.stderr.isTTY && Date.now() - shown >= 1000) {
+        shown = Date.now();
+        show();
+      }
+      done(null, chunk);
+    },
+    flush(done) {
+      if (process.stderr.isTTY) {
+        show();
+        process.stderr.write('\n');
+      }
+      done();
+    },
+  });
 }
 
 function gatewayUrl(value: string): URL {
@@ -84,13 +126,14 @@ export async function tenantExport(args: readonly string[]): Promise<number> {
     console.log(commandHelp(TENANT_EXPORT_SPEC));
     return 0;
   }
-  const [gatewayText, tenantId, outFile] = parsed.positionals as [string, string, string];
-  const base = gatewayUrl(gatewayText);
+  const base = gatewayUrl(required(parsed, 'url', TENANT_EXPORT_SPEC));
+  const tenantId = required(parsed, 'tenant', TENANT_EXPORT_SPEC);
+  const outFile = required(parsed, 'out', TENANT_EXPORT_SPEC);
   const scenario = parsed.strings.get('scenario') ?? 'full';
   if (!SCENARIOS.includes(scenario)) throw new UsageError(`--scenario "${scenario}" is not one of ${SCENARIOS.join(', ')}`);
   const timeoutText = parsed.strings.get('timeout') ?? '600';
   if (!/^[1-9]\d{0,5}$/.test(timeoutText)) throw new UsageError(`--timeout "${timeoutText}" is not a number of seconds`);
-  const token = tokenFrom('ECS_TOKEN');
+  const token = tokenFrom(parsed.strings.get('token'), 'ECS_TOKEN');
   const headers = { authorization: `Bearer ${token}` };
 
   const requested = await fetch(new URL('/v1/migrations/exports', base), {
@@ -120,7 +163,11 @@ export async function tenantExport(args: readonly string[]): Promise<number> {
   if (download.status !== 200 || !download.body) return refused(download, `package of export ${id}`);
   const partial = `${outFile}.partial`;
   try {
-    await pipeline(Readable.fromWeb(download.body as import('node:stream/web').ReadableStream), createWriteStream(partial));
+    await pipeline(
+      Readable.fromWeb(download.body as import('node:stream/web').ReadableStream),
+      progress(`package of export ${id}`),
+      createWriteStream(partial),
+    );
     await rename(partial, outFile);
   } catch (error) {
     await rm(partial, { force: true });
@@ -144,13 +191,13 @@ export async function tenantImport(args: readonly string[]): Promise<number> {
     console.log(commandHelp(TENANT_IMPORT_SPEC));
     return 0;
   }
-  const base = gatewayUrl(parsed.positionals[0]!);
+  const base = gatewayUrl(required(parsed, 'url', TENANT_IMPORT_SPEC));
   const jwks = parsed.strings.get('source-jwks');
   if (!jwks) throw new UsageError("--source-jwks is required (the source deployment's /.well-known/jwks.json)");
   const file = parsed.strings.get('package');
   const sourceUrl = parsed.strings.get('source-url');
   if ((file === undefined) === (sourceUrl === undefined)) throw new UsageError('give one of --package and --source-url');
-  const token = tokenFrom('ECS_TOKEN');
+  const token = tokenFrom(parsed.strings.get('token'), 'ECS_TOKEN');
   const headers = { authorization: `Bearer ${token}` };
   let response: Answer;
   if (file !== undefined) {
@@ -165,7 +212,7 @@ export async function tenantImport(args: readonly string[]): Promise<number> {
     const answer = await request(url, {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/gzip', 'content-length': String(size) },
-      body: createReadStream(file),
+      body: createReadStream(file).pipe(progress(`sent ${file}`)),
     });
     response = { status: answer.statusCode, json: () => answer.body.json() };
   } else {
@@ -185,4 +232,26 @@ export async function tenantImport(args: readonly string[]): Promise<number> {
     console.log(`evidence: ${report.evidence_pointer}`);
   }
   return report.status === 'validated' ? 0 : 1;
+}
+
+export const TENANT_SPEC: CommandSpec = {
+  name: 'tenant',
+  summary: 'move a tenant between deployments: ecs tenant export | ecs tenant import (see ecs tenant <action> --help)',
+  positionals: ['action'],
+  options: {},
+  notes: ['actions: export, import. Activation, completion and rollback are not offered yet.'],
+};
+
+/** `ecs tenant <action> ...`. */
+export function tenant(args: readonly string[]): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === 'export') return tenantExport(rest);
+  if (action === 'import') return tenantImport(rest);
+  if (action === '--help' || action === '-h') {
+    console.log(commandHelp(TENANT_SPEC));
+    return Promise.resolve(0);
+  }
+  throw new UsageError(
+    action === undefined ? 'usage: ecs tenant <export|import> [options]' : `unknown action "${action}" of ecs tenant (export or import)`,
+  );
 }

@@ -349,64 +349,50 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     expect((await fetch(`${target.url}/healthz`)).status).toBe(200);
   });
 
-  it('ecs tenant-export writes the package; ecs tenant-import uploads or pulls it and exits 0 when validated, 1 when refused, 2 without a token', async () => {
+  it('ecs tenant export writes the package; ecs tenant import uploads or pulls it and exits 0 when validated, 1 when refused, 2 for a wrong command line', async () => {
     const file = path.join(temp.path, 'cli-export.tar.gz');
-    const exported = await ecsWithEnv({ ECS_TOKEN: source.adminToken }, 'tenant-export', source.url, tenant, file, '--scenario', 'full');
+    const exported = await ecsWithEnv(
+      { ECS_TOKEN: source.adminToken },
+      ...['tenant', 'export', '--url', source.url, '--tenant', tenant, '--out', file, '--scenario', 'full'],
+    );
     expect([exported.code, exported.stderr]).toEqual([0, expect.stringContaining(`written to ${file}`)]);
     const exportId = exported.stdout.trim();
     expect(exportId).toMatch(/^mex-/);
     expect(existsSync(`${file}.partial`)).toBe(false);
 
-    const uploaded = await ecsWithEnv(
-      { ECS_TOKEN: target.adminToken },
-      'tenant-import',
-      target.url,
-      '--package',
-      file,
-      '--source-jwks',
-      jwksOf(source),
-    );
+    const importArgs = ['tenant', 'import', '--url', target.url, '--source-jwks', jwksOf(source)];
+    // The token as an option here; ECS_TOKEN below.
+    const uploaded = await ecsWithEnv({ ECS_TOKEN: '' }, ...importArgs, '--package', file, '--token', target.adminToken);
     expect(uploaded.code).toBe(0);
     expect(uploaded.stdout).toMatch(/^mim-[0-9a-f-]{36}: validated\n/);
     expect(uploaded.stdout.match(/^ {2}pass {2}/gm)).toHaveLength(GATES.length);
 
+    const packageUrl = `${source.url}${EXPORTS}/${exportId}/package`;
     const pulled = await ecsWithEnv(
       { ECS_TOKEN: target.adminToken, ECS_SOURCE_TOKEN: source.adminToken },
-      'tenant-import',
-      target.url,
+      ...importArgs,
       '--source-url',
-      `${source.url}${EXPORTS}/${exportId}/package`,
-      '--source-jwks',
-      jwksOf(source),
+      packageUrl,
       '--json',
     );
     expect(pulled.code).toBe(0);
-    expect(JSON.parse(pulled.stdout)).toMatchObject({ status: 'validated', source_url: `${source.url}${EXPORTS}/${exportId}/package` });
+    expect(JSON.parse(pulled.stdout)).toMatchObject({ status: 'validated', source_url: packageUrl });
 
     const wrongKeys = await ecsWithEnv(
       { ECS_TOKEN: target.adminToken },
-      'tenant-import',
-      target.url,
-      '--package',
-      file,
-      '--source-jwks',
-      jwksOf(target),
+      ...['tenant', 'import', '--url', target.url, '--source-jwks', jwksOf(target), '--package', file],
     );
     expect(wrongKeys.code).toBe(1);
     expect(wrongKeys.stdout).toContain('FAIL  signature');
-    const notAdmin = await ecsWithEnv(
-      { ECS_TOKEN: await target.token('tenant-admin', tenant) },
-      'tenant-import',
-      target.url,
-      '--package',
-      file,
-      '--source-jwks',
-      jwksOf(source),
-    );
+    const notAdmin = await ecsWithEnv({ ECS_TOKEN: await target.token('tenant-admin', tenant) }, ...importArgs, '--package', file);
     expect([notAdmin.code, notAdmin.stderr]).toEqual([1, expect.stringContaining('403 ECS_FORBIDDEN')]);
-    const noToken = await ecsWithEnv({ ECS_TOKEN: '' }, 'tenant-import', target.url, '--package', file, '--source-jwks', jwksOf(source));
+    const noToken = await ecsWithEnv({ ECS_TOKEN: '' }, ...importArgs, '--package', file);
     expect([noToken.code, noToken.stderr]).toEqual([2, expect.stringContaining('ECS_TOKEN')]);
-    const both = await ecsWithEnv({ ECS_TOKEN: 'x' }, 'tenant-import', target.url, '--source-jwks', jwksOf(source));
-    expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('one of --package and --source-url')]);
+    const neither = await ecsWithEnv({ ECS_TOKEN: 'x' }, ...importArgs);
+    expect([neither.code, neither.stderr]).toEqual([2, expect.stringContaining('one of --package and --source-url')]);
+    const noUrl = await ecsWithEnv({ ECS_TOKEN: 'x' }, 'tenant', 'export', '--tenant', tenant, '--out', file);
+    expect([noUrl.code, noUrl.stderr]).toEqual([2, expect.stringContaining('--url is required')]);
+    const unknown = await ecsWithEnv({}, 'tenant', 'activate');
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('unknown action "activate"')]);
   });
 });
