@@ -155,6 +155,17 @@ describe('stored Merkle state of evidence chains', () => {
     expect(await foldedOnceAt(tenantId, 3 * MERKLE_BLOCK)).toBe(3 * MERKLE_BLOCK);
   });
 
+  it('a stored node is never rewritten: the database refuses an UPDATE, whoever connects', async () => {
+    const tenantId = uniqueId('u');
+    await append(tenantId, MERKLE_BLOCK + 1);
+    expect(await foldedOnceAt(tenantId, MERKLE_BLOCK)).toBe(MERKLE_BLOCK);
+    await expect(
+      db.query('UPDATE audit_merkle_nodes SET hash = $2 WHERE chain_id = $1', [chainIdFor(tenantId), Buffer.alloc(32)]),
+    ).rejects.toThrow('a Merkle node never changes');
+    const head = await signChainHead({ db, keys, tenantId });
+    expect(head.merkleRoot).toBe(buildInclusionDocument(await eventHashes(tenantId), 0).root);
+  });
+
   it('a head or proof of a long chain reads a bounded number of event hashes, not the chain', async () => {
     const tenantId = uniqueId('long');
     const n = 20_000;
