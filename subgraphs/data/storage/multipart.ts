@@ -131,8 +131,8 @@ export async function uploadPart(
 /**
  * The SHA-256 a part must hash to: the one its `x-eosc-integrity` declares. An upload started
  * without the object's integrity takes only parts that vouch for their bytes: a declared SHA-256,
- * or (from the S3 endpoint) a checked `x-amz-checksum-sha256` trailer; any other part is refused
- * with evidence before its bytes are read.
+ * or (from the S3 endpoint) a checked `x-amz-checksum-sha256` trailer or checked chunk signatures;
+ * any other part is refused with evidence before its bytes are read.
  */
 async function partIntegrity(
   req: Request,
