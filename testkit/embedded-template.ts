@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../lib/db/database';
@@ -12,6 +12,10 @@ import { readLocalMigrations } from '../lib/db/migrate';
 // directory, and shared by every suite (and every concurrent run) that starts a stack.
 
 let ready: Promise<string> | undefined;
+
+const TEMPLATE_PREFIX = 'ecs-pglite-template-';
+/** A template of other migrations or another PGlite that no run has used for this long is removed. */
+const STALE_TEMPLATE_MS = 24 * 3600 * 1000;
 
 /** Puts a migrated embedded database into `<dataDir>/pglite`, as a first start would leave it. */
 export async function seedEmbeddedDatabase(dataDir: string): Promise<void> {
@@ -25,8 +29,13 @@ export async function seedEmbeddedDatabase(dataDir: string): Promise<void> {
 
 async function embeddedTemplate(): Promise<string> {
   const key = await templateKey();
-  const template = path.join(os.tmpdir(), `ecs-pglite-template-${key}`);
-  if (existsSync(path.join(template, 'PG_VERSION'))) return template;
+  const template = path.join(os.tmpdir(), `${TEMPLATE_PREFIX}${key}`);
+  if (existsSync(path.join(template, 'PG_VERSION'))) {
+    // Marks it used, so that no other run takes it for stale while this one copies from it.
+    const now = new Date();
+    await utimes(template, now, now).catch(() => undefined);
+    return template;
+  }
   // Built aside and renamed into place, so a reader never sees a half-made template.
   const scratch = path.join(os.tmpdir(), `ecs-pglite-scratch-${randomBytes(6).toString('hex')}`);
   try {
@@ -43,7 +52,25 @@ async function embeddedTemplate(): Promise<string> {
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+  // A new template means new migrations: older ones nobody used for a day go.
+  await removeStaleTemplates(os.tmpdir(), path.basename(template), STALE_TEMPLATE_MS);
   return template;
+}
+
+/**
+ * Removes the templates under `dir` other than `keep` whose last use (their modification time,
+ * renewed on every use) is more than `maxAgeMs` ago; answers the names removed.
+ */
+export async function removeStaleTemplates(dir: string, keep: string, maxAgeMs: number, now = Date.now()): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir)) {
+    if (!name.startsWith(TEMPLATE_PREFIX) || name === keep) continue;
+    const found = await stat(path.join(dir, name)).catch(() => undefined);
+    if (!found?.isDirectory() || now - found.mtimeMs <= maxAgeMs) continue;
+    await rm(path.join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 async function templateKey(): Promise<string> {

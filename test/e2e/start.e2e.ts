@@ -155,7 +155,8 @@ describe('npm start: the whole stack in one process', () => {
     expect(server!.exited()).toBe(true);
     server = await startServerProcess({ env: env() });
     expect(server.stdout()).toMatch(new RegExp(`\\(database: ${expectedDatabase()}\\)`));
-    const readyz = await pollReadyz(server.origin, Date.now() + 30_000);
+    // As for the first start: a bound against a hung restart, not a speed figure.
+    const readyz = await pollReadyz(server.origin, Date.now() + 90_000);
     expect(readyz.status).toBe(200);
 
     const after = await postGraphQL<TenantOverview>(server.origin, TENANT_OVERVIEW, { id: tenantId }, await adminHeaders(dataDir.path));
@@ -189,7 +190,7 @@ describe('npm start: the whole stack in one process', () => {
     expect(verified.body.data?.verifyChain).toMatchObject({ valid: true, checked: 6 });
 
     expectExitCode(await server.stop('SIGTERM'), 0, server);
-  });
+  }, 120_000);
 });
 
 describe('configuration errors', () => {
