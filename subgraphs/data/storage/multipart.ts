@@ -143,8 +143,8 @@ async function partIntegrity(
   const header = req.headers[GOVERNANCE_HEADERS.integrity];
   const declared = typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined;
   // Only the S3 endpoint sends these headers (the /v1 route never forwards them): see GATEWAY_ONLY_INTEGRITY_HEADERS.
-  const fromTrailer = gatewayVouchedIntegrity(req.headers) !== undefined;
-  if (declared === undefined && (upload.integrity !== null || fromTrailer)) return undefined;
+  const vouchedByGateway = gatewayVouchedIntegrity(req.headers) !== undefined;
+  if (declared === undefined && (upload.integrity !== null || vouchedByGateway)) return undefined;
   const parsed = parseDeclaredIntegrity(declared);
   if (typeof parsed === 'string') return parsed;
   const message =
