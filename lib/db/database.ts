@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -30,11 +31,15 @@ export interface Database {
    * beyond that it refuses at once with ECS_DEPENDENCY_UNAVAILABLE (503).
    */
   serialize<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** Works of `key` that `serialize` is running now. */
+  running(key: string): number;
   /**
    * One statement with `$1`-style parameters, on its own (autocommit), straight on the
    * driver: the pooled `pg` client on PostgreSQL, PGlite's own query (which waits for any
    * open transaction) when embedded. For the hot path where Prisma's per-query work would
    * dominate (the ledger's own-statement appends); everything else goes through `prisma`.
+   * On PostgreSQL each text is prepared once per pooled connection (a named statement), so
+   * later runs skip the parse and a message of the round trip.
    */
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
   /**
@@ -150,7 +155,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     listenOnPostgres({ url, channel, connectTimeoutMs: poolConfig.connectionTimeoutMillis }, handlers);
   // Two per chain: one holds the chain-head lock, the next waits for it (see KeyedQueue).
   const queue = new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY, 2);
-  const query = async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[];
+  const query = async <T>(sql: string, params?: unknown[]) =>
+    (await pool.query({ name: statementName(sql), text: sql, values: params })).rows as T[];
   const notify = async (channel: string, payload: string): Promise<void> => {
     // One round trip (the simple query protocol takes several statements); a connection that
     // failed part way is discarded rather than returned to the pool inside a transaction.
@@ -166,6 +172,18 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     }
   };
   return wrap('postgresql', poolConfig.max, queue, query, notify, prisma, withConnection, listen, () => prisma.$disconnect());
+}
+
+const statementNames = new Map<string, string>();
+
+/** The name a text is prepared under on every connection (`ecs_` and the start of its SHA-256). */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `ecs_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 function wrap(
@@ -186,6 +204,7 @@ function wrap(
     poolSize,
     prisma,
     serialize: (key, work) => queue.run(key, work),
+    running: (key) => queue.running(key),
     query,
     notify,
     migrate: () => withConnection((connection) => applyMigrations(connection)),

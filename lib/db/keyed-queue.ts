@@ -35,6 +35,11 @@ export class KeyedQueue {
     return state ? state.running + state.waiting.length : 0;
   }
 
+  /** Works running under `key`. */
+  running(key: string): number {
+    return this.keys.get(key)?.running ?? 0;
+  }
+
   /**
    * Runs `work` once fewer than `runningPerKey` works of `key` run and every earlier waiting
    * one has started. (The embedded database gives the event loop its turns itself:

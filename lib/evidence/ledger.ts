@@ -5,6 +5,7 @@ import { canonicalJson, contentDigest, sha256Digest } from './canonical-json';
 import type { JsonObject } from './canonical-json';
 import { ENVELOPE_FIELDS, PLATFORM_TENANT, chainIdFor } from './evidence-event';
 import { announceCommitted } from './commit-announcer';
+import { CombinedRuns } from './combined-statements';
 import { eventTemplate } from './event-template';
 import { foldCommitted } from './merkle-state/fold-after-commit';
 import type { EventTemplate } from './event-template';
@@ -15,8 +16,11 @@ export type LedgerTransaction = Prisma.TransactionClient;
 
 export const EVIDENCE_POINTER_PREFIX = 'eosc://evidence/';
 
-/** Events sent in one statement by `recordEvidence` when appends pile up on a chain. */
+/** Events sent in one statement by `recordEvidence` (appends piled up on a chain, or of several chains). */
 const MAX_GROUPED_EVENTS = 256;
+
+/** Combined own statements under way at once per process (at most the pool size). */
+const COMBINED_STATEMENTS_RUNNING = 2;
 
 /**
  * Appends one evidence event to its chain inside the caller's transaction, so the
@@ -168,8 +172,9 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
     });
   }
   try {
-    const appended = await appendPrepared(
-      onItsOwn(db),
+    const appended = await appendOwnStatement(
+      db,
+      chainId,
       actions.flatMap((action) => action.events),
     );
     committed(db, appended);
@@ -188,6 +193,29 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
     }
   }
 }
+
+/**
+ * The events of an uncontended chain go in this process's next combined statement, with the
+ * events of other chains (one round trip and one commit for all). A chain that other work
+ * of this process holds (a transaction, a statement) appends alone: its wait for the chain
+ * head's lock holds up no other chain.
+ */
+function appendOwnStatement(db: Database, chainId: string, events: PreparedEvent[]): Promise<EvidenceEvent[]> {
+  if (db.running(chainId) > 1) return appendPrepared(onItsOwn(db), events);
+  let combined = combinedByDatabase.get(db);
+  if (!combined) {
+    combined = new CombinedRuns(
+      (prepared) => appendPrepared(onItsOwn(db), prepared),
+      (prepared) => prepared[0]!.chainId,
+      Math.min(COMBINED_STATEMENTS_RUNNING, db.poolSize),
+      MAX_GROUPED_EVENTS,
+    );
+    combinedByDatabase.set(db, combined);
+  }
+  return combined.submit(events);
+}
+
+const combinedByDatabase = new WeakMap<Database, CombinedRuns<PreparedEvent, EvidenceEvent>>();
 
 /** An event with everything but its chain position. */
 interface PreparedEvent {

@@ -156,6 +156,95 @@ describe('the one-statement append path', () => {
     expect(await verifyChain({ db, tenantId })).toMatchObject({ valid: true, checked: 80 });
   });
 
+  it('appends of different chains share statements: one commit for many tenants, and every chain verifies', async () => {
+    const tenants = Array.from({ length: 24 }, (_, n) => `combined-${n}-${randomUUID()}`);
+    const base = { actor: 'reader', outcome: 'accepted' as const, eventType: 'object.get' };
+    const results = await Promise.all(
+      tenants.map((tenantId, n) =>
+        recordEvidence(db, [
+          { ...base, tenantId, correlationId: `c-${n}`, details: { n } },
+          { ...base, tenantId, correlationId: `c-${n}`, eventType: 'data.usage.receipt', details: { n } },
+        ]),
+      ),
+    );
+    for (const [n, [get, receipt]] of results.entries()) {
+      expect(get).toMatchObject({ tenant_id: tenants[n], sequence: 1, n });
+      expect(receipt).toMatchObject({ tenant_id: tenants[n], sequence: 2, prev_hash: get!.event_hash, n });
+    }
+    // Rows committed by one transaction share its id (xmin): far fewer transactions than tenants.
+    const transactions = await db.query<{ xmin: string }>(
+      'SELECT DISTINCT xmin::text AS xmin FROM audit_evidence_events WHERE chain_id = ANY($1::text[])',
+      [tenants.map((tenantId) => chainIdFor(tenantId))],
+    );
+    expect(transactions.length).toBeLessThanOrEqual(4);
+    for (const tenantId of tenants) expect(await verifyChain({ db, tenantId })).toMatchObject({ valid: true, checked: 2 });
+  });
+
+  it('an action that cannot be stored fails alone: the others of its combined statement commit', async () => {
+    const tenants = Array.from({ length: 12 }, (_, n) => `isolated-${n}-${randomUUID()}`);
+    const base = { actor: 'reader', outcome: 'accepted' as const, eventType: 'object.get' };
+    const [taken] = await recordEvidence(db, [{ ...base, tenantId: tenants[0]!, correlationId: 'first' }]);
+    // The event id is taken already: its insert fails, and with it the combined statement it was in.
+    const outcomes = await Promise.allSettled(
+      tenants.map((tenantId, n) =>
+        recordEvidence(db, [{ ...base, tenantId, correlationId: `c-${n}`, ...(n === 7 ? { eventId: taken!.id } : {}) }]),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(tenants.map((_, n) => (n === 7 ? 'rejected' : 'fulfilled')));
+    for (const [n, tenantId] of tenants.entries()) {
+      const expected = n === 0 ? 2 : n === 7 ? 0 : 1;
+      expect(await db.prisma.evidenceEvent.count({ where: { chainId: chainIdFor(tenantId) } })).toBe(expected);
+      if (expected) expect(await verifyChain({ db, tenantId })).toMatchObject({ valid: true, checked: expected });
+    }
+    const [head] = await db.query<{ sequence: number }>('SELECT sequence FROM audit_chain_heads WHERE chain_id = $1', [
+      chainIdFor(tenants[7]),
+    ]);
+    expect(head?.sequence ?? 0).toBe(0);
+  });
+
+  it('own statements of other chains do not wait for chains whose locks transactions of this process hold', async () => {
+    // More held chains than combined statements may run at once: were a held chain's read
+    // combined with others, every combined statement would wait for a held lock.
+    const held = Array.from({ length: 3 }, (_, n) => `held-${n}-${randomUUID()}`);
+    const others = Array.from({ length: 6 }, (_, n) => `free-${n}-${randomUUID()}`);
+    const base = { actor: 'writer', outcome: 'accepted' as const, eventType: 'object.get', correlationId: 'c' };
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const locked: Array<Promise<void>> = [];
+    const transactions = held.map((tenantId) => {
+      let lockTaken!: () => void;
+      locked.push(new Promise<void>((resolve) => (lockTaken = resolve)));
+      return evidenceTransaction(db, tenantId, async (tx) => {
+        const events = await appendEvidenceBatch(tx, [{ ...base, tenantId, eventType: 'workload.admit' }]);
+        lockTaken();
+        await released;
+        return events;
+      });
+    });
+    if (db.kind === 'postgresql') {
+      await Promise.all(locked);
+      const heldReads = held.map((tenantId) => recordEvidence(db, [{ ...base, tenantId }]));
+      // The other tenants' appends commit while the held chains' locks are held.
+      const appended = await Promise.race([
+        Promise.all(others.map((tenantId) => recordEvidence(db, [{ ...base, tenantId }]))),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the free chains waited for the held ones')), 5000)),
+      ]);
+      expect(appended.map(([event]) => event!.sequence)).toEqual(others.map(() => 1));
+      release();
+      await Promise.all(transactions);
+      expect((await Promise.all(heldReads)).map(([event]) => event!.sequence)).toEqual(held.map(() => 2));
+    } else {
+      // The embedded database runs one transaction at a time: the others wait for the open ones.
+      const appended = Promise.all(others.map((tenantId) => recordEvidence(db, [{ ...base, tenantId }])));
+      release();
+      await Promise.all(transactions);
+      expect((await appended).map(([event]) => event!.sequence)).toEqual(others.map(() => 1));
+    }
+    for (const tenantId of held) expect(await verifyChain({ db, tenantId })).toMatchObject({ valid: true });
+  });
+
   it('a full chain queue refuses at once with 503 and writes nothing half; the others commit and the chain verifies', async () => {
     const tenantId = `queue-${randomUUID()}`;
     // waitersPerKey is 4: one transaction per chain runs (two on PostgreSQL), four wait, the rest are refused.
