@@ -23,6 +23,12 @@ const MAX_GROUPED_EVENTS = 256;
 const COMBINED_STATEMENTS_RUNNING = 2;
 
 /**
+ * Events of one combined statement on the embedded database, whose statements run on the
+ * event loop's thread: about 20 ms of work, so timers and I/O get their turns during a burst.
+ */
+const MAX_COMBINED_EVENTS_EMBEDDED = 64;
+
+/**
  * Appends one evidence event to its chain inside the caller's transaction, so the
  * governed state change and its evidence commit together or not at all. One statement.
  *
@@ -208,7 +214,7 @@ function appendOwnStatement(db: Database, chainId: string, events: PreparedEvent
       (prepared) => appendPrepared(onItsOwn(db), prepared),
       (prepared) => prepared[0]!.chainId,
       Math.min(COMBINED_STATEMENTS_RUNNING, db.poolSize),
-      MAX_GROUPED_EVENTS,
+      db.kind === 'pglite' ? MAX_COMBINED_EVENTS_EMBEDDED : MAX_GROUPED_EVENTS,
     );
     combinedByDatabase.set(db, combined);
   }
