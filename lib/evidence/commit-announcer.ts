@@ -20,9 +20,9 @@ const ANNOUNCE_INTERVAL_MS = 2;
  * and wait for every other notifying commit, so the appends of all tenants would commit one
  * after the other. Here the announcements of a process are gathered while one NOTIFY is on
  * its way or within ANNOUNCE_INTERVAL_MS of the last (one line per chain, its highest
- * sequence) and go in the next. A lost
- * announcement (a process ending between commit and NOTIFY) delays live delivery until the
- * streams' periodic head check; it never loses an event, which is read from the table.
+ * sequence) and go in the next. A lost announcement (a process ending between commit and
+ * NOTIFY) delays live delivery until the streams' periodic head check; it never loses an
+ * event, which is read from the table.
  */
 class CommitAnnouncer {
   private readonly pending = new Map<string, number>();

@@ -75,24 +75,21 @@ describe('CombinedRuns', () => {
   });
 
   it('refuses nonsensical bounds and answers an empty submission at once', async () => {
-    expect(
-      () =>
-        new CombinedRuns<Item, string>(
-          async () => [],
-          () => '',
-          0,
-          1,
-        ),
-    ).toThrow(RangeError);
-    expect(
-      () =>
-        new CombinedRuns<Item, string>(
-          async () => [],
-          () => '',
-          1,
-          0,
-        ),
-    ).toThrow(RangeError);
+    for (const [maxRunning, maxItems] of [
+      [0, 1],
+      [1, 0],
+      [1.5, 1],
+    ] as const) {
+      expect(
+        () =>
+          new CombinedRuns<Item, string>(
+            async () => [],
+            () => '',
+            maxRunning,
+            maxItems,
+          ),
+      ).toThrow(RangeError);
+    }
     const { combined, runs } = recordingRuns(1, 1);
     await expect(combined.submit([])).resolves.toEqual([]);
     expect(runs).toHaveLength(0);
