@@ -29,12 +29,6 @@ export class KeyedQueue {
     if (!Number.isInteger(runningPerKey) || runningPerKey < 1) throw new RangeError('runningPerKey must be a positive integer');
   }
 
-  /** Works waiting or running under `key`. */
-  size(key: string): number {
-    const state = this.keys.get(key);
-    return state ? state.running + state.waiting.length : 0;
-  }
-
   /** Works running under `key`. */
   running(key: string): number {
     return this.keys.get(key)?.running ?? 0;
