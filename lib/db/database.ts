@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -176,11 +175,11 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 
 const statementNames = new Map<string, string>();
 
-/** The name a text is prepared under on every connection (`ecs_` and the start of its SHA-256). */
+/** The name a text is prepared under on every connection of the process (`ecs_<n>`, one per text). */
 function statementName(sql: string): string {
   let name = statementNames.get(sql);
   if (!name) {
-    name = `ecs_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    name = `ecs_${statementNames.size + 1}`;
     statementNames.set(sql, name);
   }
   return name;
