@@ -15,7 +15,7 @@ import { closeServer, listen } from './close-server';
 import { createHttpServer, startS3PortServer } from './http-servers';
 import { createGatewayAuth } from './gateway-auth';
 import { migrationExportJobs } from './migration/migration-export-jobs';
-import { migrationImportValidation } from './migration/migration-import-validation';
+import { migrationImports as migrationImportService } from './migration/migration-imports';
 import { restAdapterPaths, mountRestAdapter } from './rest-adapter-routes';
 import { sweepIdempotencyRecordsEvery } from '../rest-adapter/idempotency';
 import type { SharedServices } from './shared-services';
@@ -68,9 +68,10 @@ export async function startGatewayServer(options: {
     refusals: services.throttle,
     log: options.log.child({ component: 'migration-exports' }),
   });
-  const migrationImports = migrationImportValidation({
+  const migrationImports = migrationImportService({
     db: services.db,
     dataDir: config.dataDir,
+    blobDir: config.blobDir,
     jurisdictions: config.migration.jurisdictions,
     maxBytes: config.migration.importMaxBytes,
     refusals: services.throttle,

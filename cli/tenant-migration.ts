@@ -7,13 +7,12 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 import { type CommandSpec, commandHelp, parseCommand } from './args';
+import { type Answer, TOKEN_OPTION, URL_OPTION, gatewayUrl, refused, required, tokenFrom } from './gateway-request';
+import { tenantActivate, tenantComplete, tenantRollback } from './tenant-cutover';
 import { UsageError } from './usage-error';
 
 const SCENARIOS = ['full', 'data-only', 'evidence-only'];
 const POLL_MS = 500;
-
-const URL_OPTION = { type: 'string', valueName: 'gateway-url', description: 'required: the gateway, e.g. https://ecs.example.eu' } as const;
-const TOKEN_OPTION = { type: 'string', valueName: 'token', description: 'the bearer token (default: ECS_TOKEN)' } as const;
 
 export const TENANT_EXPORT_SPEC: CommandSpec = {
   name: 'tenant export',
@@ -54,23 +53,10 @@ export const TENANT_IMPORT_SPEC: CommandSpec = {
   notes: [
     'ECS_TOKEN (or --token): a platform administrator of the target. ECS_SOURCE_TOKEN: the bearer token for --source-url.',
     'Progress (bytes sent) goes to stderr on a terminal.',
-    'exit codes: 0 validated, 1 refused at a gate or by the gateway, 2 wrong command line or no token',
+    'A package that passes every gate is imported at once: the tenant exists on the target as importing (then ecs tenant activate).',
+    'exit codes: 0 imported, 1 refused at a gate or by the gateway, 2 wrong command line or no token',
   ],
 };
-
-/** The bearer token: `--token`, else the environment variable `name`, else a usage error naming both. */
-function tokenFrom(given: string | undefined, name: string): string {
-  const value = given ?? process.env[name]?.trim();
-  if (!value) throw new UsageError(`--token or ${name} must hold the bearer token`);
-  return value;
-}
-
-/** A required string option, or a usage error naming it. */
-function required(parsed: { strings: Map<string, string> }, name: string, spec: CommandSpec): string {
-  const value = parsed.strings.get(name);
-  if (value === undefined) throw new UsageError(`--${name} is required (see ecs ${spec.name} --help)`);
-  return value;
-}
 
 /** Counts the bytes passing and, on a terminal, shows them on stderr once a second. */
 function progress(label: string): Transform {
@@ -94,30 +80,6 @@ function progress(label: string): Transform {
       done();
     },
   });
-}
-
-function gatewayUrl(value: string): URL {
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return url;
-  } catch {
-    // Reported below.
-  }
-  throw new UsageError(`"${value}" is not an http(s) URL of a gateway`);
-}
-
-/** What `refused` and the report reader need of an answer (fetch's and undici's alike). */
-interface Answer {
-  status: number;
-  json(): Promise<unknown>;
-}
-
-/** A refused request: the gateway's error code and message on stderr. */
-async function refused(response: Answer, what: string): Promise<number> {
-  const body = (await response.json().catch(() => ({}))) as { code?: string; message?: string; evidence_pointer?: string };
-  const pointer = body.evidence_pointer ? ` (evidence ${body.evidence_pointer})` : '';
-  console.error(`${what}: ${response.status} ${body.code ?? ''} ${body.message ?? ''}${pointer}`.replace(/ +/g, ' '));
-  return 1;
 }
 
 export async function tenantExport(args: readonly string[]): Promise<number> {
@@ -180,7 +142,7 @@ export async function tenantExport(args: readonly string[]): Promise<number> {
 
 interface ImportReport {
   import_id: string;
-  status: 'validated' | 'refused';
+  status: 'validated' | 'refused' | 'imported' | 'active' | 'rolled_back';
   gates: Array<{ gate: string; result: string; reason: string }>;
   evidence_pointer: string;
 }
@@ -231,7 +193,7 @@ export async function tenantImport(args: readonly string[]): Promise<number> {
     for (const gate of report.gates) console.log(`  ${gate.result === 'pass' ? 'pass' : 'FAIL'}  ${gate.gate}: ${gate.reason}`);
     console.log(`evidence: ${report.evidence_pointer}`);
   }
-  return report.status === 'validated' ? 0 : 1;
+  return report.status === 'refused' ? 1 : 0;
 }
 
 export const TENANT_SPEC: CommandSpec = {
@@ -239,7 +201,7 @@ export const TENANT_SPEC: CommandSpec = {
   summary: 'move a tenant between deployments: ecs tenant export | ecs tenant import (see ecs tenant <action> --help)',
   positionals: ['action'],
   options: {},
-  notes: ['actions: export, import. Activation, completion and rollback are not offered yet.'],
+  notes: ['actions: export (source), import (target), activate (target), complete (source), rollback (either side, before completion)'],
 };
 
 /** `ecs tenant <action> ...`. */
@@ -247,11 +209,16 @@ export function tenant(args: readonly string[]): Promise<number> {
   const [action, ...rest] = args;
   if (action === 'export') return tenantExport(rest);
   if (action === 'import') return tenantImport(rest);
+  if (action === 'activate') return tenantActivate(rest);
+  if (action === 'complete') return tenantComplete(rest);
+  if (action === 'rollback') return tenantRollback(rest);
   if (action === '--help' || action === '-h') {
     console.log(commandHelp(TENANT_SPEC));
     return Promise.resolve(0);
   }
   throw new UsageError(
-    action === undefined ? 'usage: ecs tenant <export|import> [options]' : `unknown action "${action}" of ecs tenant (export or import)`,
+    action === undefined
+      ? 'usage: ecs tenant <export|import|activate|complete|rollback> [options]'
+      : `unknown action "${action}" of ecs tenant (export, import, activate, complete or rollback)`,
   );
 }

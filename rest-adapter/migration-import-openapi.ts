@@ -9,7 +9,12 @@ const ImportReport = {
   required: ['import_id', 'status', 'gates', 'evidence_pointer'],
   properties: {
     import_id: { type: 'string', pattern: '^mim-[0-9a-f-]{36}$' },
-    status: { type: 'string', enum: ['validated', 'refused'] },
+    status: {
+      type: 'string',
+      enum: ['validated', 'refused', 'imported', 'active', 'rolled_back'],
+      description:
+        'refused at a gate; validated (kept, not yet made here: activate finishes it); imported (the tenant exists here as importing); active; rolled_back',
+    },
     validated_at: { type: 'string', format: 'date-time' },
     source_provider: { type: ['string', 'null'] },
     source_tenant_id: { type: ['string', 'null'] },
@@ -35,9 +40,39 @@ const ImportReport = {
         },
       },
     },
-    evidence_pointer: { type: 'string' },
+    evidence_pointer: { type: 'string', description: 'the migration.import.validate event (platform chain)' },
+    tenant_id: { type: ['string', 'null'], description: 'the tenant made here, once imported' },
+    imported_at: { type: ['string', 'null'], format: 'date-time' },
+    import_evidence_pointer: {
+      type: ['string', 'null'],
+      description: "the migration.import event: the tenant's chain here, linked to the source chain's head",
+    },
+    counts: {
+      type: ['object', 'null'],
+      properties: {
+        buckets: { type: 'integer' },
+        object_versions: { type: 'integer' },
+        workloads: { type: 'integer' },
+        bytes: { type: 'integer' },
+      },
+    },
+    activated_at: { type: ['string', 'null'], format: 'date-time' },
+    activation_evidence_pointer: { type: ['string', 'null'], description: 'the migration.activate event' },
+    workloads_refused: {
+      type: 'array',
+      description: "workloads this deployment's policy refused at activation (now failed), each with its workload.refuse event",
+      items: {
+        type: 'object',
+        required: ['workload_id', 'reason_code', 'evidence_pointer'],
+        properties: { workload_id: { type: 'string' }, reason_code: { type: 'string' }, evidence_pointer: { type: 'string' } },
+      },
+    },
+    rolled_back_at: { type: ['string', 'null'], format: 'date-time' },
+    rollback_evidence_pointer: { type: ['string', 'null'], description: 'the migration.rollback event' },
   },
 };
+
+const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^mim-[0-9a-f-]{36}$' } };
 
 const report = (description: string) => ({ description, content: { 'application/json': { schema: ImportReport } } });
 
@@ -84,7 +119,7 @@ export function migrationImportPaths(): Record<string, Record<string, JsonObject
           },
         },
         responses: {
-          '201': report('Every gate passed: validated (the package is kept for the next step)'),
+          '201': report('Every gate passed and the tenant was made here as importing (status imported)'),
           '200': report('Refused at one or more gates: only the report and its evidence are kept'),
           ...Object.fromEntries(['400', '401', '403', '413', '415', '500', '503'].map((status) => [status, error])),
         },
@@ -95,10 +130,44 @@ export function migrationImportPaths(): Record<string, Record<string, JsonObject
         operationId: 'getMigrationImport',
         summary: 'The validation report of an import',
         tags,
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^mim-[0-9a-f-]{36}$' } }],
+        parameters: [idParameter],
         responses: {
           '200': report('The report'),
           ...Object.fromEntries(['401', '403', '404', '500', '503'].map((status) => [status, error])),
+        },
+      },
+    },
+    '/v1/migrations/imports/{id}/activate': {
+      post: {
+        operationId: 'activateMigrationImport',
+        summary:
+          "Activate an imported tenant: every workload evaluated under this deployment's policy (refusals evidenced, the workload failed), the tenant active, migration.activate; idempotent; platform-admin",
+        tags,
+        parameters: [idParameter],
+        responses: {
+          '200': report('Activated (or already)'),
+          ...Object.fromEntries(['401', '403', '404', '409', '500', '503'].map((status) => [status, error])),
+        },
+      },
+    },
+    '/v1/migrations/imports/{id}/rollback': {
+      post: {
+        operationId: 'rollbackMigrationImport',
+        summary:
+          'Discard an import on this side (before the tenant has acted here): its tenant, buckets, objects and workloads removed, migration.rollback kept; idempotent; platform-admin',
+        tags,
+        parameters: [idParameter],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } },
+            },
+          },
+        },
+        responses: {
+          '200': report('Rolled back (or already)'),
+          ...Object.fromEntries(['400', '401', '403', '404', '409', '500', '503'].map((status) => [status, error])),
         },
       },
     },

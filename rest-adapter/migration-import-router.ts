@@ -1,7 +1,7 @@
 import express from 'express';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
-import { ErrorCode } from '../lib/errors';
+import { EcsError, ErrorCode } from '../lib/errors';
 import type { ImportReport, MigrationImports } from '../lib/migration/import-report';
 import { finishMigrationRouter, handleAsync, migrationContextOf } from './migration-routes-common';
 
@@ -35,10 +35,12 @@ const PullBody = z
   })
   .strict();
 
+const RollbackBody = z.object({ reason: z.string().max(500).optional() }).strict();
+
 /** 201 and the report for a validated import, 200 for a refused one, with its location. */
 function answerReport(res: Response, report: ImportReport): void {
   res
-    .status(report.status === 'validated' ? 201 : 200)
+    .status(report.status === 'refused' ? 200 : 201)
     .location(`${MIGRATION_IMPORTS_MOUNT}/${report.import_id}`)
     .json(report);
 }
@@ -124,6 +126,26 @@ export function createMigrationImportRouter(options: MigrationImportRouterOption
     options.authenticate,
     handleAsync(async (req, res) => {
       res.json(await options.imports.report(migrationContextOf(res), String(req.params.id)));
+    }),
+  );
+  router.post(
+    '/:id/activate',
+    options.authenticate,
+    handleAsync(async (req, res) => {
+      res.json(await options.imports.activate(migrationContextOf(res), String(req.params.id)));
+    }),
+  );
+  router.post(
+    '/:id/rollback',
+    options.authenticate,
+    express.json({ limit: '16kb' }),
+    handleAsync(async (req, res) => {
+      const body = RollbackBody.safeParse(req.body ?? {});
+      if (!body.success)
+        throw new EcsError(ErrorCode.ValidationFailed, `a rollback body is {"reason"?: string of at most 500 characters}`, {
+          field: body.error.issues[0]?.path.join('.') || 'body',
+        });
+      res.json(await options.imports.rollback(migrationContextOf(res), String(req.params.id), body.data.reason));
     }),
   );
   return finishMigrationRouter(router, options.authenticate, 'migration import');

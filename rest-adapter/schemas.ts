@@ -25,7 +25,9 @@ export const TenantSchema = z.object({
   jurisdiction: z.string(),
   classification_ceiling: classification,
   policy_baseline: z.string(),
-  status: z.enum(['active', 'suspended', 'deleted']),
+  status: z.enum(['active', 'suspended', 'deleted', 'importing', 'migrated']),
+  /** Where a migrated tenant went (docs/migration.md); present only then. */
+  migrated_to: z.string().optional(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
 });

@@ -4,7 +4,7 @@ import { cursorParam, defineRoute, limitParam, page } from './route-table';
 import type { RouteDef } from './route-table';
 import { CLASSIFICATIONS } from '../lib/domain/classification';
 
-const TENANT_FIELDS = 'id authorityBinding jurisdiction classificationCeiling policyBaseline status createdAt updatedAt';
+const TENANT_FIELDS = 'id authorityBinding jurisdiction classificationCeiling policyBaseline status migratedTo createdAt updatedAt';
 
 export interface TenantNode {
   id: string;
@@ -13,11 +13,12 @@ export interface TenantNode {
   classificationCeiling: string;
   policyBaseline: string;
   status: string;
+  migratedTo?: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
-/** The spec's snake_case Tenant body. */
+/** The spec's snake_case Tenant body (`migrated_to` only once the tenant has left for another deployment). */
 export function tenantBody(tenant: TenantNode): Record<string, string> {
   return {
     id: tenant.id,
@@ -26,6 +27,7 @@ export function tenantBody(tenant: TenantNode): Record<string, string> {
     classification_ceiling: tenant.classificationCeiling,
     policy_baseline: tenant.policyBaseline,
     status: tenant.status,
+    ...(tenant.migratedTo ? { migrated_to: tenant.migratedTo } : {}),
     created_at: tenant.createdAt,
     updated_at: tenant.updatedAt,
   };

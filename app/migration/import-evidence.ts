@@ -4,7 +4,7 @@ import type { JsonObject } from '../../lib/evidence/canonical-json';
 import type { RefusalReasonClass } from '../../lib/evidence/evidence-event';
 import { recordEvidence } from '../../lib/evidence/ledger';
 import type { MigrationRequestContext } from '../../lib/migration/export-jobs';
-import type { ImportGate, ImportGateName } from '../../lib/migration/import-report';
+import type { ImportGate, ImportGateName, ImportReport } from '../../lib/migration/import-report';
 
 /** The refusal class of an import refused at `gate` (docs/evidence/refusal-semantics.md). */
 const REASON_CLASS: Record<ImportGateName, RefusalReasonClass> = {
@@ -61,4 +61,33 @@ export async function recordImportValidation(
     },
   ]);
   return event!.evidence_pointer;
+}
+
+/**
+ * The `migration.rollback` of an import that was validated but made nothing here (its
+ * materialisation failed or never ran): in the platform chain, like its validation.
+ */
+export async function recordValidatedRollback(
+  db: Database,
+  context: MigrationRequestContext,
+  report: ImportReport,
+  reason: string | undefined,
+): Promise<{ evidencePointer: string; rolledBackAt: string }> {
+  const [event] = await recordEvidence(db, [
+    {
+      tenantId: undefined,
+      eventType: 'migration.rollback',
+      actor: actorOf(context.caller),
+      outcome: 'accepted',
+      correlationId: context.correlationId,
+      details: {
+        import_id: report.import_id,
+        side: 'target',
+        source_tenant_id: report.source_tenant_id,
+        tenant_status_before: null,
+        ...(reason ? { reason } : {}),
+      },
+    },
+  ]);
+  return { evidencePointer: event!.evidence_pointer, rolledBackAt: event!.occurred_at };
 }

@@ -94,12 +94,14 @@ export async function recordEvidence(db: Database, inputs: EvidenceInput[], now:
 
 /**
  * Runs `work` in a transaction behind the chain's queue: use it for every transaction that
- * appends to the chain of `tenantId` (undefined: the platform chain).
+ * appends to the chain of `tenantId` (undefined: the platform chain). `timeoutMs` bounds a
+ * long transaction (a tenant import) beyond Prisma's default of 5 s.
  */
 export function evidenceTransaction<T>(
   db: Database,
   tenantId: string | undefined,
   work: (tx: LedgerTransaction) => Promise<T>,
+  { timeoutMs }: { timeoutMs?: number } = {},
 ): Promise<T> {
   const queued = performance.now();
   return db.serialize(chainIdFor(tenantId), async () => {
@@ -107,10 +109,13 @@ export function evidenceTransaction<T>(
     const started = performance.now();
     let transaction: LedgerTransaction | undefined;
     const result = await db.prisma
-      .$transaction((tx) => {
-        transaction = tx;
-        return work(tx);
-      })
+      .$transaction(
+        (tx) => {
+          transaction = tx;
+          return work(tx);
+        },
+        timeoutMs === undefined ? undefined : { timeout: timeoutMs },
+      )
       .catch((error: unknown) => {
         evidenceAppends.inc({ outcome: 'failed' });
         throw error;

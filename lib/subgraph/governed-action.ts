@@ -61,8 +61,11 @@ export interface GovernActionOptions {
   permission?: Action;
   /** Read the tenant's policy snapshot in force for the evidence (fails closed, with evidence, when it cannot be read). */
   policy?: boolean;
-  /** Refuse (with evidence) when the tenant is suspended or deleted. @default true */
-  requireActive?: boolean;
+  /**
+   * Refuse (with evidence) when the tenant is not active (suspended, deleted, importing,
+   * migrated); `readable`: a read, also allowed for a tenant that migrated away. @default true
+   */
+  requireActive?: boolean | 'readable';
 }
 
 /** A governed action that passed the preamble, with the snapshots its evidence names. */
@@ -109,6 +112,8 @@ export async function governAction(context: PlaneContext, options: GovernActionO
       });
     }
   }
-  if (options.requireActive ?? true) await assertTenantActive(context, tenant, governed, { authoritySnapshotId, policySnapshotId });
+  const requirement = options.requireActive ?? true;
+  if (requirement)
+    await assertTenantActive(context, tenant, governed, { authoritySnapshotId, policySnapshotId }, requirement === 'readable');
   return { tenant, authoritySnapshotId, ...(policySnapshotId ? { policySnapshotId } : {}) };
 }

@@ -19,6 +19,8 @@ export interface TenantFacts {
   classificationCeiling: string;
   policyBaseline: string;
   authorityBinding: string;
+  /** Where a migrated tenant went; null otherwise. */
+  migratedTo?: string | null;
 }
 
 /** Service-to-service calls from one plane to another, over the same mTLS as the gateway. */
@@ -103,7 +105,7 @@ const AUTHORITY_QUERY = `query AuthorityDecision($bindingId: ID!, $action: Strin
 }`;
 
 const TENANT_QUERY = `query TenantFacts($id: ID!) {
-  tenant(id: $id) { id status jurisdiction classificationCeiling policyBaseline authorityBinding }
+  tenant(id: $id) { id status jurisdiction classificationCeiling policyBaseline authorityBinding migratedTo }
 }`;
 
 const SERVICE_ROLES: CallerRole[] = ['service'];

@@ -148,7 +148,7 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     await temp?.remove();
   });
 
-  it('a clean target validates the package with every gate passing, keeps it, and evidences the link to the source chain', async () => {
+  it('a clean target validates the package with every gate passing, makes the tenant importing with its chain linked to the source, and a rollback removes it', async () => {
     const answer = await upload(target, packageFile, jwksOf(source));
     expect(answer.status).toBe(201);
     const id = String(answer.json.import_id);
@@ -156,7 +156,10 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     expect(gatesOf(answer.json).map((gate) => gate.gate)).toEqual(GATES);
     expect(gatesOf(answer.json).filter((gate) => gate.result !== 'pass')).toEqual([]);
     expect(answer.json).toMatchObject({
-      status: 'validated',
+      status: 'imported',
+      tenant_id: tenant,
+      import_evidence_pointer: expect.stringMatching(/^eosc:\/\/evidence\//),
+      counts: { buckets: 1, object_versions: 1, workloads: 1, bytes: 36 },
       source_provider: 'provider-source',
       source_tenant_id: tenant,
       source_chain_id: `ecs:tenant:${tenant}`,
@@ -167,7 +170,7 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     const report = await rest(target, target.adminToken, 'GET', `${IMPORTS}/${id}`);
     expect(report.status).toBe(200);
     expect(report.json).toEqual(answer.json);
-    expect(await keptOf(target, id)).toEqual([`${id}.json`, `${id}.tar.gz`]);
+    expect(await keptOf(target, id)).toEqual([`${id}.json`, `${id}.source-evidence.tar.gz`, `${id}.tar.gz`]);
 
     const event = (await importEvents(target)).find((candidate) => candidate.details.import_id === id)!;
     expect(event).toMatchObject({
@@ -184,9 +187,44 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
         failed_gates: [],
       },
     });
-    // Validation materialises nothing: the tenant does not exist on the target yet.
-    const tenants = await target.gql<{ tenant: unknown }>(`query($id: ID!) { tenant(id: $id) { id } }`, { id: tenant });
-    expect(tenants.data?.tenant ?? null).toBeNull();
+    // The tenant exists as importing; its chain here starts with the link to the source chain's head.
+    const made = await rest(target, target.adminToken, 'GET', `/v1/tenants/${tenant}`);
+    expect(made.json).toMatchObject({ id: tenant, status: 'importing' });
+    const chain = await target.gql<{ events: { items: PlatformEvent[] } }>(PLATFORM_EVENTS, { f: { tenantId: tenant } });
+    expect(chain.data!.events.items[0]).toMatchObject({
+      eventType: 'migration.import',
+      outcome: 'accepted',
+      evidencePointer: answer.json.import_evidence_pointer,
+      details: {
+        import_id: id,
+        source_chain_id: `ecs:tenant:${tenant}`,
+        source_head_sequence: answer.json.source_head_sequence,
+        source_head_hash: answer.json.source_head_hash,
+      },
+    });
+    // An importing tenant runs no governed action.
+    const workload = { tenantId: tenant, envelopeType: 'container', imageRef: PINNED_IMAGE, jurisdiction: 'DE' };
+    const refused = await target.gql(CREATE_WORKLOAD, { input: workload });
+    expect(refused.errors?.[0]?.message).toContain('is being imported');
+
+    // Rolled back: the tenant goes, the chain keeps the import and its rollback; again changes nothing.
+    const rolledBack = await rest(target, target.adminToken, 'POST', `${IMPORTS}/${id}/rollback`, { reason: 'test' });
+    expect(rolledBack.status).toBe(200);
+    expect(rolledBack.json).toMatchObject({ status: 'rolled_back', rollback_evidence_pointer: expect.stringMatching(/^eosc:/) });
+    expect((await rest(target, target.adminToken, 'POST', `${IMPORTS}/${id}/rollback`)).json).toEqual(rolledBack.json);
+    expect((await rest(target, target.adminToken, 'GET', `/v1/tenants/${tenant}`)).status).toBe(404);
+    expect(await keptOf(target, id)).toEqual([`${id}.json`]);
+    const after = await target.gql<{ events: { items: PlatformEvent[] } }>(PLATFORM_EVENTS, { f: { tenantId: tenant } });
+    // The refused admission above is in the chain too, between the two.
+    expect(after.data!.events.items.map((event) => event.eventType)).toEqual(['migration.import', 'workload.refuse', 'migration.rollback']);
+    expect(after.data!.events.items[1]).toMatchObject({ outcome: 'refused', refusalReasonCode: 'tenant_importing' });
+    expect(after.data!.events.items[2]!.details).toMatchObject({
+      import_id: id,
+      side: 'target',
+      removed: { buckets: 1, object_versions: 1, workloads: 1 },
+    });
+    const activate = await rest(target, target.adminToken, 'POST', `${IMPORTS}/${id}/activate`);
+    expect([activate.status, activate.json.code]).toEqual([409, 'ECS_CONFLICT']);
   });
 
   it('refuses a package with one byte changed at the integrity gate, and one checked against another deployment’s keys at the signature gate', async () => {
@@ -300,7 +338,7 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     const pull = (body: unknown) => rest(target, target.adminToken, 'POST', IMPORTS, body);
     const answer = await pull({ source_url: packageUrl, source_token: source.adminToken, source_jwks_url: jwksOf(source) });
     expect(answer.status).toBe(201);
-    expect(answer.json).toMatchObject({ status: 'validated', source_tenant_id: tenant, source_url: packageUrl });
+    expect(answer.json).toMatchObject({ status: 'imported', source_tenant_id: tenant, source_url: packageUrl });
     expect(gatesOf(answer.json).filter((gate) => gate.result !== 'pass')).toEqual([]);
     // The same bytes as the package downloaded by hand.
     const digest = createHash('sha256')
@@ -308,9 +346,10 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
       .digest('hex');
     expect(answer.json.package_digest).toBe(`sha256:${digest}`);
     const id = String(answer.json.import_id);
-    expect(await keptOf(target, id)).toEqual([`${id}.json`, `${id}.tar.gz`]);
+    expect(await keptOf(target, id)).toEqual([`${id}.json`, `${id}.source-evidence.tar.gz`, `${id}.tar.gz`]);
     const event = (await importEvents(target)).find((candidate) => candidate.details.import_id === id)!;
     expect(event.details).toMatchObject({ source_url: packageUrl });
+    expect((await rest(target, target.adminToken, 'POST', `${IMPORTS}/${id}/rollback`)).json.status).toBe('rolled_back');
     const stored = await readFile(path.join(target.dataDir, 'migration-imports', `${id}.json`), 'utf8');
     for (const kept of [JSON.stringify(answer.json), JSON.stringify(event), stored]) expect(kept).not.toContain(source.adminToken);
 
@@ -349,7 +388,7 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     expect((await fetch(`${target.url}/healthz`)).status).toBe(200);
   });
 
-  it('ecs tenant export writes the package; ecs tenant import uploads or pulls it and exits 0 when validated, 1 when refused, 2 for a wrong command line', async () => {
+  it('ecs tenant export writes the package; ecs tenant import uploads or pulls it (0 imported, 1 refused, 2 wrong command line); rollback and activate run from the command line too', async () => {
     const file = path.join(temp.path, 'cli-export.tar.gz');
     const exported = await ecsWithEnv(
       { ECS_TOKEN: source.adminToken },
@@ -364,8 +403,19 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     // The token as an option here; ECS_TOKEN below.
     const uploaded = await ecsWithEnv({ ECS_TOKEN: '' }, ...importArgs, '--package', file, '--token', target.adminToken);
     expect(uploaded.code).toBe(0);
-    expect(uploaded.stdout).toMatch(/^mim-[0-9a-f-]{36}: validated\n/);
+    expect(uploaded.stdout).toMatch(/^mim-[0-9a-f-]{36}: imported\n/);
     expect(uploaded.stdout.match(/^ {2}pass {2}/gm)).toHaveLength(GATES.length);
+    const uploadedId = uploaded.stdout.slice(0, 40);
+    const rolledBack = await ecsWithEnv(
+      { ECS_TOKEN: target.adminToken },
+      'tenant',
+      'rollback',
+      '--url',
+      target.url,
+      '--import',
+      uploadedId,
+    );
+    expect([rolledBack.code, rolledBack.stdout]).toEqual([0, expect.stringContaining(`${uploadedId}: rolled back`)]);
 
     const packageUrl = `${source.url}${EXPORTS}/${exportId}/package`;
     const pulled = await ecsWithEnv(
@@ -376,7 +426,8 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
       '--json',
     );
     expect(pulled.code).toBe(0);
-    expect(JSON.parse(pulled.stdout)).toMatchObject({ status: 'validated', source_url: packageUrl });
+    expect(JSON.parse(pulled.stdout)).toMatchObject({ status: 'imported', source_url: packageUrl });
+    const pulledId = String(JSON.parse(pulled.stdout).import_id);
 
     const wrongKeys = await ecsWithEnv(
       { ECS_TOKEN: target.adminToken },
@@ -392,7 +443,35 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     expect([neither.code, neither.stderr]).toEqual([2, expect.stringContaining('one of --package and --source-url')]);
     const noUrl = await ecsWithEnv({ ECS_TOKEN: 'x' }, 'tenant', 'export', '--tenant', tenant, '--out', file);
     expect([noUrl.code, noUrl.stderr]).toEqual([2, expect.stringContaining('--url is required')]);
-    const unknown = await ecsWithEnv({}, 'tenant', 'activate');
-    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('unknown action "activate"')]);
+    const unknown = await ecsWithEnv({}, 'tenant', 'move');
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('unknown action "move"')]);
+    const both = await ecsWithEnv(
+      { ECS_TOKEN: 'x' },
+      'tenant',
+      'rollback',
+      '--url',
+      target.url,
+      '--import',
+      pulledId,
+      '--export',
+      pulledId,
+    );
+    expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('give one of --import')]);
+
+    // Activated from the command line: the tenant is active on the target; a second run changes nothing.
+    const activated = await ecsWithEnv({ ECS_TOKEN: target.adminToken }, 'tenant', 'activate', '--url', target.url, '--import', pulledId);
+    expect([activated.code, activated.stdout]).toEqual([0, expect.stringContaining(`${pulledId}: active (tenant ${tenant})`)]);
+    const again = await ecsWithEnv(
+      { ECS_TOKEN: target.adminToken },
+      'tenant',
+      'activate',
+      '--url',
+      target.url,
+      '--import',
+      pulledId,
+      '--json',
+    );
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'active', tenant_id: tenant, workloads_refused: [] });
+    expect((await rest(target, target.adminToken, 'GET', `/v1/tenants/${tenant}`)).json).toMatchObject({ status: 'active' });
   });
 });

@@ -5,6 +5,7 @@ import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledge
 import { Prisma } from '../../../prisma/generated/client';
 import type { Tenant } from '../../../prisma/generated/client';
 import { announceGovernanceChange } from '../../../lib/subgraph/governance-facts-cache';
+import { tenantInactiveReason } from '../../../lib/subgraph/tenant-guard';
 
 export type { Tenant };
 
@@ -156,6 +157,8 @@ export async function changeTenant({
     const before = await tx.tenant.findUniqueOrThrow({ where: { id } });
     // Checked under the row lock too, so a change racing the deletion cannot revive the tenant.
     if (before.status === 'deleted') throw new TenantDeletedError(id);
+    // An import or a migration that committed since the caller looked: only the migration moves it now.
+    if (before.status === 'importing' || before.status === 'migrated') throw new EcsError(ErrorCode.Conflict, tenantInactiveReason(before));
     const after = await tx.tenant.update({ where: { id }, data: change });
     await appendEvidence(tx, {
       tenantId: id,

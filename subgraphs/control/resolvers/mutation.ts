@@ -8,9 +8,10 @@ import { parseInput } from '../../../lib/graphql/parse-input';
 import { authorize, refuse } from '../../../lib/subgraph/authorize';
 import { assertAuthority } from '../../../lib/subgraph/governed-action';
 import type { PlaneContext } from '../../../lib/subgraph/plane-context';
+import { tenantInactiveReason } from '../../../lib/subgraph/tenant-guard';
 import { findBaseline, publishBaseline } from '../data/policy-baselines';
 import { TenantDeletedError, changeTenant, createTenant, getTenant } from '../data/tenants';
-import type { TenantChange } from '../data/tenants';
+import type { Tenant, TenantChange } from '../data/tenants';
 import type { MutationResolverMap } from '../generated/resolvers-types';
 
 const jurisdiction = z.string().refine(isJurisdiction, 'must be an ISO 3166-1 alpha-2 code, EU or EEA');
@@ -78,6 +79,24 @@ function refuseDeleted(
   });
 }
 
+/**
+ * A tenant being imported changes only through its import (activate or roll back), and one
+ * that migrated away is read-only here: a lifecycle change of either is refused with 409 and
+ * evidence naming why (and, once migrated, where the tenant went).
+ */
+function refuseMigrating(context: PlaneContext, tenant: Tenant, action: string, eventType: string) {
+  return refuse(context, {
+    tenantId: tenant.id,
+    action,
+    eventType,
+    reasonClass: 'policy_denied',
+    reasonCode: `tenant_${tenant.status}`,
+    reason: tenantInactiveReason(tenant),
+    code: ErrorCode.Conflict,
+    ...(tenant.migratedTo ? { details: { migrated_to: tenant.migratedTo } } : {}),
+  });
+}
+
 /** A lifecycle change: authorised, under the tenant's authority and policy, evidenced with before/after. */
 async function lifecycle(
   context: PlaneContext,
@@ -89,6 +108,7 @@ async function lifecycle(
   await authorize(context, action, id);
   const tenant = await getTenant({ db: context.db, id });
   if (tenant.status === 'deleted') throw await refuseDeleted(context, id, action, eventType);
+  if (tenant.status === 'importing' || tenant.status === 'migrated') throw await refuseMigrating(context, tenant, action, eventType);
   const bindingId = change.authorityBinding ?? tenant.authorityBinding;
   const authoritySnapshotId = await assertAuthority(context, { bindingId, action, tenantId: id, eventType });
   const policySnapshotId = await currentPolicySnapshot(context, change.policyBaseline ?? tenant.policyBaseline, id, eventType);

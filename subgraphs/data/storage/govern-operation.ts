@@ -27,8 +27,8 @@ export interface GovernOptions {
   /** Evidence event type and action name of the operation. */
   eventType: string;
   action?: string;
-  /** Refuse (with evidence) when the tenant is suspended or deleted. */
-  requireActive: boolean;
+  /** Refuse (with evidence) when the tenant is not active; `readable`: a read, also allowed once the tenant has migrated. */
+  requireActive: boolean | 'readable';
 }
 
 export async function loadBucket(context: PlaneContext, name: string): Promise<Bucket> {

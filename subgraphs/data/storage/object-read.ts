@@ -84,7 +84,7 @@ export async function getObject(
     return;
   }
   const verify = wantsReadVerify(req);
-  const governed = await govern(context, bucket, { permission: 'storage.read', eventType: 'object.get', requireActive: true });
+  const governed = await govern(context, bucket, { permission: 'storage.read', eventType: 'object.get', requireActive: 'readable' });
   if (verify) {
     const actual = await blobs.rehash(version.sha256!);
     if (!actual || actual.sha256 !== version.sha256 || actual.size !== Number(version.size)) {

@@ -1,10 +1,12 @@
 /**
- * Import validation (issue 20, second slice): a platform administrator uploads a source's
- * export package and names the source's JWKS; the package is streamed to
+ * Tenant imports (docs/migration.md): a platform administrator uploads a source's export
+ * package (or has it pulled) and names the source's JWKS; the package is streamed to
  * `<dataDir>/migration-imports/`, every gate runs, and the outcome is a stored report and a
- * `migration.import.validate` event in the platform chain (the tenant does not exist here
- * yet). A refused import keeps only its report and evidence; a validated one keeps its
- * package for the next step. Nothing is materialised and nothing activated yet.
+ * `migration.import.validate` event in the platform chain. A refused import keeps only its
+ * report and evidence. A validated one is materialised at once: the tenant exists here as
+ * `importing`, its chain starting with `migration.import`. Then `activate` (the workloads
+ * under this deployment's policy, the tenant `active`) or `rollback` (the import discarded).
+ * Each step commits with its event and is found again by it, so each is safe to retry.
  */
 import { randomUUID } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
@@ -20,10 +22,16 @@ import type { SourcePackage } from '../../lib/migration/fetch-package';
 import { readImportedFacts } from '../../lib/migration/import-facts';
 import { targetGates, uncheckedGates } from '../../lib/migration/import-gates';
 import type { ImportTarget } from '../../lib/migration/import-gates';
+import { NOT_IMPORTED } from '../../lib/migration/import-report';
 import type { ImportGate, ImportGateName, ImportReport, ImportUpload, MigrationImports } from '../../lib/migration/import-report';
 import { assertMayImport, refuseImport } from './import-access';
 import { recordImportValidation } from './import-evidence';
 import { ImportReports } from './import-reports';
+import { activateImport } from './import-activation';
+import { recordValidatedRollback } from './import-evidence';
+import { materialiseImport } from './import-materialise';
+import { rollbackImport } from './import-rollback';
+import { importStepEvent } from './import-step-event';
 import { importTarget } from './import-target';
 import { packageGates } from './package-gates';
 import { UploadTooLargeError, receiveUpload } from './upload-file';
@@ -31,6 +39,8 @@ import { UploadTooLargeError, receiveUpload } from './upload-file';
 export interface MigrationImportOptions {
   db: Database;
   dataDir: string;
+  /** This deployment's blob store, where an import's object bytes go. */
+  blobDir: string;
   /** `MIGRATION_JURISDICTIONS`; undefined: any. */
   jurisdictions: string[] | undefined;
   /** `MIGRATION_IMPORT_MAX_BYTES`. */
@@ -67,7 +77,7 @@ async function targetSnapshots(target: ImportTarget, gates: ImportGate[], bindin
   };
 }
 
-export function migrationImportValidation(options: MigrationImportOptions): MigrationImports {
+export function migrationImports(options: MigrationImportOptions): MigrationImports {
   const { db, maxBytes, refusals } = options;
   const dir = path.join(options.dataDir, 'migration-imports');
   const reports = new ImportReports(dir);
@@ -126,6 +136,7 @@ export function migrationImportValidation(options: MigrationImportOptions): Migr
         source_url: origin.sourceUrl,
         gates,
         evidence_pointer: pointer,
+        ...NOT_IMPORTED,
       };
       return report;
     } finally {
@@ -162,10 +173,52 @@ export function migrationImportValidation(options: MigrationImportOptions): Migr
         kept = true;
       }
       await reports.save(report);
-      return report;
+      if (report.status !== 'validated') return report;
     } finally {
       if (!kept) await rm(partial, { force: true });
     }
+    return materialise(context, (await reports.find(id))!);
+  };
+
+  const packageOf = (id: string) => path.join(dir, `${id}.tar.gz`);
+  const sourceEvidenceOf = (id: string) => path.join(dir, `${id}.source-evidence.tar.gz`);
+
+  /** Makes the validated tenant `importing` here (or finds it made), and says so in the report. */
+  const materialise = async (context: MigrationRequestContext, report: ImportReport): Promise<ImportReport> => {
+    const made = await materialiseImport({
+      db,
+      blobDir: options.blobDir,
+      packageFile: packageOf(report.import_id),
+      sourceEvidenceFile: sourceEvidenceOf(report.import_id),
+      report,
+      context,
+      target,
+    });
+    const imported: ImportReport = {
+      ...report,
+      status: 'imported',
+      tenant_id: made.tenantId,
+      imported_at: new Date().toISOString(),
+      import_evidence_pointer: made.evidencePointer,
+      counts: made.counts,
+    };
+    await reports.save(imported);
+    return imported;
+  };
+
+  /** The report of `id`, for a platform administrator. */
+  const found = async (context: MigrationRequestContext, id: string): Promise<ImportReport> => {
+    await assertMayImport(db, context, refusals);
+    const report = ID.test(id) ? await reports.find(id) : undefined;
+    if (!report) throw new EcsError(ErrorCode.NotFound, 'no such migration import');
+    return report;
+  };
+
+  /** The tenant an import made here, if it made one (its `migration.import` event is the proof). */
+  const madeTenant = async (report: ImportReport): Promise<string | undefined> => {
+    if (report.tenant_id) return report.tenant_id;
+    const tenantId = report.source_tenant_id;
+    return tenantId && (await importStepEvent(db, tenantId, 'migration.import', report.import_id)) ? tenantId : undefined;
   };
 
   return {
@@ -199,11 +252,45 @@ export function migrationImportValidation(options: MigrationImportOptions): Migr
         unavailable,
       );
     },
-    async report(context, id) {
-      await assertMayImport(db, context, refusals);
-      const found = ID.test(id) ? await reports.find(id) : undefined;
-      if (!found) throw new EcsError(ErrorCode.NotFound, 'no such migration import');
-      return found;
+    report: found,
+    async activate(context, id) {
+      let report = await found(context, id);
+      if (report.status === 'active') return report;
+      if (report.status !== 'validated' && report.status !== 'imported')
+        throw new EcsError(ErrorCode.Conflict, `migration import ${id} is ${report.status}; only an imported tenant is activated`);
+      // A materialisation a crash cut short is finished first.
+      if (report.status === 'validated') report = await materialise(context, report);
+      const activation = await activateImport({ db, target, context, tenantId: report.tenant_id!, importId: id });
+      const active: ImportReport = {
+        ...report,
+        status: 'active',
+        activated_at: activation.activatedAt,
+        activation_evidence_pointer: activation.evidencePointer,
+        workloads_refused: activation.refused,
+      };
+      await reports.save(active);
+      await rm(packageOf(id), { force: true });
+      return active;
+    },
+    async rollback(context, id, reason) {
+      const report = await found(context, id);
+      if (report.status === 'rolled_back') return report;
+      if (report.status === 'refused')
+        throw new EcsError(ErrorCode.Conflict, `migration import ${id} was refused; it holds nothing to roll back`);
+      const tenantId = await madeTenant(report);
+      const rollback = tenantId
+        ? await rollbackImport({ db, context, tenantId, importId: id, reason })
+        : await recordValidatedRollback(db, context, report, reason);
+      const rolledBack: ImportReport = {
+        ...report,
+        status: 'rolled_back',
+        rolled_back_at: rollback.rolledBackAt,
+        rollback_evidence_pointer: rollback.evidencePointer,
+      };
+      await reports.save(rolledBack);
+      await rm(packageOf(id), { force: true });
+      await rm(sourceEvidenceOf(id), { force: true });
+      return rolledBack;
     },
   };
 }
