@@ -21,8 +21,23 @@ const MigrationExport = {
     refused_items: { type: 'array', items: { type: 'object' } },
     error: { type: ['string', 'null'] },
     package_url: { type: ['string', 'null'] },
+    cutover: { type: 'string', enum: ['pending', 'completed', 'rolled_back'] },
+    migrated_to: { type: ['string', 'null'], format: 'uri' },
+    cutover_at: { type: ['string', 'null'], format: 'date-time' },
+    cutover_evidence_pointer: { type: ['string', 'null'] },
   },
 };
+
+/** A JSON request body of `properties`, nothing else. */
+const jsonRequest = (required: boolean, schema: JsonObject) => ({
+  required,
+  content: { 'application/json': { schema: { type: 'object', additionalProperties: false, ...schema } } },
+});
+
+const cutoverResponses = (description: string) => ({
+  '200': { description, content: { 'application/json': { schema: MigrationExport } } },
+  ...Object.fromEntries(['400', '401', '403', '404', '409', '415', '500', '503'].map((status) => [status, error])),
+});
 
 /**
  * OpenAPI description of the tenant export routes (migration-export-router.ts), which run
@@ -86,6 +101,38 @@ export function migrationExportPaths(): Record<string, Record<string, JsonObject
           },
           ...Object.fromEntries(['401', '403', '404', '409', '500', '503'].map((status) => [status, error])),
         },
+      },
+    },
+    '/v1/migrations/exports/{id}/complete': {
+      post: {
+        operationId: 'completeMigrationExport',
+        summary:
+          'Complete the migration on the source: the tenant becomes migrated (read-only here, pointing at the target); idempotent; 409 unless the export is completed and not rolled back',
+        tags,
+        parameters: [idParameter],
+        requestBody: jsonRequest(true, {
+          required: ['migrated_to'],
+          properties: {
+            migrated_to: {
+              type: 'string',
+              format: 'uri',
+              maxLength: 2048,
+              description: 'the tenant on the target deployment (http or https), e.g. https://target.example.eu/v1/tenants/acme',
+            },
+          },
+        }),
+        responses: cutoverResponses('Completed (or already completed by this export): cutover completed'),
+      },
+    },
+    '/v1/migrations/exports/{id}/rollback': {
+      post: {
+        operationId: 'rollbackMigrationExport',
+        summary:
+          'Roll the migration back on the source before completion: evidenced, the package removed, the tenant left as it is; idempotent; 409 once completed',
+        tags,
+        parameters: [idParameter],
+        requestBody: jsonRequest(false, { properties: { reason: { type: 'string', maxLength: 500 } } }),
+        responses: cutoverResponses('Rolled back (or already rolled back): cutover rolled_back'),
       },
     },
   };

@@ -1,12 +1,15 @@
 /**
  * Tenant export jobs of one gateway process: a request is evidenced and queued, a worker
  * (one package at a time per process) writes the package to `<dataDir>/migration-exports/`
- * and evidences its completion or failure; the download streams that file. Jobs live in
- * this process: a restart forgets them (their events stay in the chain) and another
- * replica does not know them. TODO(issue 20): persist jobs in a table like evidence exports.
+ * and evidences its completion or failure; the download streams that file. Each status is
+ * saved beside it (`<id>.json`, export-job-store.ts) at every change, so a restart still
+ * answers a job and its cutover; a job that was queued or running then answers `failed`
+ * (interrupted). Jobs run in the process that accepted them: another replica on another
+ * data directory does not know them.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleSigner } from '../../lib/bundle/plan-bundle';
 import type { Database } from '../../lib/db/database';
@@ -19,9 +22,11 @@ import type { MigrationExportStatus, MigrationExports, MigrationRequestContext }
 import { isMigrationScenario } from '../../lib/migration/package-manifest';
 import type { MigrationScenario } from '../../lib/migration/package-manifest';
 import { assertAdministers, principalOf, refuseOverLimit } from './export-access';
+import { ExportJobStore } from './export-job-store';
 import { recordMigrationEvent } from './migration-export-evidence';
 import type { SnapshotIds } from './migration-export-evidence';
 import { refuseScenario } from './scenario-refusal';
+import { sourceCutoverSteps } from './source-cutover-steps';
 import { writePackageFile } from './package-file';
 import { tenantExportSource, tenantState } from './tenant-export-source';
 
@@ -38,46 +43,66 @@ export interface MigrationExportJobsOptions {
   log: Logger;
 }
 
-interface Job {
+/** A job this process knows: one it accepted, or one read back from its saved status (no principal). */
+export interface ExportJob {
   status: MigrationExportStatus;
+  /** The package, `<id>.tar.gz` (written through `.partial`). */
+  file: string;
+  principal?: string;
+}
+
+/** What the worker needs of a job it runs. */
+interface JobPlan {
   scenario: MigrationScenario;
   context: MigrationRequestContext;
-  principal: string;
   snapshots: SnapshotIds;
-  file: string;
 }
 
 export function migrationExportJobs(options: MigrationExportJobsOptions): MigrationExports {
   const { db } = options;
-  const jobs = new Map<string, Job>();
+  const jobs = new Map<string, ExportJob>();
   const dir = path.join(options.dataDir, 'migration-exports');
+  const store = new ExportJobStore(dir);
   let queue: Promise<void> = Promise.resolve();
 
-  const find = async (context: MigrationRequestContext, id: string): Promise<Job> => {
+  /** The job, from this process or its saved status; 404 when neither knows it. */
+  const known = async (id: string): Promise<ExportJob> => {
     const job = jobs.get(id);
-    if (!job) throw new EcsError(ErrorCode.NotFound, 'no such migration export');
+    if (job) return job;
+    const status = await store.load(id);
+    if (!status) throw new EcsError(ErrorCode.NotFound, 'no such migration export');
+    const loaded = jobs.get(id) ?? { status, file: path.join(dir, `${id}.tar.gz`) };
+    jobs.set(id, loaded);
+    return loaded;
+  };
+
+  const find = async (context: MigrationRequestContext, id: string): Promise<ExportJob> => {
+    const job = await known(id);
     await assertAdministers(db, context, job.status.tenant_id, options.refusals);
     return job;
   };
 
-  const run = async (job: Job): Promise<void> => {
+  const save = (job: ExportJob): Promise<void> => store.save(job.status);
+
+  const run = async (job: ExportJob, plan: JobPlan): Promise<void> => {
     const { status } = job;
     const base = { migration_export_id: status.id, scenario: status.scenario };
+    const record = { ...plan, tenantId: status.tenant_id };
     status.state = 'running';
     try {
-      await recordMigrationEvent(db, { ...job, tenantId: status.tenant_id, eventType: 'migration.export.start', details: base });
+      await save(job);
+      await recordMigrationEvent(db, { ...record, eventType: 'migration.export.start', details: base });
       const created = new Date();
       const done = await writePackageFile(job.file, {
         source: tenantExportSource({ ...options, tenantId: status.tenant_id, exportId: status.id, createdAt: created }),
-        scenario: job.scenario,
+        scenario: plan.scenario,
         tenantId: status.tenant_id,
         sourceProvider: options.providerId,
         signer: options.signer,
         created,
         onRefused: (item) =>
           recordMigrationEvent(db, {
-            ...job,
-            tenantId: status.tenant_id,
+            ...record,
             eventType: 'migration.export.refuse',
             outcome: 'refused',
             refusal: {
@@ -98,8 +123,7 @@ export function migrationExportJobs(options: MigrationExportJobsOptions): Migrat
         refused_items: done.refused,
       });
       await recordMigrationEvent(db, {
-        ...job,
-        tenantId: status.tenant_id,
+        ...record,
         eventType: 'migration.export.complete',
         details: {
           ...base,
@@ -118,16 +142,27 @@ export function migrationExportJobs(options: MigrationExportJobsOptions): Migrat
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       options.log.warn({ err: error, migrationExportId: status.id }, 'migration export failed');
-      Object.assign(status, { state: 'failed', completed_at: new Date().toISOString(), error: reason });
+      Object.assign(status, { state: 'failed', completed_at: new Date().toISOString(), error: reason, package_url: null });
       await recordMigrationEvent(db, {
-        ...job,
-        tenantId: status.tenant_id,
+        ...record,
         eventType: 'migration.export.fail',
         outcome: 'failed',
         details: { ...base, failure_reason: reason },
       }).catch((cause: unknown) => options.log.error({ err: cause }, 'migration export failure not evidenced'));
     }
+    // Outside the try: a completed package whose status cannot be saved is still completed here.
+    await save(job).catch((cause: unknown) =>
+      options.log.error({ err: cause, migrationExportId: status.id }, 'migration export status not saved'),
+    );
   };
+
+  const cutover = sourceCutoverSteps({
+    db,
+    refusals: options.refusals,
+    find,
+    save,
+    removePackage: (job) => Promise.all([rm(job.file, { force: true }), rm(`${job.file}.partial`, { force: true })]).then(() => undefined),
+  });
 
   return {
     async request(context, { tenantId, scenario }) {
@@ -144,7 +179,7 @@ export function migrationExportJobs(options: MigrationExportJobsOptions): Migrat
       const id = `mex-${randomUUID()}`;
       const status = queuedStatus({ id, tenantId, scenario });
       // Counted and reserved with no await between, so concurrent requests cannot all slip under the limit.
-      const job: Job = { status, scenario, context, principal, snapshots, file: path.join(dir, `${id}.tar.gz`) };
+      const job: ExportJob = { status, principal, file: path.join(dir, `${id}.tar.gz`) };
       jobs.set(id, job);
       try {
         await recordMigrationEvent(db, {
@@ -154,11 +189,12 @@ export function migrationExportJobs(options: MigrationExportJobsOptions): Migrat
           snapshots,
           details: { migration_export_id: id, scenario, source_provider: options.providerId },
         });
+        await save(job);
       } catch (error) {
         jobs.delete(id);
         throw error;
       }
-      queue = queue.then(() => run(job));
+      queue = queue.then(() => run(job, { scenario, context, snapshots }));
       return { ...status };
     },
     async status(context, id) {
@@ -166,6 +202,8 @@ export function migrationExportJobs(options: MigrationExportJobsOptions): Migrat
     },
     async openPackage(context, id) {
       const job = await find(context, id);
+      if (job.status.cutover === 'rolled_back')
+        throw new EcsError(ErrorCode.Conflict, `migration export ${id} was rolled back; its package is removed`);
       if (job.status.state !== 'completed')
         throw new EcsError(
           ErrorCode.Conflict,
@@ -173,8 +211,11 @@ export function migrationExportJobs(options: MigrationExportJobsOptions): Migrat
         );
       return { status: { ...job.status }, stream: createReadStream(job.file) };
     },
+    complete: cutover.complete,
+    rollback: cutover.rollback,
     async stop() {
       await queue;
+      await store.flush();
     },
   };
 }

@@ -44,8 +44,9 @@ function governed(facts: ImportedFacts): Array<{ what: string; jurisdiction?: st
   add(`tenant ${facts.manifest.tenant_id}`, facts.tenant?.jurisdiction, facts.tenant?.classification_ceiling);
   for (const bucket of facts.buckets) add(`bucket ${String(bucket.name)}`, bucket.jurisdiction, bucket.default_classification);
   for (const workload of facts.workloads) add(`workload ${String(workload.id)}`, workload.jurisdiction, workload.classification);
+  // A delete marker holds no data and carries no governance values of its own.
   for (const item of facts.manifest.contents)
-    if (item.type === 'data_snapshot')
+    if (item.type === 'data_snapshot' && item.governance_metadata?.delete_marker !== true)
       add(`object ${item.path}`, item.governance_metadata?.jurisdiction, item.governance_metadata?.classification);
   return items;
 }
