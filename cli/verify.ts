@@ -1,12 +1,16 @@
-// `ecs verify <bundle> [--json] [--jwks <file>] [--strict] [--progress | --no-progress]` and
+// `ecs verify <bundle> [--json] [--jwks <file>] [--strict] [--progress | --no-progress]`,
+// `ecs verify <source bundle> <target bundle> [--source-jwks <file>] ...` (a migrated
+// tenant's two chains and the link between them, lib/bundle/migration-link.ts) and
 // `ecs verify-proof <proof.json> [--jwks <file>] [--json]`: offline checks of evidence
 // bundles and Merkle proofs. Exit 0 when valid, 1 listing every failed check, 2 for a wrong
 // command line. Progress goes to stderr only, so stdout stays the report (or the JSON).
 import { access, readFile } from 'node:fs/promises';
 import type { JSONWebKeySet } from 'jose';
 import type { BundleCheck } from '../lib/bundle/findings';
+import { verifyMigrationBundles } from '../lib/bundle/migration-link';
+import type { MigrationVerifyResult } from '../lib/bundle/migration-link';
 import { verifyBundlePath } from '../lib/bundle/verify-bundle';
-import type { VerifyProgress } from '../lib/bundle/verify-bundle';
+import type { VerifyOptions, VerifyProgress, VerifyResult } from '../lib/bundle/verify-bundle';
 import { progressLine } from '../lib/bundle/verify-progress';
 import { JwsError, parseJwks } from '../lib/keys/verify-jws';
 import { verifyProofDocument } from '../lib/proofs/proof-document';
@@ -15,11 +19,20 @@ import { UsageError } from './usage-error';
 
 export const VERIFY_SPEC: CommandSpec = {
   name: 'verify',
-  summary: 'verify an evidence bundle offline (a directory or a .tar.gz)',
-  positionals: ['bundle'],
+  summary: "verify an evidence bundle offline (a directory or a .tar.gz), or a migrated tenant's source and target bundles",
+  positionals: ['bundle', '[target]'],
   options: {
     json: { type: 'boolean', description: 'print the report as JSON on stdout' },
-    jwks: { type: 'string', valueName: 'file', description: 'check signatures against the public keys in this JWKS file' },
+    jwks: {
+      type: 'string',
+      valueName: 'file',
+      description: "check signatures against the public keys in this JWKS file (two bundles: both, or the target's with --source-jwks)",
+    },
+    'source-jwks': {
+      type: 'string',
+      valueName: 'file',
+      description: "two bundles: check the source bundle's signature against this JWKS (the source deployment's keys)",
+    },
     strict: { type: 'boolean', description: 'fail when the bundle does not cover its chain from the first event' },
     progress: {
       type: 'boolean',
@@ -27,7 +40,12 @@ export const VERIFY_SPEC: CommandSpec = {
       description: 'show progress on stderr (default: on a terminal only, after one second)',
     },
   },
-  notes: ['exit codes: 0 valid, 1 failed checks (each one listed), 2 wrong command line'],
+  notes: [
+    'two bundles (ecs verify <source bundle> <target bundle>): each is verified as on its own, then the link:',
+    '  a migration.import event of the target chain names the source chain, and the source bundle holds',
+    '  the event at its source_head_sequence with event_hash source_head_hash; valid when all three pass',
+    'exit codes: 0 valid, 1 failed checks (each one listed), 2 wrong command line',
+  ],
 };
 
 export const VERIFY_PROOF_SPEC: CommandSpec = {
@@ -48,12 +66,16 @@ const MAX_PROOF_BYTES = 1024 * 1024;
 const PROGRESS_DELAY_MS = 1000;
 
 interface Parsed {
+  /** The first path (the only one of `verify-proof`). */
   target: string;
+  /** Every path given: one, or a source and a target bundle. */
+  paths: string[];
   json: boolean;
   strict: boolean;
   /** `--progress` (true), `--no-progress` (false), or neither: on a terminal only. */
   progress?: boolean;
   jwks?: JSONWebKeySet;
+  sourceJwks?: JSONWebKeySet;
 }
 
 /** The command's options, or `undefined` after printing its help. */
@@ -63,43 +85,85 @@ async function parse(spec: CommandSpec, args: readonly string[]): Promise<Parsed
     console.log(commandHelp(spec));
     return undefined;
   }
-  const target = parsed.positionals[0]!;
-  await access(target).catch(() => {
-    throw new UsageError(`${target} does not exist`);
-  });
+  const paths = parsed.positionals;
+  for (const path of paths) {
+    await access(path).catch(() => {
+      throw new UsageError(`${path} does not exist`);
+    });
+  }
   const progress = parsed.flags.get('progress');
   const jwksFile = parsed.strings.get('jwks');
+  const sourceJwksFile = parsed.strings.get('source-jwks');
+  if (sourceJwksFile !== undefined && paths.length < 2)
+    throw new UsageError('--source-jwks needs two bundles: ecs verify <source bundle> <target bundle>');
   return {
-    target,
+    target: paths[0]!,
+    paths,
     json: parsed.flags.get('json') === true,
     strict: parsed.flags.get('strict') === true,
     ...(progress === undefined ? {} : { progress }),
     ...(jwksFile === undefined ? {} : { jwks: await readJwks(jwksFile) }),
+    ...(sourceJwksFile === undefined ? {} : { sourceJwks: await readJwks(sourceJwksFile, '--source-jwks') }),
   };
 }
 
-async function readJwks(file: string): Promise<JSONWebKeySet> {
+async function readJwks(file: string, option = '--jwks'): Promise<JSONWebKeySet> {
   try {
     return parseJwks(JSON.parse(await readFile(file, 'utf8')));
   } catch (error) {
     const reason = error instanceof JwsError || error instanceof SyntaxError ? error.message : (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`--jwks ${file} is not a usable JWKS: ${String(reason)}`);
+    throw new UsageError(`${option} ${file} is not a usable JWKS: ${String(reason)}`);
   }
+}
+
+/** The human-readable report of a set of checks: a summary line, then failures and warnings. */
+function reportLines(what: string, checks: BundleCheck[]): string[] {
+  const ok = checks.every((check) => check.ok);
+  const failed = checks.filter((check) => !check.ok);
+  return [
+    ok ? `${what}: VALID (${checks.length} checks passed)` : `${what}: INVALID (${failed.length} of ${checks.length} checks failed)`,
+    ...failed.map((check) => `  FAIL ${check.name}: ${check.detail}`),
+    ...checks.filter((item) => item.ok && item.warning).map((check) => `  warn ${check.name}: ${check.detail}`),
+  ];
 }
 
 function report(what: string, checks: BundleCheck[], json: boolean, extra: Record<string, unknown>): number {
   const ok = checks.every((check) => check.ok);
-  if (json) {
-    console.log(JSON.stringify({ ok, ...extra, checks }, null, 2));
-    return ok ? 0 : 1;
-  }
-  const failed = checks.filter((check) => !check.ok);
-  console.log(
-    ok ? `${what}: VALID (${checks.length} checks passed)` : `${what}: INVALID (${failed.length} of ${checks.length} checks failed)`,
-  );
-  for (const check of failed) console.log(`  FAIL ${check.name}: ${check.detail}`);
-  for (const check of checks.filter((item) => item.ok && item.warning)) console.log(`  warn ${check.name}: ${check.detail}`);
+  if (json) console.log(JSON.stringify({ ok, ...extra, checks }, null, 2));
+  else for (const line of reportLines(what, checks)) console.log(line);
   return ok ? 0 : 1;
+}
+
+/** A bundle's report as `--json` prints it for one bundle. */
+const bundleReport = (result: VerifyResult) => ({ ok: result.ok, events: result.events, checks: result.checks });
+
+/**
+ * Two bundles: each one's report as on its own (`source`, `target`), then the link line
+ * and the verdict; as JSON, `{source, target, link, ok}`.
+ */
+function reportMigration(result: MigrationVerifyResult, sourcePath: string, targetPath: string, json: boolean): number {
+  if (json) {
+    const { source, target, link, ok } = result;
+    console.log(JSON.stringify({ source: bundleReport(source), target: bundleReport(target), link, ok }, null, 2));
+    return result.ok ? 0 : 1;
+  }
+  const lines = [
+    ...reportLines(`source bundle ${sourcePath} (${result.source.events} events)`, result.source.checks),
+    ...reportLines(`target bundle ${targetPath} (${result.target.events} events)`, result.target.checks),
+    result.link.ok ? `link: ${result.link.detail}` : `link: FAIL ${result.link.detail}`,
+  ];
+  const failed = [
+    ...(result.source.ok ? [] : ['source bundle']),
+    ...(result.target.ok ? [] : ['target bundle']),
+    ...(result.link.ok ? [] : ['link']),
+  ];
+  lines.push(
+    result.ok
+      ? 'verdict: VALID (both bundles verify and the target chain continues the source chain)'
+      : `verdict: INVALID (failed: ${failed.join(', ')})`,
+  );
+  for (const line of lines) console.log(line);
+  return result.ok ? 0 : 1;
 }
 
 /**
@@ -114,9 +178,11 @@ export class ProgressDisplay {
   private passStarted: { at: number; events: number } | undefined;
   private last: VerifyProgress | undefined;
 
+  /** `label` names the bundle when there are two (`verifying target: ...`). */
   constructor(
     private readonly stream: NodeJS.WriteStream,
     private readonly delayMs: number,
+    private readonly label?: string,
   ) {}
 
   update = (progress: Readonly<VerifyProgress>): void => {
@@ -134,7 +200,7 @@ export class ProgressDisplay {
     } else if (this.last) {
       const seconds = (Date.now() - this.started) / 1000;
       const events = this.last.events.toLocaleString('en-US');
-      this.stream.write(`verified ${events} events in ${seconds.toFixed(1)} s\n`);
+      this.stream.write(`verified ${this.label ? `${this.label}: ` : ''}${events} events in ${seconds.toFixed(1)} s\n`);
     }
   }
 
@@ -144,21 +210,28 @@ export class ProgressDisplay {
   }
 
   private write(line: string): void {
+    const prefix = this.label ? `verifying ${this.label}:` : 'verifying:';
     if (!this.stream.isTTY) {
-      this.stream.write(`verifying: ${line}\n`);
+      this.stream.write(`${prefix} ${line}\n`);
       return;
     }
     const columns = this.stream.columns || 80;
-    this.stream.write(`\r\u001b[Kverifying: ${line}`.slice(0, columns + 3));
+    this.stream.write(`\r\u001b[K${prefix} ${line}`.slice(0, columns + 3));
     this.drawn = true;
   }
+}
+
+/** A progress display on stderr when asked for (`--progress`) or on a terminal. */
+function progressDisplay(options: Parsed, label?: string): ProgressDisplay | undefined {
+  const shown = options.progress ?? process.stderr.isTTY === true;
+  return shown ? new ProgressDisplay(process.stderr, options.progress ? 0 : PROGRESS_DELAY_MS, label) : undefined;
 }
 
 export async function verify(args: readonly string[]): Promise<number> {
   const options = await parse(VERIFY_SPEC, args);
   if (!options) return 0;
-  const shown = options.progress ?? process.stderr.isTTY === true;
-  const progress = shown ? new ProgressDisplay(process.stderr, options.progress ? 0 : PROGRESS_DELAY_MS) : undefined;
+  if (options.paths.length === 2) return verifyMigration(options);
+  const progress = progressDisplay(options);
   const result = await verifyBundlePath(options.target, {
     requireFullCoverage: options.strict,
     ...(options.jwks ? { jwks: options.jwks } : {}),
@@ -166,6 +239,27 @@ export async function verify(args: readonly string[]): Promise<number> {
   });
   progress?.finish();
   return report(`bundle ${options.target} (${result.events} events)`, result.checks, options.json, { events: result.events });
+}
+
+/** `ecs verify <source bundle> <target bundle>`: both bundles and the link between their chains. */
+async function verifyMigration(options: Parsed): Promise<number> {
+  const [sourcePath, targetPath] = options.paths as [string, string];
+  const displays = { source: progressDisplay(options, 'source'), target: progressDisplay(options, 'target') };
+  const bundleOptions = (which: 'source' | 'target'): VerifyOptions => {
+    const jwks = which === 'source' ? (options.sourceJwks ?? options.jwks) : options.jwks;
+    const display = displays[which];
+    return {
+      requireFullCoverage: options.strict,
+      ...(jwks ? { jwks } : {}),
+      ...(display ? { onProgress: display.update } : {}),
+    };
+  };
+  const result = await verifyMigrationBundles(sourcePath, targetPath, {
+    source: bundleOptions('source'),
+    target: bundleOptions('target'),
+    onVerified: (which) => displays[which]?.finish(),
+  });
+  return reportMigration(result, sourcePath, targetPath, options.json);
 }
 
 export async function verifyProof(args: readonly string[]): Promise<number> {

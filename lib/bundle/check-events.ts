@@ -54,11 +54,19 @@ interface PassState {
   /** One accumulator per distinct method (segment and bundle hash share the golden one). */
   accumulators: Map<string, EventHashAccumulator | undefined>;
   pass: EventPass;
+  onEvent?: EventObserver;
 }
 
 /** Called every `PROGRESS_EVERY` events with the number checked so far. */
 export type EventProgress = (events: number) => void;
 const PROGRESS_EVERY = 1000;
+
+/**
+ * Shown every event that parses as a JSON object, in file order, whether or not it passes
+ * its checks (those fail the bundle on their own): for callers that need a few facts of
+ * the chain without a second pass (migration-link.ts). It must not keep the events.
+ */
+export type EventObserver = (event: Readonly<JsonObject>) => void;
 
 /** The segment's entries one at a time, from their batches (`undefined` past the last). */
 class EntryCursor {
@@ -197,6 +205,7 @@ function inspect(state: PassState, text: string, line: number, entry: unknown): 
   const { pass } = state;
   const event = checkLine(state, text, line);
   if (!event) return;
+  state.onEvent?.(event);
   pass.firstSequence ??= typeof event.sequence === 'number' ? event.sequence : undefined;
   pass.lastSequence = typeof event.sequence === 'number' ? event.sequence : undefined;
   pass.chainId ??= str(event, 'chain_id');
@@ -217,6 +226,7 @@ export async function checkEvents(
   findings: Findings,
   limits: ReadLimits,
   progress?: EventProgress,
+  onEvent?: EventObserver,
 ): Promise<EventPass> {
   findings.startStep(STEP.events);
   const pass: EventPass = { count: 0, refused: 0, ncpDeclarations: 0 };
@@ -232,6 +242,7 @@ export async function checkEvents(
     chain: new ChainVerifier(),
     accumulators: new Map(methods.map((method) => [method, accumulatorFor(method)])),
     pass,
+    ...(onEvent ? { onEvent } : {}),
   };
   const entries = new EntryCursor(documents);
   try {

@@ -14,7 +14,7 @@ import { ARTIFACTS_DIR, BUNDLE_FILES, SIGNATURE_FILES, readEntry } from './bundl
 import type { BundleEntry, ReadLimits } from './bundle';
 import { checkLayoutFile, checkRequiredFiles } from './check-documents';
 import { checkEvents } from './check-events';
-import type { EventPass } from './check-events';
+import type { EventObserver, EventPass } from './check-events';
 import { STEP } from './findings';
 import type { Findings, OrderKey } from './findings';
 import { DOCUMENT_FILES, int, obj, parseObject } from './read-documents';
@@ -30,6 +30,8 @@ export interface CollectContext {
   space: TempSpace;
   limits: ReadLimits;
   progress: ProgressReport;
+  /** Shown each event of the event pass (check-events.ts). */
+  onEvent?: EventObserver;
 }
 
 export interface CollectedBundle {
@@ -176,9 +178,9 @@ export class BundleCollector {
   }
 
   private async checkEvents(events: AsyncIterable<Buffer> | undefined): Promise<EventPass> {
-    const { findings, artifacts, limits, progress } = this.context;
+    const { findings, artifacts, limits, progress, onEvent } = this.context;
     progress.stage('events');
-    const pass = await checkEvents(events, this.documents, artifacts, findings, limits, (count) => progress.events(count));
+    const pass = await checkEvents(events, this.documents, artifacts, findings, limits, (count) => progress.events(count), onEvent);
     progress.stage('reading');
     return pass;
   }

@@ -28,7 +28,7 @@ import {
   checkSegmentRef,
   fileDigestNames,
 } from './check-documents';
-import type { EventPass } from './check-events';
+import type { EventObserver, EventPass } from './check-events';
 import { checkDeclaredHashes, checkScope } from './check-hashes';
 import { checkSignature } from './check-signature';
 import { BundleCollector } from './collect-bundle';
@@ -41,6 +41,7 @@ import { TempSpace } from './temp-space';
 import { ProgressReport } from './verify-progress';
 import type { ProgressListener } from './verify-progress';
 
+export type { EventObserver } from './check-events';
 export type { BundleCheck } from './findings';
 export type { ProgressListener, VerifyProgress } from './verify-progress';
 
@@ -52,6 +53,8 @@ export interface VerifyOptions {
   limits?: Partial<ReadLimits>;
   /** Told how far the verification has gone (every thousand files or events). */
   onProgress?: ProgressListener;
+  /** Shown each event as the event pass reads it (to gather a few facts of the chain in the same pass). */
+  onEvent?: EventObserver;
 }
 
 export interface VerifyResult {
@@ -123,7 +126,14 @@ async function runChecks(entries: AsyncIterable<BundleEntry>, space: TempSpace, 
   const findings = new Findings();
   const artifacts = new ArtifactIndex(space);
   const progress = new ProgressReport(options.onProgress);
-  const collector = new BundleCollector({ findings, artifacts, space, limits, progress });
+  const collector = new BundleCollector({
+    findings,
+    artifacts,
+    space,
+    limits,
+    progress,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
   for await (const entry of entries) await collector.add(entry);
   const collected = await collector.finish();
   const { documents, pass } = collected;

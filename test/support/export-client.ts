@@ -16,7 +16,7 @@ export interface JsonResponse {
 
 /** One REST call with a bearer token; the body parsed as JSON ({} when there is none). */
 export async function rest(
-  env: TestStack,
+  env: Pick<TestStack, 'url'>,
   token: string | undefined,
   method: 'GET' | 'POST',
   urlPath: string,
@@ -41,7 +41,12 @@ export async function rest(
 }
 
 /** Polls `GET /v1/exports/{id}` until the export is completed or failed. */
-export async function waitForExport(env: TestStack, token: string, id: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+export async function waitForExport(
+  env: Pick<TestStack, 'url'>,
+  token: string,
+  id: string,
+  timeoutMs = 60_000,
+): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, json } = await rest(env, token, 'GET', `/v1/exports/${id}`);
@@ -53,7 +58,11 @@ export async function waitForExport(env: TestStack, token: string, id: string, t
 }
 
 /** Requests an export, waits for it, and returns its final status body. */
-export async function exportAndWait(env: TestStack, token: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function exportAndWait(
+  env: Pick<TestStack, 'url'>,
+  token: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const created = await rest(env, token, 'POST', '/v1/exports', body);
   if (created.status !== 202) throw new Error(`POST /v1/exports: ${created.status} ${JSON.stringify(created.json)}`);
   return waitForExport(env, token, String(created.json.id));
@@ -61,7 +70,7 @@ export async function exportAndWait(env: TestStack, token: string, body: Record<
 
 /** Downloads a bundle to `file`; returns the status and headers (an error body is saved too). */
 export async function downloadBundle(
-  env: TestStack,
+  env: Pick<TestStack, 'url'>,
   token: string,
   id: string,
   file: string,
@@ -72,7 +81,7 @@ export async function downloadBundle(
 }
 
 /** The service's published keys, saved for `--jwks`. */
-export async function saveJwks(env: TestStack, file: string): Promise<string> {
+export async function saveJwks(env: Pick<TestStack, 'url'>, file: string): Promise<string> {
   const response = await fetch(`${env.url}/.well-known/jwks.json`);
   await writeFile(file, await response.text());
   return file;
