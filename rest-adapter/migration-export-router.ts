@@ -94,7 +94,7 @@ export function createMigrationExportRouter(options: MigrationExportRouterOption
     '/:id/package',
     options.authenticateExpensive,
     handleAsync(async (req, res) => {
-      const { status, stream } = await options.exports.openPackage(migrationContextOf(res), idOf(req));
+      const { status, stream, transferred } = await options.exports.openPackage(migrationContextOf(res), idOf(req));
       res.status(200);
       res.setHeader('content-type', 'application/gzip');
       res.setHeader('content-disposition', `attachment; filename="${status.id}.tar.gz"`);
@@ -102,7 +102,17 @@ export function createMigrationExportRouter(options: MigrationExportRouterOption
       res.setHeader('x-ecs-package-digest', status.package_digest ?? '');
       res.setHeader('x-ecs-manifest-digest', status.manifest_digest ?? '');
       res.setHeader('cache-control', 'private, no-store');
-      await pipeline(stream, res);
+      let sent = 0;
+      stream.on('data', (chunk: Buffer) => {
+        sent += chunk.length;
+      });
+      try {
+        await pipeline(stream, res);
+      } catch (error) {
+        await transferred(sent, false);
+        throw error;
+      }
+      await transferred(sent, sent === status.package_size);
     }),
   );
   router.post(

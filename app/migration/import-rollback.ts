@@ -49,6 +49,10 @@ export async function rollbackImport({
           `tenant ${tenantId} has acted here since its activation (its chain went on); an import is rolled back only before that`,
         );
     }
+    // The snapshots in force for the tenant here, for its last event before it goes.
+    const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: tenantId } });
+    const binding = await tx.authorityBinding.findFirst({ where: { id: tenant.authorityBinding }, orderBy: { version: 'desc' } });
+    const baseline = await tx.policyBaseline.findUnique({ where: { name: tenant.policyBaseline } });
     const where = { tenantId };
     await tx.storageObject.updateMany({ where, data: { currentVersionId: null } });
     const versions = await tx.storageObjectVersion.deleteMany({ where });
@@ -66,6 +70,8 @@ export async function rollbackImport({
       actor: actorOf(context.caller),
       outcome: 'accepted',
       correlationId: context.correlationId,
+      ...(binding ? { authoritySnapshotId: binding.snapshotId } : {}),
+      ...(baseline ? { policySnapshotId: baseline.currentSnapshotId } : {}),
       details: {
         import_id: importId,
         side: 'target',

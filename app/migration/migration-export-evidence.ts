@@ -11,7 +11,8 @@ export type MigrationExportEvent =
   | 'migration.export.start'
   | 'migration.export.complete'
   | 'migration.export.fail'
-  | 'migration.export.refuse';
+  | 'migration.export.refuse'
+  | 'migration.export.transfer';
 
 export interface SnapshotIds {
   authoritySnapshotId: string | undefined;

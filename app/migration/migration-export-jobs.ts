@@ -209,7 +209,33 @@ export function migrationExportJobs(options: MigrationExportJobsOptions): Migrat
           ErrorCode.Conflict,
           `migration export ${id} is ${job.status.state}${job.status.state === 'failed' ? '' : '; its package is not ready yet'}`,
         );
-      return { status: { ...job.status }, stream: createReadStream(job.file) };
+      const status = { ...job.status };
+      return {
+        status,
+        stream: createReadStream(job.file),
+        // The answer is sent by then: a failure to evidence the transfer is logged, never thrown.
+        transferred: (bytesSent, complete) =>
+          tenantState(db, status.tenant_id)
+            .then((state) =>
+              recordMigrationEvent(db, {
+                context,
+                tenantId: status.tenant_id,
+                eventType: 'migration.export.transfer',
+                snapshots: { authoritySnapshotId: state?.authority?.snapshotId, policySnapshotId: state?.policy?.snapshotId },
+                outcome: complete ? 'accepted' : 'failed',
+                details: {
+                  migration_export_id: status.id,
+                  package_digest: status.package_digest,
+                  package_size: status.package_size,
+                  bytes_sent: bytesSent,
+                },
+              }),
+            )
+            .then(
+              () => undefined,
+              (error: unknown) => options.log.error({ err: error, migrationExportId: status.id }, 'package transfer not evidenced'),
+            ),
+      };
     },
     complete: cutover.complete,
     rollback: cutover.rollback,

@@ -46,13 +46,24 @@ export interface MigrationRequestContext {
   correlationId: string;
 }
 
+/** A package being handed over: its bytes, and how the hand-over is evidenced once it ends. */
+export interface OpenedPackage {
+  status: MigrationExportStatus;
+  stream: Readable;
+  /**
+   * Records `migration.export.transfer` (accepted when every byte was sent, failed when the
+   * transfer broke off): the transfer phase of the migration, on the source.
+   */
+  transferred(bytesSent: number, complete: boolean): Promise<void>;
+}
+
 /** Tenant export jobs (`/v1/migrations/exports`): what the REST routes call. */
 export interface MigrationExports {
   /** Queues an export; refuses (with evidence) a caller who does not administer the tenant or a scenario that cannot be exported. */
   request(context: MigrationRequestContext, input: { tenantId: string; scenario: string }): Promise<MigrationExportStatus>;
   status(context: MigrationRequestContext, id: string): Promise<MigrationExportStatus>;
   /** The package of a completed export; 409 before, and once the export is rolled back. */
-  openPackage(context: MigrationRequestContext, id: string): Promise<{ status: MigrationExportStatus; stream: Readable }>;
+  openPackage(context: MigrationRequestContext, id: string): Promise<OpenedPackage>;
   /**
    * Completes the cutover on the source: the tenant becomes `migrated` (read-only here,
    * pointing at `migratedTo`). Idempotent; 409 unless the export is completed and not rolled back.

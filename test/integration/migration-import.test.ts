@@ -218,6 +218,7 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     // The refused admission above is in the chain too, between the two.
     expect(after.data!.events.items.map((event) => event.eventType)).toEqual(['migration.import', 'workload.refuse', 'migration.rollback']);
     expect(after.data!.events.items[1]).toMatchObject({ outcome: 'refused', refusalReasonCode: 'tenant_importing' });
+    expect(after.data!.events.items[2]!.authoritySnapshotId).toMatch(/^authsnap:/);
     expect(after.data!.events.items[2]!.details).toMatchObject({
       import_id: id,
       side: 'target',
@@ -225,6 +226,16 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
     });
     const activate = await rest(target, target.adminToken, 'POST', `${IMPORTS}/${id}/activate`);
     expect([activate.status, activate.json.code]).toEqual([409, 'ECS_CONFLICT']);
+
+    // On the source, the hand-over of the package (the download in beforeAll) is evidenced.
+    const sourceChain = await source.gql<{ events: { items: PlatformEvent[] } }>(PLATFORM_EVENTS, { f: { tenantId: tenant } });
+    const transfers = sourceChain.data!.events.items.filter((event) => event.eventType === 'migration.export.transfer');
+    expect(transfers.length).toBeGreaterThanOrEqual(1);
+    expect(transfers[0]).toMatchObject({
+      outcome: 'accepted',
+      policySnapshotId: expect.stringMatching(/^polsnap:/),
+      details: { bytes_sent: (await stat(packageFile)).size, package_digest: answer.json.package_digest },
+    });
   });
 
   it('refuses a package with one byte changed at the integrity gate, and one checked against another deployment’s keys at the signature gate', async () => {
