@@ -198,7 +198,8 @@ export async function tenantImport(args: readonly string[]): Promise<number> {
 
 export const TENANT_SPEC: CommandSpec = {
   name: 'tenant',
-  summary: 'move a tenant between deployments: ecs tenant export | ecs tenant import (see ecs tenant <action> --help)',
+  summary:
+    'move a tenant between deployments: ecs tenant export | import | activate | complete | rollback (see ecs tenant <action> --help)',
   positionals: ['action'],
   options: {},
   notes: ['actions: export (source), import (target), activate (target), complete (source), rollback (either side, before completion)'],

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -141,10 +141,18 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     validationRules: protections.validationRules,
     // The process runner owns SIGTERM/SIGINT and stops servers in order.
     stopOnTerminationSignals: false,
-    // Never report usage to Apollo, even when APOLLO_KEY happens to be set.
+    // Never report usage to Apollo, even when APOLLO_KEY happens to be set. No landing page:
+    // Apollo's loads from its CDN; a browser's IDE is GraphiQL from browser-pages.ts, and
+    // with the IDE off a browser's GET runs as any GET would.
     // A subscription (in the schema, so tools see it; run only by the websocket) is refused
     // before it is planned, whether its text came with the request or by persisted id.
-    plugins: [ApolloServerPluginUsageReportingDisabled(), httpSubscriptionRefusal(), operationMetrics(), ...protections.plugins],
+    plugins: [
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      httpSubscriptionRefusal(),
+      operationMetrics(),
+      ...protections.plugins,
+    ],
     formatError: (formatted, error) => formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'gateway error')),
   });
   await apollo.start();

@@ -82,12 +82,9 @@ export async function recordEvidence(db: Database, inputs: EvidenceInput[], now:
   }
   const pending = group;
   return new Promise<EvidenceEvent[]>((resolve, reject) => {
-    pending.actions.push({ events: prepared, resolve, reject });
+    pending.actions.push({ events: prepared, resolve, reject, queued: performance.now() });
     if (pending.actions.length === 1) {
-      db.serialize(chainId, () => flushGroup(db, chainId, pending)).catch((error: unknown) => {
-        // The queue refused (full): every action of the group is refused with it.
-        for (const action of pending.actions.splice(0)) action.reject(error);
-      });
+      db.serialize(chainId, () => flushGroup(db, chainId, pending)).catch((error: unknown) => refuseGroup(pending, error));
     }
   });
 }
@@ -148,6 +145,8 @@ interface PendingAction {
   events: PreparedEvent[];
   resolve: (events: EvidenceEvent[]) => void;
   reject: (error: unknown) => void;
+  /** When the action was handed in (`performance.now()`). */
+  queued: number;
 }
 
 interface PendingGroup {
@@ -165,7 +164,25 @@ function pendingGroups(db: Database): Map<string, PendingGroup> {
   return groups;
 }
 
+/** The counter's labels, made once: flushes are on the hot path. */
+const COMMITTED = { outcome: 'committed' } as const;
+const FAILED = { outcome: 'failed' } as const;
+
+/**
+ * The queue refused (full): every action of the group is refused with it. Not counted as a
+ * failed append, like an evidence transaction the queue refuses: nothing was attempted.
+ */
+function refuseGroup(group: PendingGroup, error: unknown): void {
+  for (const action of group.actions.splice(0)) action.reject(error);
+}
+
+/**
+ * Appends the group's first actions in one statement. Metered once per flush, like an
+ * evidence transaction: the wait of its oldest action, the statement's duration, the
+ * committed events, and each action that failed.
+ */
 async function flushGroup(db: Database, chainId: string, group: PendingGroup): Promise<void> {
+  const started = performance.now();
   const actions: PendingAction[] = [];
   let events = 0;
   while (group.actions.length && (actions.length === 0 || events + group.actions[0]!.events.length <= MAX_GROUPED_EVENTS)) {
@@ -178,16 +195,17 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
     // The rest goes in the next statement, behind the actions that arrived meanwhile.
     const rest: PendingGroup = { actions: group.actions.splice(0) };
     pendingGroups(db).set(chainId, rest);
-    db.serialize(chainId, () => flushGroup(db, chainId, rest)).catch((error: unknown) => {
-      for (const action of rest.actions.splice(0)) action.reject(error);
-    });
+    db.serialize(chainId, () => flushGroup(db, chainId, rest)).catch((error: unknown) => refuseGroup(rest, error));
   }
+  evidenceLockWait.observe((started - actions[0]!.queued) / 1000);
   try {
     const appended = await appendOwnStatement(
       db,
       chainId,
       actions.flatMap((action) => action.events),
     );
+    evidenceAppendDuration.observe(secondsSince(started));
+    evidenceAppends.inc(COMMITTED, appended.length);
     committed(db, appended);
     let at = 0;
     for (const action of actions) {
@@ -195,13 +213,28 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
       at += action.events.length;
     }
   } catch (error) {
-    if (actions.length === 1) return actions[0]!.reject(error);
-    for (const action of actions) {
-      await appendPrepared(onItsOwn(db), action.events).then((events) => {
-        committed(db, events);
-        action.resolve(events);
-      }, action.reject);
+    if (actions.length === 1) {
+      evidenceAppends.inc(FAILED);
+      return actions[0]!.reject(error);
     }
+    let appendedAlone = 0;
+    let failed = 0;
+    for (const action of actions) {
+      await appendPrepared(onItsOwn(db), action.events).then(
+        (events) => {
+          appendedAlone += events.length;
+          committed(db, events);
+          action.resolve(events);
+        },
+        (failure: unknown) => {
+          failed += 1;
+          action.reject(failure);
+        },
+      );
+    }
+    evidenceAppendDuration.observe(secondsSince(started));
+    if (appendedAlone) evidenceAppends.inc(COMMITTED, appendedAlone);
+    if (failed) evidenceAppends.inc(FAILED, failed);
   }
 }
 

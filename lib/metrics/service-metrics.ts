@@ -43,21 +43,21 @@ export const subgraphFetchErrors = new Counter({
 
 export const evidenceAppends = new Counter({
   name: 'ecs_evidence_appends_total',
-  help: 'Evidence events appended in committed transactions, and transactions that failed (outcome)',
+  help: 'Evidence events committed (in transactions or statements of their own), and transactions or own-statement actions that failed (outcome)',
   labelNames: ['outcome'] as const,
   registers: [serviceRegistry],
 });
 
 export const evidenceAppendDuration = new Histogram({
   name: 'ecs_evidence_append_duration_seconds',
-  help: 'Duration of an evidence transaction, from its turn on the chain to the commit',
+  help: 'Duration of an evidence transaction or own statement, from its turn on the chain to the commit',
   buckets: LATENCY_BUCKETS,
   registers: [serviceRegistry],
 });
 
 export const evidenceLockWait = new Histogram({
   name: 'ecs_evidence_lock_wait_seconds',
-  help: "Time an evidence transaction waited for its turn on the chain (the chain's queue)",
+  help: "Time an evidence transaction, or the oldest action of an own statement, waited for its turn on the chain (the chain's queue)",
   buckets: LATENCY_BUCKETS,
   registers: [serviceRegistry],
 });

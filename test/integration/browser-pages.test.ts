@@ -95,12 +95,15 @@ describe('browser pages in Chromium', () => {
     expect(created.status).toBe(201);
     await waitForText(response, '"eventType": "workload.admit"');
     expect((await screenshot(page, 'graphql-ide.png')).length).toBeGreaterThan(10_000);
+    // The token lives in the tab (sessionStorage) only; GraphiQL's own state is in localStorage.
+    expect(await storedLocally(page)).not.toContain(env.adminToken);
     await page.close();
   });
 
   it('shows an admission live in the console with its hash verified in the browser, and marks a tampered event as the break', async () => {
     const page = await openPage('/console');
-    await signInAndWatch(page, await env.token('auditor', tenant), tenant);
+    const token = await env.token('auditor', tenant);
+    await signInAndWatch(page, token, tenant);
     await page.waitForSelector('#chain-table tbody tr[data-sequence="1"].verified');
     const admissions = page.locator('#chain-table tbody tr.verified', { hasText: 'workload.admit' });
     const before = await admissions.count();
@@ -121,9 +124,11 @@ describe('browser pages in Chromium', () => {
     expect(await page.locator('#minute-chart svg rect').count()).toBeGreaterThan(0);
 
     await page.click('#export-start');
-    await waitForText(page.locator('#export-status.verdict-good'), 'verified by the server');
+    await waitForText(page.locator('#export-status.verdict-good'), 'bundle file verified by the server (ecs verify)');
+    expect(await page.locator('#export-status').textContent()).toMatch(/: [1-9]\d* checks passed, [1-9]\d* events, bundle sha256:/);
     expect(await page.locator('#export-download').getAttribute('download')).toMatch(new RegExp(`^${tenant}-.+\\.tar\\.gz$`));
     expect((await screenshot(page, 'auditor-console.png')).length).toBeGreaterThan(10_000);
+    expect(await storedLocally(page)).not.toContain(token);
 
     // Behind the service: one event's stored bytes changed in the database (the append-only
     // trigger disabled for the statement), then the page reloaded.
@@ -144,6 +149,32 @@ describe('browser pages in Chromium', () => {
     expect((await screenshot(page, 'auditor-console-broken.png')).length).toBeGreaterThan(10_000);
   });
 });
+
+describe('browser pages with the IDE off', () => {
+  let env: TestStack;
+
+  beforeAll(async () => {
+    env = await startTestStack({ env: { GRAPHQL_IDE: 'false' } });
+  });
+  afterAll(() => env?.stop());
+
+  it("gives a browser's GET /graphql no landing page (Apollo's loads from its CDN), with a query or without", async () => {
+    for (const pathname of ['/graphql', '/graphql?query=%7B__typename%7D']) {
+      const answer = await fetch(`${env.url}${pathname}`, {
+        headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8', authorization: `Bearer ${env.adminToken}` },
+      });
+      expect(answer.headers.get('content-type')).not.toMatch(/^text\/html/);
+      const body = await answer.text();
+      expect(body).not.toMatch(/apollographql|<html|<script/i);
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+    }
+  });
+});
+
+/** Everything the page's origin keeps in localStorage, as JSON (evaluated in the page: no DOM types here). */
+function storedLocally(page: Page): Promise<string> {
+  return page.evaluate<string>('JSON.stringify(localStorage)');
+}
 
 async function signInAndWatch(page: Page, token: string | undefined, tenant: string): Promise<void> {
   if (token) {

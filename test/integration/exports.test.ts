@@ -82,6 +82,16 @@ describe('evidence exports (POST /v1/exports, GET /v1/exports/{id}, GET /v1/expo
       bundle_hash: expect.stringMatching(/^sha256:/),
     });
 
+    // The audit plane verified the bundle file it wrote, as `ecs verify --jwks` does below.
+    const status = await env.gqlAs<{ evidenceExport: { verification: Record<string, unknown> | null } }>(
+      auditor,
+      'query($id: ID!) { evidenceExport(id: $id) { verification { valid checks events failures } } }',
+      { id: done.id },
+    );
+    expect(status.errors).toBeUndefined();
+    expect(status.data!.evidenceExport.verification).toEqual({ valid: true, checks: expect.any(Number), events: head, failures: [] });
+    expect(status.data!.evidenceExport.verification!.checks).toBeGreaterThanOrEqual(20);
+
     const file = path.join(temp.path, 'done-when.tar.gz');
     const download = await downloadBundle(env, auditor, String(done.id), file);
     expect(download.status).toBe(200);

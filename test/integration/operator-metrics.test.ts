@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { exportAndWait } from '../support/export-client';
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
 
@@ -17,6 +18,8 @@ beforeAll(async () => {
 });
 
 afterAll(() => env?.stop());
+
+const ZERO_ID = '00000000-0000-0000-0000-000000000000';
 
 async function scrape(headers: Record<string, string> = { authorization: `Bearer ${env.adminToken}` }): Promise<string> {
   const response = await fetch(`${env.url}/metrics`, { headers });
@@ -47,11 +50,19 @@ describe('operator metrics', () => {
   });
 
   it('times every call to a plane and counts the failed ones', async () => {
+    // A plane's answer with GraphQL errors (here: another tenant's auditor refused) counts as
+    // a failed call: the gateway cannot tell a caller's mistake from a plane's fault by the answer.
+    const outsider = await env.token('auditor', uniqueId('other'));
+    const refused = await env.gqlAs(outsider, 'query($id: ID!) { tenant(id: $id) { id } }', { id: tenant });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('ECS_FORBIDDEN');
     const text = await scrape();
     for (const subgraph of ['control', 'execution']) {
       expect(sample(text, 'ecs_subgraph_fetch_duration_seconds_count', { subgraph, outcome: 'ok' })).toBeGreaterThanOrEqual(1);
     }
-    expect(text).toContain('# TYPE ecs_subgraph_fetch_errors_total counter');
+    expect(sample(text, 'ecs_subgraph_fetch_errors_total', { subgraph: 'control', outcome: 'graphql_errors' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'ecs_subgraph_fetch_duration_seconds_count', { subgraph: 'control', outcome: 'graphql_errors' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('counts evidence appends, their duration and their wait for the chain', async () => {
@@ -60,6 +71,20 @@ describe('operator metrics', () => {
     expect(sample(text, 'ecs_evidence_appends_total', { outcome: 'committed' })).toBeGreaterThanOrEqual(2);
     expect(sample(text, 'ecs_evidence_append_duration_seconds_count')).toBeGreaterThanOrEqual(2);
     expect(sample(text, 'ecs_evidence_lock_wait_seconds_count')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('counts the evidence a refusal appends in a statement of its own', async () => {
+    const before = await scrape();
+    const auditor = await env.token('auditor', tenant);
+    expect((await fetch(`${env.url}/metrics`, { headers: { authorization: `Bearer ${auditor}` } })).status).toBe(403);
+    const after = await scrape();
+    for (const [name, labels] of [
+      ['ecs_evidence_appends_total', { outcome: 'committed' }],
+      ['ecs_evidence_append_duration_seconds_count', {}],
+      ['ecs_evidence_lock_wait_seconds_count', {}],
+    ] as const) {
+      expect(sample(after, name, labels)).toBeGreaterThanOrEqual((sample(before, name, labels) ?? 0) + 1);
+    }
   });
 
   it('counts subscription connections and closes by reason', async () => {
@@ -78,11 +103,13 @@ describe('operator metrics', () => {
     expect(sample(text, 'ecs_subscription_buffered_bytes')).toBe(0);
   });
 
-  it('describes export jobs', async () => {
+  it('counts and times export jobs', async () => {
+    const auditor = await env.token('auditor', tenant);
+    expect(await exportAndWait(env, auditor, { evidence_profile_id: 'ecs-evidence-baseline' })).toMatchObject({ state: 'completed' });
     const text = await scrape();
     expect(sample(text, 'ecs_export_jobs_running')).toBe(0);
-    expect(text).toContain('# TYPE ecs_export_jobs_total counter');
-    expect(text).toContain('# TYPE ecs_export_job_duration_seconds histogram');
+    expect(sample(text, 'ecs_export_jobs_total', { outcome: 'completed' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'ecs_export_job_duration_seconds_count', { outcome: 'completed' })).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -113,5 +140,17 @@ describe('the metrics.read scope', () => {
     expect(keyRead.status).toBe(403);
     const tenantAdminRead = await fetch(`${env.url}/metrics`, { headers: { authorization: `Bearer ${admin}` } });
     expect(tenantAdminRead.status).toBe(403);
+  });
+});
+
+// Last: the audit plane stays closed.
+describe('a plane that stops answering', () => {
+  it('counts the calls that did not reach it', async () => {
+    await env.stack.subgraphs.audit.close();
+    const failed = await env.gql(`{ event(id: "${ZERO_ID}") { id } }`);
+    expect(failed.errors?.[0]?.extensions?.code).toBe('ECS_DEPENDENCY_UNAVAILABLE');
+    expect(sample(await scrape(), 'ecs_subgraph_fetch_errors_total', { subgraph: 'audit', outcome: 'unreachable' })).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 });

@@ -34,7 +34,7 @@ describe('ecs --help (a real child process)', () => {
     for (const flag of ['--help', 'help', '-h']) {
       const result = await ecs({}, flag);
       expect([flag, result.code]).toEqual([flag, 0]);
-      for (const command of ['migrate', 'token', 'verify', 'verify-proof']) expect(result.stdout).toContain(`  ${command} `);
+      for (const command of ['migrate', 'token', 'verify', 'verify-proof', 'tenant']) expect(result.stdout).toContain(`  ${command} `);
     }
   });
 
@@ -43,12 +43,33 @@ describe('ecs --help (a real child process)', () => {
     ['verify-proof', ['--json', '--jwks <file>']],
     ['token', ['--role <role>', '--tenant <id>', '--ttl <duration>', '--check <gateway-url>', 'DATA_DIR']],
     ['migrate', ['DATABASE_URL']],
+    ['tenant', ['ecs tenant <action> --help']],
   ])('ecs %s --help shows its options', async (command, expected) => {
     const result = await ecs({}, command, '--help');
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(new RegExp(`^usage: ecs ${command}`));
     for (const text of expected) expect(result.stdout).toContain(text);
     expect((await ecs({}, 'help', command)).stdout).toBe(result.stdout);
+  });
+
+  it('ecs tenant --help lists its actions, and each answers --help with its options', async () => {
+    const actions: Record<string, string[]> = {
+      export: ['--url <gateway-url>', '--tenant <id>', '--out <file>', '--scenario <scenario>'],
+      import: ['--url <gateway-url>', '--package <file>', '--source-url <url>', '--source-jwks <url>'],
+      activate: ['--url <gateway-url>', '--import <id>'],
+      complete: ['--url <gateway-url>', '--export <id>', '--migrated-to <url>'],
+      rollback: ['--url <gateway-url>', '--import <id>', '--export <id>', '--reason <text>'],
+    };
+    const overview = (await ecs({}, 'tenant', '--help')).stdout;
+    const listed = /^actions: (.*)$/m.exec(overview)?.[1] ?? '';
+    // `export (source), import (target), ...`: each action with its side in parentheses.
+    expect([...listed.matchAll(/(?:^|, )([a-z]+) \(/g)].map((match) => match[1])).toEqual(Object.keys(actions));
+    for (const [action, options] of Object.entries(actions)) {
+      const result = await ecs({}, 'tenant', action, '--help');
+      expect([action, result.code, result.stderr]).toEqual([action, 0, '']);
+      expect(result.stdout).toMatch(new RegExp(`^usage: ecs tenant ${action} `));
+      for (const option of [...options, 'exit codes: 0 ']) expect(result.stdout).toContain(option);
+    }
   });
 
   it('exits 2 with one line for an unknown command or option', async () => {

@@ -2,7 +2,8 @@ import { dataOf, postGraphQL } from '../shared/graphql-request';
 import { authorization } from '../shared/token-store';
 
 const PROFILES = ['ecs-evidence-baseline', 'ecs-evidence-admissible', 'ecs-evidence-ncp'] as const;
-const EXPORT_FIELDS = 'id state fromSequence toSequence eventsDone bundleHash merkleRoot kid error bundlePath';
+const EXPORT_FIELDS =
+  'id state fromSequence toSequence eventsDone bundleHash merkleRoot kid error bundlePath verification { valid checks events failures }';
 
 interface ExportState {
   id: string;
@@ -13,13 +14,15 @@ interface ExportState {
   bundleHash: string | null;
   error: string | null;
   bundlePath: string | null;
+  verification: BundleVerification | null;
 }
 
-interface ChainVerdict {
+/** The offline verifier's verdict on the bundle file, run by the audit plane when it wrote it. */
+interface BundleVerification {
   valid: boolean;
-  checked: number;
-  firstBadSequence: number | null;
-  reason: string | null;
+  checks: number;
+  events: number;
+  failures: string[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,11 +44,25 @@ async function waitForExport(id: string, onProgress: (state: ExportState) => voi
   }
 }
 
+/** The verdict line: the offline verifier's, on the bundle file the audit plane wrote. */
+function showVerdict(status: HTMLElement, done: ExportState): void {
+  const verdict = done.verification;
+  if (!verdict) {
+    status.className = '';
+    status.textContent = 'no verification verdict was kept for this export';
+    return;
+  }
+  status.className = verdict.valid ? 'verdict-good' : 'verdict-bad';
+  status.textContent = verdict.valid
+    ? `bundle file verified by the server (ecs verify): ${verdict.checks} checks passed, ${verdict.events} events, bundle ${done.bundleHash ?? ''}`
+    : `bundle file failed verification: ${verdict.failures.join('; ')}`;
+}
+
 /**
  * Starts an evidence export of the tenant's chain, waits for it, then downloads the bundle
- * (with the tab's token) and offers it as a file. The verdict shown is the server's: a
- * completed export passed the audit plane's chain verification while it was planned (a
- * broken chain fails the export), and `verifyChain` is asked again for the same range.
+ * (with the tab's token) and offers it as a file. The verdict shown is the offline
+ * verifier's (`ecs verify --jwks`), which the audit plane ran on the bundle file it wrote,
+ * with the service's published keys, before it completed the export.
  */
 export function mountExportPanel(parent: HTMLElement, tenant: () => string): void {
   const panel = document.createElement('section');
@@ -86,12 +103,6 @@ export function mountExportPanel(parent: HTMLElement, tenant: () => string): voi
           status.textContent = `export failed: ${done.error ?? 'no bundle'}`;
           return;
         }
-        const { verifyChain } = dataOf(
-          await postGraphQL<{ verifyChain: ChainVerdict }>(
-            'query($t: ID!, $from: Int, $to: Int) { verifyChain(tenantId: $t, fromSequence: $from, toSequence: $to) { valid checked firstBadSequence reason } }',
-            { t: tenantId, from: done.fromSequence, to: done.toSequence },
-          ),
-        );
         const response = await fetch(done.bundlePath, { headers: { authorization: authorization() ?? '' } });
         if (!response.ok) throw new Error(`bundle download: HTTP ${response.status}`);
         const bytes = await response.arrayBuffer();
@@ -99,10 +110,7 @@ export function mountExportPanel(parent: HTMLElement, tenant: () => string): voi
         link.download = `${tenantId}-${done.id}.tar.gz`;
         link.textContent = `Download ${link.download} (${bytes.byteLength} bytes, sha256 ${(await sha256Hex(bytes)).slice(0, 16)}…)`;
         link.hidden = false;
-        status.className = verifyChain.valid ? 'verdict-good' : 'verdict-bad';
-        status.textContent = verifyChain.valid
-          ? `verified by the server: sequences ${done.fromSequence}-${done.toSequence}, bundle ${done.bundleHash ?? ''}`
-          : `server verification failed at sequence ${verifyChain.firstBadSequence}: ${verifyChain.reason}`;
+        showVerdict(status, done);
       } catch (error) {
         status.className = 'verdict-bad';
         status.textContent = error instanceof Error ? error.message : String(error);

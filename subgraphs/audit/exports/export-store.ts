@@ -164,7 +164,16 @@ async function finish(
 export function completeExport(
   db: Database,
   claim: EvidenceExport,
-  result: { eventCount: number; bundleHash: string; merkleRoot: string; manifest: string; plan: string; manifestDigest: string },
+  result: {
+    eventCount: number;
+    bundleHash: string;
+    merkleRoot: string;
+    manifest: string;
+    plan: string;
+    manifestDigest: string;
+    /** The offline verifier's verdict on the bundle file (verify-export.ts), as JSON. */
+    verification: string;
+  },
 ): Promise<boolean> {
   return finish(
     db,
@@ -176,6 +185,7 @@ export function completeExport(
       merkleRoot: result.merkleRoot,
       manifest: result.manifest,
       plan: result.plan,
+      verification: result.verification,
     },
     {
       outcome: 'accepted',

@@ -1,5 +1,6 @@
 import type { JsonObject } from '../../../lib/evidence/canonical-json';
 import type { EvidenceExport } from '../exports/export-store';
+import type { BundleVerdict } from '../exports/verify-export';
 import type { EvidenceExportResolverMap } from '../generated/resolvers-types';
 
 /** Where the gateway serves a completed export's bundle. */
@@ -19,4 +20,5 @@ export const EvidenceExportResolvers: EvidenceExportResolverMap = {
     return typeof first?.key_id === 'string' ? first.key_id : null;
   },
   bundlePath: (row) => (row.state === 'completed' ? bundlePath(row.id) : null),
+  verification: (row) => (row.verification ? (JSON.parse(row.verification) as BundleVerdict) : null),
 };
