@@ -43,6 +43,7 @@ const MAPPERS: Record<Plane, Record<string, string>> = {
     EvidenceEvent: '../../../lib/evidence/stored-event#StoredEvent',
     EvidenceExport: '../exports/export-store#EvidenceExport',
     MerkleProof: '../data/proofs#MerkleProof',
+    MigrationExport: '../../../lib/migration/export-jobs#MigrationExportStatus',
   },
 };
 

@@ -19,6 +19,21 @@ import { migrationImports as migrationImportService } from './migration/migratio
 import { restAdapterPaths, mountRestAdapter } from './rest-adapter-routes';
 import { sweepIdempotencyRecordsEvery } from '../rest-adapter/idempotency';
 import type { SharedServices } from './shared-services';
+import type { MigrationExports } from '../lib/migration/export-jobs';
+
+/** The tenant export jobs of one process (docs/migration.md): the gateway's REST routes and, in one process, the audit plane's GraphQL. */
+export function tenantExportJobs(config: Config, services: SharedServices, log: Logger): MigrationExports {
+  return migrationExportJobs({
+    db: services.db,
+    signer: services.keys,
+    providerId: config.exports.providerId,
+    dataDir: config.dataDir,
+    blobDir: config.blobDir,
+    perPrincipal: config.exports.perPrincipal,
+    refusals: services.throttle,
+    log: log.child({ component: 'migration-exports' }),
+  });
+}
 
 export interface RunningGateway {
   url: string;
@@ -40,6 +55,8 @@ export async function startGatewayServer(options: {
   log: Logger;
   urlOf(plane: Plane): string;
   onQueryPlan?: Experimental_DidResolveQueryPlanCallback;
+  /** The process's tenant export jobs, when the stack made them for its planes too; otherwise the gateway makes its own. */
+  migrationExports?: MigrationExports;
 }): Promise<RunningGateway> {
   const { config, services } = options;
   const auth = await createGatewayAuth(config, services, options.urlOf);
@@ -58,16 +75,7 @@ export async function startGatewayServer(options: {
   });
   await stream.start();
   const connections = new PrincipalConnections(limits.connectionsPerPrincipal);
-  const migrationExports = migrationExportJobs({
-    db: services.db,
-    signer: services.keys,
-    providerId: config.exports.providerId,
-    dataDir: config.dataDir,
-    blobDir: config.blobDir,
-    perPrincipal: config.exports.perPrincipal,
-    refusals: services.throttle,
-    log: options.log.child({ component: 'migration-exports' }),
-  });
+  const migrationExports = options.migrationExports ?? tenantExportJobs(config, services, options.log);
   const migrationImports = migrationImportService({
     db: services.db,
     dataDir: config.dataDir,

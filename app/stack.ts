@@ -2,7 +2,7 @@ import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import { PLANES } from '../lib/config/config';
 import type { Config, Plane } from '../lib/config/config';
 import type { Logger } from '../lib/logger';
-import { startGatewayServer } from './gateway-server';
+import { startGatewayServer, tenantExportJobs } from './gateway-server';
 import type { RunningGateway } from './gateway-server';
 import { openSharedServices } from './shared-services';
 import type { SharedServices } from './shared-services';
@@ -34,9 +34,19 @@ export async function startStack(
     if (!url) throw new Error(`the ${plane} plane is not running`);
     return url;
   };
+  // One process runs the tenant export jobs for its gateway's REST routes and its audit plane's GraphQL.
+  const migrationExports = tenantExportJobs(config, services, log);
   try {
     for (const plane of PLANES) {
-      const subgraph = await startSubgraphServer({ plane, port: 0, config, services, log, urlOf });
+      const subgraph = await startSubgraphServer({
+        plane,
+        port: 0,
+        config,
+        services,
+        log,
+        urlOf,
+        ...(plane === 'audit' ? { migrationExports } : {}),
+      });
       urls.set(plane, subgraph.url);
       started.push(subgraph);
     }
@@ -47,6 +57,7 @@ export async function startStack(
       log,
       urlOf,
       onQueryPlan: options.onQueryPlan,
+      migrationExports,
     });
     let stopping: Promise<void> | undefined;
     return {

@@ -10,6 +10,7 @@ import { createMtlsServer } from '../lib/tls/mtls';
 import { PLANE_DEFINITIONS } from '../subgraphs/registry';
 import { closeServer, listen } from './close-server';
 import type { SharedServices } from './shared-services';
+import type { MigrationExports } from '../lib/migration/export-jobs';
 
 export interface RunningSubgraph {
   plane: Plane;
@@ -27,6 +28,8 @@ export async function startSubgraphServer(options: {
   log: Logger;
   /** GraphQL URL of each plane, for calls between planes. */
   urlOf(plane: Plane): string;
+  /** The process's tenant export jobs, when it runs them (the whole stack): the audit plane serves them over GraphQL. */
+  migrationExports?: MigrationExports;
 }): Promise<RunningSubgraph> {
   const { plane, config, services } = options;
   const definition = PLANE_DEFINITIONS[plane];
@@ -39,6 +42,7 @@ export async function startSubgraphServer(options: {
     log: options.log,
     production: config.nodeEnv === 'production',
     config,
+    ...(options.migrationExports ? { migrationExports: options.migrationExports } : {}),
     planeClient: (requestId, correlationId) =>
       rememberingPlaneClient(
         createPlaneClient({

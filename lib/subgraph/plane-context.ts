@@ -6,6 +6,7 @@ import type { SigningKeys } from '../keys/signing-keys';
 import type { RefusalThrottle } from '../evidence/refusal-throttle';
 import type { Logger } from '../logger';
 import type { PlaneClient } from './plane-client';
+import type { MigrationExports } from '../migration/export-jobs';
 
 /** What every resolver of every plane receives. */
 export interface PlaneContext {
@@ -29,6 +30,8 @@ export interface PlaneContext {
   config?: Config;
   /** Aborted when the caller goes away before the answer is sent (long reads stop early). */
   signal?: AbortSignal;
+  /** Tenant export jobs for migration, when this process runs them (SubgraphDependencies). */
+  migrationExports?: MigrationExports;
 }
 
 /** Returns the request's loader under `key`, creating it on first use. */

@@ -17,6 +17,7 @@ import { CursorCodec } from '../graphql/signed-cursor';
 import { inputBoundary, verifyJsonBody } from '../http/input-boundary';
 import type { SigningKeys } from '../keys/signing-keys';
 import type { Logger } from '../logger';
+import type { MigrationExports } from '../migration/export-jobs';
 import type { IdentityTokens } from '../auth/identity-token';
 import type { RefusalThrottle } from '../evidence/refusal-throttle';
 import type { PlaneClient } from './plane-client';
@@ -67,6 +68,11 @@ export interface SubgraphDependencies {
   planeClient(requestId: string, correlationId: string): PlaneClient;
   /** The process configuration, for planes that need more than the above (e.g. the blob directory). */
   config?: Config;
+  /**
+   * Tenant export jobs for migration, when this process runs them (the whole stack in one
+   * process): the audit plane's `exportTenant` hands them over; absent, it refuses.
+   */
+  migrationExports?: MigrationExports;
 }
 
 export interface SubgraphApp {
@@ -116,6 +122,7 @@ export async function createSubgraphApp(definition: PlaneDefinition, deps: Subgr
       loaders: new Map(),
       refusals: deps.throttle,
       config: deps.config,
+      ...(deps.migrationExports ? { migrationExports: deps.migrationExports } : {}),
       signal: abandoned.signal,
     };
   };

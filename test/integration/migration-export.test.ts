@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -228,7 +229,10 @@ describe('tenant export packages (POST /v1/migrations/exports, GET .../{id}, GET
       ['migration.export.refuse', 'refused'],
       ['migration.export.refuse', 'refused'],
       ['migration.export.complete', 'accepted'],
+      // The download above: the package handed over, every byte of it.
+      ['migration.export.transfer', 'accepted'],
     ]);
+    expect(ofExport.at(-1)!.details).toMatchObject({ bytes_sent: status.package_size, package_digest: status.package_digest });
     for (const event of ofExport) {
       expect(event.authoritySnapshotId).toBe(manifest.authority_snapshot_id);
       expect(event.policySnapshotId).toBe(manifest.policy_snapshot_id);
@@ -243,6 +247,54 @@ describe('tenant export packages (POST /v1/migrations/exports, GET .../{id}, GET
       package_digest: status.package_digest,
       object_versions: 3,
     });
+  });
+
+  it('GraphQL exportTenant runs the same job: polled with migrationExport, the package from its packageUrl; refused with evidence for a stranger', async () => {
+    const EXPORT_TENANT = `mutation($i: ExportTenantInput!) { exportTenant(input: $i) { id tenantId scenario state cutover refusedItems } }`;
+    const STATUS = `query($id: ID!) { migrationExport(id: $id) { id state packageDigest packageSize packageUrl objectVersions cutover migratedTo } }`;
+    const started = await env.gqlAs<{ exportTenant: { id: string; tenantId: string; scenario: string; state: string; cutover: string } }>(
+      admin,
+      EXPORT_TENANT,
+      { i: { tenantId: tenant, scenario: 'data-only' } },
+    );
+    expect(started.errors).toBeUndefined();
+    const job = started.data!.exportTenant;
+    expect(job).toMatchObject({
+      id: expect.stringMatching(/^mex-/),
+      tenantId: tenant,
+      scenario: 'data-only',
+      state: 'queued',
+      cutover: 'pending',
+    });
+    let status: Record<string, unknown> = {};
+    const deadline = Date.now() + 60_000;
+    while (status.state !== 'completed') {
+      if (Date.now() > deadline || status.state === 'failed') throw new Error(`export ${job.id}: ${JSON.stringify(status)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const polled = await env.gqlAs<{ migrationExport: Record<string, unknown> }>(admin, STATUS, { id: job.id });
+      status = polled.data!.migrationExport;
+    }
+    // The same job over REST, and its package where packageUrl says.
+    const rested = await rest(env, admin, 'GET', `${EXPORTS}/${job.id}`);
+    expect(status).toMatchObject({
+      packageDigest: rested.json.package_digest,
+      packageSize: rested.json.package_size,
+      objectVersions: rested.json.object_versions,
+      packageUrl: `${EXPORTS}/${job.id}/package`,
+      migratedTo: null,
+    });
+    const downloaded = await fetch(`${env.url}${String(status.packageUrl)}`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(downloaded.status).toBe(200);
+    const bytes = Buffer.from(await downloaded.arrayBuffer());
+    expect(`sha256:${createHash('sha256').update(bytes).digest('hex')}`).toBe(status.packageDigest);
+
+    const stranger = await env.token('tenant-admin', uniqueId('other'));
+    const refused = await env.gqlAs(stranger, EXPORT_TENANT, { i: { tenantId: tenant } });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'ECS_FORBIDDEN', evidence_pointer: expect.stringMatching(/^eosc:/) });
+    const hidden = await env.gqlAs<{ migrationExport: unknown }>(stranger, STATUS, { id: job.id });
+    expect(hidden.errors?.[0]?.extensions?.code).toBe('ECS_FORBIDDEN');
+    const unknown = await env.gqlAs<{ migrationExport: unknown }>(admin, STATUS, { id: 'mex-00000000-0000-0000-0000-000000000000' });
+    expect(unknown.data?.migrationExport).toBeNull();
   });
 
   it('evidence-only: no object bytes, no workloads; still signed and verifying', async () => {

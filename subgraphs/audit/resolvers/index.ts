@@ -4,6 +4,7 @@ import type { Resolvers } from '../generated/resolvers-types';
 import { EvidenceEventResolvers } from './evidence-event';
 import { EvidenceExportResolvers } from './evidence-export';
 import { ExportQueryResolvers } from './export-query';
+import { MigrationExportMutationResolvers, MigrationExportQueryResolvers, MigrationExportResolvers } from './migration-export';
 import { MutationResolvers } from './mutation';
 import { MerkleProofResolvers, ProofQueryResolvers } from './proof-query';
 import { QueryResolvers } from './query';
@@ -13,11 +14,12 @@ import { TenantResolvers } from './tenant';
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   JSONObject: JSONObjectScalar,
-  Query: { ...QueryResolvers, ...ProofQueryResolvers, ...ExportQueryResolvers },
-  Mutation: MutationResolvers,
+  Query: { ...QueryResolvers, ...ProofQueryResolvers, ...ExportQueryResolvers, ...MigrationExportQueryResolvers },
+  Mutation: { ...MutationResolvers, ...MigrationExportMutationResolvers },
   Subscription: SubscriptionResolvers,
   Tenant: TenantResolvers,
   EvidenceEvent: EvidenceEventResolvers,
   EvidenceExport: EvidenceExportResolvers,
   MerkleProof: MerkleProofResolvers,
+  MigrationExport: MigrationExportResolvers,
 };
