@@ -144,6 +144,11 @@ function rowsOf(read: PackageRead, tenantId: string) {
   return { tenant, buckets, workloads, versions, tenantId };
 }
 
+/** `insert` over `rows`, BATCH at a time. */
+async function inBatches<T>(rows: T[], insert: (batch: T[]) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < rows.length; start += BATCH) await insert(rows.slice(start, start + BATCH));
+}
+
 async function insertRows(tx: LedgerTransaction, rows: ReturnType<typeof rowsOf>): Promise<void> {
   const { tenant, tenantId } = rows;
   await tx.tenant.create({
@@ -157,9 +162,9 @@ async function insertRows(tx: LedgerTransaction, rows: ReturnType<typeof rowsOf>
       ...(date(tenant.created_at) ? { createdAt: date(tenant.created_at) } : {}),
     },
   });
-  for (let start = 0; start < rows.buckets.length; start += BATCH)
-    await tx.bucket.createMany({
-      data: rows.buckets.slice(start, start + BATCH).map((bucket) => ({
+  await inBatches(rows.buckets, (batch) =>
+    tx.bucket.createMany({
+      data: batch.map((bucket) => ({
         name: required(bucket.name, 'bucket name'),
         tenantId,
         jurisdiction: required(bucket.jurisdiction, 'bucket jurisdiction'),
@@ -169,7 +174,8 @@ async function insertRows(tx: LedgerTransaction, rows: ReturnType<typeof rowsOf>
         defaultRetention: text(bucket.default_retention),
         ...(date(bucket.created_at) ? { createdAt: date(bucket.created_at) } : {}),
       })),
-    });
+    }),
+  );
   // One object per bucket and key; its current version is the one the source marked latest.
   const objects = new Map<string, { id: string; bucket: string; key: string; current: string | null }>();
   for (const { meta } of rows.versions) {
@@ -181,13 +187,14 @@ async function insertRows(tx: LedgerTransaction, rows: ReturnType<typeof rowsOf>
     objects.set(name, object);
   }
   const objectList = [...objects.values()];
-  for (let start = 0; start < objectList.length; start += BATCH)
-    await tx.storageObject.createMany({
-      data: objectList.slice(start, start + BATCH).map((object) => ({ id: object.id, bucket: object.bucket, key: object.key, tenantId })),
-    });
-  for (let start = 0; start < rows.versions.length; start += BATCH)
-    await tx.storageObjectVersion.createMany({
-      data: rows.versions.slice(start, start + BATCH).map(({ meta, stored, deleteMarker, sha256 }) => {
+  await inBatches(objectList, (batch) =>
+    tx.storageObject.createMany({
+      data: batch.map((object) => ({ id: object.id, bucket: object.bucket, key: object.key, tenantId })),
+    }),
+  );
+  await inBatches(rows.versions, (batch) =>
+    tx.storageObjectVersion.createMany({
+      data: batch.map(({ meta, stored, deleteMarker, sha256 }) => {
         const bucket = required(meta.bucket, 'object bucket');
         const key = required(meta.key, 'object key');
         const userMetadata = meta.user_metadata as JsonObject | null | undefined;
@@ -220,17 +227,18 @@ async function insertRows(tx: LedgerTransaction, rows: ReturnType<typeof rowsOf>
           ...(date(meta.created_at) ? { createdAt: date(meta.created_at) } : {}),
         };
       }),
-    });
+    }),
+  );
   const current = objectList.filter((object) => object.current !== null);
-  for (let start = 0; start < current.length; start += BATCH) {
-    const slice = current.slice(start, start + BATCH);
-    await tx.$executeRaw`UPDATE data_objects AS o SET current_version_id = c.version_id
-      FROM unnest(${slice.map((object) => object.id)}::uuid[], ${slice.map((object) => object.current)}::text[]) AS c(object_id, version_id)
-      WHERE o.id = c.object_id`;
-  }
-  for (let start = 0; start < rows.workloads.length; start += BATCH)
-    await tx.workload.createMany({
-      data: rows.workloads.slice(start, start + BATCH).map((workload) => ({
+  await inBatches(
+    current,
+    (batch) => tx.$executeRaw`UPDATE data_objects AS o SET current_version_id = c.version_id
+      FROM unnest(${batch.map((object) => object.id)}::uuid[], ${batch.map((object) => object.current)}::text[]) AS c(object_id, version_id)
+      WHERE o.id = c.object_id`,
+  );
+  await inBatches(rows.workloads, (batch) =>
+    tx.workload.createMany({
+      data: batch.map((workload) => ({
         id: required(workload.id, 'workload id'),
         tenantId,
         envelopeType: required(workload.envelope_type, 'workload envelope'),
@@ -241,7 +249,8 @@ async function insertRows(tx: LedgerTransaction, rows: ReturnType<typeof rowsOf>
         status: text(workload.status) ?? 'admitted',
         ...(date(workload.created_at) ? { createdAt: date(workload.created_at) } : {}),
       })),
-    });
+    }),
+  );
 }
 
 /**
