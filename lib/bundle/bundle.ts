@@ -33,6 +33,17 @@ export interface BundleFile {
   chunks(): AsyncIterable<Buffer>;
 }
 
+/**
+ * How far a reader has gone through a whole bundle, read live when progress is shown: the
+ * compressed bytes of a `.tar.gz` consumed, or a directory's subdirectory files handed over
+ * (known once hashed: subdirectory-hashing.ts).
+ */
+export interface BundleMeter {
+  readonly read: number;
+  readonly size: number;
+  readonly unit: 'bytes' | 'files';
+}
+
 /** A file met while a bundle is read in one pass. */
 export interface BundleEntry {
   readonly name: string;
@@ -43,6 +54,8 @@ export interface BundleEntry {
   readonly digest?: string;
   /** The content in chunks; read it at most once, before asking for the next entry. */
   chunks(): AsyncIterable<Buffer>;
+  /** The reader's position in the whole bundle, when it can tell (the same object for every entry that has one). */
+  readonly meter?: BundleMeter;
 }
 
 /** The whole content of an entry (documents and artifacts: bounded by the read limits). */

@@ -5,7 +5,8 @@
  * the event pass; two worker threads (subdirectory-worker.ts) walk and hash them beside
  * it instead, each writing one line per file to a file of the verification's temporary
  * directory, so memory holds none of them. Once the workers are done the lines are read
- * back as entries that carry their digest; the read limits are applied to them then.
+ * back as entries that carry their digest; the read limits are applied to them then, and
+ * their count is the measure of progress from then on (`BundleMeter` in files).
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,8 @@ export class SubdirectoryHashing {
   private readonly outputs: string[] = [];
   private readonly finished: Promise<void>;
   private failure: BundleReadError | undefined;
+  /** Files hashed by all workers (the lines of their outputs). */
+  private hashed = 0;
 
   /** Starts at once (no thread when there is no subdirectory). `rootFiles` count toward the file limit. */
   constructor(
@@ -83,12 +86,14 @@ export class SubdirectoryHashing {
   async *entries(budget: ReadBudget): AsyncGenerator<BundleEntry> {
     await this.finished;
     if (this.failure) throw this.failure;
+    const meter = { read: 0, size: this.hashed, unit: 'files' as const };
     for (const output of this.outputs) {
       for await (const { text } of fileLines(Spool.fromFile(output), Number.MAX_SAFE_INTEGER)) {
         const [name, size, digest] = JSON.parse(text) as [string, number, string];
         budget.add(name, size);
         const file = path.join(this.root, name);
-        yield { name, size, digest, key: pathKey(name), chunks: () => diskFileChunks(name, file, size) };
+        meter.read += 1;
+        yield { name, size, digest, key: pathKey(name), meter, chunks: () => diskFileChunks(name, file, size) };
       }
     }
   }
@@ -101,7 +106,8 @@ export class SubdirectoryHashing {
   /** Settles when the worker is done; a refusal (the first of all workers) is kept for `entries`. */
   private outcome(worker: Worker): Promise<void> {
     return new Promise((resolve) => {
-      worker.once('message', (message: { done?: true; refusal?: Refusal }) => {
+      worker.once('message', (message: { done?: true; hashed?: number; refusal?: Refusal }) => {
+        this.hashed += message.hashed ?? 0;
         if (message.refusal) {
           this.failure ??= readError(message.refusal, this.limits);
           // One refusal is the verdict: the other workers need not finish.

@@ -8,8 +8,8 @@
  * name, modulo `parts`), with synchronous calls into one reused buffer: faster than the
  * promise API for small files, and off the main thread, which meanwhile checks the
  * events. It writes one line per file, `["<name>",<size>,"<hex sha256>"]`, to `output`,
- * then posts `{ done: true }`, or `{ refusal: { reason, name, code? } }` at the first
- * file it must refuse.
+ * then posts `{ done: true, hashed }` (the lines written), or `{ refusal: { reason, name,
+ * code? } }` at the first file it must refuse.
  */
 export const SUBDIRECTORY_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -23,6 +23,7 @@ const out = fs.openSync(output, 'wx');
 let lines = [];
 let length = 0;
 let files = 0;
+let hashed = 0;
 
 class Refusal extends Error {
   constructor(reason, name, code) {
@@ -93,6 +94,7 @@ function walk(relative, depth) {
       const [size, digest] = hashFile(name);
       const line = JSON.stringify([name, size, digest]) + '\\n';
       lines.push(line);
+      hashed += 1;
       length += line.length;
       if (length > 64 * 1024) flush();
     }
@@ -104,7 +106,7 @@ function walk(relative, depth) {
 try {
   for (const directory of directories) walk(directory, 1);
   flush();
-  parentPort.postMessage({ done: true });
+  parentPort.postMessage({ done: true, hashed });
 } catch (error) {
   parentPort.postMessage({ refusal: error.refusal || { reason: 'unreadable', name: error.path || root, code: error.code } });
 } finally {

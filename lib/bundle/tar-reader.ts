@@ -11,10 +11,12 @@
  * gzip checksum is checked when the stream ends, so a consumer must read to the end.
  */
 import { createReadStream } from 'node:fs';
+import type { ReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { ArchiveNames } from './archive-names';
 import { BundleReadError, readEntry } from './bundle';
-import type { BundleEntry, ReadLimits } from './bundle';
+import type { BundleEntry, BundleMeter, ReadLimits } from './bundle';
 import { ChunkReader } from './chunk-reader';
 import type { OrderKey } from './findings';
 import { TempSpace } from './temp-space';
@@ -116,6 +118,20 @@ function paxRecords(data: Buffer): PaxRecords {
 
 const isZero = (bytes: Buffer): boolean => bytes.every((byte) => byte === 0);
 
+/** The archive's compressed bytes read so far, out of its size (0 when unknown: no measure). */
+class ArchiveMeter implements BundleMeter {
+  readonly unit = 'bytes';
+
+  constructor(
+    private readonly stream: ReadStream,
+    readonly size: number,
+  ) {}
+
+  get read(): number {
+    return this.stream.bytesRead;
+  }
+}
+
 /** A file of the archive whose data is read from the archive stream, at most once. */
 class TarFileEntry implements BundleEntry {
   private remaining: number;
@@ -125,6 +141,7 @@ class TarFileEntry implements BundleEntry {
     readonly size: number,
     readonly key: OrderKey,
     private readonly reader: ChunkReader,
+    readonly meter: BundleMeter,
   ) {
     this.remaining = size;
   }
@@ -167,10 +184,16 @@ async function end(reader: ChunkReader): Promise<void> {
  * next is asked for. Names are remembered in `names` (spilled to `space` when many).
  */
 export async function* readTarEntries(file: string, limits: ReadLimits, space: TempSpace): AsyncGenerator<BundleEntry> {
+  // A file that cannot be read fails as the stream's error below; its size only feeds progress.
+  const archiveSize = await stat(file).then(
+    (info) => info.size,
+    () => 0,
+  );
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
   const source = createReadStream(file, { highWaterMark: CHUNK_BYTES });
   source.on('error', (error) => gunzip.destroy(error));
   source.pipe(gunzip);
+  const meter = new ArchiveMeter(source, archiveSize);
   const reader = new ChunkReader(inflated(gunzip, limits.maxTotalBytes + limits.maxFiles * BLOCK * 2 + 4 * BLOCK));
   const names = new ArchiveNames(space);
   let total = 0;
@@ -224,7 +247,7 @@ export async function* readTarEntries(file: string, limits: ReadLimits, space: T
       if (total > limits.maxTotalBytes) throw new BundleReadError(`archive holds more than ${limits.maxTotalBytes} bytes`);
       files += 1;
       if (files > limits.maxFiles) throw new BundleReadError(`archive holds more than ${limits.maxFiles} files`);
-      const entry = new TarFileEntry(name, size, [files], reader);
+      const entry = new TarFileEntry(name, size, [files], reader, meter);
       yield entry;
       await entry.skip();
       await padding(reader, size);

@@ -53,7 +53,7 @@ describe('ecs verify (a real child process)', () => {
     const result = await ecs('verify', goldenBundleDir('baseline'), '--progress', '--json');
     expect(result.code).toBe(0);
     expect((JSON.parse(result.stdout) as { ok: boolean; events: number }).events).toBe(3);
-    expect(result.stderr).toMatch(/^verifying: \[-+\] 0% 0 \/ 3 events\n/);
+    expect(result.stderr).toMatch(/^verifying: 0% \[-+\] 0 \/ 3 events\n/);
     expect(result.stderr).toMatch(/verified 3 events in \d+\.\d s\n$/);
     // Not a terminal and not asked for: nothing on stderr.
     expect((await ecs('verify', goldenBundleDir('baseline'), '--json')).stderr).toBe('');
