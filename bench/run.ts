@@ -7,8 +7,12 @@
 // Options are passed on to each benchmark (see the header of its file and docs/benchmarks.md):
 // all take --backend=pglite|postgresql; ledger-append --seconds=N --rounds=N --baseline-dir=DIR;
 // governed-actions --seconds=N --rounds=N --concurrency=N --tenants=N; verify-chain --events=N
-// --pglite-events=N; s3 --seconds=N --connections=N (S3 endpoint next to the JSON storage route); gateway --seconds=N --rounds=N --connections=N --hive-dedupe (our gateway
-// against Hive Gateway and a direct subgraph call; always on PostgreSQL). PostgreSQL:
+// --pglite-events=N; export-bundle --events=N --pglite-events=N, or --synthetic [--events=N]
+// [--events-per-record=K] (the verifier alone, on a bundle written straight to disk); s3
+// --seconds=N --connections=N (S3 endpoint next to the JSON storage route); gateway --seconds=N
+// --rounds=N --connections=N --hive-dedupe (our gateway against Hive Gateway and a direct
+// subgraph call; always on PostgreSQL); tenant-migration --backend=postgresql|embedded --bytes=N
+// --events=N --no-small (two deployments as processes, a tenant moved between them). PostgreSQL:
 // ECS_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) must allow CREATE
 // DATABASE.
 import { spawn } from 'node:child_process';
@@ -25,6 +29,7 @@ const BENCHMARKS: Record<string, string> = {
   'governed-actions': 'governed-actions.ts',
   gateway: 'gateway.ts',
   'tracing-cost': 'tracing-cost.ts',
+  'tenant-migration': 'tenant-migration.ts',
 };
 
 function usage(): string {
