@@ -9,6 +9,7 @@ import { isJurisdiction, jurisdictionWithin } from '../domain/jurisdiction';
 import { canonicalJson, sha256Digest } from '../evidence/canonical-json';
 import type { ImportedFacts } from './import-facts';
 import type { ImportGate, ImportGateName } from './import-report';
+import { RESOURCE_NAME, WORKLOAD_ID } from '../domain/identifiers';
 
 /** What the gates ask of the target deployment. */
 export interface ImportTarget {
@@ -125,6 +126,18 @@ async function clashGate(facts: ImportedFacts, target: ImportTarget): Promise<Im
     workloads: facts.workloads.map((workload) => String(workload.id)),
     versions,
   };
+  // Ids are made here as they are named: each must be one this deployment could have made itself.
+  const malformed = [
+    ...(typeof ids.tenant === 'string' && RESOURCE_NAME.test(ids.tenant)
+      ? []
+      : [`tenant id ${JSON.stringify(ids.tenant)} is not well-formed`]),
+    ...(facts.tenant?.id === ids.tenant
+      ? []
+      : [`tenant.json names ${JSON.stringify(facts.tenant?.id)}, the manifest ${JSON.stringify(ids.tenant)}`]),
+    ...ids.buckets.filter((name) => !RESOURCE_NAME.test(name)).map((name) => `bucket name ${JSON.stringify(name)} is not well-formed`),
+    ...ids.workloads.filter((id) => !WORKLOAD_ID.test(id)).map((id) => `workload id ${JSON.stringify(id)} is not well-formed`),
+  ];
+  if (malformed.length > 0) return gate('id_clash', malformed, '');
   const found = await target.existing(ids);
   const failures = [
     ...(found.tenant ? [`tenant ${ids.tenant} exists`] : []),

@@ -8,6 +8,10 @@ import { DEFAULT_LIMITS } from '../../lib/bundle/bundle';
 import { readTarGz } from '../../lib/bundle/tar-reader';
 import { makeTempDir } from '../../testkit/temp-dir';
 import { packDirectory } from '../support/bundle-writer/pack-directory';
+import { importTarget } from '../../app/migration/import-target';
+import type { ImportedFacts } from '../../lib/migration/import-facts';
+import { targetGates } from '../../lib/migration/import-gates';
+import type { PackageManifest } from '../../lib/migration/package-manifest';
 import { ecsWithEnv, rest } from '../support/export-client';
 import { governance, storageClient } from '../support/storage-client';
 import { CREATE_TENANT, CREATE_WORKLOAD, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
@@ -280,6 +284,37 @@ describe('tenant import validation (POST /v1/migrations/imports, GET .../{id})',
       });
       expect((event.details.failed_gates as Gate[]).map((failed) => failed.gate)).toContain(gate);
     }
+  });
+
+  it('refuses at the id gate ids this deployment could not have made: a malformed tenant id, bucket name or workload id, or a tenant.json that names another tenant', async () => {
+    const here = importTarget(target.stack.services.db, undefined);
+    const facts = (tenantId: string, overrides: Partial<ImportedFacts> = {}): ImportedFacts => ({
+      manifest: { tenant_id: tenantId, contents: [] } as unknown as PackageManifest,
+      tenant: { id: tenantId },
+      authoritySnapshot: undefined,
+      policySnapshot: undefined,
+      buckets: [{ name: 'fine-bucket' }],
+      workloads: [{ id: 'w-1' }],
+      ...overrides,
+    });
+    const idGate = async (candidate: ImportedFacts) => (await targetGates(candidate, here)).find((gate) => gate.gate === 'id_clash')!;
+    expect(await idGate(facts(uniqueId('fresh')))).toMatchObject({ result: 'pass' });
+    expect(await idGate(facts('Bad Tenant\u0007'))).toMatchObject({
+      result: 'fail',
+      reason: expect.stringContaining('is not well-formed'),
+    });
+    expect(await idGate(facts('ok-tenant', { tenant: { id: 'other-tenant' } }))).toMatchObject({
+      result: 'fail',
+      reason: expect.stringContaining('tenant.json names "other-tenant"'),
+    });
+    expect(await idGate(facts('ok-tenant', { buckets: [{ name: '../up' }] }))).toMatchObject({
+      result: 'fail',
+      reason: expect.stringContaining('bucket name "../up"'),
+    });
+    expect(await idGate(facts('ok-tenant', { workloads: [{ id: 'w 1; drop' }] }))).toMatchObject({
+      result: 'fail',
+      reason: expect.stringContaining('workload id "w 1; drop"'),
+    });
   });
 
   it('refuses a DE tenant on a deployment serving only FR at the jurisdiction gate, and a tenant whose ids exist at the id-clash gate', async () => {
