@@ -59,6 +59,11 @@ export interface MaterialiseInput {
   report: ImportReport;
   context: MigrationRequestContext;
   target: ImportTarget;
+  /**
+   * The package file was hashed to `report.package_digest` as it was received, in this same
+   * request: no second read. A later materialisation (a retry) hashes it again first.
+   */
+  justReceived?: boolean;
 }
 
 interface PackageRead {
@@ -276,7 +281,7 @@ export async function materialiseImport(input: MaterialiseInput): Promise<Materi
       },
     };
   }
-  if ((await fileDigest(input.packageFile)) !== report.package_digest)
+  if (!input.justReceived && (await fileDigest(input.packageFile)) !== report.package_digest)
     throw new EcsError(ErrorCode.Conflict, 'the kept package is no longer the one validated (its SHA-256 changed); import it again');
   let read: PackageRead;
   try {

@@ -177,15 +177,16 @@ export function migrationImports(options: MigrationImportOptions): MigrationImpo
     } finally {
       if (!kept) await rm(partial, { force: true });
     }
-    return materialise(context, (await reports.find(id))!);
+    return materialise(context, (await reports.find(id))!, true);
   };
 
   const packageOf = (id: string) => path.join(dir, `${id}.tar.gz`);
   const sourceEvidenceOf = (id: string) => path.join(dir, `${id}.source-evidence.tar.gz`);
 
   /** Makes the validated tenant `importing` here (or finds it made), and says so in the report. */
-  const materialise = async (context: MigrationRequestContext, report: ImportReport): Promise<ImportReport> => {
+  const materialise = async (context: MigrationRequestContext, report: ImportReport, justReceived = false): Promise<ImportReport> => {
     const made = await materialiseImport({
+      justReceived,
       db,
       blobDir: options.blobDir,
       packageFile: packageOf(report.import_id),
