@@ -191,7 +191,9 @@ export class ProgressDisplay {
     this.last = { ...progress };
     if (now - this.started < this.delayMs || now - this.shown < (this.stream.isTTY ? 250 : 5000)) return;
     this.shown = now;
-    this.write(progressLine(progress, this.rate(progress.events, now)));
+    // The line fits what is left of the terminal's width after the `verifying <label>: ` prefix.
+    const prefix = this.label ? this.label.length + 12 : 11;
+    this.write(progressLine(progress, this.rate(progress.events, now), (this.stream.columns || 80) - prefix - 1));
   };
 
   finish(): void {

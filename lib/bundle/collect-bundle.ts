@@ -108,7 +108,7 @@ export class BundleCollector {
   async add(entry: BundleEntry): Promise<void> {
     const { findings, progress } = this.context;
     this.fileCount += 1;
-    progress.file();
+    progress.file(entry);
     checkLayoutFile(entry.name, entry.key, findings);
     if (entry.name.startsWith(ARTIFACTS_DIR)) return this.addArtifact(entry);
     this.seen.add(entry.name);

@@ -113,7 +113,7 @@ describe('verification progress', () => {
       display.update({ ...progress, events: 20_000 });
       advance(100);
       display.update({ ...progress, events: 21_000 });
-      expect(screen.lines()).toEqual(['verifying: 20% ETA 4 s [###----------] ']); // 39 columns of 40
+      expect(screen.lines()).toEqual(['verifying: 20% ETA 4 s 20,000 / 100,000']); // built for the 28 columns the prefix leaves of 40
       advance(200);
       display.update({ ...progress, events: 30_000 });
       display.finish();
