@@ -7,13 +7,15 @@
  * signer is given, with `file_digests` and `merkle_root`, so it verifies with no warning.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { BUNDLE_FILES, MANIFEST_SIGNATURE_TYP } from '../lib/bundle/bundle';
 import { JOINED_HASH_METHOD, MERKLE_ROOT_METHOD, accumulatorFor } from '../lib/bundle/hash-methods';
 import type { BundleSigner } from '../lib/bundle/plan-bundle';
 import { prettyCanonicalJson } from '../lib/bundle/pretty-json';
 import { segmentHead, segmentTail } from '../lib/bundle/segment-text';
+import { TAR_BLOCK, tarHeader } from '../lib/bundle/tar-header';
 import { manifest, profileClaim, verifierInputs } from '../lib/bundle/write-documents';
 import { canonicalJson, sha256Digest } from '../lib/evidence/canonical-json';
 import type { JsonObject } from '../lib/evidence/canonical-json';
@@ -26,6 +28,11 @@ export interface LongBundleOptions {
   signer?: BundleSigner;
   /** Writes this event with another outcome but its original hashes: found at that sequence. */
   tamperSequence?: number;
+  /**
+   * Writes the bundle as this `.tar.gz` instead of a directory (events and segment are
+   * staged in `dir` and removed): ten million artifact files need no directory on disk.
+   */
+  archive?: string;
 }
 
 const TENANT = 'tenant-long';
@@ -66,6 +73,70 @@ class FileOut {
   }
 }
 
+/**
+ * A `.tar.gz` written with synchronous writes: the tar stream compressed in gzip members of
+ * a few megabytes each (gzip readers, ours and GNU tar's, read concatenated members as one).
+ */
+class TarGzOut {
+  private readonly fd: number;
+  private pending: Buffer[] = [];
+  private length = 0;
+
+  constructor(file: string) {
+    this.fd = openSync(file, 'wx');
+  }
+
+  file(name: string, content: string | Buffer): void {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    this.push(tarHeader(name, bytes.length));
+    this.push(bytes);
+    this.pad(bytes.length);
+  }
+
+  /** A file copied from disk in slices. */
+  copy(name: string, source: string): void {
+    const size = statSync(source).size;
+    this.push(tarHeader(name, size));
+    const fd = openSync(source, 'r');
+    try {
+      for (let offset = 0; offset < size; ) {
+        const slice = Buffer.allocUnsafe(Math.min(4 << 20, size - offset));
+        const read = readSync(fd, slice, 0, slice.length, offset);
+        if (read === 0) throw new Error(`${source} is shorter than its size`);
+        this.push(slice.subarray(0, read));
+        offset += read;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    this.pad(size);
+  }
+
+  close(): void {
+    this.push(Buffer.alloc(2 * TAR_BLOCK));
+    this.flush();
+    closeSync(this.fd);
+  }
+
+  private pad(size: number): void {
+    const rest = size % TAR_BLOCK;
+    if (rest) this.push(Buffer.alloc(TAR_BLOCK - rest));
+  }
+
+  private push(bytes: Buffer): void {
+    this.pending.push(bytes);
+    this.length += bytes.length;
+    if (this.length > 4 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (this.length === 0) return;
+    writeSync(this.fd, gzipSync(Buffer.concat(this.pending), { level: 1 }));
+    this.pending = [];
+    this.length = 0;
+  }
+}
+
 function record(k: number): string {
   return canonicalJson({
     record_type: 'ecs.decision-record',
@@ -100,6 +171,8 @@ function segmentEntry(event: { id: string; sequence: number; prev?: string; hash
 export async function writeLongBundle(dir: string, options: LongBundleOptions): Promise<void> {
   const { count, eventsPerRecord = 2, signer, tamperSequence } = options;
   mkdirSync(path.join(dir, 'artifacts'), { recursive: true });
+  const archive = options.archive ? new TarGzOut(options.archive) : undefined;
+  const put = (name: string, text: string): void => (archive ? archive.file(name, text) : writeFileSync(path.join(dir, name), text));
   const events = new FileOut(path.join(dir, BUNDLE_FILES.events));
   const segment = new FileOut(path.join(dir, BUNDLE_FILES.segment));
   const [bundleHash, merkleRoot] = [accumulatorFor(JOINED_HASH_METHOD)!, accumulatorFor(MERKLE_ROOT_METHOD)!];
@@ -112,7 +185,7 @@ export async function writeLongBundle(dir: string, options: LongBundleOptions): 
       const text = record(k);
       const digest = sha256Digest(text);
       pointer = `eosc://evidence/${digest}`;
-      writeFileSync(path.join(dir, `artifacts/${digest.replace(':', '-')}.json`), text);
+      put(`artifacts/${digest.replace(':', '-')}.json`, text);
     }
     const id = `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`;
     // The canonical text written directly, members in RFC 8785 order (checked on the first event).
@@ -150,7 +223,7 @@ export async function writeLongBundle(dir: string, options: LongBundleOptions): 
   };
   const fileDigests: Record<string, string> = { [BUNDLE_FILES.events]: events.close(), [BUNDLE_FILES.segment]: segmentDigest };
   for (const [name, text] of Object.entries(documents)) {
-    writeFileSync(path.join(dir, name), text);
+    put(name, text);
     fileDigests[name] = sha256Digest(text);
   }
   const manifestText = prettyCanonicalJson(
@@ -165,9 +238,15 @@ export async function writeLongBundle(dir: string, options: LongBundleOptions): 
       ...(signer ? { signature: { kid: signer.kid, file: 'manifest.sig' } } : {}),
     }),
   );
-  writeFileSync(path.join(dir, BUNDLE_FILES.manifest), manifestText);
+  put(BUNDLE_FILES.manifest, manifestText);
   if (signer) {
     const jws = await signer.sign(Buffer.from(manifestText, 'utf8'), MANIFEST_SIGNATURE_TYP);
-    writeFileSync(path.join(dir, 'manifest.sig'), detachPayload(jws));
+    put('manifest.sig', detachPayload(jws));
   }
+  if (!archive) return;
+  for (const name of [BUNDLE_FILES.events, BUNDLE_FILES.segment]) {
+    archive.copy(name, path.join(dir, name));
+    rmSync(path.join(dir, name));
+  }
+  archive.close();
 }

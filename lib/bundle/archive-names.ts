@@ -5,7 +5,7 @@
  * million artifact names do not have to stay in memory.
  */
 import { BundleReadError } from './bundle';
-import { SpillPartitions, eachRecord, stringPartition } from './spill-partitions';
+import { type SplitSizes, SpillPartitions, bytesHash, eachRecord, stringPartition } from './spill-partitions';
 import type { TempSpace } from './temp-space';
 
 const DEFAULT_MEMORY_NAMES = 20_000;
@@ -19,6 +19,7 @@ export class ArchiveNames {
   constructor(
     private readonly space: TempSpace,
     private readonly memoryNames = DEFAULT_MEMORY_NAMES,
+    private readonly sizes?: SplitSizes,
   ) {}
 
   /** @throws BundleReadError when `name` repeats one of the names held in memory */
@@ -29,7 +30,7 @@ export class ArchiveNames {
       this.recent.add(name);
       return;
     }
-    this.spilled ??= new SpillPartitions(this.space, 'names', PARTITIONS);
+    this.spilled ??= new SpillPartitions(this.space, 'names', PARTITIONS, undefined, { hash: nameHash, ...this.sizes });
     this.spilled.add(stringPartition(name, PARTITIONS), `${this.index} ${JSON.stringify(name)}`);
   }
 
@@ -51,5 +52,9 @@ export class ArchiveNames {
     if (first) throw twice(first.name);
   }
 }
+
+/** A hash of a record's key: the name as JSON, after `<index> `. */
+const nameHash = (records: Buffer, start: number, end: number, level: number): number =>
+  bytesHash(records, records.indexOf(0x20, start) + 1, end, level);
 
 const twice = (name: string): BundleReadError => new BundleReadError(`"${name}" appears twice in the archive`);

@@ -16,7 +16,7 @@
 import type { Findings, OrderKey } from './findings';
 import { STEP, compareKeys } from './findings';
 import { ARTIFACTS_DIR } from './bundle';
-import { SpillPartitions, eachRecord } from './spill-partitions';
+import { type SplitOptions, type SplitSizes, SpillPartitions, eachRecord, hexDigits } from './spill-partitions';
 import type { TempSpace } from './temp-space';
 
 const PARTITIONS = 256;
@@ -64,9 +64,14 @@ export class ArtifactIndex {
   private readonly spill: SpillPartitions;
   private gathered = new Map<string, Gathered>();
 
-  /** @param memoryBytes records held in memory before they go to disk (see SpillPartitions) */
-  constructor(space: TempSpace, memoryBytes?: number) {
-    this.spill = new SpillPartitions(space, 'artifacts', PARTITIONS, memoryBytes);
+  /**
+   * @param memoryBytes records held in memory before they go to disk (see SpillPartitions)
+   * @param sizes of partitions joined whole and split in memory (see SpillPartitions; tests make them small)
+   */
+  constructor(space: TempSpace, memoryBytes?: number, sizes?: SplitSizes) {
+    // The digest's first two digits made the partition; each split level takes the next six.
+    const split: SplitOptions = { hash: (records, start, _end, level) => hexDigits(records, start + 3 + 6 * (level - 1)), ...sizes };
+    this.spill = new SpillPartitions(space, 'artifacts', PARTITIONS, memoryBytes, split);
   }
 
   /** Whether the index went to disk. */

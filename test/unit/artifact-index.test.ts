@@ -3,6 +3,7 @@ import { ArtifactIndex } from '../../lib/bundle/artifact-index';
 import type { ArtifactOutcome } from '../../lib/bundle/artifact-index';
 import type { BundleCheck } from '../../lib/bundle/findings';
 import { Findings } from '../../lib/bundle/findings';
+import type { SplitSizes } from '../../lib/bundle/spill-partitions';
 import { TempSpace } from '../../lib/bundle/temp-space';
 
 const hex = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -32,12 +33,20 @@ function fill(index: ArtifactIndex): void {
 }
 
 describe('artifact index', () => {
-  it('joins artifacts and references the same in memory and spilled to disk, findings in bundle order', async () => {
+  it('joins artifacts and references the same in memory, spilled to disk and split into smaller partitions, findings in bundle order', async () => {
     const outcomes: Array<{ onDisk: boolean; check: BundleCheck; outcome: ArtifactOutcome }> = [];
-    for (const memoryBytes of [undefined, 4096]) {
+    // In memory; on disk; on disk with partitions (about 9 KB here) split in memory before
+    // they are joined; and split through files first (as partitions of over 16 MB are).
+    const configurations: Array<[number | undefined, SplitSizes | undefined]> = [
+      [undefined, undefined],
+      [4096, undefined],
+      [4096, { joinBytes: 2048 }],
+      [4096, { joinBytes: 2048, inMemoryBytes: 4096 }],
+    ];
+    for (const [memoryBytes, sizes] of configurations) {
       const space = new TempSpace('ecs-index-');
       try {
-        const index = new ArtifactIndex(space, memoryBytes);
+        const index = new ArtifactIndex(space, memoryBytes, sizes);
         fill(index);
         const findings = new Findings();
         const outcome = index.finish(findings, new Set(['artifacts/a-0042.json']));
@@ -46,9 +55,10 @@ describe('artifact index', () => {
         await space.remove();
       }
     }
-    const [memory, disk] = outcomes;
-    expect([memory!.onDisk, disk!.onDisk]).toEqual([false, true]);
+    const [memory, disk, ...split] = outcomes;
+    expect(outcomes.map(({ onDisk }) => onDisk)).toEqual([false, true, true, true]);
     expect(disk!.check).toEqual(memory!.check);
+    for (const other of split) expect(other).toEqual(disk);
     expect(memory!.check).toEqual({
       name: 'evidence-pointers',
       ok: false,
