@@ -6,7 +6,7 @@ import { TempSpace } from '../../lib/bundle/temp-space';
 const PARTITIONS = 8;
 
 /** Records `<key> <serial>`: the key is what a split must keep together. */
-const keyHash = (records: Buffer, start: number, end: number, level: number): number =>
+const keyHash = (records: Buffer, start: number, _end: number, level: number): number =>
   bytesHash(records, start, records.indexOf(0x20, start), level);
 
 function readAll(spill: SpillPartitions): string[][] {
