@@ -122,7 +122,7 @@ async function deploy(name: string, work: string, fillEvents: number): Promise<D
   let server: StartedServer | undefined;
   let drop: (() => Promise<void>) | undefined;
   const teardown = async () => {
-    await server?.kill();
+    await server?.stop().catch(() => server?.kill());
     await drop?.();
   };
   registerCleanup(teardown);

@@ -82,7 +82,10 @@ export function spawnServerProcess(options: ServerProcessOptions): ServerProcess
       .join('');
 
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [...TSX_IMPORT, START_SCRIPT, ...(options.args ?? [])], {
+  // Node's own flags for the server alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to
+  // profile the servers of a benchmark (NODE_OPTIONS refuses --cpu-prof).
+  const nodeFlags = (process.env.ECS_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, ...TSX_IMPORT, START_SCRIPT, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
