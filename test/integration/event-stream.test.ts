@@ -8,7 +8,7 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
-import { commitEvents, openSse, settle } from '../support/live-events';
+import { commitEvents, openSse, settle, subscriptionsOpen } from '../support/live-events';
 import type { SseStream } from '../support/live-events';
 
 type Json = Record<string, any>;
@@ -41,7 +41,7 @@ describe('Server-Sent Events at /v1/events/stream', () => {
     const stream = await open('', await bearer('auditor', tenant));
     expect(stream.status).toBe(200);
     expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 1);
     await commitEvents(env.stack.services.db, tenant, 3, { eventType: (n) => (n === 1 ? 'tenant.update' : 'workload.admit') });
     const events = await stream.next(3);
     expect(events.map((event) => event.id)).toEqual(['1', '2', '3']);
@@ -74,7 +74,7 @@ describe('Server-Sent Events at /v1/events/stream', () => {
     const a = uniqueId('sse-a');
     const b = uniqueId('sse-b');
     const stream = await open('', await bearer('auditor'));
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 1);
     await commitEvents(env.stack.services.db, a, 2);
     await commitEvents(env.stack.services.db, b, 1);
     await stream.next(3);
@@ -141,7 +141,7 @@ describe('Server-Sent Events at /v1/events/stream', () => {
     // A delivered event validates against the document's own AuditEvent schema.
     const tenant = uniqueId('sse-schema');
     const stream = await open('', await bearer('auditor', tenant));
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 1);
     await commitEvents(env.stack.services.db, tenant, 1, { eventType: 'tenant.update' });
     const [event] = await stream.next(1);
     const ajv = new Ajv({ strict: false });

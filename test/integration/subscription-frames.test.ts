@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
-import { AUDIT_EVENTS, commitEvents, liveClient, settle, subscribe } from '../support/live-events';
+import { AUDIT_EVENTS, commitEvents, liveClient, settle, subscribe, subscriptionsOpen } from '../support/live-events';
 import type { LiveEvent } from '../support/live-events';
 
 const SEQUENCES = 'subscription { auditEvents { sequence eventType } }';
@@ -97,7 +97,7 @@ describe('next messages of live audit subscriptions on the wire', () => {
     const app = liveClient(env.url, { token });
     closers.push(() => app.dispose());
     const seen = subscribe(app);
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 6);
     const eventType = (n: number) => (n % 2 === 0 ? 'workload.admit' : 'tenant.update');
     await commitEvents(env.stack.services.db, tenant, 4, { eventType });
     await Promise.all([
@@ -138,7 +138,7 @@ describe('next messages of live audit subscriptions on the wire', () => {
     const connection = await connect(await env.token('auditor', tenant));
     connection.subscribe('stays', AUDIT_EVENTS);
     connection.subscribe('leaves', AUDIT_EVENTS);
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 2);
     await commitEvents(env.stack.services.db, tenant, 1);
     await Promise.all([connection.waitFor('stays', 1), connection.waitFor('leaves', 1)]);
     connection.complete('leaves');

@@ -4,7 +4,7 @@
 import WebSocket from 'ws';
 import { CREATE_TENANT, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
-import { AUDIT_EVENTS, commitEvents, liveClient, range, settle, subscribe } from '../support/live-events';
+import { AUDIT_EVENTS, commitEvents, liveClient, range, settle, subscribe, subscriptionsOpen } from '../support/live-events';
 import type { CloseEventLike } from '../support/live-events';
 
 const EVENT_FIELDS =
@@ -34,7 +34,7 @@ describe('live audit subscriptions (graphql-ws)', () => {
     expect((await env.gql(CREATE_TENANT, { input: tenantInput(tenant) })).errors).toBeUndefined();
     const auditor = client({ token: await env.token('auditor', tenant) });
     const sub = subscribe(auditor, {}, `subscription { auditEvents { ${EVENT_FIELDS} } }`);
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 1);
     const suspended = await env.gql(`mutation($id: ID!) { suspendTenant(id: $id) { id status } }`, { id: tenant });
     expect(suspended.errors).toBeUndefined();
     const [event] = await sub.next(1);
@@ -62,12 +62,12 @@ describe('live audit subscriptions (graphql-ws)', () => {
       'subscription($eventTypes: [String!]) { auditEvents(eventTypes: $eventTypes) { sequence } }',
     );
     const refusals = subscribe(auditor, { outcomes: ['refused'] });
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 3);
     const everything = subscribe(client({ token: await env.token('auditor', tenant) }), {
       eventTypes: ['tenant.update', 'object.put'],
       outcomes: ['accepted'],
     });
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 4);
     await commitEvents(env.stack.services.db, tenant, 12, { eventType, outcome });
     const admitted = await workloads.next(6);
     expect(admitted.map((event) => event.eventType)).toEqual(
@@ -97,7 +97,7 @@ describe('live audit subscriptions (graphql-ws)', () => {
     const b = uniqueId('iso-b');
     const ofA = subscribe(client({ token: await env.token('auditor', a) }));
     const platform = subscribe(client({ token: await env.token('auditor') }));
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 2);
     await commitEvents(env.stack.services.db, b, 3);
     await commitEvents(env.stack.services.db, a, 2);
     await commitEvents(env.stack.services.db, b, 2);

@@ -135,6 +135,21 @@ export function subscribe(client: Client, variables: Record<string, unknown> = {
  */
 export const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Waits until the gateway's evidence stream serves exactly `count` subscriptions: those a test
+ * opened are then registered and receive what is committed next, and those of an earlier test
+ * have gone. A fixed wait raced the registration on a loaded machine (the first event was
+ * committed before one subscription existed, which then saw three of four).
+ */
+export async function subscriptionsOpen(stream: { readonly size: number }, count: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (stream.size !== count) {
+    if (Date.now() > deadline)
+      throw new Error(`the evidence stream serves ${stream.size} subscriptions, not ${count}, after ${timeoutMs} ms`);
+    await settle(10);
+  }
+}
+
 /** Commits `count` events to a tenant's chain through the ledger, `perTransaction` per transaction. */
 export async function commitEvents(
   db: Database,
