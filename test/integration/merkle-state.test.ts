@@ -4,7 +4,7 @@ import { openDatabase } from '../../lib/db/database';
 import type { Database } from '../../lib/db/database';
 import { chainIdFor } from '../../lib/evidence/evidence-event';
 import { recordEvidence } from '../../lib/evidence/ledger';
-import { foldedLeaves, MERKLE_BLOCK } from '../../lib/evidence/merkle-state/merkle-nodes';
+import { MERKLE_BLOCK, foldedLeaves, lockMerkleState } from '../../lib/evidence/merkle-state/merkle-nodes';
 import { loadSigningKeys } from '../../lib/keys/signing-keys';
 import type { SigningKeys } from '../../lib/keys/signing-keys';
 import { buildConsistencyDocument, buildInclusionDocument } from '../../lib/proofs/proof-document';
@@ -84,12 +84,19 @@ describe('stored Merkle state of evidence chains', () => {
     return rows.map((row) => row.eventHash);
   }
 
-  /** The stored state as a process leaves it that stopped after folding the first `folded` leaves. */
+  /**
+   * The stored state as a process leaves it that stopped after folding the first `folded`
+   * leaves. Under the lock the folding writes under: the appends' own folding may still be
+   * running, and a step of it committed while the rows were being deleted would survive the
+   * cut past a hole (node 9:0 gone, blocks 2 and 3 kept), a state no writer
+   * can leave, since nothing but this test removes stored nodes.
+   */
   async function cutStoredState(tenantId: string, folded: number): Promise<void> {
-    await db.query('DELETE FROM audit_merkle_nodes WHERE chain_id = $1 AND (idx::bigint + 1) * (1::bigint << level) > $2', [
-      chainIdFor(tenantId),
-      folded,
-    ]);
+    const chainId = chainIdFor(tenantId);
+    await db.prisma.$transaction(async (tx) => {
+      await lockMerkleState(tx, chainId);
+      await tx.$executeRaw`DELETE FROM audit_merkle_nodes WHERE chain_id = ${chainId} AND (idx::bigint + 1) * (1::bigint << level) > ${folded}`;
+    });
   }
 
   /** Head, inclusion and consistency as the audit plane answers them, against merkle.ts over every hash. */

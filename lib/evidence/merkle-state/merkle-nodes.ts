@@ -66,6 +66,14 @@ export async function readMerkleNodes({ db, chainId, keys }: { db: Database; cha
 }
 
 /**
+ * Takes the advisory lock the chain's Merkle state is written under, until the end of the
+ * transaction `tx`: whoever changes the stored nodes of a chain holds it.
+ */
+export async function lockMerkleState(tx: Pick<Prisma.TransactionClient, '$queryRaw'>, chainId: string): Promise<void> {
+  await tx.$queryRaw`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(${MERKLE_LOCK_SPACE}::int, hashtext(${chainId}))) AS lock`;
+}
+
+/**
  * Stores the nodes completed by folding leaves `[from, to)`, unless another writer got there
  * first: under the chain's advisory lock, only when the stored state still ends at `from`.
  * Returns the folded size afterwards.
@@ -84,7 +92,7 @@ export async function storeMerkleNodes({
   nodes: readonly AlignedNode[];
 }): Promise<number> {
   return db.prisma.$transaction(async (tx) => {
-    await tx.$queryRaw`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(${MERKLE_LOCK_SPACE}::int, hashtext(${chainId}))) AS lock`;
+    await lockMerkleState(tx, chainId);
     const folded = await foldedLeaves({ client: tx, chainId });
     if (folded !== from) return folded;
     await tx.$executeRawUnsafe(
