@@ -27,7 +27,7 @@
 // (bench/bulk-chain.ts, about 4,000 events/s here); `--fill=sql` (PostgreSQL) has the server
 // build them from the ledger's templates instead (bench/server-fill.ts), for ten million events.
 import { execFile, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,7 @@ import { serverFill } from './server-fill';
 import { backendsFromArgs, checkBackends, environment, withBackend } from './support/backends';
 import { fmt, mb, now, table } from './support/report';
 import { collectGarbage, sampleRss } from './support/resources';
+import { descendantsOf, memoryOf } from './support/process-tree-memory';
 import { runMain } from './support/run-main';
 import { workloadAdmission } from './support/workload-admission';
 import { writeLongBundle } from '../testkit/long-bundle';
@@ -87,41 +88,6 @@ async function measured<T>(
   return { result, row };
 }
 
-/** Pids of the descendants of `root` (bin/ecs.js runs in one process; a child it started would count too). */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone
-    }
-  }
-  const found: number[] = [];
-  const walk = (pid: number) => {
-    for (const child of children.get(pid) ?? []) {
-      found.push(child);
-      walk(child);
-    }
-  };
-  walk(root);
-  return found;
-}
-
-/** `VmHWM` (the kernel's high-water mark) and `VmRSS` of a process, in bytes (0 once it is gone). */
-function memoryOf(pid: number): { peak: number; current: number } {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-    return { peak: kb('VmHWM'), current: kb('VmRSS') };
-  } catch {
-    return { peak: 0, current: 0 };
-  }
-}
-
 /**
  * `node bin/ecs.js <args>` (e.g. `verify <file> --jwks <jwks> --json`), with the peak RSS of
  * its whole process tree: the kernel high-water mark of the one process bin/ecs.js runs in, or,
@@ -139,7 +105,7 @@ async function ecsWithPeak(
   child.stdout?.on('data', (chunk: string) => (output += chunk));
   const sample = () => {
     let sum = 0;
-    for (const pid of [child.pid!, ...descendants(child.pid!)]) {
+    for (const pid of [child.pid!, ...descendantsOf(child.pid!)]) {
       const memory = memoryOf(pid);
       if (memory.peak > 0) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, memory.peak));
       sum += memory.current;
