@@ -19,7 +19,11 @@
 // `workloads { id status }` (execution), three-plane adds `buckets { name jurisdiction }` (data).
 //
 //   npm run bench -- gateway [--seconds=8] [--rounds=2] [--connections=20] [--hive-dedupe]
+//     [--only=ecs-gateway/one-plane,subgraph/one-plane] [--cpu-profile=DIR]
 //
+// `--only` measures the named (path/operation) cells only; `--cpu-profile` writes a V8 CPU profile
+// of this process's main thread (the gateway and the planes) over each cell's rounds to
+// DIR/<path>-<operation>.cpuprofile.
 // `--hive-dedupe` keeps Hive's in-flight deduplication of identical subgraph calls, off by
 // default: every client sends the same query as the same caller, so it would merge calls that
 // real traffic does not repeat. `--seconds` is at most 50: the direct path's forwarded identity
@@ -39,10 +43,10 @@ import http from 'node:http';
 import https from 'node:https';
 import type { JWK } from 'jose';
 import { decodeProtectedHeader } from 'jose';
-import { readFile } from 'node:fs/promises';
-import autocannon from 'autocannon';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { GraphQLError } from 'graphql';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { closeServer, listen } from '../app/close-server';
 import { identifyCaller } from '../gateway/authenticate';
@@ -59,9 +63,12 @@ import { createMtlsAgent, fetchWithAgent } from '../lib/tls/mtls';
 import type { TlsMaterial } from '../lib/tls/tls-material';
 import { testConfig } from '../testkit/test-config';
 import { checkBackends, environment, postgresVersion } from './support/backends';
-import { positiveIntegerOption } from './support/options';
+import { startProfile } from './support/cpu-profile';
+import { OPERATIONS, TENANT, median, runLoad, seedTenant, send } from './support/gateway-operations';
+import type { HttpRequest, LoadResult, Operation, OperationName } from './support/gateway-operations';
+import { optionText, positiveIntegerOption } from './support/options';
 import { fmt, table } from './support/report';
-import { registerCleanup, runCleanup, runMain, unregisterCleanup } from './support/run-main';
+import { registerCleanup, runCleanup, runMain } from './support/run-main';
 import { withStack } from './support/stack';
 import type { BenchStack } from './support/stack';
 
@@ -70,10 +77,9 @@ const ROUNDS = positiveIntegerOption('rounds', 2);
 const CONNECTIONS = positiveIntegerOption('connections', 20);
 /** Keep Hive's default in-flight deduplication of identical subgraph calls. */
 const HIVE_DEDUPE = process.argv.includes('--hive-dedupe');
+const ONLY = optionText('only')?.split(',').filter(Boolean);
+const PROFILE_DIR = optionText('cpu-profile');
 const WARM_UP_SECONDS = 2;
-const TENANT = 'bench-gateway';
-const WORKLOADS = 3;
-const IMAGE_REF = `registry.example.eu/bench/app@sha256:${'cd'.repeat(32)}`;
 
 /**
  * How a Hive Gateway reaches the planes over mTLS: `native`, Hive's own fetch (Node's https,
@@ -84,38 +90,9 @@ type HiveFetch = 'native' | 'undici';
 const HIVE_FETCHES: HiveFetch[] = ['native', 'undici'];
 type PathName = 'ecs-gateway' | `hive-${HiveFetch}` | 'subgraph';
 const PATHS: PathName[] = ['ecs-gateway', 'hive-native', 'hive-undici', 'subgraph'];
-type OperationName = 'one-plane' | 'two-plane' | 'three-plane' | 'REST';
 
-/** One kind of request, with what its answer must hold. */
-interface Operation {
-  name: OperationName;
-  /** The GraphQL query (absent: the REST read). */
-  query?: string;
-  /** What the answer must hold, or undefined when it does. */
-  check(body: unknown): string | undefined;
-}
-
-/** A request, as autocannon (or `send`, for setup and checks) sends it. */
-interface HttpRequest {
-  url: string;
-  method: 'GET' | 'POST' | 'PUT';
-  headers: Record<string, string>;
-  body?: string;
-  /** Client certificate and CA, for the mTLS subgraph. */
-  tls?: { ca: string; cert: string; key: string };
-}
-
-/** One autocannon run. */
-interface Measurement {
-  rps: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  non2xx: number;
-  /** Connection errors and timeouts. */
-  errors: number;
-  mismatches: number;
-  /** Requests the planes received (any plane, from anyone) during the run. */
+/** One autocannon run, with the requests the planes received during it (any plane, from anyone). */
+interface Measurement extends LoadResult {
   subgraphCalls: number;
 }
 
@@ -130,72 +107,6 @@ interface Cell {
   rounds: Measurement[];
   /** The warm-up run: its failures count, its figures do not. */
   warmUp?: Measurement;
-}
-
-const tenantOf = (body: unknown): Record<string, unknown> | undefined => {
-  const { data, errors } = (body ?? {}) as { data?: { tenant?: Record<string, unknown> | null }; errors?: unknown };
-  if (errors !== undefined) return undefined;
-  return data?.tenant ?? undefined;
-};
-const lengthOf = (value: unknown): number => (Array.isArray(value) ? value.length : -1);
-const graphqlCheck =
-  (fields: (tenant: Record<string, unknown>) => string | undefined) =>
-  (body: unknown): string | undefined => {
-    const tenant = tenantOf(body);
-    if (!tenant) return `no data.tenant, or errors: ${JSON.stringify(body).slice(0, 300)}`;
-    if (tenant.id !== TENANT) return `tenant ${String(tenant.id)}, not ${TENANT}`;
-    return fields(tenant);
-  };
-const hasWorkloads = (tenant: Record<string, unknown>) =>
-  lengthOf(tenant.workloads) === WORKLOADS ? undefined : `${lengthOf(tenant.workloads)} workloads, not ${WORKLOADS}`;
-
-const OPERATIONS: Operation[] = [
-  {
-    name: 'one-plane',
-    query: 'query($id: ID!) { tenant(id: $id) { id status jurisdiction } }',
-    check: graphqlCheck((tenant) => (tenant.status === 'active' && tenant.jurisdiction === 'DE' ? undefined : 'status/jurisdiction')),
-  },
-  {
-    name: 'two-plane',
-    query: 'query($id: ID!) { tenant(id: $id) { id workloads { id status } } }',
-    check: graphqlCheck(hasWorkloads),
-  },
-  {
-    name: 'three-plane',
-    query: 'query($id: ID!) { tenant(id: $id) { id workloads { id status } buckets { name jurisdiction } } }',
-    check: graphqlCheck((tenant) => hasWorkloads(tenant) ?? (lengthOf(tenant.buckets) === 1 ? undefined : 'not one bucket')),
-  },
-  {
-    name: 'REST',
-    check: (body) =>
-      (body as { id?: unknown } | null)?.id === TENANT ? undefined : `not the tenant: ${JSON.stringify(body).slice(0, 300)}`,
-  },
-];
-
-/** Sends one request and reads the whole answer; throws on a non-2xx. */
-async function send(dispatcher: Dispatcher, spec: HttpRequest): Promise<string> {
-  const response = await request(spec.url, { method: spec.method, headers: spec.headers, body: spec.body, dispatcher });
-  const text = await response.body.text();
-  if (response.statusCode < 200 || response.statusCode >= 300) {
-    throw new Error(`${spec.method} ${spec.url}: ${response.statusCode} ${text.slice(0, 300)}`);
-  }
-  return text;
-}
-
-/** A tenant with `WORKLOADS` workloads and one bucket, created through the gateway's REST adapter. */
-async function seedTenant(base: string, agent: Agent, token: BenchStack['token']): Promise<string> {
-  const json = { 'content-type': 'application/json' };
-  const admin = { authorization: `Bearer ${await token('platform-admin', undefined)}`, ...json };
-  const tenant = { id: TENANT, authority_binding: 'auth-dev-001', jurisdiction: 'DE', policy_baseline: 'ecs-baseline-v1' };
-  await send(agent, { url: `${base}/v1/tenants`, method: 'POST', headers: admin, body: JSON.stringify(tenant) });
-  const tenantAdmin = await token('tenant-admin', TENANT);
-  const headers = { authorization: `Bearer ${tenantAdmin}`, ...json };
-  await send(agent, { url: `${base}/v1/storage/${TENANT}`, method: 'PUT', headers, body: JSON.stringify({ jurisdiction: 'DE' }) });
-  for (let i = 0; i < WORKLOADS; i += 1) {
-    const workload = { tenant_id: TENANT, envelope_type: 'container', image_ref: IMAGE_REF, jurisdiction: 'DE' };
-    await send(agent, { url: `${base}/v1/workloads`, method: 'POST', headers, body: JSON.stringify(workload) });
-  }
-  return tenantAdmin;
 }
 
 /**
@@ -423,41 +334,11 @@ function countSubgraphCalls(stack: BenchStack['stack']): void {
   }
 }
 
-/** Runs autocannon once (one worker thread); stopped by the cleanups on Ctrl-C. */
-function fire(spec: HttpRequest, seconds: number, expectBody: string | undefined): Promise<Measurement> {
+/** Runs autocannon once (one worker thread), counting the planes' requests meanwhile. */
+async function fire(spec: HttpRequest, seconds: number, expectBody: string | undefined): Promise<Measurement> {
   const callsBefore = subgraphCalls.total;
-  return new Promise((resolve, reject) => {
-    let stop: (() => Promise<void>) | undefined;
-    const instance = autocannon(
-      {
-        url: spec.url,
-        method: spec.method,
-        headers: spec.headers,
-        body: spec.body,
-        connections: CONNECTIONS,
-        duration: seconds,
-        workers: 1,
-        ...(spec.tls ? { tlsOptions: spec.tls } : {}),
-        ...(expectBody === undefined ? {} : { expectBody }),
-      },
-      (error: unknown, result: autocannon.Result) => {
-        if (stop) unregisterCleanup(stop);
-        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
-        resolve({
-          rps: result.requests.average,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          requests: result.requests.total,
-          non2xx: result.non2xx,
-          errors: result.errors + result.timeouts,
-          mismatches: result.mismatches,
-          subgraphCalls: subgraphCalls.total - callsBefore,
-        });
-      },
-    );
-    stop = async () => instance.stop();
-    registerCleanup(stop);
-  });
+  const result = await runLoad(spec, { seconds, connections: CONNECTIONS, expectBody });
+  return { ...result, subgraphCalls: subgraphCalls.total - callsBefore };
 }
 
 /** Calls the cell twice with `dispatcher`, checks both answers, and keeps the answer when both are equal. */
@@ -474,10 +355,16 @@ async function checkCell(cell: Cell, dispatcher: Dispatcher): Promise<void> {
 
 const failed = (m: Measurement): number => m.non2xx + m.errors + m.mismatches;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+/** One measured run of a cell, profiled (main thread) into `PROFILE_DIR` when asked. */
+async function measureRound(cell: Cell): Promise<Measurement> {
+  const request = await cell.build();
+  if (PROFILE_DIR === undefined) return fire(request, SECONDS, cell.expectBody);
+  const profile = await startProfile();
+  const measured = await fire(request, SECONDS, cell.expectBody);
+  await mkdir(PROFILE_DIR, { recursive: true });
+  const file = path.join(PROFILE_DIR, `${cell.path}-${cell.operation.name}-${cell.rounds.length + 1}.cpuprofile`);
+  await writeFile(file, await profile.stop());
+  return measured;
 }
 
 /** Warm-up of every cell, then `ROUNDS` rounds of all cells, the order rotating. */
@@ -486,7 +373,7 @@ async function measureCells(cells: Cell[]): Promise<void> {
   for (let round = 0; round < ROUNDS; round += 1) {
     for (let i = 0; i < cells.length; i += 1) {
       const cell = cells[(i + round) % cells.length]!;
-      cell.rounds.push(await fire(await cell.build(), SECONDS, cell.expectBody));
+      cell.rounds.push(await measureRound(cell));
     }
     console.log(
       `  round ${round + 1}: ${cells.map((cell) => `${cell.path}/${cell.operation.name} ${fmt(cell.rounds[round]!.rps)}/s`).join(', ')}`,
@@ -531,7 +418,11 @@ async function buildCells(stack: BenchStack['stack'], hiveUrls: Record<HiveFetch
     body: body(onePlane),
     tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey },
   }));
-  return cells;
+  if (!ONLY) return cells;
+  const chosen = cells.filter((cell) => ONLY.includes(`${cell.path}/${cell.operation.name}`));
+  const unknown = ONLY.filter((name) => !cells.some((cell) => `${cell.path}/${cell.operation.name}` === name));
+  if (unknown.length) throw new Error(`--only names no cell: ${unknown.join(', ')}`);
+  return chosen;
 }
 
 interface Summary {

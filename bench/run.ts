@@ -11,7 +11,9 @@
 // [--events-per-record=K] (the verifier alone, on a bundle written straight to disk); s3
 // --seconds=N --connections=N (S3 endpoint next to the JSON storage route); gateway --seconds=N
 // --rounds=N --connections=N --hive-dedupe (our gateway against Hive Gateway and a direct
-// subgraph call; always on PostgreSQL); tenant-migration --backend=postgresql|embedded --bytes=N
+// subgraph call; always on PostgreSQL; --only=path/operation,... --cpu-profile=DIR); gateway-baseline
+// --baseline=DIR --seconds=N --rounds=N --connections=N --operations=... (`npm start` of this
+// checkout against another checkout's, on PostgreSQL); tenant-migration --backend=postgresql|embedded --bytes=N
 // --events=N --no-small (two deployments as processes, a tenant moved between them). PostgreSQL:
 // ECS_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test) must allow CREATE
 // DATABASE.
@@ -28,6 +30,7 @@ const BENCHMARKS: Record<string, string> = {
   'export-bundle': 'export-bundle.ts',
   'governed-actions': 'governed-actions.ts',
   gateway: 'gateway.ts',
+  'gateway-baseline': 'gateway-baseline.ts',
   'tracing-cost': 'tracing-cost.ts',
   'tenant-migration': 'tenant-migration.ts',
 };

@@ -15,7 +15,6 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { appendEvidence, evidenceTransaction } from '../lib/evidence/ledger';
 import type { RunningStack } from '../app/stack';
@@ -26,6 +25,7 @@ import { registerCleanup, runMain, unregisterCleanup, yieldToEventLoop } from '.
 import { withStack } from './support/stack';
 import type { BenchStack } from './support/stack';
 import { workloadAdmission } from './support/workload-admission';
+import { startProfile } from './support/cpu-profile';
 import { optionText, positiveIntegerOption } from './support/options';
 
 const EVENTS = positiveIntegerOption('events', 100);
@@ -56,21 +56,6 @@ interface Receipts {
   cpuPercent: number;
   /** The client process's CPU profile (JSON), when the job asked for one. */
   profile?: string;
-}
-
-/** A V8 CPU profile of this process from start to stop. */
-async function startProfile(): Promise<{ stop(): Promise<string> }> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return {
-    async stop() {
-      const { profile } = await session.post('Profiler.stop');
-      session.disconnect();
-      return JSON.stringify(profile);
-    },
-  };
 }
 
 /** Starts the client process; resolves `connected` when every client has its connection_ack. */

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import type { Experimental_DidResolveQueryPlanCallback } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -103,6 +107,12 @@ export interface GatewayApp {
   stop(): Promise<void>;
 }
 
+/** Every GraphQL answer is the caller's own: no cache keeps it. */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('cache-control', 'no-store');
+  next();
+};
+
 /** Builds the gateway: Apollo over the committed supergraph, health, metrics and the mount point for further routes. */
 export async function createGatewayApp(options: GatewayAppOptions): Promise<GatewayApp> {
   const { log } = options;
@@ -146,9 +156,12 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     // with the IDE off a browser's GET runs as any GET would.
     // A subscription (in the schema, so tools see it; run only by the websocket) is refused
     // before it is planned, whether its text came with the request or by persisted id.
+    // No cache hints either: every answer depends on its caller and says `no-store` (set on
+    // the /graphql route below), which spares Apollo's cache-control plugin on every request.
     plugins: [
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
       httpSubscriptionRefusal(),
       operationMetrics(),
       ...protections.plugins,
@@ -161,6 +174,9 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   const metrics = new HttpMetrics();
   const app = express();
   app.disable('x-powered-by');
+  // No ETag computed over every answer (a SHA-1 of each body): routes whose answers have a
+  // version of their own (objects, evidence, bundles) set it themselves.
+  app.disable('etag');
   app.set('trust proxy', false);
   app.use(requestLog(log, metrics.observe));
   // Before anything else, so no body (authenticated or not) holds a connection past its time.
@@ -240,6 +256,7 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
     boundary.graphqlRequest,
     persisted.httpRequest,
     boundary.refuse,
+    noStore,
     expressMiddleware(apollo, {
       context: async ({ res }) => {
         const locals = res.locals as AuthenticatedLocals;

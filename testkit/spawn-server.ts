@@ -25,6 +25,8 @@ export interface ServerProcessOptions {
   args?: string[];
   /** Added to the inherited environment; wins over the defaults (`PORT=0`, `LOG_LEVEL=warn`). */
   env: Record<string, string>;
+  /** The checkout whose `cli/start.ts` runs (another worktree, for a benchmark's baseline). @default this one */
+  root?: string;
 }
 
 export interface ServerProcess {
@@ -86,7 +88,7 @@ export function spawnServerProcess(options: ServerProcessOptions): ServerProcess
   // profile the servers of a benchmark (NODE_OPTIONS refuses --cpu-prof).
   const nodeFlags = (process.env.ECS_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeFlags, ...TSX_IMPORT, START_SCRIPT, ...(options.args ?? [])], {
-    cwd: REPO_ROOT,
+    cwd: options.root ?? REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -47,17 +47,24 @@ export function requestFetcher(dispatcher: Dispatcher): Fetcher {
 
 class RequestResponse implements FetcherResponse {
   readonly redirected = false;
-  readonly headers = new Headers();
+  #headers: Headers | undefined;
   #bodyUsed = false;
 
   constructor(
     readonly url: string,
     private readonly response: Dispatcher.ResponseData,
-  ) {
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (Array.isArray(value)) for (const each of value) this.headers.append(name, each);
-      else if (value !== undefined) this.headers.append(name, value);
+  ) {}
+
+  /** Built when first read: most callers look at the content type only, or not at all. */
+  get headers(): Headers {
+    if (this.#headers) return this.#headers;
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(this.response.headers)) {
+      if (Array.isArray(value)) for (const each of value) headers.append(name, each);
+      else if (value !== undefined) headers.append(name, value);
     }
+    this.#headers = headers;
+    return headers;
   }
 
   get status(): number {

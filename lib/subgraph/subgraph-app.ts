@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloServer } from '@apollo/server';
 import {
+  ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
   ApolloServerPluginUsageReportingDisabled,
@@ -98,7 +99,14 @@ export async function createSubgraphApp(definition: PlaneDefinition, deps: Subgr
     stopOnTerminationSignals: false,
     // Traces would expose resolver timings to whoever reads the response; none is collected.
     // No landing page: Apollo's loads from its CDN.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginLandingPageDisabled()],
+    // No cache hints: the gateway answers `no-store`, and Apollo's cache-control plugin would
+    // otherwise wrap every field's resolver.
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+    ],
     formatError: (formatted, error) => formatGraphQLError(formatted, error, (internal) => log.error({ err: internal }, 'resolver failed')),
   });
   await apollo.start();
@@ -131,6 +139,8 @@ export async function createSubgraphApp(definition: PlaneDefinition, deps: Subgr
   const boundary = inputBoundary({ db: deps.db, throttle: deps.throttle, maxTokens: 50_000 });
   const app = express();
   app.disable('x-powered-by');
+  // Routes with a version of their own (objects, bundles) set their ETag; no SHA-1 of every answer.
+  app.disable('etag');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', plane: definition.plane });
   });

@@ -35,6 +35,9 @@ describe('gateway HTTP surface', () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-request-id')).toBe(requestId);
+    // The caller's own answer: no cache keeps it, and no ETag is made up for it.
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('etag')).toBeNull();
     const mine = lines.filter((line) => line.requestId === requestId);
     expect(mine.filter((line) => line.msg === 'request')).toHaveLength(1);
     expect(mine.find((line) => line.msg === 'request')).toMatchObject({ method: 'POST', path: '/graphql', status: 200 });

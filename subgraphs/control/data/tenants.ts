@@ -15,9 +15,18 @@ export async function getTenant({ db, id }: { db: Database; id: string }): Promi
   return tenant;
 }
 
-/** Tenants by id, for `_entities` batches: one query per batch, in the order asked. */
+/** Every column of `control_tenants`, named as the `Tenant` model names them. */
+const TENANT_COLUMNS = `id, authority_binding AS "authorityBinding", jurisdiction,
+  classification_ceiling AS "classificationCeiling", policy_baseline AS "policyBaseline", status,
+  migrated_to AS "migratedTo", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/**
+ * Tenants by id, for `tenant(id)` and `_entities` batches: one query per batch, in the order
+ * asked. Read through the driver: every GraphQL read of a tenant comes here, and Prisma's
+ * per-query work cost more than the query (the rows equal Prisma's, see plane-driver-reads.test.ts).
+ */
 export async function getTenantsByIds({ db, ids }: { db: Database; ids: readonly string[] }): Promise<Array<Tenant | null>> {
-  const rows = await db.prisma.tenant.findMany({ where: { id: { in: [...ids] } } });
+  const rows = await db.query<Tenant>(`SELECT ${TENANT_COLUMNS} FROM control_tenants WHERE id = ANY($1::text[])`, [[...ids]]);
   return byKeys(ids, rows, (row) => row.id);
 }
 
