@@ -1,6 +1,7 @@
 import type { Database } from '../../lib/db/database';
 import { getTenantsByIds } from '../../subgraphs/control/data/tenants';
-import { findBucketsOfTenants } from '../../subgraphs/data/records/buckets';
+import { findBucketsOfTenants, getBucketsByNames } from '../../subgraphs/data/records/buckets';
+import { findCurrentVersion } from '../../subgraphs/data/records/objects';
 import { findWorkloadsOfTenants } from '../../subgraphs/execution/data/workloads';
 import { openMigratedTestDatabase } from '../../testkit/test-database';
 
@@ -89,5 +90,51 @@ describe('plane reads through the driver', () => {
     expect(read).toEqual(expected);
     expect(read[0]!.map((bucket) => bucket.name)).toEqual(['drv-a-alpha', 'drv-a-zeta']);
     expect(read[2]).toEqual([]);
+    const byName = await getBucketsByNames({ db, names: ['drv-b-only', 'none', 'drv-a-alpha'] });
+    expect(byName).toEqual([expected[1]![0], null, expected[0]![0]]);
+  });
+
+  it("reads a key's current version as Prisma does, every column (a size past 2^53 included)", async () => {
+    const objectId = '0c6f6c4e-8a53-4f7e-9d1e-6d0f3b0a1c11';
+    await db.prisma.storageObject.create({ data: { id: objectId, bucket: 'drv-a-zeta', key: 'dir/ü "q".bin', tenantId: 'drv-a' } });
+    const version = (versionId: string, extra: Record<string, unknown>) => ({
+      versionId,
+      objectId,
+      bucket: 'drv-a-zeta',
+      key: 'dir/ü "q".bin',
+      tenantId: 'drv-a',
+      ...extra,
+    });
+    await db.prisma.storageObjectVersion.createMany({
+      data: [
+        version('drv-v1', { sha256: 'a'.repeat(64), size: 5n, createdAt: new Date(Date.UTC(2026, 11, 7, 9)) }),
+        version('drv-v2', {
+          sha256: 'b'.repeat(64),
+          s3Etag: 'c'.repeat(32),
+          size: 2n ** 60n + 7n,
+          contentType: 'application/octet-stream',
+          jurisdiction: 'DE',
+          retentionTtl: 'P30D',
+          retentionUntil: new Date(Date.UTC(2027, 0, 6, 10, 0, 0, 123)),
+          classification: 'internal',
+          integrity: `sha256:${'b'.repeat(64)}`,
+          evidencePointer: 'evidence://client/1',
+          dataProductId: 'dp-1',
+          usagePolicySnapshotId: 'ups-1',
+          consentTokenRef: 'consent-1',
+          legalHold: true,
+          lockMode: 'governance',
+          userMetadata: '{"mtime":"1"}',
+          origin: 'multipart',
+          putEvidencePointer: 'evidence://drv-a/2',
+        }),
+      ],
+    });
+    await db.prisma.storageObject.update({ where: { id: objectId }, data: { currentVersionId: 'drv-v2' } });
+    const read = await findCurrentVersion(db, 'drv-a-zeta', 'dir/ü "q".bin');
+    const prisma = await db.prisma.storageObject.findUnique({ where: { id: objectId }, include: { current: true } });
+    expect(read).toEqual(prisma!.current);
+    expect(read!.size).toBe(2n ** 60n + 7n);
+    expect(await findCurrentVersion(db, 'drv-a-zeta', 'no such key')).toBeNull();
   });
 });
