@@ -38,6 +38,7 @@ import { PrincipalConnections } from './subscriptions/principal-connections';
 import { inputBoundary, verifyJsonBody } from '../lib/http/input-boundary';
 import type { RefusalThrottle } from '../lib/evidence/refusal-throttle';
 import { checkReadiness } from './readiness';
+import { redisPersistedQueries } from './shared-persisted-queries';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { persistedOperations } from './persisted-operations';
 import { httpSubscriptionRefusal } from './http-subscription-refusal';
@@ -209,6 +210,8 @@ export async function createGatewayApp(options: GatewayAppOptions): Promise<Gate
   // so a failure while building it leaves no connection behind.
   const { redisUrl, redisKeyPrefix } = options.rateLimit;
   const store = redisUrl === undefined ? undefined : createRateLimitStore({ url: redisUrl, keyPrefix: redisKeyPrefix, log });
+  // The replicas' automatic persisted queries go through the same Redis connection.
+  if (store) persisted.cache.shareThrough(redisPersistedQueries(store));
   const addressLimiter = createRateLimiter({ store, points: options.rateLimit.perAddress, keyPrefix: 'address' });
   const principalLimiter = createRateLimiter({ store, points: options.rateLimit.perPrincipal, keyPrefix: 'principal' });
   app.use(

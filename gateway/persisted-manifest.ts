@@ -127,22 +127,57 @@ type PersistedQueryCache = NonNullable<PersistedQueryOptions['cache']>;
 const APQ_PREFIX = 'apq:';
 
 /**
+ * Where gateway processes share the documents clients registered (Redis, when `REDIS_URL` is
+ * set): a query registered through one replica is then found by the others.
+ */
+export interface SharedDocuments {
+  /** The document registered under `id`, or undefined (also when the store cannot be reached). */
+  get(id: string): Promise<string | undefined>;
+  /** Keeps `body` under `id` for the others; never throws. */
+  set(id: string, body: string): Promise<void>;
+}
+
+/** The store of Apollo's automatic persisted queries, which may be told where replicas share registrations. */
+export type PersistedQueryStore = PersistedQueryCache & {
+  /** From now on, registrations are also kept in `shared`, and a miss here asks it. */
+  shareThrough(shared: SharedDocuments): void;
+};
+
+/**
  * The store of Apollo Server's automatic persisted queries: the manifest's operations first
  * (clients may send any listed id without registering it), then documents clients registered,
- * in a least-recently-used map bounded by their total length (`maxChars`). With `registration`
- * off (the safelist), nothing is ever added.
+ * in a least-recently-used map bounded by their total length (`maxChars`), then, once
+ * `shareThrough` was called, the documents other replicas registered. A document from the
+ * shared store is used only when its SHA-256 is the id it was asked by: whoever can write to
+ * Redis cannot make an id run another operation. With `registration` off (the safelist),
+ * nothing is ever added, here or to the shared store.
  */
 export function persistedQueryCache(options: {
   manifest: PersistedManifest | undefined;
   registration: boolean;
   /** @default 16 Mi characters */
   maxChars?: number;
-}): PersistedQueryCache {
+}): PersistedQueryStore {
   const maxChars = options.maxChars ?? 16 * 1024 * 1024;
   const registered = new Map<string, string>();
+  let shared: SharedDocuments | undefined;
   let chars = 0;
   const idOf = (key: string) => (key.startsWith(APQ_PREFIX) ? key.slice(APQ_PREFIX.length) : key);
+  const keep = (id: string, value: string): boolean => {
+    if (value.length > maxChars || registered.has(id)) return false;
+    registered.set(id, value);
+    chars += value.length;
+    for (const [oldest, body] of registered) {
+      if (chars <= maxChars) break;
+      registered.delete(oldest);
+      chars -= body.length;
+    }
+    return true;
+  };
   return {
+    shareThrough(store) {
+      shared = options.registration ? store : undefined;
+    },
     async get(key) {
       const id = idOf(key);
       const listed = options.manifest?.body(id);
@@ -152,19 +187,17 @@ export function persistedQueryCache(options: {
         // Most recently used goes last; eviction takes the first.
         registered.delete(id);
         registered.set(id, body);
+        return body;
       }
-      return body;
+      const elsewhere = await shared?.get(id);
+      if (elsewhere === undefined || sha256(elsewhere) !== id) return undefined;
+      keep(id, elsewhere);
+      return elsewhere;
     },
     async set(key, value) {
       const id = idOf(key);
-      if (!options.registration || value.length > maxChars || registered.has(id)) return;
-      registered.set(id, value);
-      chars += value.length;
-      for (const [oldest, body] of registered) {
-        if (chars <= maxChars) break;
-        registered.delete(oldest);
-        chars -= body.length;
-      }
+      if (!options.registration || !keep(id, value)) return;
+      await shared?.set(id, value);
     },
     async delete(key) {
       const id = idOf(key);

@@ -147,7 +147,10 @@ export function persistedOperations(options: PersistedOperationsOptions) {
     return { payload: resolution.query === undefined ? payload : { ...payload, query: resolution.query } };
   }
 
-  /** The store of Apollo Server's automatic persisted queries: the manifest, and registrations unless the safelist is on. */
+  /**
+   * The store of Apollo Server's automatic persisted queries: the manifest, and registrations
+   * unless the safelist is on (shared with the other replicas once `cache.shareThrough` is called).
+   */
   const cache = persistedQueryCache({ manifest, registration: !only });
 
   return { httpRequest, subscribe, cache };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -94,6 +95,20 @@ async function alternate(replicas: Replicas, subject: string, count: number): Pr
 
 const LIMITED_BODY = { code: 'ECS_RATE_LIMITED', message: expect.any(String) };
 
+/** An automatic persisted query sent to one replica: the hash, with the document when `register`. */
+async function persistedQuery(server: StartedServer, headers: Record<string, string>, text: string, register: boolean): Promise<unknown> {
+  const sha256Hash = createHash('sha256').update(text).digest('hex');
+  const response = await fetch(`${server.origin}/graphql`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...(register ? { query: text } : {}), extensions: { persistedQuery: { version: 1, sha256Hash } } }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return response.json();
+}
+
+const NOT_FOUND = { errors: [expect.objectContaining({ message: 'PersistedQueryNotFound' })] };
+
 describe('rate limits shared through Redis by two gateway processes', () => {
   const keyPrefix = uniqueId('ecs-test-rl');
   let replicas: Replicas | undefined;
@@ -127,6 +142,29 @@ describe('rate limits shared through Redis by two gateway processes', () => {
     // The counters are in Redis, under this run's prefix.
     expect(await redis.keys(`${keyPrefix}:principal:*`)).toHaveLength(1);
   });
+
+  it('share automatic persisted queries: registered through one, run by hash through the other', async () => {
+    const [first, second] = replicas!.servers;
+    const headers = await replicas!.headers(uniqueId('apq'));
+    const text = `query Shared${uniqueId('q').replace(/\W/g, '')} { __typename }`;
+    expect(await persistedQuery(second!, headers, text, false)).toEqual(NOT_FOUND);
+    expect(await persistedQuery(first!, headers, text, true)).toEqual({ data: { __typename: 'Query' } });
+    const digest = createHash('sha256').update(text).digest('hex');
+    // Apollo registers the document after answering; the second replica finds it once it is in Redis.
+    for (let tries = 0; tries < 50 && (await redis.get(`${keyPrefix}:apq:${digest}`)) === null; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await redis.get(`${keyPrefix}:apq:${digest}`)).toBe(text);
+    expect(await persistedQuery(second!, headers, text, false)).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('never run a shared document under a hash that is not its own', async () => {
+    const headers = await replicas!.headers(uniqueId('apq'));
+    const asked = `query Asked${uniqueId('q').replace(/\W/g, '')} { __typename }`;
+    const digest = createHash('sha256').update(asked).digest('hex');
+    await redis.set(`${keyPrefix}:apq:${digest}`, 'query Planted { tenants { items { id } } }', 'EX', 60);
+    expect(await persistedQuery(replicas!.servers[1]!, headers, asked, false)).toEqual(NOT_FOUND);
+  });
 });
 
 describe('rate limits while Redis is down', () => {
@@ -159,6 +197,12 @@ describe('rate limits while Redis is down', () => {
     expect(alone.map((answer) => answer.remaining)).toEqual(['4', '4', '3', '3', '2', '2', '1', '1', '0', '0', '0', '0']);
     expect(alone.slice(-2).map((answer) => answer.body)).toEqual([LIMITED_BODY, LIMITED_BODY]);
     expect(Math.max(...alone.map((answer) => answer.ms))).toBeLessThan(3000);
+
+    // Automatic persisted queries keep working in each process on its own.
+    const apq = await replicas!.headers(uniqueId('apq'));
+    const text = `query Alone${uniqueId('q').replace(/\W/g, '')} { __typename }`;
+    expect(await persistedQuery(replicas!.servers[0]!, apq, text, true)).toEqual({ data: { __typename: 'Query' } });
+    expect(await persistedQuery(replicas!.servers[0]!, apq, text, false)).toEqual({ data: { __typename: 'Query' } });
 
     // Readiness does not depend on Redis.
     for (const server of replicas!.servers) {

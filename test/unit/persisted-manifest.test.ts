@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ManifestError, PersistedManifest, persistedQueryCache } from '../../gateway/persisted-manifest';
+import type { SharedDocuments } from '../../gateway/persisted-manifest';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const QUERY = 'query A($id: ID!) { tenant(id: $id) { id } }';
@@ -94,5 +95,48 @@ describe('the store of automatic persisted queries', () => {
     const open = persistedQueryCache({ manifest, registration: true });
     await open.set('apq:listed', '{ __typename }');
     expect(await open.get('apq:listed')).toBe(QUERY);
+  });
+
+  /** A store other replicas share (Redis in a deployment), as a map. */
+  function sharedMap(): SharedDocuments & { entries: Map<string, string> } {
+    const entries = new Map<string, string>();
+    return {
+      entries,
+      get: async (id) => entries.get(id),
+      set: async (id, body) => {
+        entries.set(id, body);
+      },
+    };
+  }
+  const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('shares registrations: one replica registers, another finds the document by its hash', async () => {
+    const shared = sharedMap();
+    const first = persistedQueryCache({ manifest, registration: true });
+    const second = persistedQueryCache({ manifest, registration: true });
+    first.shareThrough(shared);
+    second.shareThrough(shared);
+    const text = '{ tenants { items { id } } }';
+    await first.set(`apq:${digest(text)}`, text);
+    expect(shared.entries.get(digest(text))).toBe(text);
+    expect(await second.get(`apq:${digest(text)}`)).toBe(text);
+    // Kept locally from then on: the shared store is not asked again.
+    shared.entries.clear();
+    expect(await second.get(`apq:${digest(text)}`)).toBe(text);
+  });
+
+  it('uses a shared document only when its SHA-256 is the id asked for, and shares nothing under the safelist', async () => {
+    const shared = sharedMap();
+    const cache = persistedQueryCache({ manifest, registration: true });
+    cache.shareThrough(shared);
+    const asked = digest('{ __typename }');
+    shared.entries.set(asked, 'mutation { deleteEverything }');
+    expect(await cache.get(`apq:${asked}`)).toBeUndefined();
+    const safelist = persistedQueryCache({ manifest, registration: false });
+    safelist.shareThrough(shared);
+    shared.entries.set(asked, '{ __typename }');
+    expect(await safelist.get(`apq:${asked}`)).toBeUndefined();
+    await safelist.set(`apq:${digest('{ a }')}`, '{ a }');
+    expect(shared.entries.has(digest('{ a }'))).toBe(false);
   });
 });
