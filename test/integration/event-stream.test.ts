@@ -31,8 +31,10 @@ describe('Server-Sent Events at /v1/events/stream', () => {
   beforeAll(async () => {
     env = await startTestStack({ env: { SUBSCRIPTION_KEEPALIVE_MS: '500', SUBSCRIPTIONS_PER_PRINCIPAL: '2' } });
   });
-  afterEach(() => {
+  afterEach(async () => {
     for (const stream of streams.splice(0)) stream.close();
+    // Gone from the gateway too: a test's wait for its own streams counts only its own.
+    await subscriptionsOpen(env.stack.gateway.stream, 0);
   });
   afterAll(() => env.stop());
 

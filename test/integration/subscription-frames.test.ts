@@ -74,6 +74,8 @@ describe('next messages of live audit subscriptions on the wire', () => {
   });
   afterEach(async () => {
     await Promise.all(closers.splice(0).map((close) => close()));
+    // Gone from the gateway too: a test's wait for its own subscriptions counts only its own.
+    await subscriptionsOpen(env.stack.gateway.stream, 0);
   });
   afterAll(() => env.stop());
 

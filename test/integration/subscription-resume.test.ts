@@ -4,7 +4,7 @@
 import { appendEvidence, evidenceTransaction } from '../../lib/evidence/ledger';
 import { startTestStack, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
-import { commitEvents, liveClient, openedSockets, range, settle, subscribe, testEvent } from '../support/live-events';
+import { commitEvents, liveClient, openedSockets, range, settle, subscribe, subscriptionsOpen, testEvent } from '../support/live-events';
 import type { CloseEventLike, LiveEvent } from '../support/live-events';
 
 const BUFFER = 200;
@@ -30,6 +30,8 @@ describe('resuming live audit subscriptions', () => {
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((created) => created.dispose()));
+    // Gone from the gateway too: a test's wait for its own subscriptions counts only its own.
+    await subscriptionsOpen(env.stack.gateway.stream, 0);
   });
   afterAll(() => env.stop());
 
@@ -38,7 +40,7 @@ describe('resuming live audit subscriptions', () => {
     const token = await env.token('auditor', tenant);
     const total = 400;
     const live = subscribe(client(token));
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 1);
     let committed = 0;
     const writer = (async () => {
       for (; committed < total; committed += 1) {
@@ -77,7 +79,7 @@ describe('resuming live audit subscriptions', () => {
     const { db } = env.stack.services;
     await commitEvents(db, tenant, 2);
     const sub = subscribe(client(await env.token('auditor', tenant)));
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 1);
     await expect(
       evidenceTransaction(db, tenant, async (tx) => {
         await appendEvidence(tx, testEvent(tenant, 100, { eventType: 'workload.admit' }));
@@ -100,7 +102,7 @@ describe('resuming live audit subscriptions', () => {
     const tenant = uniqueId('expiry');
     const { db } = env.stack.services;
     const sub = subscribe(client(await env.token('auditor', tenant, { ttlSeconds: 2 })));
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 1);
     await commitEvents(db, tenant, 5);
     await sub.next(5);
     const ended = (await sub.ended) as CloseEventLike;
@@ -118,7 +120,7 @@ describe('resuming live audit subscriptions', () => {
     const token = await env.token('auditor', tenant);
     const slow = subscribe(client(token), {}, BIG_EVENTS);
     const fast = subscribe(client(token), {}, BIG_EVENTS);
-    await settle(300);
+    await subscriptionsOpen(env.stack.gateway.stream, 2);
     await commitEvents(db, tenant, 1);
     await slow.next(1);
     await fast.next(1);

@@ -26,6 +26,8 @@ describe('live audit subscriptions (graphql-ws)', () => {
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((created) => created.dispose()));
+    // Gone from the gateway too: a test's wait for its own subscriptions counts only its own.
+    await subscriptionsOpen(env.stack.gateway.stream, 0);
   });
   afterAll(() => env.stop());
 

@@ -137,9 +137,11 @@ export const settle = (ms: number) => new Promise((resolve) => setTimeout(resolv
 
 /**
  * Waits until the gateway's evidence stream serves exactly `count` subscriptions: those a test
- * opened are then registered and receive what is committed next, and those of an earlier test
- * have gone. A fixed wait raced the registration on a loaded machine (the first event was
- * committed before one subscription existed, which then saw three of four).
+ * opened are then registered and receive what is committed next. A fixed wait raced the
+ * registration on a loaded machine (the first event was committed before one subscription
+ * existed, which then saw three of four). The count holds only if an earlier test's
+ * subscriptions have gone: wait for 0 after closing them (a closed socket is forgotten by the
+ * gateway a moment later, and one left over stood in for a new one not yet registered).
  */
 export async function subscriptionsOpen(stream: { readonly size: number }, count: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
