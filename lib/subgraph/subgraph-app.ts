@@ -15,6 +15,7 @@ import type { Config, Plane } from '../config/config';
 import type { Database } from '../db/database';
 import { formatGraphQLError } from '../errors';
 import { CursorCodec } from '../graphql/signed-cursor';
+import { abandonmentSignal } from '../http/abandonment-signal';
 import { inputBoundary, verifyJsonBody } from '../http/input-boundary';
 import type { SigningKeys } from '../keys/signing-keys';
 import type { Logger } from '../logger';
@@ -114,11 +115,12 @@ export async function createSubgraphApp(definition: PlaneDefinition, deps: Subgr
 
   const contextOf = (res: Response): PlaneContext => {
     const { requestId, correlationId, caller } = res.locals as IdentifiedLocals;
-    const abandoned = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) abandoned.abort();
-    });
-    return {
+    // Made when a resolver first asks for it (few do: long reads of the audit plane).
+    const signal = abandonmentSignal(res);
+    // `signal` sits on the context's prototype: Apollo Server copies a context's own properties
+    // into a new object for every operation, which would call a getter there at once.
+    const lazy = Object.create(null, { signal: { get: signal, enumerable: false } }) as { readonly signal: AbortSignal };
+    return Object.assign(Object.create(lazy) as typeof lazy, {
       db: deps.db,
       keys: deps.keys,
       cursors,
@@ -131,8 +133,7 @@ export async function createSubgraphApp(definition: PlaneDefinition, deps: Subgr
       refusals: deps.throttle,
       config: deps.config,
       ...(deps.migrationExports ? { migrationExports: deps.migrationExports } : {}),
-      signal: abandoned.signal,
-    };
+    });
   };
 
   // The planes check their input as the gateway does (defence in depth: only the gateway reaches them).
