@@ -42,9 +42,8 @@ type GatewayGraphQLResponse = Awaited<ReturnType<RemoteGraphQLDataSource<Gateway
  * so the plane's log lines join the gateway's.
  *
  * The call is made here rather than by `RemoteGraphQLDataSource.process`: that one builds
- * node-fetch `Headers` and a node-fetch `Request` for every call (for hooks this gateway does
- * not use), which cost more CPU than the rest of the hop's JavaScript. The wire request is
- * the same: `POST` of `{query, variables, operationName}` as JSON, with the request id and the
+ * node-fetch `Headers` and a node-fetch `Request` for every call, for hooks this gateway does
+ * not use (about 7 µs of a plane call's CPU in a profile). The wire request is the same: `POST` of `{query, variables, operationName}` as JSON, with the request id and the
  * caller's identity signed for this plane. Apollo's automatic persisted queries towards the
  * planes and subgraph cache hints stay off, as they were.
  */
