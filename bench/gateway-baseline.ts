@@ -22,7 +22,7 @@ import type { StartedServer } from '../testkit/spawn-server';
 import { makeTempDir } from '../testkit/temp-dir';
 import { createPostgresDatabase } from '../testkit/test-database';
 import { environment } from './support/backends';
-import { OPERATIONS, gatewayRequest, median, runLoad, seedTenant, send } from './support/gateway-operations';
+import { OPERATIONS, checkedAnswer, gatewayRequest, median, runLoad, seedTenant } from './support/gateway-operations';
 import type { LoadResult, Operation, TokenFor } from './support/gateway-operations';
 import { optionText, positiveIntegerOption } from './support/options';
 import { fmt, table } from './support/report';
@@ -95,18 +95,6 @@ async function startContender(label: Contender['label'], root: string, agent: Ag
   return { label, root, server, token: await seedTenant(server.origin, agent, token) };
 }
 
-/** Calls the cell twice, checks both answers, and keeps the answer when both are equal. */
-async function checkCell(cell: Cell, agent: Agent): Promise<void> {
-  const answers: string[] = [];
-  for (let i = 0; i < 2; i += 1) {
-    const text = await send(agent, gatewayRequest(cell.contender.server.origin, cell.operation, cell.contender.token));
-    const problem = cell.operation.check(JSON.parse(text));
-    if (problem) throw new Error(`${cell.contender.label} / ${cell.operation.name}: ${problem}`);
-    answers.push(text);
-  }
-  if (answers[0] === answers[1]) cell.expectBody = answers[0];
-}
-
 const run = (cell: Cell, seconds: number) =>
   runLoad(gatewayRequest(cell.contender.server.origin, cell.operation, cell.contender.token), {
     seconds,
@@ -138,7 +126,10 @@ async function main(): Promise<void> {
     await startContender('baseline', root, agent),
   ];
   const cells: Cell[] = operations.flatMap((operation) => contenders.map((contender) => ({ contender, operation, rounds: [] })));
-  for (const cell of cells) await checkCell(cell, agent);
+  for (const cell of cells) {
+    const request = () => gatewayRequest(cell.contender.server.origin, cell.operation, cell.contender.token);
+    cell.expectBody = await checkedAnswer(agent, cell.operation, request, cell.contender.label);
+  }
   await agent.close();
   for (const cell of cells) cell.warmUp = await run(cell, WARM_UP_SECONDS);
   for (let round = 0; round < ROUNDS; round += 1) {

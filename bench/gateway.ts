@@ -47,7 +47,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GraphQLError } from 'graphql';
 import { Agent } from 'undici';
-import type { Dispatcher } from 'undici';
 import { closeServer, listen } from '../app/close-server';
 import { identifyCaller } from '../gateway/authenticate';
 import type { AuthenticatorOptions } from '../gateway/authenticate';
@@ -64,7 +63,7 @@ import type { TlsMaterial } from '../lib/tls/tls-material';
 import { testConfig } from '../testkit/test-config';
 import { checkBackends, environment, postgresVersion } from './support/backends';
 import { startProfile } from './support/cpu-profile';
-import { OPERATIONS, TENANT, median, runLoad, seedTenant, send } from './support/gateway-operations';
+import { OPERATIONS, TENANT, checkedAnswer, gatewayRequest, median, runLoad, seedTenant, send } from './support/gateway-operations';
 import type { HttpRequest, LoadResult, Operation, OperationName } from './support/gateway-operations';
 import { optionText, positiveIntegerOption } from './support/options';
 import { fmt, table } from './support/report';
@@ -341,18 +340,6 @@ async function fire(spec: HttpRequest, seconds: number, expectBody: string | und
   return { ...result, subgraphCalls: subgraphCalls.total - callsBefore };
 }
 
-/** Calls the cell twice with `dispatcher`, checks both answers, and keeps the answer when both are equal. */
-async function checkCell(cell: Cell, dispatcher: Dispatcher): Promise<void> {
-  const answers: string[] = [];
-  for (let i = 0; i < 2; i += 1) {
-    const text = await send(dispatcher, await cell.build());
-    const problem = cell.operation.check(JSON.parse(text));
-    if (problem) throw new Error(`${cell.path} / ${cell.operation.name}: ${problem}`);
-    answers.push(text);
-  }
-  if (answers[0] === answers[1]) cell.expectBody = answers[0];
-}
-
 const failed = (m: Measurement): number => m.non2xx + m.errors + m.mismatches;
 
 /** One measured run of a cell, profiled (main thread) into `PROFILE_DIR` when asked. */
@@ -390,19 +377,11 @@ async function buildCells(stack: BenchStack['stack'], hiveUrls: Record<HiveFetch
   const add = (path: PathName, operation: Operation, build: () => Promise<HttpRequest>) =>
     cells.push({ path, operation, build, rounds: [] });
   for (const operation of OPERATIONS) {
+    add('ecs-gateway', operation, async () => gatewayRequest(stack.gateway.url, operation, token));
     if (operation.query) {
-      add('ecs-gateway', operation, async () => ({
-        url: `${stack.gateway.url}/graphql`,
-        method: 'POST',
-        headers: bearer,
-        body: body(operation),
-      }));
       for (const fetch of HIVE_FETCHES) {
         add(`hive-${fetch}`, operation, async () => ({ url: hiveUrls[fetch], method: 'POST', headers: bearer, body: body(operation) }));
       }
-    } else {
-      const url = `${stack.gateway.url}/v1/tenants/${TENANT}`;
-      add('ecs-gateway', operation, async () => ({ url, method: 'GET', headers: { authorization: bearer.authorization } }));
     }
   }
   const onePlane = OPERATIONS[0]!;
@@ -519,7 +498,8 @@ async function benchGateway({ stack, databaseUrl, token }: BenchStack): Promise<
       hiveUrls[fetch] = hive.url;
     }
     const cells = await buildCells(stack, hiveUrls, tenantAdmin, caller);
-    for (const cell of cells) await checkCell(cell, cell.path === 'subgraph' ? mtls : plain);
+    for (const cell of cells)
+      cell.expectBody = await checkedAnswer(cell.path === 'subgraph' ? mtls : plain, cell.operation, cell.build, cell.path);
     await measureCells(cells);
     return { cells, note: databaseUrl ? await postgresVersion(databaseUrl) : 'PGlite' };
   } finally {

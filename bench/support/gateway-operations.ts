@@ -92,6 +92,27 @@ export async function send(dispatcher: Dispatcher, spec: HttpRequest): Promise<s
   return text;
 }
 
+/**
+ * Sends `build()`'s request twice and checks both answers against `operation` (throwing with
+ * `label` on a problem); returns the answer when both are equal (autocannon then compares every
+ * answer with it), undefined when it changes between calls.
+ */
+export async function checkedAnswer(
+  dispatcher: Dispatcher,
+  operation: Operation,
+  build: () => Promise<HttpRequest> | HttpRequest,
+  label: string,
+): Promise<string | undefined> {
+  const answers: string[] = [];
+  for (let i = 0; i < 2; i += 1) {
+    const text = await send(dispatcher, await build());
+    const problem = operation.check(JSON.parse(text));
+    if (problem) throw new Error(`${label} / ${operation.name}: ${problem}`);
+    answers.push(text);
+  }
+  return answers[0] === answers[1] ? answers[0] : undefined;
+}
+
 /** A development issuer's token for `role`: of one tenant, or platform-wide (undefined). */
 export type TokenFor = (role: 'platform-admin' | 'tenant-admin', tenantId: string | undefined) => Promise<string>;
 
