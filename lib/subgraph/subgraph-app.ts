@@ -84,6 +84,19 @@ export interface SubgraphApp {
   app: Express;
 }
 
+const ABANDONMENT = Symbol('abandonment signal');
+
+/**
+ * The prototype of every plane context: `signal` is a getter here, not on the context, because
+ * Apollo Server copies a context's own properties into a new object for every operation (which
+ * would call a getter there at once); the getter it calls is the context's own `[ABANDONMENT]`.
+ */
+const LAZY_SIGNAL = Object.defineProperty({}, 'signal', {
+  get(this: { [ABANDONMENT]: () => AbortSignal }) {
+    return this[ABANDONMENT]();
+  },
+}) as { readonly signal: AbortSignal };
+
 /** Builds a plane's Apollo subgraph and its HTTP app (it does not listen). */
 export async function createSubgraphApp(definition: PlaneDefinition, deps: SubgraphDependencies): Promise<SubgraphApp> {
   const log = deps.log.child({ plane: definition.plane });
@@ -115,12 +128,9 @@ export async function createSubgraphApp(definition: PlaneDefinition, deps: Subgr
 
   const contextOf = (res: Response): PlaneContext => {
     const { requestId, correlationId, caller } = res.locals as IdentifiedLocals;
-    // Made when a resolver first asks for it (few do: long reads of the audit plane).
-    const signal = abandonmentSignal(res);
-    // `signal` sits on the context's prototype: Apollo Server copies a context's own properties
-    // into a new object for every operation, which would call a getter there at once.
-    const lazy = Object.create(null, { signal: { get: signal, enumerable: false } }) as { readonly signal: AbortSignal };
-    return Object.assign(Object.create(lazy) as typeof lazy, {
+    return Object.assign(Object.create(LAZY_SIGNAL) as { readonly signal: AbortSignal }, {
+      // Made when a resolver first asks for `signal` (few do: long reads of the audit plane).
+      [ABANDONMENT]: abandonmentSignal(res),
       db: deps.db,
       keys: deps.keys,
       cursors,
