@@ -311,7 +311,7 @@ function onItsOwn(db: Database): AppendStatement {
   return (payload) => db.query<AppendedRow>(APPEND_SQL, [payload]);
 }
 
-/** One statement: `audit_append_evidence` (prisma/migrations/*_evidence_append_function). */
+/** One statement: `audit_append_evidence` (prisma/migrations/*_evidence_append_function, its head lock since *_evidence_append_head_lock). */
 async function appendPrepared(run: AppendStatement, events: PreparedEvent[]): Promise<EvidenceEvent[]> {
   if (events.length === 0) return [];
   const payload = JSON.stringify(

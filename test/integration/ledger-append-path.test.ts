@@ -140,6 +140,36 @@ describe('the one-statement append path', () => {
     ).rejects.toThrow('one chain per call');
   });
 
+  it('an append writes one version of the chain head: the first creates it, each later one updates it once', async () => {
+    const tenantId = `head-${randomUUID()}`;
+    const base = { tenantId, actor: 'writer', outcome: 'accepted' as const, correlationId: 'c-head', details: {} };
+    // Row versions this transaction has written so far (PostgreSQL's per-transaction counters).
+    const written = async (tx: Parameters<Parameters<typeof evidenceTransaction>[2]>[0]) => {
+      const [row] = await tx.$queryRawUnsafe<{ inserted: number; updated: number }[]>(
+        `SELECT pg_stat_get_xact_tuples_inserted('audit_chain_heads'::regclass)::int AS inserted,
+                pg_stat_get_xact_tuples_updated('audit_chain_heads'::regclass)::int AS updated`,
+      );
+      return row!;
+    };
+    const counts = await evidenceTransaction(db, tenantId, async (tx) => {
+      const before = await written(tx);
+      await appendEvidenceBatch(tx, [{ ...base, eventType: 'first' }]);
+      const afterFirst = await written(tx);
+      await appendEvidenceBatch(tx, [
+        { ...base, eventType: 'second' },
+        { ...base, eventType: 'third' },
+      ]);
+      const afterThird = await written(tx);
+      return {
+        first: { inserted: afterFirst.inserted - before.inserted, updated: afterFirst.updated - before.updated },
+        next: { inserted: afterThird.inserted - afterFirst.inserted, updated: afterThird.updated - afterFirst.updated },
+      };
+    });
+    expect(counts).toEqual({ first: { inserted: 1, updated: 1 }, next: { inserted: 0, updated: 2 } });
+    expect(await db.prisma.chainHead.findUnique({ where: { chainId: chainIdFor(tenantId) } })).toMatchObject({ sequence: 3 });
+    expect(await verifyChain({ db, tenantId })).toMatchObject({ valid: true, checked: 3 });
+  });
+
   it('appends that pile up on one chain share statements, each action keeps its own events in order, and the chain verifies', async () => {
     const tenantId = `group-${randomUUID()}`;
     const actions = Array.from({ length: 40 }, (_, n) => [
