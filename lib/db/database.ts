@@ -5,12 +5,13 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../../prisma/generated/client';
-import { Client, Pool, escapeLiteral } from 'pg';
+import { Client, Pool } from 'pg';
 import { KeyedQueue } from './keyed-queue';
 import { withEventLoopTurns } from './pglite-turns';
 import { applyMigrations } from './migrate';
 import type { MigrationConnection } from './migrate';
 import { listenOnPostgres } from './pg-listener';
+import { pgNotifier } from './pg-notifier';
 import type { NotificationHandlers } from './pg-listener';
 
 export type { NotificationHandlers };
@@ -156,21 +157,12 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   const queue = new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY, 2);
   const query = async <T>(sql: string, params?: unknown[]) =>
     (await pool.query({ name: statementName(sql), text: sql, values: params })).rows as T[];
-  const notify = async (channel: string, payload: string): Promise<void> => {
-    // One round trip (the simple query protocol takes several statements); a connection that
-    // failed part way is discarded rather than returned to the pool inside a transaction.
-    const client = await pool.connect();
-    try {
-      await client.query(
-        `BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_notify(${escapeLiteral(channel)}, ${escapeLiteral(payload)}); COMMIT`,
-      );
-      client.release();
-    } catch (error) {
-      client.release(error as Error);
-      throw error;
-    }
-  };
-  return wrap('postgresql', poolConfig.max, queue, query, notify, prisma, withConnection, listen, () => prisma.$disconnect());
+  // NOTIFYs on a connection of their own (see pgNotifier): the pool stays for queries.
+  const notifier = pgNotifier({ url, connectTimeoutMs: poolConfig.connectionTimeoutMillis });
+  return wrap('postgresql', poolConfig.max, queue, query, notifier.notify, prisma, withConnection, listen, async () => {
+    await notifier.close();
+    await prisma.$disconnect();
+  });
 }
 
 const statementNames = new Map<string, string>();

@@ -115,4 +115,29 @@ describe('live audit events across two gateway processes on PostgreSQL', () => {
     await suspendTenant(second, tenant);
     expect((await sub.next(2)).map((event) => event.sequence)).toEqual([1, 2]);
   });
+
+  it('keeps announcing after the connections that send the announcements are cut', async () => {
+    const tenant = uniqueId('renotify');
+    const [first, second] = servers as [StartedServer, StartedServer];
+    const client = liveClient(first.origin, { token: await auditorToken(tenant) });
+    clients.push(client);
+    const sub = subscribe(client);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await createTenant(second, tenant);
+    expect((await sub.next(1)).map((event) => event.sequence)).toEqual([1]);
+    const pg = new Client({ connectionString: database.databaseUrl });
+    await pg.connect();
+    try {
+      const { rows } = await pg.query<{ pid: number }>(
+        `SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity
+          WHERE datname = current_database() AND query = 'SELECT pg_notify($1, $2)'`,
+      );
+      expect(rows.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await pg.end();
+    }
+    // The subscribers poll only every 10 minutes here: only a NOTIFY delivers this in time.
+    await suspendTenant(second, tenant);
+    expect((await sub.next(2)).map((event) => event.sequence)).toEqual([1, 2]);
+  });
 });
