@@ -62,9 +62,11 @@ async function foldSteps({
     const hashes = await readEventHashes({ db, chainId, from: folded, to, slots, signal });
     const edge = frontierOf(folded).map(({ start, level }) => ({ level, index: start / 2 ** level }));
     const edgeHashes = await readMerkleNodes({ db, chainId, keys: edge });
-    await nextTurn();
+    // One block (about 500 hashes, a millisecond) per turn of the event loop, so that a fold
+    // that catches up delays the process's requests by a block at most, not by a whole step.
     const blockRoots = [];
     for (let at = 0; at < hashes.length; at += MERKLE_BLOCK) {
+      await nextTurn();
       blockRoots.push(leavesRoot(hashes.slice(at, at + MERKLE_BLOCK).map(eventHashLeaf)));
     }
     const nodes = foldBlocks({
