@@ -32,7 +32,7 @@ import type { BurstResult, ColdTenantResult, EventLoopResult } from './support/l
 import { checkRawBaseline, openRawBaseline } from './support/pgbench-baseline';
 import type { RawBaseline } from './support/pgbench-baseline';
 import { fmt, now, percentile, table } from './support/report';
-import { measureCpu, sampleLockWaits } from './support/resources';
+import { measureCpu, measureWal, sampleLockWaits } from './support/resources';
 import { runMain } from './support/run-main';
 import { workloadAdmission } from './support/workload-admission';
 import { optionText, positiveIntegerOption } from './support/options';
@@ -62,6 +62,8 @@ interface Round {
   rate: number;
   cpu?: { processPercent: number; machinePercent: number };
   lockWaits?: { max: number; mean: number };
+  /** Write-ahead log the server wrote during the round (PostgreSQL). */
+  walBytes?: number;
 }
 
 interface Run {
@@ -93,13 +95,20 @@ async function ledgerRound(backend: Backend, run: Run, mode: AppendMode): Promis
   }
   const timedBefore = run.tally.latencies.length;
   const lockSampler = backend.databaseUrl ? await sampleLockWaits(backend.databaseUrl) : undefined;
+  const wal = backend.databaseUrl ? await measureWal(backend.databaseUrl) : undefined;
   const cpu = measureCpu();
   const started = now();
   const deadline = started + SECONDS * 1000;
   await Promise.all(writers.map((tenant) => writeUntil(deadline, append, tenant, run.tally)));
   const seconds = (now() - started) / 1000;
   const events = run.tally.latencies.length - timedBefore;
-  const round: Round = { events, rate: events / seconds, cpu: cpu.stop(), lockWaits: await lockSampler?.stop() };
+  const round: Round = {
+    events,
+    rate: events / seconds,
+    cpu: cpu.stop(),
+    walBytes: await wal?.stop(),
+    lockWaits: await lockSampler?.stop(),
+  };
   run.rounds.push(round);
   const { checked, failures } = await verifyCommitted(
     backend.db,
@@ -113,6 +122,7 @@ async function ledgerRound(backend: Backend, run: Run, mode: AppendMode): Promis
 
 async function rawRound(raw: RawBaseline, run: Run): Promise<Round> {
   const lockSampler = await sampleLockWaits(raw.url);
+  const wal = await measureWal(raw.url);
   const cpu = measureCpu();
   try {
     const result = await raw.run({
@@ -121,11 +131,18 @@ async function rawRound(raw: RawBaseline, run: Run): Promise<Round> {
       seconds: SECONDS,
     });
     if (result.failed) run.tally.errors.push(`pgbench: ${result.failed} failed transaction(s)`);
-    const round: Round = { events: result.transactions, rate: result.tps, cpu: cpu.stop(), lockWaits: await lockSampler.stop() };
+    const cpuUse = cpu.stop();
+    const round: Round = {
+      events: result.transactions,
+      rate: result.tps,
+      cpu: cpuUse,
+      walBytes: await wal.stop(),
+      lockWaits: await lockSampler.stop(),
+    };
     run.rounds.push(round);
     return round;
   } catch (error) {
-    await lockSampler.stop();
+    await Promise.all([lockSampler.stop(), wal.stop()]);
     run.tally.errors.push(String(error));
     return { events: 0, rate: NaN };
   }
@@ -235,6 +252,9 @@ function throughputTable(all: BackendResult[]): string {
       const latencies = [...run.tally.latencies].sort((a, b) => a - b);
       const cpu = run.rounds.flatMap((round) => (round.cpu ? [round.cpu] : []));
       const waits = run.rounds.flatMap((round) => (round.lockWaits ? [round.lockWaits] : []));
+      const walRounds = run.rounds.filter((round) => round.walBytes !== undefined && round.events > 0);
+      const walPerEvent =
+        walRounds.reduce((sum, round) => sum + round.walBytes!, 0) / walRounds.reduce((sum, round) => sum + round.events, 0);
       const isRaw = run.mode === RAW;
       rows.push([
         kind,
@@ -251,6 +271,7 @@ function throughputTable(all: BackendResult[]): string {
         isRaw || !cpu.length ? '-' : `${fmt(mean(cpu.map((c) => c.processPercent)))}%`,
         cpu.length ? `${fmt(mean(cpu.map((c) => c.machinePercent)))}%` : '-',
         waits.length ? `${fmt(mean(waits.map((w) => w.mean)), 1)} / ${fmt(Math.max(...waits.map((w) => w.max)))}` : '-',
+        walRounds.length ? fmt(walPerEvent) : '-',
       ]);
     }
   }
@@ -270,6 +291,7 @@ function throughputTable(all: BackendResult[]): string {
       'node CPU',
       'machine CPU',
       'lock waiters mean / max',
+      'WAL bytes/event',
     ],
     rows,
   );
@@ -364,7 +386,8 @@ runMain(async () => {
       'Latency: one append, including the wait for a turn of the event loop, the chain queue, a pooled connection / ' +
       'the PGlite mutex and the chain-head lock. node CPU: this process (100% = one core; PGlite runs inside it); ' +
       'machine CPU: both cores, PostgreSQL and pgbench included; lock waiters: sessions of the database waiting ' +
-      'on a lock (pg_stat_activity every 50 ms).',
+      'on a lock (pg_stat_activity every 50 ms); WAL bytes/event: write-ahead log the server wrote during the ' +
+      "rounds (pg_current_wal_lsn, the Merkle state's nodes included) per committed event.",
   );
   for (const { header } of all) console.log(`- ${header}`);
 

@@ -122,3 +122,24 @@ export async function sampleLockWaits(
     },
   };
 }
+
+/**
+ * Bytes of write-ahead log the whole server wrote between the call and `stop()`
+ * (`pg_current_wal_lsn`): with nothing else writing, what the measured work costs the log,
+ * which every commit waits to flush.
+ */
+export async function measureWal(databaseUrl: string): Promise<{ stop(): Promise<number> }> {
+  const position = async (): Promise<bigint> => {
+    const client = new Client({ connectionString: databaseUrl });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ at: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text AS at`);
+      return BigInt(rows[0]!.at);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  const started = await position();
+  return { stop: async () => Number((await position()) - started) };
+}
