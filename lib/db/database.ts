@@ -25,14 +25,11 @@ export interface Database {
   /** Queries that can run at once: the pool size on PostgreSQL, 1 for the embedded database. */
   readonly poolSize: number;
   /**
-   * Runs `work` in arrival order per `key` (the ledger keys its transactions by chain), at
-   * most two at once per key on PostgreSQL (one holds the chain-head lock, one waits for
-   * it) and one on the embedded database. At most `waitersPerKey` works wait per key;
-   * beyond that it refuses at once with ECS_DEPENDENCY_UNAVAILABLE (503).
+   * Runs `work` in arrival order per `key` (the ledger keys its transactions and statements
+   * by chain), one at a time per key (see KeyedQueue). At most `waitersPerKey` works wait
+   * per key; beyond that it refuses at once with ECS_DEPENDENCY_UNAVAILABLE (503).
    */
   serialize<T>(key: string, work: () => Promise<T>): Promise<T>;
-  /** Works of `key` that `serialize` is running now. */
-  running(key: string): number;
   /**
    * One statement with `$1`-style parameters, on its own (autocommit), straight on the
    * driver: the pooled `pg` client on PostgreSQL, PGlite's own query (which waits for any
@@ -108,7 +105,7 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
     'pglite',
     1,
     // One per chain: the embedded database runs one transaction at a time anyway.
-    new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY, 1),
+    new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY),
     async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
     async (channel, payload) => {
       await pglite.query('SELECT pg_notify($1, $2)', [channel, payload]);
@@ -153,8 +150,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   };
   const listen = (channel: string, handlers: NotificationHandlers) =>
     listenOnPostgres({ url, channel, connectTimeoutMs: poolConfig.connectionTimeoutMillis }, handlers);
-  // Two per chain: one holds the chain-head lock, the next waits for it (see KeyedQueue).
-  const queue = new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY, 2);
+  const queue = new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY);
   const query = async <T>(sql: string, params?: unknown[]) =>
     (await pool.query({ name: statementName(sql), text: sql, values: params })).rows as T[];
   // NOTIFYs on a connection of their own (see pgNotifier): the pool stays for queries.
@@ -195,7 +191,6 @@ function wrap(
     poolSize,
     prisma,
     serialize: (key, work) => queue.run(key, work),
-    running: (key) => queue.running(key),
     query,
     notify,
     migrate: () => withConnection((connection) => applyMigrations(connection)),

@@ -34,8 +34,8 @@ const MAX_COMBINED_EVENTS_EMBEDDED = 64;
  *
  * Appends to one chain are serialised by a row lock on the chain head (held until the
  * caller's transaction ends); different chains append in parallel. Open the transaction
- * with `evidenceTransaction`, so that only one transaction per chain and process waits for
- * that lock.
+ * with `evidenceTransaction`, so that the process runs one transaction per chain at a time
+ * and none of its transactions waits for that lock behind another of its own.
  */
 export async function appendEvidence(tx: LedgerTransaction, input: EvidenceInput, now: Date = new Date()): Promise<EvidenceEvent> {
   const [event] = await appendEvidenceBatch(tx, [input], now);
@@ -201,7 +201,6 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
   try {
     const appended = await appendOwnStatement(
       db,
-      chainId,
       actions.flatMap((action) => action.events),
     );
     evidenceAppendDuration.observe(secondsSince(started));
@@ -239,13 +238,12 @@ async function flushGroup(db: Database, chainId: string, group: PendingGroup): P
 }
 
 /**
- * The events of an uncontended chain go in this process's next combined statement, with the
- * events of other chains (one round trip and one commit for all). A chain that other work
- * of this process holds (a transaction, a statement) appends alone: its wait for the chain
- * head's lock holds up no other chain.
+ * The chain's events go in this process's next combined statement, with the events of other
+ * chains (one round trip and one commit for all). The chain's queue runs one work at a time,
+ * so no other work of this process holds the chain head's lock meanwhile, and the combined
+ * statement waits for no lock of this process.
  */
-function appendOwnStatement(db: Database, chainId: string, events: PreparedEvent[]): Promise<EvidenceEvent[]> {
-  if (db.running(chainId) > 1) return appendPrepared(onItsOwn(db), events);
+function appendOwnStatement(db: Database, events: PreparedEvent[]): Promise<EvidenceEvent[]> {
   let combined = combinedByDatabase.get(db);
   if (!combined) {
     combined = new CombinedRuns(

@@ -277,8 +277,8 @@ describe('the one-statement append path', () => {
 
   it('a full chain queue refuses at once with 503 and writes nothing half; the others commit and the chain verifies', async () => {
     const tenantId = `queue-${randomUUID()}`;
-    // waitersPerKey is 4: one transaction per chain runs (two on PostgreSQL), four wait, the rest are refused.
-    const running = db.kind === 'postgresql' ? 2 : 1;
+    // waitersPerKey is 4: one transaction per chain runs, four wait, the rest are refused.
+    const running = 1;
     const outcomes = await Promise.allSettled(
       Array.from({ length: 12 }, (_, n) =>
         evidenceTransaction(db, tenantId, (tx) =>
