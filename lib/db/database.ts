@@ -104,7 +104,6 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
   return wrap(
     'pglite',
     1,
-    // One per chain: the embedded database runs one transaction at a time anyway.
     new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY),
     async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
     async (channel, payload) => {

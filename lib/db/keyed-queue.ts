@@ -25,8 +25,8 @@ export class KeyedQueue {
   }
 
   /**
-   * Runs `work` once no other work of `key` runs and every earlier waiting one has run. (The embedded database gives the event loop its turns itself:
-   * pglite-turns.ts.)
+   * Runs `work` once no other work of `key` runs and every earlier waiting one has run.
+   * (The embedded database gives the event loop its turns itself: pglite-turns.ts.)
    * @throws EcsError ECS_DEPENDENCY_UNAVAILABLE (503), before running anything, when
    *   `waitersPerKey` works are waiting already
    */
