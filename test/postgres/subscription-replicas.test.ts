@@ -37,6 +37,20 @@ describe('live audit events across two gateway processes on PostgreSQL', () => {
     });
     expect(response.status).toBe(201);
   };
+  /** Ends the server's sessions of the test database whose last statement was `query`; returns how many. */
+  const cutConnections = async (query: string): Promise<number> => {
+    const pg = new Client({ connectionString: database.databaseUrl });
+    await pg.connect();
+    try {
+      const { rows } = await pg.query<{ pid: number }>(
+        'SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE datname = current_database() AND query = $1',
+        [query],
+      );
+      return rows.length;
+    } finally {
+      await pg.end();
+    }
+  };
   const suspendTenant = async (server: StartedServer, id: string) => {
     const response = await fetch(`${server.origin}/v1/tenants/${id}/suspend`, { method: 'POST', headers: admin });
     expect(response.status).toBe(202);
@@ -99,16 +113,7 @@ describe('live audit events across two gateway processes on PostgreSQL', () => {
     clients.push(client);
     const sub = subscribe(client);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const pg = new Client({ connectionString: database.databaseUrl });
-    await pg.connect();
-    try {
-      const { rows } = await pg.query<{ pid: number }>(
-        `SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN "ecs_evidence"'`,
-      );
-      expect(rows.length).toBe(2);
-    } finally {
-      await pg.end();
-    }
+    expect(await cutConnections('LISTEN "ecs_evidence"')).toBe(2);
     // Committed while no process listens: read when the listener is back (resync).
     await createTenant(second, tenant);
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -125,17 +130,7 @@ describe('live audit events across two gateway processes on PostgreSQL', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     await createTenant(second, tenant);
     expect((await sub.next(1)).map((event) => event.sequence)).toEqual([1]);
-    const pg = new Client({ connectionString: database.databaseUrl });
-    await pg.connect();
-    try {
-      const { rows } = await pg.query<{ pid: number }>(
-        `SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity
-          WHERE datname = current_database() AND query = 'SELECT pg_notify($1, $2)'`,
-      );
-      expect(rows.length).toBeGreaterThanOrEqual(1);
-    } finally {
-      await pg.end();
-    }
+    expect(await cutConnections('SELECT pg_notify($1, $2)')).toBeGreaterThanOrEqual(1);
     // The subscribers poll only every 10 minutes here: only a NOTIFY delivers this in time.
     await suspendTenant(second, tenant);
     expect((await sub.next(2)).map((event) => event.sequence)).toEqual([1, 2]);
