@@ -4,7 +4,7 @@ import { foldBlocks, frontierOf, leavesRoot } from '../../proofs/aligned-subtree
 import { eventHashLeaf } from '../../proofs/merkle';
 import { readEventHashes } from './event-hashes';
 import type { PageSlots } from './event-hashes';
-import { MERKLE_BASE_LEVEL, MERKLE_BLOCK, foldedLeaves, readMerkleNodes, storeMerkleNodes } from './merkle-nodes';
+import { MERKLE_BASE_LEVEL, MERKLE_BLOCK, foldedLeavesOf, readMerkleNodes, storeMerkleNodes } from './merkle-nodes';
 
 /** Blocks folded per transaction: 4,096 event hashes read and about 8,000 hashes computed. */
 const BLOCKS_PER_STEP = 16;
@@ -56,7 +56,7 @@ async function foldSteps({
   signal?: AbortSignal;
 }): Promise<number> {
   const target = Math.floor(upTo / MERKLE_BLOCK) * MERKLE_BLOCK;
-  let folded = await foldedLeaves({ client: db.prisma, chainId });
+  let folded = await foldedLeavesOf(db, chainId);
   while (folded < target) {
     const to = Math.min(target, folded + BLOCKS_PER_STEP * MERKLE_BLOCK);
     const hashes = await readEventHashes({ db, chainId, from: folded, to, slots, signal });
