@@ -104,7 +104,7 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
   return wrap(
     'pglite',
     1,
-    new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY),
+    options.waitersPerKey,
     async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
     async (channel, payload) => {
       await pglite.query('SELECT pg_notify($1, $2)', [channel, payload]);
@@ -149,12 +149,11 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   };
   const listen = (channel: string, handlers: NotificationHandlers) =>
     listenOnPostgres({ url, channel, connectTimeoutMs: poolConfig.connectionTimeoutMillis }, handlers);
-  const queue = new KeyedQueue(options.waitersPerKey ?? DEFAULT_WAITERS_PER_KEY);
   const query = async <T>(sql: string, params?: unknown[]) =>
     (await pool.query({ name: statementName(sql), text: sql, values: params })).rows as T[];
   // NOTIFYs on a connection of their own (see pgNotifier): the pool stays for queries.
   const notifier = pgNotifier({ url, connectTimeoutMs: poolConfig.connectionTimeoutMillis });
-  return wrap('postgresql', poolConfig.max, queue, query, notifier.notify, prisma, withConnection, listen, async () => {
+  return wrap('postgresql', poolConfig.max, options.waitersPerKey, query, notifier.notify, prisma, withConnection, listen, async () => {
     await notifier.close();
     await prisma.$disconnect();
   });
@@ -175,7 +174,8 @@ function statementName(sql: string): string {
 function wrap(
   kind: DatabaseKind,
   poolSize: number,
-  queue: KeyedQueue,
+  /** Works that may wait per chain (see KeyedQueue); undefined: the default. */
+  waitersPerKey: number | undefined,
   query: <T>(sql: string, params?: unknown[]) => Promise<T[]>,
   notify: (channel: string, payload: string) => Promise<void>,
   prisma: PrismaClient,
@@ -185,6 +185,7 @@ function wrap(
 ): Database {
   let closed: Promise<void> | undefined;
   const listeners = new Set<() => Promise<void>>();
+  const queue = new KeyedQueue(waitersPerKey ?? DEFAULT_WAITERS_PER_KEY);
   return {
     kind,
     poolSize,
