@@ -126,6 +126,83 @@ export function evidenceTransaction<T>(
 }
 
 /**
+ * A governed change for `changeWithEvidence`: an `INSERT ... RETURNING ...` without
+ * `ON CONFLICT` (it inserts every row or fails), with its parameters `$1`..`$n`.
+ */
+export interface GovernedChange {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Writes a governed change and appends its events in one statement on the driver, behind the
+ * chain's queue: the change runs as a data-modifying `WITH` of the statement that appends the
+ * events, so both commit together or not at all, in one round trip and one implicit
+ * transaction instead of Prisma's interactive one (BEGIN, each statement, COMMIT). The events
+ * are appended only if the change returned a row. Answers the change's returned rows (as JSON
+ * objects: timestamps are ISO strings) and the appended events.
+ * @throws Error when the inputs name no chain or more than one, or the change returned no row
+ */
+export function changeWithEvidence(
+  db: Database,
+  change: GovernedChange,
+  inputs: EvidenceInput[],
+  now: Date = new Date(),
+): Promise<{ rows: JsonObject[]; events: EvidenceEvent[] }> {
+  const prepared = inputs.map((input) => prepareEvent(input, now));
+  const chainId = prepared[0]?.chainId;
+  if (chainId === undefined || prepared.some((event) => event.chainId !== chainId)) {
+    return Promise.reject(new Error('changeWithEvidence appends one or more events to one chain'));
+  }
+  const sql = changeStatement(change);
+  const queued = performance.now();
+  return db.serialize(chainId, async () => {
+    const started = performance.now();
+    evidenceLockWait.observe((started - queued) / 1000);
+    let rows: JsonObject[] = [];
+    let events: EvidenceEvent[];
+    try {
+      events = await appendPrepared(async (payload) => {
+        const [answer] = await db.query<ChangeAnswer>(sql, [...change.params, payload]);
+        rows = answer?.changed ?? [];
+        if (rows.length === 0) throw new Error('the governed change wrote no row: nothing was appended');
+        return answer?.appended ?? [];
+      }, prepared);
+    } catch (error) {
+      evidenceAppends.inc(FAILED);
+      throw error;
+    }
+    evidenceAppendDuration.observe(secondsSince(started));
+    evidenceAppends.inc(COMMITTED, events.length);
+    committed(db, events);
+    return { rows, events };
+  });
+}
+
+interface ChangeAnswer {
+  changed: JsonObject[] | null;
+  appended: AppendedRow[] | null;
+}
+
+/** The statements of `changeWithEvidence`, by the change's SQL (a few fixed texts). */
+const changeStatements = new Map<string, string>();
+
+function changeStatement(change: GovernedChange): string {
+  let sql = changeStatements.get(change.sql);
+  if (sql === undefined) {
+    const payload = `$${change.params.length + 1}`;
+    sql =
+      `WITH change AS (${change.sql}), ` +
+      `appended AS (SELECT a.id, a.sequence, a.prev_hash, a.event_hash FROM audit_append_evidence(${payload}::json) AS a ` +
+      'WHERE EXISTS (SELECT 1 FROM change)) ' +
+      'SELECT (SELECT json_agg(change) FROM change) AS changed, ' +
+      '(SELECT json_agg(appended ORDER BY appended.sequence) FROM appended) AS appended';
+    changeStatements.set(change.sql, sql);
+  }
+  return sql;
+}
+
+/**
  * After a commit: announces the events to the live streams and folds the blocks they complete
  * into their chains' Merkle state, both outside the appending transaction.
  */

@@ -1,8 +1,9 @@
 import { byKeys } from '../../../lib/db/by-keys';
 import type { Database } from '../../../lib/db/database';
-import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
+import { isUniqueViolation } from '../../../lib/db/unique-violation';
+import { appendEvidence, changeWithEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
+import type { JsonObject } from '../../../lib/evidence/canonical-json';
 import { EcsError, ErrorCode } from '../../../lib/errors';
-import { Prisma } from '../../../prisma/generated/client';
 import type { Workload } from '../../../prisma/generated/client';
 
 export type { Workload };
@@ -71,41 +72,73 @@ export async function createWorkload({
     return await insertWorkload(db, data, { actor, correlationId, authoritySnapshotId, policySnapshotId, policyIds });
   } catch (error) {
     // A client-chosen id taken between the check and the insert: nothing was written.
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    if (isUniqueViolation(error, 'execution_workloads_pkey')) {
       throw new EcsError(ErrorCode.Conflict, `workload ${data.id} already exists`, { field: 'id' });
     }
     throw error;
   }
 }
 
-function insertWorkload(
+/** The admitted workload's row, written in the statement that appends its evidence. */
+const INSERT_WORKLOAD = `INSERT INTO execution_workloads
+  (id, tenant_id, envelope_type, image_ref, policy_ref, classification, jurisdiction, status, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, 'admitted', now(), now())
+  RETURNING ${WORKLOAD_COLUMNS}`;
+
+/**
+ * The workload and its `workload.admit` event in one statement (`changeWithEvidence`): workload
+ * admission is a hot governed action, and Prisma's interactive transaction cost more than it.
+ */
+async function insertWorkload(
   db: Database,
   data: CreateWorkloadData,
   decision: { actor: string; correlationId: string; authoritySnapshotId: string; policySnapshotId: string; policyIds: string[] },
 ): Promise<Workload> {
   const { actor, correlationId, authoritySnapshotId, policySnapshotId, policyIds } = decision;
-  return evidenceTransaction(db, data.tenantId, async (tx) => {
-    const workload = await tx.workload.create({ data: { ...data, status: 'admitted' } });
-    await appendEvidence(tx, {
-      tenantId: workload.tenantId,
-      eventType: 'workload.admit',
-      actor,
-      outcome: 'accepted',
-      correlationId,
-      authoritySnapshotId,
-      policySnapshotId,
-      details: {
-        policy_ids: policyIds,
-        action: 'workload.deploy',
-        workload_id: workload.id,
-        envelope_type: workload.envelopeType,
-        image_ref: workload.imageRef,
-        classification: workload.classification,
-        jurisdiction: workload.jurisdiction,
+  const { rows } = await changeWithEvidence(
+    db,
+    {
+      sql: INSERT_WORKLOAD,
+      params: [data.id, data.tenantId, data.envelopeType, data.imageRef, data.policyRef, data.classification, data.jurisdiction],
+    },
+    [
+      {
+        tenantId: data.tenantId,
+        eventType: 'workload.admit',
+        actor,
+        outcome: 'accepted',
+        correlationId,
+        authoritySnapshotId,
+        policySnapshotId,
+        details: {
+          policy_ids: policyIds,
+          action: 'workload.deploy',
+          workload_id: data.id,
+          envelope_type: data.envelopeType,
+          image_ref: data.imageRef,
+          classification: data.classification,
+          jurisdiction: data.jurisdiction,
+        },
       },
-    });
-    return workload;
-  });
+    ],
+  );
+  return workloadFromJson(rows[0]!);
+}
+
+/** A workload row as `json_agg` answers it (`WORKLOAD_COLUMNS`; timestamps as ISO text). */
+function workloadFromJson(row: JsonObject): Workload {
+  return {
+    id: String(row.id),
+    tenantId: String(row.tenantId),
+    envelopeType: String(row.envelopeType),
+    imageRef: String(row.imageRef),
+    policyRef: row.policyRef === null ? null : String(row.policyRef),
+    classification: String(row.classification),
+    jurisdiction: String(row.jurisdiction),
+    status: String(row.status),
+    createdAt: new Date(String(row.createdAt)),
+    updatedAt: new Date(String(row.updatedAt)),
+  };
 }
 
 /** One page of a tenant's workloads, newest first, after the (createdAt, id) position. */
