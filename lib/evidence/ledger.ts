@@ -126,12 +126,23 @@ export function evidenceTransaction<T>(
 }
 
 /**
- * A governed change for `changeWithEvidence`: an `INSERT ... RETURNING ...` without
- * `ON CONFLICT` (it inserts every row or fails), with its parameters `$1`..`$n`.
+ * A governed change written in the statement that appends its evidence: `sql` is an
+ * `INSERT ... RETURNING ...` without `ON CONFLICT` (it inserts every row or fails), with its
+ * parameters `$1`..`$n`; `alongside`, further data-modifying statements (UPDATE, DELETE) of
+ * the same statement, with the same parameters. All of them see the database as it was
+ * before the statement: none sees another's rows (PostgreSQL's data-modifying `WITH`).
  */
 export interface GovernedChange {
   sql: string;
   params: unknown[];
+  alongside?: string[];
+}
+
+/** What `changeWithEvidence` and `appendEvidenceWithChange` answer. */
+export interface ChangeWithEvents {
+  /** The rows the change returned, as JSON objects (timestamps as ISO text). */
+  rows: JsonObject[];
+  events: EvidenceEvent[];
 }
 
 /**
@@ -139,8 +150,7 @@ export interface GovernedChange {
  * chain's queue: the change runs as a data-modifying `WITH` of the statement that appends the
  * events, so both commit together or not at all, in one round trip and one implicit
  * transaction instead of Prisma's interactive one (BEGIN, each statement, COMMIT). The events
- * are appended only if the change returned a row. Answers the change's returned rows (as JSON
- * objects: timestamps are ISO strings) and the appended events.
+ * are appended only if the change returned a row.
  * @throws Error when the inputs name no chain or more than one, or the change returned no row
  */
 export function changeWithEvidence(
@@ -148,35 +158,69 @@ export function changeWithEvidence(
   change: GovernedChange,
   inputs: EvidenceInput[],
   now: Date = new Date(),
-): Promise<{ rows: JsonObject[]; events: EvidenceEvent[] }> {
-  const prepared = inputs.map((input) => prepareEvent(input, now));
-  const chainId = prepared[0]?.chainId;
-  if (chainId === undefined || prepared.some((event) => event.chainId !== chainId)) {
-    return Promise.reject(new Error('changeWithEvidence appends one or more events to one chain'));
+): Promise<ChangeWithEvents> {
+  let prepared: PreparedEvent[];
+  try {
+    prepared = prepareOneChain(inputs, now);
+  } catch (error) {
+    return Promise.reject(error);
   }
-  const sql = changeStatement(change);
   const queued = performance.now();
-  return db.serialize(chainId, async () => {
+  return db.serialize(prepared[0]!.chainId, async () => {
     const started = performance.now();
     evidenceLockWait.observe((started - queued) / 1000);
-    let rows: JsonObject[] = [];
-    let events: EvidenceEvent[];
+    let written: ChangeWithEvents;
     try {
-      events = await appendPrepared(async (payload) => {
-        const [answer] = await db.query<ChangeAnswer>(sql, [...change.params, payload]);
-        rows = answer?.changed ?? [];
-        if (rows.length === 0) throw new Error('the governed change wrote no row: nothing was appended');
-        return answer?.appended ?? [];
-      }, prepared);
+      written = await writeChange((sql, params) => db.query<ChangeAnswer>(sql, params), change, prepared);
     } catch (error) {
       evidenceAppends.inc(FAILED);
       throw error;
     }
     evidenceAppendDuration.observe(secondsSince(started));
-    evidenceAppends.inc(COMMITTED, events.length);
-    committed(db, events);
-    return { rows, events };
+    evidenceAppends.inc(COMMITTED, written.events.length);
+    committed(db, written.events);
+    return written;
   });
+}
+
+/**
+ * `changeWithEvidence` inside the caller's transaction (opened with `evidenceTransaction`):
+ * the change and the append in one statement, for a governed change that first reads or
+ * locks what it changes in the same transaction. The events are announced once it commits.
+ * @throws Error when the inputs name no chain or more than one, or the change returned no row
+ */
+export async function appendEvidenceWithChange(
+  tx: LedgerTransaction,
+  change: GovernedChange,
+  inputs: EvidenceInput[],
+  now: Date = new Date(),
+): Promise<ChangeWithEvents> {
+  const written = await writeChange(
+    (sql, params) => tx.$queryRawUnsafe<ChangeAnswer[]>(sql, ...params),
+    change,
+    prepareOneChain(inputs, now),
+  );
+  const appended = appendedByTransaction.get(tx);
+  if (appended) appended.push(...written.events);
+  else appendedByTransaction.set(tx, [...written.events]);
+  return written;
+}
+
+/**
+ * The evidence pointer of the decision record that `input`, appended with the same `now`,
+ * will have: for a change that stores the pointer in the statement of its append.
+ */
+export function evidencePointerOf(input: EvidenceInput, now: Date): string {
+  return decisionRecord(input, now).pointer;
+}
+
+function prepareOneChain(inputs: EvidenceInput[], now: Date): PreparedEvent[] {
+  const prepared = inputs.map((input) => prepareEvent(input, now));
+  const chainId = prepared[0]?.chainId;
+  if (chainId === undefined || prepared.some((event) => event.chainId !== chainId)) {
+    throw new Error('a governed change appends one or more events to one chain');
+  }
+  return prepared;
 }
 
 interface ChangeAnswer {
@@ -184,20 +228,38 @@ interface ChangeAnswer {
   appended: AppendedRow[] | null;
 }
 
-/** The statements of `changeWithEvidence`, by the change's SQL (a few fixed texts). */
+async function writeChange(
+  run: (sql: string, params: unknown[]) => Promise<ChangeAnswer[]>,
+  change: GovernedChange,
+  prepared: PreparedEvent[],
+): Promise<ChangeWithEvents> {
+  let rows: JsonObject[] = [];
+  const events = await appendPrepared(async (payload) => {
+    const [answer] = await run(changeStatement(change), [...change.params, payload]);
+    rows = answer?.changed ?? [];
+    if (rows.length === 0) throw new Error('the governed change wrote no row: nothing was appended');
+    return answer?.appended ?? [];
+  }, prepared);
+  return { rows, events };
+}
+
+/** The statements of governed changes, by their parts (a few fixed texts). */
 const changeStatements = new Map<string, string>();
 
 function changeStatement(change: GovernedChange): string {
-  let sql = changeStatements.get(change.sql);
+  const alongside = change.alongside ?? [];
+  const key = [change.sql, ...alongside].join('\u0000');
+  let sql = changeStatements.get(key);
   if (sql === undefined) {
     const payload = `$${change.params.length + 1}`;
     sql =
       `WITH change AS (${change.sql}), ` +
+      alongside.map((statement, index) => `alongside_${index} AS (${statement}), `).join('') +
       `appended AS (SELECT a.id, a.sequence, a.prev_hash, a.event_hash FROM audit_append_evidence(${payload}::json) AS a ` +
       'WHERE EXISTS (SELECT 1 FROM change)) ' +
       'SELECT (SELECT json_agg(change) FROM change) AS changed, ' +
       '(SELECT json_agg(appended ORDER BY appended.sequence) FROM appended) AS appended';
-    changeStatements.set(change.sql, sql);
+    changeStatements.set(key, sql);
   }
   return sql;
 }

@@ -3,7 +3,7 @@ import type { Database } from '../../lib/db/database';
 import { isUniqueViolation } from '../../lib/db/unique-violation';
 import { chainIdFor } from '../../lib/evidence/evidence-event';
 import type { EvidenceInput } from '../../lib/evidence/evidence-event';
-import { changeWithEvidence, recordEvidence } from '../../lib/evidence/ledger';
+import { appendEvidenceWithChange, changeWithEvidence, evidenceTransaction, recordEvidence } from '../../lib/evidence/ledger';
 import { verifyChain } from '../../subgraphs/audit/data/chain';
 import { openMigratedTestDatabase } from '../../testkit/test-database';
 
@@ -115,6 +115,38 @@ describe('a governed change written in the statement that appends its evidence',
       changeWithEvidence(db, change(id, tenantId), [admission(tenantId, id), admission(`${tenantId}-other`, id)]),
     ).rejects.toThrow('one chain');
     expect(await workloadsOf(tenantId)).toEqual([]);
+  });
+
+  it('inside a transaction: the change, the statements alongside it and the events commit with it, or not at all', async () => {
+    const tenantId = `cwe-${randomUUID()}`;
+    const [earlier, id, undone] = [randomUUID(), randomUUID(), randomUUID()];
+    await changeWithEvidence(db, change(earlier, tenantId), [admission(tenantId, earlier)]);
+    const replacing = {
+      ...change(id, tenantId),
+      alongside: ["UPDATE execution_workloads SET status = 'replaced' WHERE tenant_id = $2 AND id <> $1"],
+    };
+    const { rows, events } = await evidenceTransaction(db, tenantId, (tx) =>
+      appendEvidenceWithChange(tx, replacing, [admission(tenantId, id)]),
+    );
+    expect([rows[0]!.id, events[0]!.sequence]).toEqual([id, 2]);
+    const statuses = await db.query<{ id: string; status: string }>('SELECT id, status FROM execution_workloads WHERE tenant_id = $1', [
+      tenantId,
+    ]);
+    expect(new Map(statuses.map((row) => [row.id, row.status]))).toEqual(
+      new Map([
+        [earlier, 'replaced'],
+        [id, 'admitted'],
+      ]),
+    );
+    await expect(
+      evidenceTransaction(db, tenantId, async (tx) => {
+        await appendEvidenceWithChange(tx, change(undone, tenantId), [admission(tenantId, undone)]);
+        throw new Error('a later step failed');
+      }),
+    ).rejects.toThrow('a later step failed');
+    expect((await workloadsOf(tenantId)).map((row) => row.id)).not.toContain(undone);
+    expect(await head(tenantId)).toBe(2);
+    expect(await verifyChain({ db, tenantId })).toMatchObject({ valid: true, checked: 2 });
   });
 
   it('changes and own-statement appends racing on one chain all commit, in one verifying chain', async () => {

@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../../lib/db/database';
 import type { JsonObject } from '../../../lib/evidence/canonical-json';
-import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
-import { appendEvidence, evidenceTransaction, recordEvidence } from '../../../lib/evidence/ledger';
-import type { LedgerTransaction } from '../../../lib/evidence/ledger';
+import type { EvidenceEvent, EvidenceInput } from '../../../lib/evidence/evidence-event';
+import {
+  appendEvidence,
+  appendEvidenceWithChange,
+  evidencePointerOf,
+  evidenceTransaction,
+  recordEvidence,
+} from '../../../lib/evidence/ledger';
+import type { GovernedChange, LedgerTransaction } from '../../../lib/evidence/ledger';
+import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { StorageObjectVersion } from '../../../prisma/generated/client';
-import { holdBucket } from './bucket-lock';
 
 export type { StorageObjectVersion };
 
@@ -103,6 +109,39 @@ export async function findVersion(db: Database, bucket: string, key: string, ver
   return version && version.bucket === bucket && version.key === key ? version : null;
 }
 
+/**
+ * Holds the bucket row (FOR SHARE, as `holdBucket`: a bucket deleted meanwhile refuses the
+ * write), creates or locks the object row of the key, and reads its current version: one
+ * statement.
+ */
+const LOCK_OBJECT = `WITH held_bucket AS (
+    SELECT versioning FROM data_buckets WHERE name = $1 AND tenant_id = $2 FOR SHARE
+  ), locked_object AS (
+    INSERT INTO data_objects (id, bucket, key, tenant_id) SELECT $3::uuid, $1, $4, $2 FROM held_bucket
+    ON CONFLICT (bucket, key) DO UPDATE SET updated_at = now()
+    RETURNING id, current_version_id
+  )
+  SELECT held_bucket.versioning, locked_object.id::text AS "lockedObjectId",
+    locked_object.current_version_id AS "lockedCurrentVersionId", ${VERSION_COLUMNS}
+  FROM held_bucket LEFT JOIN locked_object ON true
+    LEFT JOIN data_object_versions v ON v.version_id = locked_object.current_version_id`;
+
+type VersionRow = Omit<StorageObjectVersion, 'size' | 'createdAt' | 'retentionUntil'> & {
+  size: string;
+  createdAt: Date | string;
+  retentionUntil: Date | string | null;
+};
+
+/** A version as a statement answers it (`VERSION_COLUMNS`): size as text, timestamps as Date or ISO text. */
+function versionFromRow(row: VersionRow): StorageObjectVersion {
+  return {
+    ...row,
+    size: BigInt(row.size),
+    createdAt: new Date(row.createdAt),
+    retentionUntil: row.retentionUntil === null ? null : new Date(row.retentionUntil),
+  };
+}
+
 /** Creates (or locks) the object row of a key and returns its id and current version, inside `tx`. */
 async function lockObject(
   tx: LedgerTransaction,
@@ -110,16 +149,25 @@ async function lockObject(
   key: string,
   tenantId: string,
 ): Promise<{ id: string; current: StorageObjectVersion | null; versioned: boolean }> {
-  const { versioning } = await holdBucket(tx, bucket, tenantId);
-  const rows = await tx.$queryRaw<Array<{ id: string; current_version_id: string | null }>>`
-    INSERT INTO data_objects (id, bucket, key, tenant_id) VALUES (${randomUUID()}::uuid, ${bucket}, ${key}, ${tenantId})
-    ON CONFLICT (bucket, key) DO UPDATE SET updated_at = now()
-    RETURNING id::text AS id, current_version_id`;
-  const row = rows[0]!;
-  const current = row.current_version_id
-    ? await tx.storageObjectVersion.findUnique({ where: { versionId: row.current_version_id } })
-    : null;
-  return { id: row.id, current, versioned: versioning };
+  const [row] = await tx.$queryRawUnsafe<
+    Array<VersionRow & { versioning: boolean; lockedObjectId: string; lockedCurrentVersionId: string | null }>
+  >(LOCK_OBJECT, bucket, tenantId, randomUUID(), key);
+  if (!row) {
+    throw new EcsError(ErrorCode.NotFound, `bucket ${bucket} not found: it was deleted while the write was in progress`, {
+      field: 'bucket',
+    });
+  }
+  const { versioning, lockedObjectId, lockedCurrentVersionId, ...version } = row;
+  let current: StorageObjectVersion | null = null;
+  if (lockedCurrentVersionId !== null) {
+    // A version made current by a transaction that committed after this statement began is
+    // past its snapshot: read it again, now that the object row is locked.
+    current =
+      version.versionId === lockedCurrentVersionId
+        ? versionFromRow(version)
+        : await tx.storageObjectVersion.findUnique({ where: { versionId: lockedCurrentVersionId } });
+  }
+  return { id: lockedObjectId, current, versioned: versioning };
 }
 
 export interface NewVersion {
@@ -171,55 +219,100 @@ export async function putVersion(
     const object = await lockObject(tx, data.bucket, data.key, data.tenantId);
     const lock = object.versioned ? undefined : lockOf(object.current, now);
     if (lock) throw new ObjectLockedError(lock, object.current!);
-    const versionId = randomUUID();
-    const lockMode = data.retentionUntil.getTime() > now.getTime() ? data.bucketLockMode : null;
     const eventType = data.eventType ?? 'object.put';
-    const created = await tx.storageObjectVersion.create({
-      data: {
-        versionId,
-        objectId: object.id,
-        bucket: data.bucket,
-        key: data.key,
-        tenantId: data.tenantId,
-        sha256: data.sha256,
-        s3Etag: data.s3Etag,
-        size: BigInt(data.size),
-        contentType: data.contentType,
-        jurisdiction: data.jurisdiction,
-        retentionTtl: data.retentionTtl,
-        retentionUntil: data.retentionUntil,
-        classification: data.classification,
-        integrity: data.integrity,
-        evidencePointer: data.evidencePointer,
-        dataProductId: data.dataProductId,
-        usagePolicySnapshotId: data.usagePolicySnapshotId,
-        consentTokenRef: data.consentTokenRef,
-        legalHold: data.legalHold,
-        userMetadata: data.userMetadata,
-        lockMode,
-        origin: data.origin,
-        createdAt: now,
-      },
-    });
-    const event = await appendEvidence(tx, {
+    const stored: StorageObjectVersion = {
+      versionId: randomUUID(),
+      objectId: object.id,
+      bucket: data.bucket,
+      key: data.key,
+      tenantId: data.tenantId,
+      sha256: data.sha256,
+      s3Etag: data.s3Etag,
+      size: BigInt(data.size),
+      contentType: data.contentType,
+      jurisdiction: data.jurisdiction,
+      retentionTtl: data.retentionTtl,
+      retentionUntil: data.retentionUntil,
+      classification: data.classification,
+      integrity: data.integrity,
+      evidencePointer: data.evidencePointer,
+      dataProductId: data.dataProductId,
+      usagePolicySnapshotId: data.usagePolicySnapshotId,
+      consentTokenRef: data.consentTokenRef,
+      legalHold: data.legalHold,
+      lockMode: data.retentionUntil.getTime() > now.getTime() ? data.bucketLockMode : null,
+      deleteMarker: false,
+      userMetadata: data.userMetadata,
+      origin: data.origin,
+      putEvidencePointer: null,
+      createdAt: now,
+    };
+    const input: EvidenceInput = {
       ...accepted(evidence),
       tenantId: data.tenantId,
       eventType,
       details: {
         action: eventType,
-        ...governanceFields(created),
+        ...governanceFields(stored),
         integrity_verified: true,
         versioning: object.versioned,
         origin: data.origin,
         ...(object.current && !object.current.deleteMarker ? { replaced_version_id: object.current.versionId } : {}),
         ...data.extraDetails,
       },
-    });
-    const version = await tx.storageObjectVersion.update({ where: { versionId }, data: { putEvidencePointer: event.evidence_pointer } });
-    await tx.storageObject.update({ where: { id: object.id }, data: { currentVersionId: versionId, updatedAt: now } });
-    if (!object.versioned && object.current) await tx.storageObjectVersion.delete({ where: { versionId: object.current.versionId } });
-    return { version, event };
+    };
+    stored.putEvidencePointer = evidencePointerOf(input, now);
+    // The version, the object's move to it and the event: one statement.
+    const { rows, events } = await appendEvidenceWithChange(tx, insertVersion(stored, now), [input], now);
+    if (!object.versioned && object.current) {
+      await tx.$executeRaw`DELETE FROM data_object_versions WHERE version_id = ${object.current.versionId}`;
+    }
+    return { version: versionFromRow(rows[0] as unknown as VersionRow), event: events[0]! };
   });
+}
+
+/** Inserts a version and makes it its object's current one (`$1` the version id, `$2` the object id). */
+const INSERT_VERSION = `INSERT INTO data_object_versions AS v
+    (version_id, object_id, bucket, key, tenant_id, sha256, s3_etag, size, content_type, jurisdiction, retention_ttl,
+     retention_until, classification, integrity, evidence_pointer, data_product_id, usage_policy_snapshot_id,
+     consent_token_ref, legal_hold, lock_mode, user_metadata, origin, put_evidence_pointer, created_at)
+  VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8::bigint, $9, $10, $11, $12::timestamptz, $13, $14, $15, $16, $17, $18,
+    $19::boolean, $20, $21, $22, $23, $24::timestamptz)
+  RETURNING ${VERSION_COLUMNS}`;
+
+const MAKE_CURRENT = 'UPDATE data_objects SET current_version_id = $1, updated_at = $24::timestamptz WHERE id = $2::uuid';
+
+function insertVersion(version: StorageObjectVersion, now: Date): GovernedChange {
+  return {
+    sql: INSERT_VERSION,
+    alongside: [MAKE_CURRENT],
+    params: [
+      version.versionId,
+      version.objectId,
+      version.bucket,
+      version.key,
+      version.tenantId,
+      version.sha256,
+      version.s3Etag,
+      version.size.toString(),
+      version.contentType,
+      version.jurisdiction,
+      version.retentionTtl,
+      version.retentionUntil?.toISOString() ?? null,
+      version.classification,
+      version.integrity,
+      version.evidencePointer,
+      version.dataProductId,
+      version.usagePolicySnapshotId,
+      version.consentTokenRef,
+      version.legalHold,
+      version.lockMode,
+      version.userMetadata,
+      version.origin,
+      version.putEvidencePointer,
+      now.toISOString(),
+    ],
+  };
 }
 
 /**
