@@ -126,11 +126,13 @@ export function evidenceTransaction<T>(
 }
 
 /**
- * A governed change written in the statement that appends its evidence: `sql` is an
- * `INSERT ... RETURNING ...` without `ON CONFLICT` (it inserts every row or fails), with its
- * parameters `$1`..`$n`; `alongside`, further data-modifying statements (UPDATE, DELETE) of
- * the same statement, with the same parameters. All of them see the database as it was
- * before the statement: none sees another's rows (PostgreSQL's data-modifying `WITH`).
+ * A governed change written in the statement that appends its evidence: `sql` is a
+ * data-modifying statement with `RETURNING`, with its parameters `$1`..`$n`: an INSERT
+ * without `ON CONFLICT` (it inserts every row or fails), or an UPDATE or DELETE of rows the
+ * transaction has already locked. The events are appended only if it returned a row.
+ * `alongside`: further data-modifying statements of the same statement, with the same
+ * parameters. All of them see the database as it was before the statement: none sees
+ * another's rows (PostgreSQL's data-modifying `WITH`).
  */
 export interface GovernedChange {
   sql: string;

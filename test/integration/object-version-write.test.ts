@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../lib/db/database';
 import { chainIdFor } from '../../lib/evidence/evidence-event';
 import { verifyChain } from '../../subgraphs/audit/data/chain';
-import { ObjectLockedError, findCurrentVersion, governanceFields, putVersion } from '../../subgraphs/data/records/objects';
+import { ObjectLockedError, deleteCurrent, findCurrentVersion, governanceFields, putVersion } from '../../subgraphs/data/records/objects';
 import { openMigratedTestDatabase } from '../../testkit/test-database';
 import { createBucket, evidence, newVersion } from '../support/object-versions';
 
@@ -91,5 +91,53 @@ describe('writing an object version with its evidence', () => {
     );
     expect([version.lockMode, version.retentionUntil?.toISOString()]).toEqual(['governance', until.toISOString()]);
     expect(event).toMatchObject({ lock_mode: 'governance', retention_until: until.toISOString() });
+  });
+
+  it('deleting in an unversioned bucket removes the version and leaves the key without one, in one commit with its event', async () => {
+    const tenantId = `ovw-${randomUUID()}`;
+    const bucket = await createBucket(db, tenantId, false);
+    const { version } = await putVersion(db, newVersion(bucket, 'k', tenantId), evidence);
+    const result = await deleteCurrent(db, { bucket, key: 'k', tenantId, versioned: false }, evidence);
+    expect(result?.marker).toBeNull();
+    expect(result?.deleted).toEqual(version);
+    expect(result?.event).toMatchObject({ event_type: 'object.delete', ...governanceFields(version), delete_marker: false });
+    expect(await versionIds(bucket, 'k')).toEqual([]);
+    const [object] = await db.query<{ current_version_id: string | null }>(
+      'SELECT current_version_id FROM data_objects WHERE bucket = $1 AND key = $2',
+      [bucket, 'k'],
+    );
+    expect(object).toEqual({ current_version_id: null });
+    expect(await deleteCurrent(db, { bucket, key: 'k', tenantId, versioned: false }, evidence)).toBeNull();
+    expect(await head(tenantId)).toBe(2);
+    expect(await verifyChain({ db, tenantId })).toMatchObject({ valid: true, checked: 2 });
+  });
+
+  it("deleting in a versioned bucket makes a delete marker current, carrying its event's pointer; the version stays", async () => {
+    const tenantId = `ovw-${randomUUID()}`;
+    const bucket = await createBucket(db, tenantId, true);
+    const { version } = await putVersion(db, newVersion(bucket, 'k', tenantId), evidence);
+    const result = await deleteCurrent(db, { bucket, key: 'k', tenantId, versioned: true }, evidence);
+    const marker = result!.marker!;
+    expect(marker).toMatchObject({ deleteMarker: true, size: 0n, sha256: null, putEvidencePointer: result!.event.evidence_pointer });
+    const [current] = await db.query<{ current_version_id: string }>(
+      'SELECT current_version_id FROM data_objects WHERE bucket = $1 AND key = $2',
+      [bucket, 'k'],
+    );
+    expect(current).toEqual({ current_version_id: marker.versionId });
+    expect((await versionIds(bucket, 'k')).sort()).toEqual([version.versionId, marker.versionId].sort());
+    expect(result!.event).toMatchObject({ version_id: version.versionId, delete_marker: true });
+    // A marker is not deleted again.
+    expect(await deleteCurrent(db, { bucket, key: 'k', tenantId, versioned: true }, evidence)).toBeNull();
+  });
+
+  it('a current version under retention refuses the delete and nothing is written', async () => {
+    const tenantId = `ovw-${randomUUID()}`;
+    const bucket = await createBucket(db, tenantId, false);
+    const until = new Date(Date.now() + 3_600_000);
+    const { version } = await putVersion(db, newVersion(bucket, 'k', tenantId, { retentionUntil: until }), evidence);
+    const refusal = await deleteCurrent(db, { bucket, key: 'k', tenantId, versioned: false }, evidence).catch((error: unknown) => error);
+    expect((refusal as ObjectLockedError).reasonCode).toBe('retention_in_force');
+    expect(await versionIds(bucket, 'k')).toEqual([version.versionId]);
+    expect(await head(tenantId)).toBe(1);
   });
 });

@@ -271,13 +271,13 @@ export async function putVersion(
   });
 }
 
-/** Inserts a version and makes it its object's current one (`$1` the version id, `$2` the object id). */
+/** Inserts a version (or a delete marker) and makes it its object's current one (`$1` the version id, `$2` the object id). */
 const INSERT_VERSION = `INSERT INTO data_object_versions AS v
     (version_id, object_id, bucket, key, tenant_id, sha256, s3_etag, size, content_type, jurisdiction, retention_ttl,
      retention_until, classification, integrity, evidence_pointer, data_product_id, usage_policy_snapshot_id,
-     consent_token_ref, legal_hold, lock_mode, user_metadata, origin, put_evidence_pointer, created_at)
+     consent_token_ref, legal_hold, lock_mode, user_metadata, origin, put_evidence_pointer, created_at, delete_marker)
   VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8::bigint, $9, $10, $11, $12::timestamptz, $13, $14, $15, $16, $17, $18,
-    $19::boolean, $20, $21, $22, $23, $24::timestamptz)
+    $19::boolean, $20, $21, $22, $23, $24::timestamptz, $25::boolean)
   RETURNING ${VERSION_COLUMNS}`;
 
 const MAKE_CURRENT = 'UPDATE data_objects SET current_version_id = $1, updated_at = $24::timestamptz WHERE id = $2::uuid';
@@ -311,6 +311,7 @@ function insertVersion(version: StorageObjectVersion, now: Date): GovernedChange
       version.origin,
       version.putEvidencePointer,
       now.toISOString(),
+      version.deleteMarker,
     ],
   };
 }
@@ -332,33 +333,57 @@ export async function deleteCurrent(
     if (!current || current.deleteMarker) return null;
     const lock = lockOf(current, now);
     if (lock) throw new ObjectLockedError(lock, current);
-    const event = await appendEvidence(tx, {
+    const input: EvidenceInput = {
       ...accepted(evidence),
       tenantId: target.tenantId,
       eventType: 'object.delete',
       details: { action: 'object.delete', ...governanceFields(current), delete_marker: object.versioned },
-    });
+    };
+    // The change and the event: one statement.
     if (!object.versioned) {
-      await tx.storageObject.update({ where: { id: object.id }, data: { currentVersionId: null, updatedAt: now } });
-      await tx.storageObjectVersion.delete({ where: { versionId: current.versionId } });
-      return { deleted: current, marker: null, event };
+      const { events } = await appendEvidenceWithChange(
+        tx,
+        { sql: DELETE_VERSION, alongside: [CLEAR_CURRENT], params: [current.versionId, object.id, now.toISOString()] },
+        [input],
+        now,
+      );
+      return { deleted: current, marker: null, event: events[0]! };
     }
-    const marker = await tx.storageObjectVersion.create({
-      data: {
-        versionId: randomUUID(),
-        objectId: object.id,
-        bucket: target.bucket,
-        key: target.key,
-        tenantId: target.tenantId,
-        deleteMarker: true,
-        putEvidencePointer: event.evidence_pointer,
-        createdAt: now,
-      },
-    });
-    await tx.storageObject.update({ where: { id: object.id }, data: { currentVersionId: marker.versionId, updatedAt: now } });
-    return { deleted: current, marker, event };
+    const marker: StorageObjectVersion = {
+      versionId: randomUUID(),
+      objectId: object.id,
+      bucket: target.bucket,
+      key: target.key,
+      tenantId: target.tenantId,
+      sha256: null,
+      s3Etag: null,
+      size: 0n,
+      contentType: null,
+      jurisdiction: null,
+      retentionTtl: null,
+      retentionUntil: null,
+      classification: null,
+      integrity: null,
+      evidencePointer: null,
+      dataProductId: null,
+      usagePolicySnapshotId: null,
+      consentTokenRef: null,
+      legalHold: false,
+      lockMode: null,
+      deleteMarker: true,
+      userMetadata: null,
+      origin: 'put',
+      putEvidencePointer: evidencePointerOf(input, now),
+      createdAt: now,
+    };
+    const { rows, events } = await appendEvidenceWithChange(tx, insertVersion(marker, now), [input], now);
+    return { deleted: current, marker: versionFromRow(rows[0] as unknown as VersionRow), event: events[0]! };
   });
 }
+
+/** Deletes the current version of an unversioned key (`$1`), and leaves its object (`$2`) with none. */
+const DELETE_VERSION = 'DELETE FROM data_object_versions WHERE version_id = $1 RETURNING version_id';
+const CLEAR_CURRENT = 'UPDATE data_objects SET current_version_id = NULL, updated_at = $3::timestamptz WHERE id = $2::uuid';
 
 /**
  * Permanently removes one version (`object.version.delete` evidence); when it was the current
