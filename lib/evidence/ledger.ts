@@ -55,9 +55,7 @@ export async function appendEvidenceBatch(
     inTransaction(tx),
     inputs.map((input) => prepareEvent(input, now)),
   );
-  const appended = appendedByTransaction.get(tx);
-  if (appended) appended.push(...events);
-  else appendedByTransaction.set(tx, [...events]);
+  rememberAppended(tx, events);
   return events;
 }
 
@@ -202,9 +200,7 @@ export async function appendEvidenceWithChange(
     change,
     prepareOneChain(inputs, now),
   );
-  const appended = appendedByTransaction.get(tx);
-  if (appended) appended.push(...written.events);
-  else appendedByTransaction.set(tx, [...written.events]);
+  rememberAppended(tx, written.events);
   return written;
 }
 
@@ -277,6 +273,13 @@ function committed(db: Database, events: EvidenceEvent[]): void {
 
 /** Events appended through each open transaction client, announced once it commits. */
 const appendedByTransaction = new WeakMap<object, EvidenceEvent[]>();
+
+/** Keeps events appended through `tx`, to announce once it commits. */
+function rememberAppended(tx: LedgerTransaction, events: EvidenceEvent[]): void {
+  const appended = appendedByTransaction.get(tx);
+  if (appended) appended.push(...events);
+  else appendedByTransaction.set(tx, [...events]);
+}
 
 function appendedIn(transaction: LedgerTransaction | undefined): EvidenceEvent[] {
   return (transaction && appendedByTransaction.get(transaction)) ?? [];

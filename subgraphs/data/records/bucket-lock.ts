@@ -12,10 +12,13 @@ import type { LedgerTransaction } from '../../../lib/evidence/ledger';
 export async function holdBucket(tx: LedgerTransaction, bucket: string, tenantId: string): Promise<{ versioning: boolean }> {
   const rows = await tx.$queryRaw<Array<{ name: string; versioning: boolean }>>`
     SELECT name, versioning FROM data_buckets WHERE name = ${bucket} AND tenant_id = ${tenantId} FOR SHARE`;
-  if (rows.length === 0) {
-    throw new EcsError(ErrorCode.NotFound, `bucket ${bucket} not found: it was deleted while the write was in progress`, {
-      field: 'bucket',
-    });
-  }
+  if (rows.length === 0) throw bucketGone(bucket);
   return { versioning: rows[0]!.versioning };
+}
+
+/** The refusal of a write whose bucket was deleted while it was in progress. */
+export function bucketGone(bucket: string): EcsError {
+  return new EcsError(ErrorCode.NotFound, `bucket ${bucket} not found: it was deleted while the write was in progress`, {
+    field: 'bucket',
+  });
 }

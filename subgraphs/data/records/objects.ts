@@ -10,7 +10,7 @@ import {
   recordEvidence,
 } from '../../../lib/evidence/ledger';
 import type { GovernedChange, LedgerTransaction } from '../../../lib/evidence/ledger';
-import { EcsError, ErrorCode } from '../../../lib/errors';
+import { bucketGone } from './bucket-lock';
 import type { StorageObjectVersion } from '../../../prisma/generated/client';
 
 export type { StorageObjectVersion };
@@ -152,11 +152,7 @@ async function lockObject(
   const [row] = await tx.$queryRawUnsafe<
     Array<VersionRow & { versioning: boolean; lockedObjectId: string; lockedCurrentVersionId: string | null }>
   >(LOCK_OBJECT, bucket, tenantId, randomUUID(), key);
-  if (!row) {
-    throw new EcsError(ErrorCode.NotFound, `bucket ${bucket} not found: it was deleted while the write was in progress`, {
-      field: 'bucket',
-    });
-  }
+  if (!row) throw bucketGone(bucket);
   const { versioning, lockedObjectId, lockedCurrentVersionId, ...version } = row;
   let current: StorageObjectVersion | null = null;
   if (lockedCurrentVersionId !== null) {
