@@ -9,6 +9,11 @@
 // each as a ratio of the GET tenant rate of the same run.
 //
 //   npm run bench -- governed-actions [--backend=pglite|postgresql] [--seconds=3] [--rounds=3] [--concurrency=16] [--tenants=4]
+//     [--only=tenant,workload,get,put] [--cpu-profile=DIR]
+//
+// `--only` measures the named operations only (the GET tenant baseline always runs, so the
+// ratios stay); `--cpu-profile` writes a V8 CPU profile of this process's main thread for each
+// measured round of each operation into DIR/<backend>-<operation>-<round>.cpuprofile.
 //
 // `--concurrency` keep-alive clients (tenant-admins, spread over `--tenants` tenants, one
 // evidence chain each) send requests back to back. Each round runs every operation for
@@ -18,6 +23,8 @@
 // Any non-2xx answer is an error; the run fails if there was one, or if a tenant's chain
 // does not verify afterwards (`verifyChain`).
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { verifyChain } from '../subgraphs/audit/data/chain';
@@ -29,7 +36,8 @@ import { fmt, now, percentile, table } from './support/report';
 import { runMain } from './support/run-main';
 import { withStack } from './support/stack';
 import type { BenchStack } from './support/stack';
-import { positiveIntegerOption } from './support/options';
+import { startProfile } from './support/cpu-profile';
+import { optionText, positiveIntegerOption } from './support/options';
 
 const SECONDS = positiveIntegerOption('seconds', 3);
 const ROUNDS = positiveIntegerOption('rounds', 3);
@@ -37,12 +45,16 @@ const CONCURRENCY = positiveIntegerOption('concurrency', 16);
 const TENANTS = positiveIntegerOption('tenants', 4);
 const WARM_UP_SECONDS = 1;
 const OBJECT_BYTES = 1024;
+const OPERATION_KEYS = ['tenant', 'workload', 'get', 'put'] as const;
+const ONLY = optionText('only')?.split(',').filter(Boolean);
+const PROFILE_DIR = optionText('cpu-profile');
 const IMAGE_REF = `registry.example.eu/bench/app@sha256:${'ab'.repeat(32)}`;
 
 /** One request of an operation by client `client`, its answer read whole; `error` describes a failure. */
 type Call = (client: number) => Promise<{ ok: boolean; error?: string }>;
 
 interface Operation {
+  key: (typeof OPERATION_KEYS)[number];
   name: string;
   call: Call;
   rates: number[];
@@ -90,6 +102,16 @@ async function measure(operation: Operation, seconds: number, record: boolean): 
   return done / ((now() - started) / 1000);
 }
 
+/** One measured round of an operation, profiled into `PROFILE_DIR` when asked. */
+async function measureRound(kind: DatabaseKind, operation: Operation, round: number): Promise<number> {
+  if (PROFILE_DIR === undefined) return measure(operation, SECONDS, true);
+  const profile = await startProfile();
+  const rate = await measure(operation, SECONDS, true);
+  await mkdir(PROFILE_DIR, { recursive: true });
+  await writeFile(path.join(PROFILE_DIR, `${kind}-${operation.key}-${round + 1}.cpuprofile`), await profile.stop());
+  return rate;
+}
+
 async function benchBackend({ kind, stack, databaseUrl, token }: BenchStack): Promise<BackendResult> {
   const base = stack.gateway.url;
   const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 10_000 });
@@ -116,12 +138,14 @@ async function benchBackend({ kind, stack, databaseUrl, token }: BenchStack): Pr
     const authOf = (client: number) => auth[client % TENANTS]!;
     let written = 0;
 
-    const calls: Array<[string, Call]> = [
+    const calls: Array<[Operation['key'], string, Call]> = [
       [
+        'tenant',
         'GET /v1/tenants/{id}',
         async (client) => settle(await request(`${base}/v1/tenants/${tenantOf(client)}`, { headers: authOf(client), dispatcher: agent })),
       ],
       [
+        'workload',
         'POST /v1/workloads',
         async (client) => {
           const body = { tenant_id: tenantOf(client), envelope_type: 'container', image_ref: IMAGE_REF, jurisdiction: 'DE' };
@@ -130,6 +154,7 @@ async function benchBackend({ kind, stack, databaseUrl, token }: BenchStack): Pr
         },
       ],
       [
+        'get',
         'GET object (1 KB)',
         async (client) =>
           settle(
@@ -138,6 +163,7 @@ async function benchBackend({ kind, stack, databaseUrl, token }: BenchStack): Pr
           ),
       ],
       [
+        'put',
         'PUT object (1 KB, new key)',
         async (client) => {
           const object = randomBytes(OBJECT_BYTES);
@@ -148,13 +174,15 @@ async function benchBackend({ kind, stack, databaseUrl, token }: BenchStack): Pr
         },
       ],
     ];
-    const operations: Operation[] = calls.map(([name, call]) => ({ name, call, rates: [], latencies: [], errors: 0, firstErrors: [] }));
+    const operations: Operation[] = calls
+      .filter(([key]) => key === 'tenant' || ONLY === undefined || ONLY.includes(key))
+      .map(([key, name, call]) => ({ key, name, call, rates: [], latencies: [], errors: 0, firstErrors: [] }));
 
     for (const operation of operations) await measure(operation, WARM_UP_SECONDS, false);
     for (let round = 0; round < ROUNDS; round += 1) {
       for (let i = 0; i < operations.length; i += 1) {
         const operation = operations[(i + round) % operations.length]!;
-        operation.rates.push(await measure(operation, SECONDS, true));
+        operation.rates.push(await measureRound(kind, operation, round));
       }
       console.log(
         `  ${kind} round ${round + 1}: ${operations.map((operation) => `${operation.name} ${fmt(operation.rates[round]!)}/s`).join(', ')}`,
@@ -194,6 +222,8 @@ function rows({ kind, operations }: BackendResult): string[][] {
 }
 
 runMain(async () => {
+  const unknown = (ONLY ?? []).filter((key) => !(OPERATION_KEYS as readonly string[]).includes(key));
+  if (unknown.length) throw new Error(`--only names no operation: ${unknown.join(', ')} (known: ${OPERATION_KEYS.join(', ')})`);
   const backends = backendsFromArgs();
   await checkBackends(backends);
   console.log(`# governed-actions: ${environment()}`);

@@ -10,6 +10,9 @@ import type { Plane } from '../lib/config/config';
 import { EcsError, ErrorCode } from '../lib/errors';
 import { sendError } from '../lib/http/error-body';
 
+/** Answers up to this declared length are passed on in one write rather than streamed. */
+const WHOLE_ANSWER_MAX_BYTES = 64 * 1024;
+
 /** What a REST route needs to stream a request to a plane's HTTP route and its answer back. */
 export interface PlaneStreamOptions {
   identityTokens: IdentityTokens;
@@ -34,7 +37,9 @@ export interface PlaneStreamRequest {
 
 /**
  * Streams one request to a plane over mTLS with the caller's signed identity and streams
- * the answer (status, the forwarded headers, the body) back; nothing is buffered. A client
+ * the answer (status, the forwarded headers, the body) back. Only an answer that declares a
+ * length of at most 64 KiB is read whole and sent in one write (a stream costs more than
+ * such a body); nothing larger is buffered. A client
  * that goes away aborts the upstream request. An upload the plane answered before it was
  * read to the end (a refusal) is not read further: the client's connection is closed.
  */
@@ -58,22 +63,27 @@ export async function streamToPlane(options: PlaneStreamOptions, res: Response, 
       dispatcher: options.dispatcher,
       signal: abort.signal,
     });
-    res.status(upstream.statusCode);
-    for (const [name, value] of Object.entries(upstream.headers)) {
-      if (value !== undefined && upstreamRequest.forwardedResponse.test(name)) res.setHeader(name, value);
-    }
     const { body } = upstreamRequest;
     if (body && !body.readableEnded) {
       res.setHeader('connection', 'close');
       body.unpipe();
       body.resume();
     }
-    if (upstreamRequest.method === 'HEAD' || upstream.statusCode === 204) {
+    const bodyless = upstreamRequest.method === 'HEAD' || upstream.statusCode === 204;
+    // Read before the status and headers are set, so that an answer cut short is still a 503.
+    const whole =
+      !bodyless && Number(upstream.headers['content-length']) <= WHOLE_ANSWER_MAX_BYTES
+        ? Buffer.from(await upstream.body.arrayBuffer())
+        : undefined;
+    res.status(upstream.statusCode);
+    for (const [name, value] of Object.entries(upstream.headers)) {
+      if (value !== undefined && upstreamRequest.forwardedResponse.test(name)) res.setHeader(name, value);
+    }
+    if (bodyless) {
       await upstream.body.dump();
       res.end();
-      return;
-    }
-    await pipeline(upstream.body, res);
+    } else if (whole) res.end(whole);
+    else await pipeline(upstream.body, res);
   } finally {
     res.off('close', onClientGone);
   }

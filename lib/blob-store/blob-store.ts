@@ -76,6 +76,12 @@ export interface BlobStore {
   put(stream: Readable, options?: PutOptions): Promise<WrittenBlob>;
   /** The blob's bytes; rejects (ENOENT) when there is no such blob. */
   open(sha256: string): Promise<Readable>;
+  /**
+   * The whole blob in memory when it holds at most `maxBytes` bytes, read in one go (for
+   * small objects, where a stream costs more than the bytes); `undefined` when it holds more.
+   * Rejects, as `open` does, when there is no such blob.
+   */
+  readSmall(sha256: string, maxBytes: number): Promise<Buffer | undefined>;
   has(sha256: string): Promise<boolean>;
   /**
    * Marks an existing blob as just used (a copy refers to it without writing it), so the

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -84,9 +83,22 @@ export class FsBlobStore implements BlobStore {
   }
 
   async open(sha256: string): Promise<Readable> {
-    const file = this.pathOf(sha256);
-    await stat(file);
-    return createReadStream(file);
+    // Opened here, so that a missing blob rejects now, not on the stream's first read.
+    const handle = await open(this.pathOf(sha256), 'r');
+    return handle.createReadStream();
+  }
+
+  async readSmall(sha256: string, maxBytes: number): Promise<Buffer | undefined> {
+    const handle = await open(this.pathOf(sha256), 'r');
+    try {
+      // One byte more than allowed tells a larger file apart. A read of a regular file
+      // returns fewer bytes than asked only at its end.
+      const buffer = Buffer.allocUnsafe(maxBytes + 1);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      return bytesRead > maxBytes ? undefined : buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
   }
 
   async has(sha256: string): Promise<boolean> {

@@ -315,6 +315,44 @@ describe('EOSC storage governance operations (ws2)', () => {
       });
       expect((await client.get(bucket, 'verify.txt', { query: '?verify_integrity=maybe' })).status).toBe(400);
     });
+
+    it('without read-verify, stored bytes of another length than the record are refused with evidence, never served', async () => {
+      for (const [key, stand] of [
+        ['shorter.txt', 'short'],
+        ['longer.txt', 'x'.repeat(100)],
+      ] as const) {
+        const result = await stored(bucket, key, `recorded ${uniqueId()}`);
+        writeFileSync(blobPath(env.dataDir, result.etag), stand);
+        const refused = await client.get(bucket, key);
+        expect(refused.status).toBe(409);
+        expect(refused.json).toMatchObject({ code: 'EOSC_STORED_INTEGRITY_MISMATCH', evidence_pointer: expect.any(String) });
+        expect(refused.body.toString()).not.toContain(stand);
+        expect(await last()).toMatchObject({
+          eventType: 'object.get',
+          outcome: 'refused',
+          refusalReasonCode: 'stored_integrity_mismatch',
+          details: expect.objectContaining({
+            read_verify: false,
+            version_id: result.version_id,
+            computed_size: stand.length,
+            computed_integrity: `sha256:${sha256(Buffer.from(stand))}`,
+          }),
+        });
+      }
+    });
+
+    it('serves objects either side of the whole-read size (64 KiB) byte for byte, each with its two events', async () => {
+      for (const size of [0, 64 * 1024, 64 * 1024 + 1]) {
+        const body = randomBytes(size);
+        const key = `edge-${size}.bin`;
+        expect((await client.put(bucket, key, body, governance(body))).status).toBe(201);
+        const before = (await chain()).length;
+        const read = await client.get(bucket, key);
+        expect([read.status, read.headers['content-length'], read.body.equals(body)]).toEqual([200, String(size), true]);
+        const events = (await chain()).slice(before).map((e) => e.eventType);
+        expect(events).toEqual(['object.get', 'data.usage.receipt']);
+      }
+    });
   });
 
   describe('multipart upload', () => {

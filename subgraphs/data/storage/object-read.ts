@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobStore } from '../../../lib/blob-store';
+import type { BlobStore, StoredBlob } from '../../../lib/blob-store';
 import { userMetadataHeaders } from '../../../lib/domain/user-metadata';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { pageSize } from '../../../lib/graphql/page-size';
@@ -10,6 +11,7 @@ import type { Bucket } from '../records/buckets';
 import { findCurrentVersion, findVersion, governanceFields, listObjects, listVersions, recordAccess, s3EtagOf } from '../records/objects';
 import type { StorageObjectVersion } from '../records/objects';
 import { govern, storageRefusal } from './govern-operation';
+import type { Governed } from './govern-operation';
 import { GOVERNANCE_HEADERS, governanceHeaderValues } from './parse-governance';
 import { queryText, versionIdOf } from './request-input';
 import { S3_ETAG_HEADER } from './s3-etag';
@@ -52,6 +54,9 @@ async function requestedVersion(context: PlaneContext, req: Request, bucket: Buc
   return version;
 }
 
+/** Objects up to this size are read whole before they are served, larger ones streamed. */
+const WHOLE_READ_MAX_BYTES = 64 * 1024;
+
 function wantsReadVerify(req: Request): boolean {
   const flag =
     queryText(req, 'verify_integrity') ??
@@ -85,26 +90,22 @@ export async function getObject(
   }
   const verify = wantsReadVerify(req);
   const governed = await govern(context, bucket, { permission: 'storage.read', eventType: 'object.get', requireActive: 'readable' });
+  const size = Number(version.size);
   if (verify) {
     const actual = await blobs.rehash(version.sha256!);
-    if (!actual || actual.sha256 !== version.sha256 || actual.size !== Number(version.size)) {
-      context.log.error({ bucket: bucket.name, key, versionId: version.versionId }, 'stored object failed read-verify');
-      throw await storageRefusal(context, governed, {
-        reasonClass: 'evidence_precondition_failed',
-        reasonCode: actual ? 'stored_integrity_mismatch' : 'stored_object_missing',
-        reason: actual
-          ? `the stored bytes hash to sha256:${actual.sha256}, not the recorded ${version.integrity}; nothing is served`
-          : 'the stored bytes are missing; nothing is served',
-        code: ErrorCode.StoredIntegrityMismatch,
-        details: {
-          ...governanceFields(version),
-          read_verify: true,
-          ...(actual ? { computed_integrity: `sha256:${actual.sha256}`, computed_size: actual.size } : {}),
-        },
-      });
+    if (!actual || actual.sha256 !== version.sha256 || actual.size !== size) {
+      throw await storedBytesRefusal(context, governed, version, actual, true);
     }
   }
-  const stream = await blobs.open(version.sha256!);
+  // A small object is read whole before its events: one read instead of a stream, and a
+  // stored length that differs from the record is refused (with evidence) before anything
+  // is served, where a stream would have sent a body that contradicts its content-length.
+  let whole: Buffer | undefined;
+  let stream: Readable | undefined;
+  if (size <= WHOLE_READ_MAX_BYTES) {
+    whole = await blobs.readSmall(version.sha256!, size);
+    if (whole?.length !== size) throw await storedBytesRefusal(context, governed, version, await blobs.rehash(version.sha256!), verify);
+  } else stream = await blobs.open(version.sha256!);
   let events;
   try {
     const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string).slice(0, 256) : undefined);
@@ -114,7 +115,7 @@ export async function getObject(
       readVerified: verify,
     });
   } catch (error) {
-    stream.destroy();
+    stream?.destroy();
     throw error;
   }
   setObjectHeaders(res, version);
@@ -122,7 +123,41 @@ export async function getObject(
   res.setHeader('x-eosc-usage-receipt-pointer', events.receipt.evidence_pointer);
   if (verify) res.setHeader('x-eosc-integrity-verified', 'true');
   res.status(200);
-  await pipeline(stream, res);
+  if (stream) await pipeline(stream, res);
+  else res.end(whole);
+}
+
+/**
+ * The refusal (with evidence) of a read whose stored bytes are not the recorded ones:
+ * `actual` is what is stored (null: nothing), `readVerify` whether the reader asked for the
+ * bytes to be hashed (otherwise their length gave them away).
+ */
+async function storedBytesRefusal(
+  context: PlaneContext,
+  governed: Governed,
+  version: StorageObjectVersion,
+  actual: StoredBlob | null,
+  readVerify: boolean,
+): Promise<EcsError> {
+  context.log.error(
+    { bucket: version.bucket, key: version.key, versionId: version.versionId, readVerify },
+    'stored object does not match its record',
+  );
+  return storageRefusal(context, governed, {
+    reasonClass: 'evidence_precondition_failed',
+    reasonCode: actual ? 'stored_integrity_mismatch' : 'stored_object_missing',
+    reason: !actual
+      ? 'the stored bytes are missing; nothing is served'
+      : readVerify
+        ? `the stored bytes hash to sha256:${actual.sha256}, not the recorded ${version.integrity}; nothing is served`
+        : `the stored bytes are ${actual.size} bytes, not the recorded ${version.size}; nothing is served`,
+    code: ErrorCode.StoredIntegrityMismatch,
+    details: {
+      ...governanceFields(version),
+      read_verify: readVerify,
+      ...(actual ? { computed_integrity: `sha256:${actual.sha256}`, computed_size: actual.size } : {}),
+    },
+  });
 }
 
 function pageLimit(req: Request): number {
