@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -83,22 +84,32 @@ export class FsBlobStore implements BlobStore {
   }
 
   async open(sha256: string): Promise<Readable> {
-    // Opened here, so that a missing blob rejects now, not on the stream's first read.
-    const handle = await open(this.pathOf(sha256), 'r');
-    return handle.createReadStream();
+    // Opened here, so that a missing blob rejects now, not on the stream's first read. The
+    // stream reads through fs's callback functions (a FileHandle's stream costs more per read).
+    const file = this.pathOf(sha256);
+    const fd = await new Promise<number>((resolve, reject) =>
+      fs.open(file, 'r', (error, opened) => (error ? reject(error) : resolve(opened))),
+    );
+    return fs.createReadStream(file, { fd });
   }
 
-  async readSmall(sha256: string, maxBytes: number): Promise<Buffer | undefined> {
-    const handle = await open(this.pathOf(sha256), 'r');
-    try {
-      // One byte more than allowed tells a larger file apart. A read of a regular file
-      // returns fewer bytes than asked only at its end.
-      const buffer = Buffer.allocUnsafe(maxBytes + 1);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return bytesRead > maxBytes ? undefined : buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
+  readSmall(sha256: string, maxBytes: number): Promise<Buffer | undefined> {
+    const file = this.pathOf(sha256);
+    // fs's callback functions: a third of the CPU of a FileHandle's open, read and close.
+    return new Promise((resolve, reject) => {
+      fs.open(file, 'r', (openError, fd) => {
+        if (openError) return reject(openError);
+        // One byte more than allowed tells a larger file apart. A read of a regular file
+        // returns fewer bytes than asked only at its end.
+        const buffer = Buffer.allocUnsafe(maxBytes + 1);
+        fs.read(fd, buffer, 0, buffer.length, 0, (readError, bytesRead) => {
+          // Nothing waits for the close of a file only read.
+          fs.close(fd, () => undefined);
+          if (readError) reject(readError);
+          else resolve(bytesRead > maxBytes ? undefined : buffer.subarray(0, bytesRead));
+        });
+      });
+    });
   }
 
   async has(sha256: string): Promise<boolean> {

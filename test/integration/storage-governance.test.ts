@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -337,6 +337,24 @@ describe('EOSC storage governance operations (ws2)', () => {
             computed_size: stand.length,
             computed_integrity: `sha256:${sha256(Buffer.from(stand))}`,
           }),
+        });
+      }
+    });
+
+    it('a stored object whose bytes are gone is refused with evidence, small or streamed', async () => {
+      for (const size of [10, 64 * 1024 + 1]) {
+        const body = randomBytes(size);
+        const key = `gone-${size}.bin`;
+        const put = await client.put(bucket, key, body, governance(body));
+        expect(put.status).toBe(201);
+        rmSync(blobPath(env.dataDir, (put.json as { etag: string }).etag));
+        const refused = await client.get(bucket, key);
+        expect([refused.status, refused.json.code]).toEqual([409, 'EOSC_STORED_INTEGRITY_MISMATCH']);
+        expect(await last()).toMatchObject({
+          eventType: 'object.get',
+          outcome: 'refused',
+          refusalReasonCode: 'stored_object_missing',
+          details: expect.objectContaining({ read_verify: false, size }),
         });
       }
     });

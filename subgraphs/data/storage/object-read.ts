@@ -102,10 +102,16 @@ export async function getObject(
   // is served, where a stream would have sent a body that contradicts its content-length.
   let whole: Buffer | undefined;
   let stream: Readable | undefined;
-  if (size <= WHOLE_READ_MAX_BYTES) {
-    whole = await blobs.readSmall(version.sha256!, size);
-    if (whole?.length !== size) throw await storedBytesRefusal(context, governed, version, await blobs.rehash(version.sha256!), verify);
-  } else stream = await blobs.open(version.sha256!);
+  try {
+    if (size <= WHOLE_READ_MAX_BYTES) whole = await blobs.readSmall(version.sha256!, size);
+    else stream = await blobs.open(version.sha256!);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw await storedBytesRefusal(context, governed, version, null, verify);
+  }
+  if (!stream && whole?.length !== size) {
+    throw await storedBytesRefusal(context, governed, version, await blobs.rehash(version.sha256!), verify);
+  }
   let events;
   try {
     const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string).slice(0, 256) : undefined);
