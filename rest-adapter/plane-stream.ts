@@ -71,10 +71,7 @@ export async function streamToPlane(options: PlaneStreamOptions, res: Response, 
     }
     const bodyless = upstreamRequest.method === 'HEAD' || upstream.statusCode === 204;
     // Read before the status and headers are set, so that an answer cut short is still a 503.
-    const whole =
-      !bodyless && Number(upstream.headers['content-length']) <= WHOLE_ANSWER_MAX_BYTES
-        ? Buffer.from(await upstream.body.arrayBuffer())
-        : undefined;
+    const whole = bodyless ? undefined : await smallAnswerBody(upstream);
     res.status(upstream.statusCode);
     for (const [name, value] of Object.entries(upstream.headers)) {
       if (value !== undefined && upstreamRequest.forwardedResponse.test(name)) res.setHeader(name, value);
@@ -87,6 +84,15 @@ export async function streamToPlane(options: PlaneStreamOptions, res: Response, 
   } finally {
     res.off('close', onClientGone);
   }
+}
+
+/**
+ * The whole body of a plane's answer that declares a length of at most 64 KiB (sent on in
+ * one write: a stream costs more than such a body); `undefined`, nothing read, otherwise.
+ */
+export async function smallAnswerBody(answer: Pick<Dispatcher.ResponseData, 'headers' | 'body'>): Promise<Buffer | undefined> {
+  if (!(Number(answer.headers['content-length']) <= WHOLE_ANSWER_MAX_BYTES)) return undefined;
+  return Buffer.from(await answer.body.arrayBuffer());
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { S3Locals } from '../../gateway/s3-authenticate';
 import { S3Error } from '../../lib/s3/s3-error';
 import type { PlaneStreamOptions } from '../plane-stream';
+import { smallAnswerBody } from '../plane-stream';
 import { ByteRangeFilter, parseRange } from './byte-range';
 import { evaluateConditions, hasConditions } from './conditional-request';
 import { EVIDENCE_POINTER_HEADER, type S3ErrorAnswer, fromEcsCode, sendS3Error } from './s3-error-document';
@@ -151,12 +152,16 @@ export async function getObject(options: PlaneStreamOptions, req: Request, res: 
     res.setHeader('content-range', `bytes */${size}`);
     throw error;
   }
-  copyObjectHeaders(res, answer);
   if (!range) {
+    // Read before the headers are set, so that an answer cut short is still an error.
+    const whole = await smallAnswerBody(answer);
+    copyObjectHeaders(res, answer);
     res.status(200);
-    await pipeline(answer.body, res);
+    if (whole) res.end(whole);
+    else await pipeline(answer.body, res);
     return;
   }
+  copyObjectHeaders(res, answer);
   res.status(206);
   res.setHeader('content-range', `bytes ${range.start}-${range.end}/${size}`);
   res.setHeader('content-length', String(range.end - range.start + 1));
