@@ -33,6 +33,7 @@ import { PACKAGE_FILES } from '../../lib/migration/package-manifest';
 import type { PackageManifest } from '../../lib/migration/package-manifest';
 import { announceGovernanceChange } from '../../lib/subgraph/governance-facts-cache';
 import { importStepEvent } from './import-step-event';
+import { isUniqueViolation } from '../../lib/db/unique-violation';
 
 /** Rows per `createMany`. */
 const BATCH = 1_000;
@@ -331,7 +332,7 @@ export async function materialiseImport(input: MaterialiseInput): Promise<Materi
     { timeoutMs: IMPORT_TRANSACTION_MS },
   ).catch(async (error: unknown) => {
     // The id clash gate passed at validation; something made the same ids since.
-    if ((error as { code?: string }).code === 'P2002')
+    if (isUniqueViolation(error))
       throw new EcsError(ErrorCode.Conflict, `tenant ${tenantId} or one of its ids exists here already; nothing was imported`);
     throw error;
   });

@@ -5,8 +5,8 @@ import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledge
 import { BASELINE_V1_NAME, BASELINE_V1_TEXT } from '../../../lib/policy/baseline-v1';
 import { compilePolicy } from '../../../lib/policy/compile-policy';
 import { announceGovernanceChange } from '../../../lib/subgraph/governance-facts-cache';
-import { Prisma } from '../../../prisma/generated/client';
 import type { PolicyBaseline, PolicySnapshot } from '../../../prisma/generated/client';
+import { isUniqueViolation } from '../../../lib/db/unique-violation';
 
 export type { PolicyBaseline, PolicySnapshot };
 
@@ -106,7 +106,7 @@ export async function publishBaseline({
       return baseline;
     });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    if (isUniqueViolation(error)) {
       throw new EcsError(ErrorCode.Conflict, `policy baseline ${name} changed concurrently; retry`);
     }
     throw error;

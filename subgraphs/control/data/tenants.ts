@@ -2,10 +2,10 @@ import { byKeys } from '../../../lib/db/by-keys';
 import type { Database } from '../../../lib/db/database';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
-import { Prisma } from '../../../prisma/generated/client';
 import type { Tenant } from '../../../prisma/generated/client';
 import { announceGovernanceChange } from '../../../lib/subgraph/governance-facts-cache';
 import { tenantInactiveReason } from '../../../lib/subgraph/tenant-guard';
+import { isUniqueViolation } from '../../../lib/db/unique-violation';
 
 export type { Tenant };
 
@@ -103,7 +103,7 @@ export async function createTenant({
       return tenant;
     });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    if (isUniqueViolation(error)) {
       throw new EcsError(ErrorCode.Conflict, `tenant ${data.id} already exists`, { field: 'id' });
     }
     throw error;

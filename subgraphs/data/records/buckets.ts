@@ -3,10 +3,10 @@ import { EcsError, ErrorCode } from '../../../lib/errors';
 import type { EvidenceEvent } from '../../../lib/evidence/evidence-event';
 import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
 import type { LedgerTransaction } from '../../../lib/evidence/ledger';
-import { Prisma } from '../../../prisma/generated/client';
 import type { Bucket } from '../../../prisma/generated/client';
 import { accepted } from './objects';
 import type { StorageEvidence } from './objects';
+import { isUniqueViolation } from '../../../lib/db/unique-violation';
 
 export type { Bucket };
 
@@ -102,7 +102,7 @@ export async function createBucket({
       return bucket;
     });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    if (isUniqueViolation(error)) {
       throw new EcsError(ErrorCode.Conflict, `bucket ${data.name} already exists`, { field: 'name' });
     }
     throw error;

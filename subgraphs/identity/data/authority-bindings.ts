@@ -3,9 +3,9 @@ import type { AuthorityDecision } from '../../../lib/subgraph/plane-client';
 import { EcsError, ErrorCode } from '../../../lib/errors';
 import { canonicalJson, sha256Digest } from '../../../lib/evidence/canonical-json';
 import { appendEvidence, evidenceTransaction } from '../../../lib/evidence/ledger';
-import { Prisma } from '../../../prisma/generated/client';
 import type { AuthorityBinding } from '../../../prisma/generated/client';
 import { announceGovernanceChange } from '../../../lib/subgraph/governance-facts-cache';
+import { isUniqueViolation } from '../../../lib/db/unique-violation';
 
 export type { AuthorityBinding };
 
@@ -115,7 +115,7 @@ export async function createBindingVersion({
       return binding;
     });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    if (isUniqueViolation(error)) {
       throw new EcsError(ErrorCode.Conflict, `authority binding ${data.id} changed concurrently; retry`);
     }
     throw error;
