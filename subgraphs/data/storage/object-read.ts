@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -91,26 +92,32 @@ export async function getObject(
   const verify = wantsReadVerify(req);
   const governed = await govern(context, bucket, { permission: 'storage.read', eventType: 'object.get', requireActive: 'readable' });
   const size = Number(version.size);
-  if (verify) {
-    const actual = await blobs.rehash(version.sha256!);
-    if (!actual || actual.sha256 !== version.sha256 || actual.size !== size) {
-      throw await storedBytesRefusal(context, governed, version, actual, true);
-    }
-  }
-  // A small object is read whole before its events: one read instead of a stream, and a
-  // stored length that differs from the record is refused (with evidence) before anything
-  // is served, where a stream would have sent a body that contradicts its content-length.
+  const matches = (actual: StoredBlob | null) => actual?.sha256 === version.sha256 && actual.size === size;
+  // A small object is read once, whole, before its events (and hashed from memory under
+  // read-verify); a stored length that differs from the record is refused with evidence
+  // before anything is served, where a stream would send a body that contradicts its
+  // content-length. A larger one is streamed, re-hashed first under read-verify.
   let whole: Buffer | undefined;
   let stream: Readable | undefined;
   try {
-    if (size <= WHOLE_READ_MAX_BYTES) whole = await blobs.readSmall(version.sha256!, size);
-    else stream = await blobs.open(version.sha256!);
+    if (size <= WHOLE_READ_MAX_BYTES) {
+      whole = await blobs.readSmall(version.sha256!, size);
+      if (whole?.length !== size || verify) {
+        const actual = whole
+          ? { sha256: createHash('sha256').update(whole).digest('hex'), size: whole.length }
+          : await blobs.rehash(version.sha256!);
+        if (!matches(actual)) throw await storedBytesRefusal(context, governed, version, actual, verify);
+      }
+    } else {
+      if (verify) {
+        const actual = await blobs.rehash(version.sha256!);
+        if (!matches(actual)) throw await storedBytesRefusal(context, governed, version, actual, true);
+      }
+      stream = await blobs.open(version.sha256!);
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     throw await storedBytesRefusal(context, governed, version, null, verify);
-  }
-  if (!stream && whole?.length !== size) {
-    throw await storedBytesRefusal(context, governed, version, await blobs.rehash(version.sha256!), verify);
   }
   let events;
   try {
