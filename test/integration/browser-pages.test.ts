@@ -4,6 +4,8 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { loadConfig } from '../../lib/config/config';
 import { chainIdFor } from '../../lib/evidence/evidence-event';
+import { recordEvidence } from '../../lib/evidence/ledger';
+import { KEPT_EVENTS, SHOWN_ROWS } from '../../web/console/chain-window';
 import { collectPageProblems, ensureWebBuild, launchChromium, replaceEditorText, screenshot } from '../support/browser';
 import { CREATE_TENANT, PINNED_IMAGE, startTestStack, tenantInput, uniqueId } from '../support/test-stack';
 import type { TestStack } from '../support/test-stack';
@@ -148,6 +150,50 @@ describe('browser pages in Chromium', () => {
     expect(await page.locator('#chain-table tbody tr.broken').count()).toBe(1);
     expect((await screenshot(page, 'auditor-console-broken.png')).length).toBeGreaterThan(10_000);
   });
+
+  it('verifies a long chain from its first event while the table keeps to the newest rows, and shows a new event on top', async () => {
+    const longTenant = uniqueId('long');
+    expect((await env.gql(CREATE_TENANT, { input: tenantInput(longTenant) })).errors).toBeUndefined();
+    // 6,000 events straight into the ledger (more than the console keeps), as object reads would write them.
+    for (let first = 0; first < 6_000; first += 200) {
+      await recordEvidence(
+        env.stack.services.db,
+        Array.from({ length: 200 }, (_, index) => ({
+          tenantId: longTenant,
+          eventType: (first + index) % 3 ? 'object.get' : 'workload.admit',
+          actor: 'spiffe://ecs.example.eu/sa/reader',
+          outcome: 'accepted' as const,
+          correlationId: `long-${first + index}`,
+          details: { action: 'object.get', bucket: 'reports', object_key: `day-${first + index}.csv` },
+        })),
+      );
+    }
+    const head = await chainHead(env, longTenant);
+    expect(head).toBeGreaterThan(KEPT_EVENTS);
+
+    const page = await openPage('/console');
+    await signInAndWatch(page, await env.token('auditor', longTenant), longTenant);
+    await waitForText(page.locator('#chain-status'), `✓ ${head} events, every hash and link verified in this browser`, 60_000);
+    const rows = page.locator('#chain-table tbody tr');
+    expect(await rows.count()).toBe(SHOWN_ROWS);
+    expect(await rows.first().getAttribute('data-sequence')).toBe(String(head));
+    expect(await rows.last().getAttribute('data-sequence')).toBe(String(head - SHOWN_ROWS + 1));
+    expect(await page.locator('#chain-table tbody tr.broken').count()).toBe(0);
+    expect(await page.locator('#table-note').textContent()).toContain(`newest ${SHOWN_ROWS} of ${KEPT_EVENTS} matching`);
+    // Filters work on the kept events (the last 5,000 written here): every third is an admission.
+    const admissions = Array.from({ length: KEPT_EVENTS }, (_, index) => 6_000 - KEPT_EVENTS + index).filter((n) => n % 3 === 0);
+    await page.fill('#filter-type', 'workload.*');
+    await page.locator('#table-note', { hasText: `of ${admissions.length} matching` }).waitFor();
+    expect(await rows.count()).toBe(SHOWN_ROWS);
+    await page.fill('#filter-type', '');
+
+    expect((await admit(env, longTenant)).status).toBe(201);
+    await page.locator(`#chain-table tbody tr[data-sequence="${head + 1}"].verified`).waitFor();
+    expect(await rows.first().getAttribute('data-sequence')).toBe(String(head + 1));
+    expect(await rows.count()).toBe(SHOWN_ROWS);
+    await waitForText(page.locator('#chain-status'), `✓ ${head + 1} events`);
+    await page.close();
+  });
 });
 
 describe('browser pages with the IDE off', () => {
@@ -191,6 +237,14 @@ function admit(env: TestStack, tenant: string): Promise<Response> {
     headers: { authorization: `Bearer ${env.adminToken}`, 'content-type': 'application/json' },
     body: JSON.stringify({ tenant_id: tenant, envelope_type: 'container', image_ref: PINNED_IMAGE }),
   });
+}
+
+/** The sequence of a tenant's chain head. */
+async function chainHead(env: TestStack, tenant: string): Promise<number> {
+  const [row] = await env.stack.services.db.query<{ sequence: number }>('SELECT sequence FROM audit_chain_heads WHERE chain_id = $1', [
+    chainIdFor(tenant),
+  ]);
+  return Number(row?.sequence);
 }
 
 /** Waits until `locator`'s text contains `text`. */

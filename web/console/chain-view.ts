@@ -1,6 +1,7 @@
 import type { Client } from 'graphql-ws';
+import { ChainWindow } from './chain-window';
 import { ChainCheck } from './event-check';
-import type { CheckedEvent, LiveEvent } from './event-check';
+import type { LiveEvent } from './event-check';
 
 const AUDIT_EVENTS = `subscription Chain($tenantId: ID!) {
   auditEvents(tenantId: $tenantId, afterSequence: 0) {
@@ -14,15 +15,17 @@ export interface ChainWatch {
 
 /**
  * Follows a tenant's chain from its first event, then live (`auditEvents` with
- * `afterSequence: 0`), checking each event in the browser as it arrives.
+ * `afterSequence: 0`), checking each event in the browser as it arrives. What stays of the
+ * events is a ChainWindow (counts, the newest events, the first breaks); `onEvents` is
+ * called at most once per frame.
  */
 export function watchChain(
   client: Client,
   tenantId: string,
-  onEvents: (events: readonly CheckedEvent[]) => void,
+  onEvents: (chain: ChainWindow) => void,
   onError: (message: string) => void,
 ): ChainWatch {
-  const events: CheckedEvent[] = [];
+  const chain = new ChainWindow();
   const check = new ChainCheck();
   const iterator = client.iterate<{ auditEvents: LiveEvent }>({ query: AUDIT_EVENTS, variables: { tenantId } });
   let scheduled = false;
@@ -31,7 +34,7 @@ export function watchChain(
     scheduled = true;
     requestAnimationFrame(() => {
       scheduled = false;
-      onEvents(events);
+      onEvents(chain);
     });
   };
   void (async () => {
@@ -42,16 +45,25 @@ export function watchChain(
           continue;
         }
         if (result.data) {
-          events.push(await check.push(result.data.auditEvents));
+          chain.add(await check.push(result.data.auditEvents));
           publish();
         }
       }
     } catch (error) {
-      const closed = error as { code?: number; reason?: string };
-      onError(
-        closed.reason ? `connection closed ${closed.code}: ${closed.reason}` : error instanceof Error ? error.message : String(error),
-      );
+      onError(describeFailure(error));
     }
   })();
   return { stop: () => void iterator.return?.() };
+}
+
+/** A failure of the subscription in words: a closed connection (a CloseEvent, whose reason may be empty) by its code. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const closed = error as { code?: unknown; reason?: unknown };
+  if (typeof closed?.code === 'number') {
+    return typeof closed.reason === 'string' && closed.reason
+      ? `connection closed ${closed.code}: ${closed.reason}`
+      : `connection closed ${closed.code}`;
+  }
+  return String(error);
 }

@@ -1,18 +1,4 @@
-import type { CheckedEvent } from './event-check';
-
-export interface TableFilter {
-  /** Exact type, or a family with a trailing `.*`; empty: all. */
-  eventType: string;
-  /** accepted, refused or failed; empty: all. */
-  outcome: string;
-}
-
-function matches(checked: CheckedEvent, filter: TableFilter): boolean {
-  const { eventType, outcome } = checked.event;
-  if (filter.outcome && outcome !== filter.outcome) return false;
-  if (!filter.eventType) return true;
-  return filter.eventType.endsWith('.*') ? eventType.startsWith(filter.eventType.slice(0, -1)) : eventType === filter.eventType;
-}
+import type { KeptCheck } from './chain-window';
 
 function cell(row: HTMLTableRowElement, text: string, className?: string): HTMLTableCellElement {
   const td = row.insertCell();
@@ -21,9 +7,8 @@ function cell(row: HTMLTableRowElement, text: string, className?: string): HTMLT
   return td;
 }
 
-/** Newest first: sequence, type, outcome, actor, refusal reason and the browser's verdict on the hash and link. */
-export function renderEventsTable(body: HTMLTableSectionElement, events: readonly CheckedEvent[], filter: TableFilter): void {
-  const rows = events.filter((checked) => matches(checked, filter)).reverse();
+/** The rows given (newest first): sequence, type, outcome, actor, refusal reason and the browser's verdict on the hash and link. */
+export function renderEventsTable(body: HTMLTableSectionElement, rows: readonly KeptCheck[]): void {
   body.replaceChildren();
   for (const { event, problems } of rows) {
     const row = body.insertRow();

@@ -4,7 +4,8 @@ import { readToken } from '../shared/token-store';
 import { createSubscriptionClient } from '../shared/websocket-client';
 import { watchChain } from './chain-view';
 import type { ChainWatch } from './chain-view';
-import type { CheckedEvent } from './event-check';
+import { KEPT_EVENTS, SHOWN_ROWS } from './chain-window';
+import type { ChainWindow } from './chain-window';
 import { renderEventsTable } from './events-table';
 import { mountExportPanel } from './export-panel';
 import { renderMinuteChart } from './minute-chart';
@@ -38,22 +39,28 @@ table
     ...['sequence', 'type', 'outcome', 'actor', 'refusal reason', 'browser check'].map((text) => element('th', { textContent: text })),
   );
 const tableBody = table.createTBody();
+const tableNote = element('p', { id: 'table-note', className: 'table-note' });
 
-let events: readonly CheckedEvent[] = [];
+let chain: ChainWindow | undefined;
 let watch: ChainWatch | undefined;
 let client = createSubscriptionClient();
 
 function render(): void {
-  renderEventsTable(tableBody, events, { eventType: typeFilter.value.trim(), outcome: outcomeFilter.value });
-  renderMinuteChart(
-    chart,
-    events.map((checked) => checked.event),
-  );
-  const broken = events.find((checked) => checked.problems.length);
+  if (!chain) return;
+  const { rows, matching } = chain.rows({ eventType: typeFilter.value.trim(), outcome: outcomeFilter.value });
+  renderEventsTable(tableBody, rows);
+  tableNote.textContent =
+    chain.total > chain.keptCount
+      ? `The table holds the newest ${Math.min(rows.length, SHOWN_ROWS)} of ${matching} matching among the chain's last ${KEPT_EVENTS} events (and the first broken ones); every event of the chain was checked.`
+      : rows.length < matching
+        ? `The table holds the newest ${rows.length} of ${matching} matching events.`
+        : '';
+  renderMinuteChart(chart, chain.minuteCounts());
+  const broken = chain.firstBreak;
   status.className = `chain-status ${broken ? 'broken' : 'verified'}`;
   status.textContent = broken
-    ? `✗ Chain broken at sequence ${broken.event.sequence}: ${broken.problems.join('; ')}`
-    : `✓ ${events.length} events, every hash and link verified in this browser`;
+    ? `✗ Chain broken at sequence ${broken.event.sequence}: ${broken.problems.join('; ')} (${chain.broken} of ${chain.total} events with a problem)`
+    : `✓ ${chain.total} events, every hash and link verified in this browser`;
 }
 
 async function loadTenants(): Promise<void> {
@@ -71,14 +78,16 @@ function startWatching(): void {
   const tenantId = tenantInput.value.trim();
   if (!tenantId) return;
   watch?.stop();
-  events = [];
+  chain = undefined;
+  tableBody.replaceChildren();
+  tableNote.textContent = '';
   status.className = 'chain-status';
   status.textContent = `Reading the chain of ${tenantId}...`;
   watch = watchChain(
     client,
     tenantId,
     (latest) => {
-      events = latest;
+      chain = latest;
       render();
     },
     (message) => {
@@ -97,7 +106,7 @@ mountSignIn(root, () => {
 });
 root.append(tenantForm, status, filters, chart);
 mountExportPanel(root, () => tenantInput.value.trim());
-root.append(table);
+root.append(tableNote, table);
 tenantForm.addEventListener('submit', (event) => {
   event.preventDefault();
   startWatching();
