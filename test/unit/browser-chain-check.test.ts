@@ -87,4 +87,20 @@ describe("the console's chain check in the browser", () => {
     const gap = texts.filter((_text, index) => index !== 2);
     expect((await firstBreaks(gap, [chain[0]!, chain[1]!, chain[3]!, chain[4]!])).browser).toBe(4);
   });
+
+  it('gives the same verdicts when events are pushed before the digests of earlier ones are done', async () => {
+    const long = buildChain(60);
+    const changed = long.map((event) => canonicalJson(event));
+    changed[7] = changed[7]!.replace('"actor":"alice"', '"actor":"mallory"');
+    changed[30] = changed[30]!.replace('{', '{ ');
+    const inOrder = new ChainCheck();
+    const awaited: string[][] = [];
+    for (const [index, text] of changed.entries()) awaited.push((await inOrder.push(live(text, long[index]!))).problems);
+    const pipelined = new ChainCheck();
+    const all = await Promise.all(changed.map((text, index) => pipelined.push(live(text, long[index]!))));
+    expect(all.map((checked) => checked.problems)).toEqual(awaited);
+    expect(all.map((checked) => checked.event.sequence)).toEqual(long.map((event) => event.sequence));
+    expect(all.flatMap((checked, index) => (checked.problems.length ? [index + 1] : []))).toEqual([8, 31]);
+    expect(all[7]!.problems).toEqual(['event_hash does not match the event']);
+  });
 });

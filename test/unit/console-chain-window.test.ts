@@ -1,5 +1,5 @@
 import { CHART_MINUTES, ChainWindow, SHOWN_ROWS } from '../../web/console/chain-window';
-import { describeFailure } from '../../web/console/chain-view';
+import { describeFailure } from '../../web/console/failure-text';
 import type { CheckedEvent } from '../../web/console/event-check';
 
 const NOW = Date.UTC(2026, 11, 8, 12, 0, 30);

@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { ChainWindow } from './chain-window';
+import { describeFailure } from './failure-text';
 import { ChainCheck } from './event-check';
 import type { LiveEvent } from './event-check';
 
@@ -9,6 +10,12 @@ const AUDIT_EVENTS = `subscription Chain($tenantId: ID!) {
   }
 }`;
 
+/** Least time between two drawings of the page, in ms: a long chain streaming in is checked, not drawn, most of the time. */
+const MIN_DRAW_INTERVAL_MS = 1000;
+
+/** Events whose digests may be under way at once. */
+const MAX_CHECKING = 256;
+
 export interface ChainWatch {
   stop(): void;
 }
@@ -17,7 +24,7 @@ export interface ChainWatch {
  * Follows a tenant's chain from its first event, then live (`auditEvents` with
  * `afterSequence: 0`), checking each event in the browser as it arrives. What stays of the
  * events is a ChainWindow (counts, the newest events, the first breaks); `onEvents` is
- * called at most once per frame.
+ * called at most once per frame and every MIN_DRAW_INTERVAL_MS.
  */
 export function watchChain(
   client: Client,
@@ -29,14 +36,24 @@ export function watchChain(
   const check = new ChainCheck();
   const iterator = client.iterate<{ auditEvents: LiveEvent }>({ query: AUDIT_EVENTS, variables: { tenantId } });
   let scheduled = false;
+  let drawn = Number.NEGATIVE_INFINITY;
+  const draw = () =>
+    requestAnimationFrame(() => {
+      scheduled = false;
+      drawn = performance.now();
+      onEvents(chain);
+    });
+  // While a long chain streams in, drawing every frame would take the thread from checking it.
   const publish = () => {
     if (scheduled) return;
     scheduled = true;
-    requestAnimationFrame(() => {
-      scheduled = false;
-      onEvents(chain);
-    });
+    const wait = drawn + MIN_DRAW_INTERVAL_MS - performance.now();
+    if (wait > 0) setTimeout(draw, wait);
+    else draw();
   };
+  // Checked events join the window in chain order; up to MAX_CHECKING digests run at once.
+  let added: Promise<void> = Promise.resolve();
+  let checking = 0;
   void (async () => {
     try {
       for await (const result of iterator) {
@@ -45,25 +62,21 @@ export function watchChain(
           continue;
         }
         if (result.data) {
-          chain.add(await check.push(result.data.auditEvents));
-          publish();
+          const checked = check.push(result.data.auditEvents);
+          checking += 1;
+          added = added.then(async () => {
+            chain.add(await checked);
+            checking -= 1;
+            publish();
+          });
+          if (checking >= MAX_CHECKING) await added;
         }
       }
+      await added;
     } catch (error) {
+      await added.catch(() => undefined);
       onError(describeFailure(error));
     }
   })();
   return { stop: () => void iterator.return?.() };
-}
-
-/** A failure of the subscription in words: a closed connection (a CloseEvent, whose reason may be empty) by its code. */
-export function describeFailure(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  const closed = error as { code?: unknown; reason?: unknown };
-  if (typeof closed?.code === 'number') {
-    return typeof closed.reason === 'string' && closed.reason
-      ? `connection closed ${closed.code}: ${closed.reason}`
-      : `connection closed ${closed.code}`;
-  }
-  return String(error);
 }

@@ -42,6 +42,8 @@ const tableBody = table.createTBody();
 const tableNote = element('p', { id: 'table-note', className: 'table-note' });
 
 let chain: ChainWindow | undefined;
+/** Why the watch ended, when it failed (shown instead of the verdict so far). */
+let failure: string | undefined;
 let watch: ChainWatch | undefined;
 let client = createSubscriptionClient();
 
@@ -57,10 +59,11 @@ function render(): void {
         : '';
   renderMinuteChart(chart, chain.minuteCounts());
   const broken = chain.firstBreak;
-  status.className = `chain-status ${broken ? 'broken' : 'verified'}`;
+  status.className = `chain-status ${broken || failure ? 'broken' : 'verified'}`;
   status.textContent = broken
     ? `✗ Chain broken at sequence ${broken.event.sequence}: ${broken.problems.join('; ')} (${chain.broken} of ${chain.total} events with a problem)`
     : `✓ ${chain.total} events, every hash and link verified in this browser`;
+  if (failure) status.textContent = `${failure}. ${status.textContent}`;
 }
 
 async function loadTenants(): Promise<void> {
@@ -79,6 +82,7 @@ function startWatching(): void {
   if (!tenantId) return;
   watch?.stop();
   chain = undefined;
+  failure = undefined;
   tableBody.replaceChildren();
   tableNote.textContent = '';
   status.className = 'chain-status';
@@ -91,8 +95,10 @@ function startWatching(): void {
       render();
     },
     (message) => {
+      failure = message;
       status.className = 'chain-status broken';
       status.textContent = message;
+      render();
     },
   );
 }
