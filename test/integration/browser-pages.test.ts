@@ -107,6 +107,8 @@ describe('browser pages in Chromium', () => {
     const token = await env.token('auditor', tenant);
     await signInAndWatch(page, token, tenant);
     await page.waitForSelector('#chain-table tbody tr[data-sequence="1"].verified');
+    // The whole chain so far drawn (the page draws at most once a second while events arrive).
+    await waitForText(page.locator('#chain-status'), `✓ ${await chainHead(env, tenant)} events`);
     const admissions = page.locator('#chain-table tbody tr.verified', { hasText: 'workload.admit' });
     const before = await admissions.count();
 
