@@ -194,6 +194,19 @@ describe('browser pages in Chromium', () => {
     expect(await rows.first().getAttribute('data-sequence')).toBe(String(head + 1));
     expect(await rows.count()).toBe(SHOWN_ROWS);
     await waitForText(page.locator('#chain-status'), `✓ ${head + 1} events`);
+
+    // Another tenant picked while the long chain streams in again: only its chain is shown.
+    const shortTenant = uniqueId('short');
+    expect((await env.gql(CREATE_TENANT, { input: tenantInput(shortTenant) })).errors).toBeUndefined();
+    const shortHead = await chainHead(env, shortTenant);
+    await signInAndWatch(page, env.adminToken, longTenant);
+    await page.locator('#chain-status', { hasText: '✓' }).waitFor();
+    await signInAndWatch(page, undefined, shortTenant);
+    await waitForText(page.locator('#chain-status'), `✓ ${shortHead} events`);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await page.locator('#chain-status').textContent()).toBe(`✓ ${shortHead} events, every hash and link verified in this browser`);
+    expect(await rows.count()).toBe(shortHead);
+    expect(await rows.first().getAttribute('data-sequence')).toBe(String(shortHead));
     await page.close();
   });
 });

@@ -36,10 +36,13 @@ export function watchChain(
   const check = new ChainCheck();
   const iterator = client.iterate<{ auditEvents: LiveEvent }>({ query: AUDIT_EVENTS, variables: { tenantId } });
   let scheduled = false;
+  /** Once stopped (another tenant picked), nothing more of this watch reaches the page. */
+  let stopped = false;
   let drawn = Number.NEGATIVE_INFINITY;
   const draw = () =>
     requestAnimationFrame(() => {
       scheduled = false;
+      if (stopped) return;
       drawn = performance.now();
       onEvents(chain);
     });
@@ -58,7 +61,7 @@ export function watchChain(
     try {
       for await (const result of iterator) {
         if (result.errors?.length) {
-          onError(result.errors.map((error) => error.message).join('; '));
+          if (!stopped) onError(result.errors.map((error) => error.message).join('; '));
           continue;
         }
         if (result.data) {
@@ -75,8 +78,13 @@ export function watchChain(
       await added;
     } catch (error) {
       await added.catch(() => undefined);
-      onError(describeFailure(error));
+      if (!stopped) onError(describeFailure(error));
     }
   })();
-  return { stop: () => void iterator.return?.() };
+  return {
+    stop: () => {
+      stopped = true;
+      void iterator.return?.();
+    },
+  };
 }
