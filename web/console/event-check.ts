@@ -56,6 +56,7 @@ export class ChainCheck {
       hashed = ownHash;
       if (typeof hashed === 'string') storedHash = hashed;
       digest = sha256Hex(canonicalize(unhashed) ?? '');
+      if (hashed !== event.eventHash) problems.push('event_hash differs from the stored column');
       const prev = parsed.prev_hash;
       if (this.previous === undefined) {
         if (event.sequence === 1 && prev !== undefined) problems.push('first event has a prev_hash');
@@ -67,10 +68,8 @@ export class ChainCheck {
     this.previous = { sequence: event.sequence, eventHash: storedHash };
     if (!digest) return Promise.resolve({ event, problems });
     return digest.then((hex) => {
-      const hashProblems: string[] = [];
-      if (`sha256:${hex}` !== hashed) hashProblems.push('event_hash does not match the event');
-      if (hashed !== event.eventHash) hashProblems.push('event_hash differs from the stored column');
-      return { event, problems: [...hashProblems, ...problems] };
+      if (`sha256:${hex}` !== hashed) problems.unshift('event_hash does not match the event');
+      return { event, problems };
     });
   }
 }

@@ -4,7 +4,7 @@ import { readToken } from '../shared/token-store';
 import { createSubscriptionClient } from '../shared/websocket-client';
 import { watchChain } from './chain-view';
 import type { ChainWatch } from './chain-view';
-import { KEPT_EVENTS, SHOWN_ROWS } from './chain-window';
+import { KEPT_EVENTS } from './chain-window';
 import type { ChainWindow } from './chain-window';
 import { renderEventsTable } from './events-table';
 import { mountExportPanel } from './export-panel';
@@ -53,7 +53,7 @@ function render(): void {
   renderEventsTable(tableBody, rows);
   tableNote.textContent =
     chain.total > chain.keptCount
-      ? `The table holds the newest ${Math.min(rows.length, SHOWN_ROWS)} of ${matching} matching among the chain's last ${KEPT_EVENTS} events (and the first broken ones); every event of the chain was checked.`
+      ? `The table holds the newest ${rows.length} of ${matching} matching among the chain's last ${KEPT_EVENTS} events (and the first broken ones); every event of the chain was checked.`
       : rows.length < matching
         ? `The table holds the newest ${rows.length} of ${matching} matching events.`
         : '';
